@@ -1,0 +1,45 @@
+"""Settings: one object, read from the environment once."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+
+UNIT_TYPES = ("center", "institute", "station")
+DEFAULT_QUOTAS = {"center": 8, "institute": 3, "station": 2}
+TYPE_LABELS = {"center": "中心", "institute": "所", "station": "站"}
+TYPE_NAMES = {
+    "center": "新时代文明实践服务中心",
+    "institute": "新时代文明实践所",
+    "station": "新时代文明实践站",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = f"sqlite:///{ROOT / 'data' / 'monitor.db'}"
+    data_dir: Path = ROOT / "data"
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    interview_min_streak: int = 2
+    deadline_day: int = 5
+    upload_limit_mb: int = 20
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        data_dir = Path(os.environ.get("MONITOR_DATA_DIR", ROOT / "data"))
+        default_url = f"sqlite:///{data_dir / 'monitor.db'}"
+        return cls(
+            database_url=os.environ.get("MONITOR_DATABASE_URL", default_url),
+            data_dir=data_dir,
+            interview_min_streak=int(os.environ.get("MONITOR_MIN_STREAK", "2")),
+            deadline_day=int(os.environ.get("MONITOR_DEADLINE_DAY", "5")),
+            upload_limit_mb=int(os.environ.get("MONITOR_UPLOAD_LIMIT_MB", "20")),
+        )

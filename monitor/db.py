@@ -1,0 +1,81 @@
+"""Engine, sessions, schema creation and the data version."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, SQLModel, create_engine, select
+
+from monitor.config import DEFAULT_QUOTAS
+from monitor.models import Meta, TypeQuota
+
+
+def _prepare_sqlite(url: str) -> None:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+@lru_cache(maxsize=8)
+def get_engine(url: str) -> Engine:
+    """One engine per URL, with SQLite tuned for a small office server (WAL, foreign keys)."""
+    if url.startswith("sqlite"):
+        _prepare_sqlite(url)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def init_db(engine: Engine) -> None:
+    """Create the tables and the default type quotas; safe to run again."""
+    SQLModel.metadata.create_all(engine)
+    with Session(engine) as session:
+        existing = {q.type for q in session.exec(select(TypeQuota)).all()}
+        for unit_type, quota in DEFAULT_QUOTAS.items():
+            if unit_type not in existing:
+                session.add(TypeQuota(type=unit_type, quota=quota))
+        session.commit()
+
+
+def get_meta(session: Session, key: str, default: str = "") -> str:
+    row = session.get(Meta, key)
+    return row.value if row else default
+
+
+def set_meta(session: Session, key: str, value: str) -> None:
+    row = session.get(Meta, key)
+    if row is None:
+        session.add(Meta(key=key, value=value))
+    else:
+        row.value = value
+        session.add(row)
+
+
+def bump_version(session: Session) -> None:
+    """Mark the data as changed, inside the caller's transaction, so caches keyed on it refresh."""
+    set_meta(session, "data_version", str(int(get_meta(session, "data_version", "0")) + 1))
+
+
+def data_version(session: Session) -> int:
+    return int(get_meta(session, "data_version", "0"))
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def drop_all(engine: Engine) -> None:
+    """Remove every table: used by tests on a shared PostgreSQL database."""
+    SQLModel.metadata.drop_all(engine)

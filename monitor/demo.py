@@ -1,0 +1,192 @@
+"""The bundled synthetic district (示例数据): fixed seed, fixed dates, figures tests rely on.
+
+- 1 center, 18 institutes, 241 stations; 油草塘村 in 泥江口镇 among them.
+- Jan–Aug 2024: exactly 15 stations held fewer than 10 activities, 油草塘村 none.
+- Jan–Jun 2025: exactly 3617 activities against 3264 required (110.81 %).
+- Oct–Dec 2025: some units below quota two and three months running (due for interview).
+- Most months are uploaded by the 5th of the next month; some units upload late.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlmodel import Session, select
+
+from monitor.db import bump_version, get_meta, set_meta
+from monitor.demo_names import (
+    COMMUNITY, FIRST, GIVEN, PLACES, SECOND, SHARED_NAMES, STREETS, SURNAMES, TITLES, TOWNS,
+)
+from monitor.importer import insert_activities
+from monitor.models import ImportBatch, Unit
+from monitor.normalize import title_key
+from monitor.roster import upsert_units
+
+SEED = 20250728
+MONTHS = [f"{y}-{m:02d}" for y in (2024, 2025) for m in range(1, 13)]
+STATIONS = 241
+H1_2025 = [f"2025-{m:02d}" for m in range(1, 7)]
+H1_2025_HELD = 3617
+LAGGARDS_2024 = 15
+QUOTA = {"center": 8, "institute": 3, "station": 2}
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class DemoRefused(Exception):
+    """The database already holds real units; the demo is loaded only into an empty one."""
+
+
+def _person(rng: random.Random) -> tuple[str, str]:
+    return rng.choice(SURNAMES) + rng.choice(GIVEN), f"1{rng.choice('3578')}{rng.randrange(10**9):09d}"
+
+
+def build_roster(rng: random.Random) -> list[dict[str, object]]:
+    head, phone = _person(rng)
+    units: list[dict[str, object]] = [{
+        "code": "ZX", "name": "区新时代文明实践服务中心", "type": "center", "town": "",
+        "head": head, "phone": phone, "quota": None, "active_from": None, "active_to": None,
+    }]
+    per_town = [STATIONS // len(TOWNS) + (1 if i < STATIONS % len(TOWNS) else 0) for i in range(len(TOWNS))]
+    for (code, town), count in zip(TOWNS, per_town, strict=True):
+        head, phone = _person(rng)
+        units.append({"code": f"{code}-S", "name": f"{town}新时代文明实践所", "type": "institute", "town": town,
+                      "head": head, "phone": phone, "quota": None, "active_from": None, "active_to": None})
+        names: list[str] = []
+        if code == "NJK":
+            names.append("油草塘村")
+        if code in ("QJH", "CSP"):
+            names.append(SHARED_NAMES[0])
+        if code in ("LX", "XSD"):
+            names.append(SHARED_NAMES[1])
+        while len(names) < count:
+            if code in STREETS and rng.random() < 0.6:
+                name = rng.choice(COMMUNITY) + "社区"
+            else:
+                name = rng.choice(FIRST) + rng.choice(SECOND) + "村"
+            if name not in names and name not in SHARED_NAMES:
+                names.append(name)
+        for i, name in enumerate(names, start=1):
+            head, phone = _person(rng)
+            station_code = f"{code}-YCT" if name == "油草塘村" else f"{code}-{i:03d}"
+            units.append({"code": station_code, "name": f"{name}新时代文明实践站", "type": "station", "town": town,
+                          "head": head, "phone": phone, "quota": None, "active_from": None, "active_to": None})
+    return units
+
+
+def plan_counts(units: list[dict[str, object]], rng: random.Random) -> dict[tuple[str, str], int]:
+    """How many activities each unit holds each month."""
+    counts: dict[tuple[str, str], int] = {}
+    stations = [str(u["code"]) for u in units if u["type"] == "station"]
+    laggards_2024 = ["NJK-YCT", *rng.sample([s for s in stations if s != "NJK-YCT"], LAGGARDS_2024 - 1)]
+    due_3 = rng.sample([s for s in stations if s not in laggards_2024], 5)
+    due_2 = rng.sample([s for s in stations if s not in laggards_2024 + due_3], 3)
+    due_institute = "LX-S"
+    for unit in units:
+        code, kind = str(unit["code"]), str(unit["type"])
+        quota = QUOTA[kind]
+        for month in MONTHS:
+            if kind == "center":
+                n = rng.randint(8, 11)
+            elif kind == "institute":
+                n = rng.choices([2, 3, 4, 5], [1, 8, 6, 3])[0]
+            else:
+                n = rng.choices([1, 2, 3, 4], [1, 10, 8, 2])[0]
+            counts[(code, month)] = max(n, 0)
+        if code in laggards_2024:
+            total = 0 if code == "NJK-YCT" else rng.randint(3, 9)
+            months_2024 = MONTHS[:8]
+            for month in months_2024:
+                counts[(code, month)] = 0
+            for _ in range(total):
+                counts[(code, rng.choice(months_2024))] += 1
+        if code in due_3 or code == due_institute:
+            for month in (["2025-10"] if code in due_3 else []) + ["2025-11", "2025-12"]:
+                counts[(code, month)] = rng.randint(0, quota - 1)
+        if code in due_2:
+            counts[(code, "2025-11")] = rng.randint(0, quota - 1)
+            counts[(code, "2025-12")] = rng.randint(0, quota - 1)
+        if code in due_3 or code == due_institute or code in due_2:
+            counts[(code, "2025-09")] = max(counts[(code, "2025-09")], quota)
+    for code in stations:  # the 2024 laggards aside, every station reaches 10 by August 2024
+        if code not in laggards_2024:
+            while sum(counts[(code, m)] for m in MONTHS[:8]) < 10:
+                counts[(code, rng.choice(MONTHS[:8]))] += 1
+    _fit_total(counts, [u for u in units if u["type"] == "station"], rng)
+    return counts
+
+
+def _fit_total(counts: dict[tuple[str, str], int], stations: list[dict[str, object]], rng: random.Random) -> None:
+    """Nudge station-months above quota until Jan–Jun 2025 holds exactly the reported 3617."""
+    keys = [(str(u["code"]), m) for u in stations for m in H1_2025]
+    diff = H1_2025_HELD - sum(counts[(c, m)] for c, m in counts if m in H1_2025)
+    while diff:
+        key = rng.choice(keys)
+        if diff > 0 and counts[key] < 5:
+            counts[key] += 1
+            diff -= 1
+        elif diff < 0 and counts[key] > QUOTA["station"]:
+            counts[key] -= 1
+            diff += 1
+
+
+def _activities(unit: dict[str, object], month: str, n: int, rng: random.Random) -> list[dict[str, object]]:
+    year, mon = map(int, month.split("-"))
+    days = sorted(rng.sample(range(1, 29), n))
+    rows = []
+    short = str(unit["name"]).replace("新时代文明实践站", "").replace("新时代文明实践所", "")
+    for day in days:
+        category = rng.choice(list(TITLES))
+        title = f"{mon}月{rng.choice(TITLES[category])}"
+        rows.append({
+            "date": date(year, mon, day), "month": month, "title": title, "title_key": title_key(title),
+            "category": category, "participants": rng.randint(15, 150), "volunteers": rng.randint(2, 20),
+            "location": short + rng.choice(PLACES), "photos": rng.randint(3, 9), "notes": "",
+        })
+    return rows
+
+
+def _upload_time(month: str, late: bool, rng: random.Random) -> datetime:
+    first_next = (pd.Period(month, freq="M") + 1).start_time.date()
+    day = rng.randint(5, 14) if late else rng.randint(0, 4)
+    local = datetime.combine(first_next + timedelta(days=day), time(rng.randint(8, 17), rng.randint(0, 59)))
+    return local.replace(tzinfo=SHANGHAI).astimezone(UTC)
+
+
+def load_demo(*, session: Session) -> dict[str, int]:
+    """Load the demo district into an empty database; loading it again changes nothing."""
+    if get_meta(session, "demo") == "1":
+        return {"units": len(session.exec(select(Unit.id)).all()), "activities": -1}
+    if session.exec(select(Unit.id).limit(1)).first() is not None:
+        raise DemoRefused("数据库中已有单位名册，示例数据只能载入空数据库。")
+    rng = random.Random(SEED)
+    units = build_roster(rng)
+    upsert_units(session, [dict(u) for u in units])
+    session.flush()
+    ids = {u.code: u.id for u in session.exec(select(Unit)).all()}
+    counts = plan_counts(units, rng)
+    late_units = set(rng.sample([str(u["code"]) for u in units if u["type"] == "station"], 20))
+    total = 0
+    groups: dict[str, list[dict[str, object]]] = {}
+    for unit in units:
+        groups.setdefault(str(unit["town"]) or "区中心", []).append(unit)
+    for month in MONTHS:
+        for town, members in groups.items():
+            late = any(str(u["code"]) in late_units for u in members) and rng.random() < 0.3
+            stored_at = _upload_time(month, late, rng)
+            rows = []
+            for unit in members:
+                for row in _activities(unit, month, counts[(str(unit["code"]), month)], rng):
+                    rows.append({"unit_id": ids[str(unit["code"])], **row})
+            batch = ImportBatch(kind="activities", user="示例数据", created_at=stored_at,
+                                file_name=f"{town}{month}活动台账.xlsx", sha256="demo", status="imported",
+                                rows=len(rows), imported=len(rows))
+            session.add(batch)
+            session.flush()
+            total += insert_activities(session, pd.DataFrame(rows), batch_id=batch.id, stored_at=stored_at)
+    set_meta(session, "demo", "1")
+    bump_version(session)
+    session.commit()
+    return {"units": len(units), "activities": total}

@@ -1,0 +1,185 @@
+"""Activity import: one transaction per file, duplicates stored once, the batch recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+import pandas as pd
+from sqlmodel import Session, select
+
+from monitor.batches import ImportResult, keep_original, new_batch, rejected_rows, sha256_of
+from monitor.config import Settings
+from monitor.db import bump_version
+from monitor.issues import Issue
+from monitor.models import MonthLock
+from monitor.readers import FileError, read_table
+from monitor.units import units_frame
+from monitor.validate import ACTIVITY_COLUMNS, UNIT_KEYS, UnitIndex, check_activities
+
+Progress = Callable[[float, str], None]
+
+INSERT_COLUMNS = (
+    "unit_id", "date", "month", "title", "title_key", "category", "participants",
+    "volunteers", "location", "photos", "notes", "batch_id", "stored_at",
+)
+CHUNK = 50_000
+
+
+def _quiet(_fraction: float, _text: str) -> None:
+    return None
+
+
+def today_in(settings: Settings) -> date:
+    return datetime.now(settings.timezone).date()
+
+
+def insert_activities(session: Session, rows: pd.DataFrame, *, batch_id: int | None,
+                      stored_at: datetime, progress: Progress = _quiet) -> int:
+    """Bulk INSERT ... ON CONFLICT DO NOTHING in the session's transaction; returns rows stored."""
+    connection = session.connection()
+    total = len(rows)
+    if total == 0:
+        return 0
+    postgres = connection.dialect.name == "postgresql"
+    columns = [rows[c].tolist() for c in INSERT_COLUMNS[:-2]]
+    if not postgres:
+        columns[1] = [d.isoformat() for d in columns[1]]
+        stamp: object = stored_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    else:
+        stamp = stored_at
+    records = list(zip(*columns, [batch_id] * total, [stamp] * total, strict=True))
+    names = ", ".join(INSERT_COLUMNS)
+    raw = connection.connection.driver_connection
+    cursor = raw.cursor()  # type: ignore[union-attr]
+    stored = 0
+    try:
+        if postgres:
+            cursor.execute("CREATE TEMP TABLE IF NOT EXISTS activity_in (LIKE activity INCLUDING DEFAULTS) ON COMMIT DROP")
+            cursor.execute("TRUNCATE activity_in")
+            for start in range(0, total, CHUNK):
+                with cursor.copy(f"COPY activity_in ({names}) FROM STDIN") as copy:
+                    for record in records[start : start + CHUNK]:
+                        copy.write_row(record)
+                progress(min(1.0, (start + CHUNK) / total), "写入数据库")
+            cursor.execute(
+                f"INSERT INTO activity ({names}) SELECT {names} FROM activity_in "
+                "ON CONFLICT (unit_id, date, title_key) DO NOTHING"
+            )
+            stored = cursor.rowcount
+        else:
+            marks = ", ".join("?" * len(INSERT_COLUMNS))
+            sql = f"INSERT INTO activity ({names}) VALUES ({marks}) ON CONFLICT (unit_id, date, title_key) DO NOTHING"
+            for start in range(0, total, CHUNK):
+                before = raw.total_changes  # type: ignore[union-attr]
+                cursor.executemany(sql, records[start : start + CHUNK])
+                stored += raw.total_changes - before  # type: ignore[union-attr]
+                progress(min(1.0, (start + CHUNK) / total), "写入数据库")
+    finally:
+        cursor.close()
+    return stored
+
+
+def locked_months(*, session: Session) -> set[str]:
+    return set(session.exec(select(MonthLock.month)).all())
+
+
+def import_activities(
+    *,
+    session: Session,
+    data: bytes,
+    file_name: str,
+    settings: Settings,
+    user: str = "",
+    strict: bool = False,
+    dry_run: bool = False,
+    today: date | None = None,
+    progress: Progress = _quiet,
+) -> ImportResult:
+    """Validate and store one activity log. A dry run reports the same counts and stores nothing."""
+    today = today or today_in(settings)
+    digest = sha256_of(data)
+    result = ImportResult(sha256=digest)
+    batch = new_batch(kind="activities", user=user, file_name=file_name, digest=digest, size=len(data))
+    progress(0.0, "读取文件")
+    fmt = None
+    try:
+        table = read_table(data, ACTIVITY_COLUMNS, preferred_sheet="活动台账", one_of=UNIT_KEYS)
+        fmt = table.format
+    except FileError as exc:
+        result.file_error = Issue(code=exc.code, row=None, column=None, value="", message=exc.message)
+        if not dry_run:
+            _record(session, batch, result, status="refused", settings=settings, data=data, fmt=fmt)
+        return result
+
+    progress(0.2, "校验数据")
+    index = UnitIndex.build(units_frame(session=session))
+    checked = check_activities(table, index, today=today, locked_months=locked_months(session=session))
+    rows = checked.rows
+    first = ~rows.duplicated(subset=["unit_id", "date", "title_key"], keep="first")
+    unique_rows = rows[first]
+    result.rows = len(table.frame)
+    result.rejected = len(checked.rejected)
+    result.errors = checked.errors
+    result.warnings = checked.warnings
+    result.rejected_rows = rejected_rows(table.frame, table.headers, checked.errors)
+
+    if strict and checked.errors:
+        result.duplicates = int((~first).sum())
+        if not dry_run:
+            _record(session, batch, result, status="refused", settings=settings, data=data, fmt=fmt)
+        return result
+
+    progress(0.4, "写入数据库")
+    try:
+        if not dry_run:
+            session.add(batch)
+            session.flush()
+        stored = insert_activities(
+            session, unique_rows, batch_id=batch.id, stored_at=datetime.now(UTC),
+            progress=lambda f, t: progress(0.4 + 0.55 * f, t),
+        )
+        result.imported = stored
+        result.duplicates = len(rows) - stored
+        if dry_run:
+            session.rollback()
+            return result
+        batch.status = "imported"
+        _fill(batch, result)
+        session.add(batch)
+        if stored:
+            bump_version(session)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    result.batch_id = batch.id
+    keep_original(data, uploads_dir=settings.uploads_dir, digest=digest, fmt=fmt)
+    progress(1.0, "完成")
+    return result
+
+
+def _fill(batch, result: ImportResult) -> None:  # type: ignore[no-untyped-def]
+    batch.rows = result.rows
+    batch.imported = result.imported
+    batch.duplicates = result.duplicates
+    batch.rejected = result.rejected
+    if result.file_error is not None:
+        batch.message = result.file_error.message
+
+
+def _record(session: Session, batch, result: ImportResult, *, status: str,  # type: ignore[no-untyped-def]
+            settings: Settings, data: bytes, fmt: str | None) -> None:
+    """Record a refused file: who tried what, and keep the file for the reviewers."""
+    batch.status = status
+    _fill(batch, result)
+    session.add(batch)
+    session.commit()
+    result.batch_id = batch.id
+    keep_original(data, uploads_dir=settings.uploads_dir, digest=result.sha256, fmt=fmt)
+
+
+def read_path(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+

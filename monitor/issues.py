@@ -1,0 +1,67 @@
+"""Validation findings: stable codes, the row as Excel shows it, Chinese messages from one table."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+
+import pandas as pd
+
+
+class Code(StrEnum):
+    UNKNOWN_UNIT = "unknown_unit"
+    AMBIGUOUS_UNIT = "ambiguous_unit"
+    BAD_DATE = "bad_date"
+    FUTURE_DATE = "future_date"
+    INACTIVE_UNIT = "inactive_unit"
+    MISSING_VALUE = "missing_value"
+    BAD_NUMBER = "bad_number"
+    LOCKED_MONTH = "locked_month"
+    BAD_TYPE = "bad_type"
+    BAD_MONTH = "bad_month"
+    DUPLICATE_CODE = "duplicate_code"
+    # warnings
+    SKIPPED_ROW = "skipped_row"
+    TOWN_MISMATCH = "town_mismatch"
+    UNKNOWN_CATEGORY = "unknown_category"
+
+
+MESSAGES: dict[Code, str] = {
+    Code.UNKNOWN_UNIT: "找不到单位“{value}”。{hint}",
+    Code.AMBIGUOUS_UNIT: "单位名称“{value}”在多个乡镇都有（{towns}），请填写所属乡镇或单位编码。",
+    Code.BAD_DATE: "活动日期“{value}”无法识别，请写成 2025-03-05 这样的日期。",
+    Code.FUTURE_DATE: "活动日期 {value} 晚于今天（{today}），尚未开展的活动不能上报。",
+    Code.INACTIVE_UNIT: "{unit}在 {month} 不在启用期内（{active}），该月活动不计入。",
+    Code.MISSING_VALUE: "“{column}”不能为空。",
+    Code.BAD_NUMBER: "“{column}”应为不小于 0 的整数，现为“{value}”。",
+    Code.LOCKED_MONTH: "{month} 已由审核人员锁定，不能再上报该月活动；如需更正请联系区委宣传部。",
+    Code.BAD_TYPE: "单位类型“{value}”无法识别，应为 中心、所 或 站。",
+    Code.BAD_MONTH: "“{column}”应为年月，如 2025-03，现为“{value}”。",
+    Code.DUPLICATE_CODE: "单位编码“{value}”在本文件中重复出现（第 {first} 行已有），本行未导入。",
+    Code.SKIPPED_ROW: "{reason}。",
+    Code.TOWN_MISMATCH: "所属乡镇“{value}”与名册不符，按单位编码记入{town}。",
+    Code.UNKNOWN_CATEGORY: "活动类型“{value}”不在标准分类中，已按原样保存。",
+}
+
+
+@dataclass(frozen=True)
+class Issue:
+    code: str
+    row: int | None
+    column: str | None
+    value: str
+    message: str
+
+    def to_json(self) -> dict[str, object]:
+        return {"row": self.row, "column": self.column, "code": self.code, "message": self.message, "value": self.value}
+
+
+def issue(code: Code, row: int | None, column: str | None, value: str = "", **fields: object) -> Issue:
+    message = MESSAGES[code].format(value=value, column=column, **fields)
+    return Issue(code=code.value, row=row, column=column, value=value, message=message)
+
+
+def issues_frame(issues: list[Issue]) -> pd.DataFrame:
+    """The validation report as a page shows it and exports it."""
+    columns = ["row", "column", "value", "code", "message"]
+    return pd.DataFrame([asdict(i) for i in issues], columns=["code", "row", "column", "value", "message"])[columns]

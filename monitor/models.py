@@ -1,0 +1,78 @@
+"""Tables. Months are stored as 'YYYY-MM' text so that figures group on an index."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Unit(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True, max_length=64)
+    name: str = Field(max_length=200)
+    short_name: str = Field(max_length=200, index=True)
+    type: str = Field(max_length=16, index=True)
+    town: str = Field(default="", max_length=100, index=True)
+    head: str = Field(default="", max_length=100)
+    phone: str = Field(default="", max_length=50)
+    quota: int | None = None
+    active_from: str | None = Field(default=None, max_length=7)
+    active_to: str | None = Field(default=None, max_length=7)
+
+
+class TypeQuota(SQLModel, table=True):
+    type: str = Field(primary_key=True, max_length=16)
+    quota: int
+
+
+class ImportBatch(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    user: str = Field(default="", max_length=100)
+    created_at: datetime
+    file_name: str = Field(max_length=255)
+    sha256: str = Field(max_length=64, index=True)
+    size: int = 0
+    status: str = Field(max_length=16)
+    rows: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    message: str = ""
+
+
+class Activity(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("unit_id", "date", "title_key", name="uq_activity_unit_date_title"),
+        Index("ix_activity_month_unit", "month", "unit_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    date: date
+    month: str = Field(max_length=7)
+    title: str
+    title_key: str
+    category: str = Field(default="", max_length=20)
+    participants: int | None = None
+    volunteers: int | None = None
+    location: str = ""
+    photos: int | None = None
+    notes: str = ""
+    batch_id: int | None = Field(default=None, foreign_key="importbatch.id", index=True)
+    stored_at: datetime
+
+
+class MonthLock(SQLModel, table=True):
+    month: str = Field(primary_key=True, max_length=7)
+    locked_by: str = Field(default="", max_length=100)
+    locked_at: datetime
+
+
+class Meta(SQLModel, table=True):
+    """Small key/value facts about the database: data version, demo flag."""
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = ""

@@ -1,0 +1,112 @@
+"""Cell-level normalization: full-width forms, dates in every office's spelling, counts."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import TypeVar
+
+import numpy as np
+import pandas as pd
+
+T = TypeVar("T")
+
+UNIT_SUFFIXES = (
+    "新时代文明实践服务中心",
+    "新时代文明实践中心",
+    "新时代文明实践所",
+    "新时代文明实践站",
+    "文明实践所",
+    "文明实践站",
+)
+TOWN_SUFFIXES = ("街道办事处", "街道", "镇", "乡")
+
+_SPACES = re.compile(r"\s+")
+_YMD = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"(?:[ T]+\d{1,2}[:：]\d{2}(?:[:：]\d{2}(?:\.\d+)?)?)?$"
+)
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:[ T]?\d{2}:?\d{2}(?::?\d{2})?)?$")
+_SERIAL = re.compile(r"^\d{4,5}(?:\.\d+)?$")
+_MONTH = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+def clean(value: object) -> str:
+    """NFKC (full-width digits, letters and spaces to half-width), trimmed."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and np.isnan(value):
+        return ""
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def title_key(title: str) -> str:
+    """The form of a title that decides whether two activities are the same one."""
+    return _SPACES.sub("", title).casefold()
+
+
+def short_unit_name(name: str) -> str:
+    """油草塘村新时代文明实践站 -> 油草塘村; names without a suffix are returned as they are."""
+    compact = _SPACES.sub("", name)
+    for suffix in UNIT_SUFFIXES:
+        if compact.endswith(suffix) and len(compact) > len(suffix):
+            return compact[: -len(suffix)]
+    return compact
+
+
+def town_key(town: str) -> str:
+    """泥江口镇 and 泥江口 name the same township."""
+    compact = _SPACES.sub("", town)
+    for suffix in TOWN_SUFFIXES:
+        if compact.endswith(suffix) and len(compact) > len(suffix):
+            return compact[: -len(suffix)]
+    return compact
+
+
+def parse_date(text: str) -> date | None:
+    """Every spelling of SPEC §3; Excel serial numbers too. None when it is not a date."""
+    text = text.strip()
+    match = _YMD.match(text) or _COMPACT.match(text)
+    try:
+        if match:
+            return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        if _SERIAL.match(text):
+            serial = float(text)
+            if 20000 <= serial <= 80000:
+                return _EXCEL_EPOCH + timedelta(days=int(serial))
+    except ValueError:
+        return None
+    return None
+
+
+def parse_month(text: str) -> str | None:
+    """'2025-03', '2025/3', '2025年3月', or a date (its month). None when not a month."""
+    text = clean(text)
+    match = _MONTH.match(text)
+    if match and 1 <= int(match.group(2)) <= 12:
+        return f"{int(match.group(1)):04d}-{int(match.group(2)):02d}"
+    day = parse_date(text)
+    return day.strftime("%Y-%m") if day else None
+
+
+def parse_count(text: str) -> int | None:
+    """A non-negative integer ('12', '12.0', '1,234'); raises ValueError otherwise."""
+    compact = text.replace(",", "").replace(" ", "")
+    if compact.endswith("人") or compact.endswith("张"):
+        compact = compact[:-1]
+    number = float(compact)
+    if not number.is_integer() or number < 0:
+        raise ValueError(text)
+    return int(number)
+
+
+def map_unique(series: pd.Series, func: Callable[[str], T]) -> np.ndarray:
+    """Apply func once per distinct value: a million rows hold few distinct dates or units."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    results = np.empty(len(uniques), dtype=object)
+    for i, value in enumerate(uniques):
+        results[i] = func(value)
+    return results[codes]

@@ -1,0 +1,222 @@
+"""Activity rows -> accepted rows and Issues; every row checked, every problem collected."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from monitor.issues import Code, Issue, issue
+from monitor.normalize import map_unique, parse_count, parse_date, short_unit_name, title_key, town_key
+from monitor.readers import Column, Table
+
+CATEGORIES = ("理论宣讲", "志愿服务", "移风易俗", "文体活动", "科普宣传", "法治宣传", "卫生健康", "其他")
+COUNT_KEYS = ("participants", "volunteers", "photos")
+
+ACTIVITY_COLUMNS = [
+    Column("code", "单位编码", ("code",)),
+    Column("town", "所属乡镇", ("town",)),
+    Column("name", "单位名称", ("unit", "name")),
+    Column("date", "活动日期", ("date",), required=True),
+    Column("title", "活动名称", ("title",), required=True),
+    Column("category", "活动类型", ("category",)),
+    Column("participants", "参与人数", ("participants",)),
+    Column("volunteers", "志愿者人数", ("volunteers",)),
+    Column("location", "活动地点", ("location",)),
+    Column("photos", "图片数", ("photos",)),
+    Column("notes", "备注", ("notes",)),
+]
+UNIT_KEYS = ("code", "name")
+
+
+@dataclass
+class UnitIndex:
+    """Finds a unit by code, by town + name, or by a name unique in the district."""
+
+    units: pd.DataFrame
+    by_code: dict[str, int] = field(default_factory=dict)
+    by_town_name: dict[tuple[str, str], int] = field(default_factory=dict)
+    by_name: dict[str, list[int]] = field(default_factory=dict)
+    towns: list[str] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, units: pd.DataFrame) -> UnitIndex:
+        index = cls(units=units.set_index("id", drop=False))
+        for row in units.itertuples():
+            index.by_code[str(row.code).casefold()] = row.id
+            index.by_town_name[(town_key(row.town), row.short_name)] = row.id
+            index.by_name.setdefault(row.short_name, []).append(row.id)
+        index.towns = sorted({t for t in units["town"] if t}, key=len, reverse=True)
+        return index
+
+    def label(self, unit_id: int) -> str:
+        unit = self.units.loc[unit_id]
+        return f"{unit['town']}{unit['name']}" if unit["town"] and not str(unit["name"]).startswith(unit["town"]) else unit["name"]
+
+    def _suggest(self, name: str, town: str) -> str:
+        pool = self.units if not town else self.units[self.units["town"].map(town_key) == town_key(town)]
+        if pool.empty:
+            pool = self.units
+        labels = {row.short_name: f"{row.town}{row.short_name}" for row in pool.itertuples()}
+        close = difflib.get_close_matches(name, list(labels), n=3, cutoff=0.4)
+        if close:
+            return "是否为：" + "、".join(labels[c] for c in close) + "？"
+        return "请核对单位名称，或填写单位编码。"
+
+    def resolve(self, code: str, town: str, name: str) -> tuple[int | None, Code | None, str]:
+        """(unit id, problem, detail) for one distinct (code, town, name)."""
+        if code:
+            unit_id = self.by_code.get(code.casefold())
+            if unit_id is None:
+                return None, Code.UNKNOWN_UNIT, "请核对单位编码，或删去编码只填单位名称。"
+            return unit_id, None, ""
+        if not name:
+            return None, Code.MISSING_VALUE, ""
+        short = short_unit_name(name)
+        if not town:
+            for known in self.towns:
+                if short.startswith(known) and len(short) > len(known):
+                    town, short = known, short_unit_name(short[len(known):])
+                    break
+        if town:
+            unit_id = self.by_town_name.get((town_key(town), short))
+            if unit_id is None:
+                unit_id = self.by_town_name.get((town_key(town), short_unit_name(town + short)))
+            if unit_id is None:
+                return None, Code.UNKNOWN_UNIT, self._suggest(short, town)
+            return unit_id, None, ""
+        candidates = self.by_name.get(short, [])
+        if len(candidates) == 1:
+            return candidates[0], None, ""
+        if len(candidates) > 1:
+            towns = "、".join(sorted(self.units.loc[c, "town"] for c in candidates))
+            return None, Code.AMBIGUOUS_UNIT, towns
+        return None, Code.UNKNOWN_UNIT, self._suggest(short, "")
+
+
+@dataclass
+class Checked:
+    rows: pd.DataFrame
+    errors: list[Issue]
+    warnings: list[Issue]
+    rejected: pd.Index
+
+
+def _active_text(active_from: str | None, active_to: str | None) -> str:
+    if active_from and active_to:
+        return f"启用期 {active_from} 至 {active_to}"
+    if active_from:
+        return f"{active_from} 起启用"
+    return f"{active_to} 起停用" if active_to else "全部月份"
+
+
+def check_activities(
+    table: Table, index: UnitIndex, *, today: date, locked_months: set[str]
+) -> Checked:
+    """Validate every row; return the accepted rows (with unit_id, date, month, counts)."""
+    frame = table.frame
+    head = table.headers
+    errors: list[Issue] = []
+    warnings: list[Issue] = [issue(Code.SKIPPED_ROW, row, None, reason=reason) for row, reason in table.skipped]
+    bad = pd.Series(False, index=frame.index)
+
+    def report(mask: pd.Series, make) -> None:  # type: ignore[no-untyped-def]
+        nonlocal bad
+        if mask.any():
+            bad |= mask
+            for row, *values in frame.loc[mask].itertuples():
+                errors.append(make(row, dict(zip(frame.columns, values, strict=True))))
+
+    # unit
+    keys = frame["code"] + "\x1f" + frame["town"] + "\x1f" + frame["name"]
+    resolved = map_unique(keys, lambda k: index.resolve(*k.split("\x1f")))
+    unit_ids = pd.Series([r[0] for r in resolved], index=frame.index, dtype="Int64")
+    problems = pd.Series([r[1] for r in resolved], index=frame.index, dtype=object)
+    details = pd.Series([r[2] for r in resolved], index=frame.index, dtype=object)
+
+    def unit_issue(row: int, cells: dict[str, str]) -> Issue:
+        code = problems[row]
+        column = head["code"] if cells["code"] else head["name"]
+        value = cells["code"] or cells["name"]
+        if code is Code.MISSING_VALUE:
+            return issue(code, row, head["name"], "")
+        if code is Code.AMBIGUOUS_UNIT:
+            return issue(code, row, column, value, towns=details[row])
+        return issue(Code.UNKNOWN_UNIT, row, column, value, hint=details[row])
+
+    report(problems.notna(), unit_issue)
+
+    # date
+    dates = pd.Series(map_unique(frame["date"], parse_date), index=frame.index, dtype=object)
+    report(frame["date"] == "", lambda row, cells: issue(Code.MISSING_VALUE, row, head["date"]))
+    report((frame["date"] != "") & dates.isna(), lambda row, cells: issue(Code.BAD_DATE, row, head["date"], cells["date"]))
+    has_date = dates.notna()
+    future = has_date & (dates.where(has_date, today) > today)
+    report(future, lambda row, cells: issue(Code.FUTURE_DATE, row, head["date"], str(dates[row]), today=today.isoformat()))
+    months = pd.Series(map_unique(dates, lambda d: d.strftime("%Y-%m") if d else ""), index=frame.index)
+
+    known = unit_ids.notna() & has_date & ~future
+    if known.any():
+        units = index.units
+        active_from = unit_ids[known].map(units["active_from"]).fillna("")
+        active_to = unit_ids[known].map(units["active_to"]).fillna("")
+        month = months[known]
+        outside = ((active_from != "") & (month < active_from)) | ((active_to != "") & (month > active_to))
+        outside = outside.reindex(frame.index, fill_value=False).astype(bool)
+        report(
+            outside,
+            lambda row, cells: issue(
+                Code.INACTIVE_UNIT, row, head["date"], str(dates[row]), unit=index.label(int(unit_ids[row])),
+                month=months[row], active=_active_text(units.at[int(unit_ids[row]), "active_from"], units.at[int(unit_ids[row]), "active_to"]),
+            ),
+        )
+    if locked_months:
+        locked = months.isin(locked_months) & has_date
+        report(locked, lambda row, cells: issue(Code.LOCKED_MONTH, row, head["date"], str(dates[row]), month=months[row]))
+
+    # title
+    report(frame["title"] == "", lambda row, cells: issue(Code.MISSING_VALUE, row, head["title"]))
+
+    # counts
+    counts: dict[str, pd.Series] = {}
+    for key in COUNT_KEYS:
+        def safe(text: str) -> object:
+            if not text:
+                return None
+            try:
+                return parse_count(text)
+            except ValueError:
+                return np.nan
+
+        parsed = pd.Series(map_unique(frame[key], safe), index=frame.index, dtype=object)
+        wrong = parsed.map(lambda v: isinstance(v, float))
+        report(wrong.astype(bool), lambda row, cells, key=key: issue(Code.BAD_NUMBER, row, head[key], cells[key]))
+        counts[key] = parsed.where(~wrong.astype(bool), None)
+
+    # category: kept as given, a warning once per unknown value
+    for value in sorted(set(frame["category"].unique()) - set(CATEGORIES) - {""}):
+        first = int(frame.index[frame["category"] == value][0])
+        warnings.append(issue(Code.UNKNOWN_CATEGORY, first, head["category"], value))
+
+    good = ~bad
+    accepted = pd.DataFrame(
+        {
+            "unit_id": unit_ids[good].astype("int64"),
+            "date": dates[good],
+            "month": months[good],
+            "title": frame["title"][good],
+            "title_key": map_unique(frame["title"][good], title_key),
+            "category": frame["category"][good],
+            "participants": counts["participants"][good],
+            "volunteers": counts["volunteers"][good],
+            "location": frame["location"][good],
+            "photos": counts["photos"][good],
+            "notes": frame["notes"][good],
+        },
+        index=frame.index[good],
+    )
+    errors.sort(key=lambda i: (i.row or 0))
+    return Checked(rows=accepted, errors=errors, warnings=warnings, rejected=frame.index[bad])
