@@ -1,7 +1,8 @@
 """Fixtures: a fresh database per test on SQLite and, when MONITOR_TEST_DATABASE_URL is set, PostgreSQL.
 
 PostgreSQL tests share one server database; each fixture works in a schema of its own
-(search_path), so a fresh database and the read-only demo district never meet.
+(search_path) named with the process id, so a fresh database, the read-only demo district and
+another test run on the same server never meet.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ TODAY = date(2026, 11, 26)
 
 
 def _pg_schema_url(schema: str) -> str:
+    schema = f"{schema}_{os.getpid()}"
     base = get_engine(PG_URL)
     with base.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
@@ -40,6 +42,16 @@ def make_settings(backend: str, tmp: Path, schema: str) -> Settings:
         drop_all(get_engine(url))
     init_db(get_engine(url))
     return Settings(database_url=url, data_dir=tmp / "data")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_pg_schemas() -> Iterator[None]:
+    """Each test process works in schemas of its own and removes them when it ends."""
+    yield
+    if PG_URL:
+        with get_engine(PG_URL).begin() as connection:
+            for schema in ("t_fresh", "t_demo"):
+                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}_{os.getpid()}" CASCADE'))
 
 
 @pytest.fixture(params=BACKENDS)
