@@ -1,8 +1,42 @@
-"""Entry point: registers the pages. Nothing else lives here."""
+"""Entry point: registers the pages and draws the shared sidebar filters. Nothing else lives here."""
 
 import streamlit as st
 
+from monitor import views
+from monitor.units import towns
+from ui import common
+
 st.set_page_config(page_title="文明实践活动监测", page_icon="🏮", layout="wide")
 
-pages = [st.Page("pages/overview.py", title="总览", icon="📊", default=True)]
-st.navigation(pages).run()
+PAGES = {
+    "监测": [
+        st.Page("pages/overview.py", title="总览", icon=":material/dashboard:", default=True),
+        st.Page("pages/units.py", title="单位明细", icon=":material/grid_on:"),
+        st.Page("pages/interviews.py", title="约谈名单", icon=":material/record_voice_over:"),
+    ],
+    "数据": [
+        st.Page("pages/upload.py", title="数据上传", icon=":material/upload_file:"),
+        st.Page("pages/roster.py", title="名册与任务", icon=":material/groups:"),
+        st.Page("pages/imports.py", title="导入记录", icon=":material/history:"),
+        st.Page("pages/export.py", title="导出台账", icon=":material/download:"),
+    ],
+}
+
+navigation = st.navigation(PAGES)
+
+with common.session() as s, st.sidebar:
+    st.markdown("### 新时代文明实践活动监测")
+    months = views.month_options(session=s, today=common.today())
+    start, end = views.default_period(session=s, today=common.today())
+    for key, label, default in (("f_start", "起始月份", start), ("f_end", "截止月份", end)):
+        if st.session_state.get(key) not in months:
+            st.session_state[key] = default if default in months else months[-1]
+        st.selectbox(label, months, key=key)
+    town_options = [common.ALL_TOWNS, *towns(session=s)]
+    if st.session_state.get("f_town") not in town_options:
+        st.session_state["f_town"] = common.ALL_TOWNS
+    st.selectbox("乡镇（街道）", town_options, key="f_town")
+    st.selectbox("单位类型", list(common.TYPE_OPTIONS), key="f_type")
+    st.caption("只统计已结束的整月；默认为最近一个有数据的整月所在年度。")
+
+navigation.run()

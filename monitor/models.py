@@ -76,3 +76,17 @@ class Meta(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=64)
     value: str = ""
+
+
+class Interview(SQLModel, table=True):
+    """An interview (约谈) held with a unit's head over the months it missed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    month: str = Field(max_length=7, index=True)
+    held_on: date
+    interviewer: str = Field(max_length=100)
+    notes: str = ""
+    deadline: date | None = None
+    recorded_by: str = Field(default="", max_length=100)
+    recorded_at: datetime

@@ -1,23 +1,73 @@
+"""总览: KPI cards against the previous period, monthly trend, townships, distribution."""
+
 import streamlit as st
-from sqlmodel import Session
 
-from monitor import metrics
-from monitor.config import Settings
-from monitor.db import get_engine, init_db
-from monitor.importer import today_in
-
-settings = Settings.from_env()
-engine = get_engine(settings.database_url)
-init_db(engine)
-with Session(engine) as session:
-    end = metrics.default_month(session=session, today=today_in(settings))
-    start = end[:4] + "-01"
-    doc = metrics.report(session=session, start=start, end=end).to_json()
+from monitor import charts, views
+from monitor.demo import DemoRefused, load_demo
+from ui import common
 
 st.title("总览")
-st.caption(f"{start} 至 {end}")
-cols = st.columns(3)
-cols[0].metric("开展活动（场次）", doc["held"])
-cols[1].metric("任务数（场次）", doc["required"])
-rate = doc["completion_rate"]
-cols[2].metric("完成率", "—" if rate is None else f"{rate * 100:.2f}%")
+
+with common.session() as s:
+    has_units = views.has_units(session=s)
+
+if not has_units:
+    st.info("数据库还是空的。请先导入单位名册，或载入示例数据试用。", icon=":material/info:")
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**正式使用**：在“名册与任务”页导入单位名册，再由各乡镇在“数据上传”页上传活动台账。")
+        st.page_link("pages/roster.py", label="去导入单位名册", icon=":material/groups:")
+    with right:
+        st.markdown("**试用**：载入虚构的示例区县（1 个中心、18 个所、241 个站，2024—2025 年活动）。")
+        if st.button("载入示例数据", type="primary", icon=":material/science:"):
+            with st.spinner("正在载入示例数据…"), common.session() as s:
+                try:
+                    load_demo(session=s)
+                except DemoRefused as exc:
+                    st.error(str(exc))
+                    st.stop()
+            st.rerun()
+    st.stop()
+
+common.demo_badge()
+f = common.filters()
+data: views.Overview = common.cached(views.overview, filters=f, min_streak=common.settings().interview_min_streak)
+cur, prev = data.current, data.previous
+scope = f"{f.start} 至 {f.end}" + (f" · {f.town}" if f.town else "") + (
+    f" · {[k for k, v in common.TYPE_OPTIONS.items() if v == f.unit_type][0]}" if f.unit_type else "")
+st.caption(f"统计期间：{scope}；对比上一同长期间。")
+
+
+def delta_count(key: str) -> int | None:
+    return None if prev is None else int(cur[key]) - int(prev[key])  # type: ignore[call-overload]
+
+
+def delta_rate(key: str) -> str | None:
+    if prev is None or cur[key] is None or prev[key] is None:
+        return None
+    return f"{(cur[key] - prev[key]) * 100:+.2f} 个百分点"  # type: ignore[operator]
+
+
+row = st.columns(3)
+row[0].metric("开展活动（场次）", f"{cur['held']:,}", delta_count("held"), border=True)
+row[1].metric("任务数（场次）", f"{cur['required']:,}", delta_count("required"), delta_color="off", border=True)
+row[2].metric("完成率", common.pct(cur["completion_rate"]), delta_rate("completion_rate"), border=True,
+              help="开展场次 ÷ 任务场次，不封顶（与区委宣传部通报口径一致）")
+row = st.columns(3)
+row[0].metric("封顶完成率", common.pct(cur["capped_rate"]), delta_rate("capped_rate"), border=True,
+              help="每个单位每月最多按任务数计，超额完成不能抵消其他单位的欠账")
+row[1].metric("达标率", common.pct(cur["compliance_rate"]), delta_rate("compliance_rate"), border=True,
+              help="达到月度任务的单位月份占比")
+row[2].metric(f"应约谈单位（{f.end}）", data.due,
+              None if data.due_previous is None else data.due - data.due_previous,
+              delta_color="inverse", border=True, help="连续 2 个月及以上未完成任务的所（站）")
+
+st.plotly_chart(charts.monthly(data.by_month), config={"displaylogo": False})
+left, right = st.columns([3, 2])
+with left:
+    if data.by_town.empty:
+        st.info("当前筛选下没有乡镇数据。")
+    else:
+        st.plotly_chart(charts.by_town(data.by_town), config={"displaylogo": False})
+with right:
+    st.plotly_chart(charts.distribution(data.distribution), config={"displaylogo": False})

@@ -1,0 +1,65 @@
+"""Interviews (约谈): the due list with each unit's status, and recording one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import pandas as pd
+from sqlmodel import Session, select
+
+from monitor import metrics
+from monitor.db import bump_version
+from monitor.models import Interview, Unit
+
+
+class InterviewError(ValueError):
+    """An interview record that cannot be stored as given."""
+
+
+@dataclass(frozen=True)
+class InterviewInput:
+    code: str
+    month: str
+    held_on: date
+    interviewer: str
+    notes: str = ""
+    deadline: date | None = None
+
+
+def due_with_status(
+    *, session: Session, month: str, min_streak: int = 2, town: str | None = None, unit_type: str | None = None
+) -> pd.DataFrame:
+    """Units due at `month`, with the interview recorded for this run of missed months, if any."""
+    due = metrics.interviews(session=session, month=month, min_streak=min_streak, town=town, unit_type=unit_type)
+    talks = session.exec(select(Interview).where(Interview.month == metrics.parse_month_arg(month))).all()
+    latest: dict[int, Interview] = {}
+    for talk in sorted(talks, key=lambda t: (t.held_on, t.id or 0)):
+        latest[talk.unit_id] = talk
+    due["status"] = [
+        f"已约谈（{latest[i].held_on}，{latest[i].interviewer}）" if i in latest else "未约谈" for i in due["id"]
+    ]
+    due["deadline"] = [latest[i].deadline if i in latest else None for i in due["id"]]
+    due["interview_notes"] = [latest[i].notes if i in latest else "" for i in due["id"]]
+    return due
+
+
+def record_interview(*, session: Session, entry: InterviewInput, user: str = "") -> Interview:
+    """Store an interview held with a unit's head about the run of months ending at entry.month."""
+    unit = session.exec(select(Unit).where(Unit.code == entry.code)).first()
+    if unit is None:
+        raise InterviewError(f"单位编码“{entry.code}”不存在。")
+    if not entry.interviewer.strip():
+        raise InterviewError("请填写约谈人。")
+    if entry.deadline is not None and entry.deadline < entry.held_on:
+        raise InterviewError("整改期限不能早于约谈日期。")
+    talk = Interview(
+        unit_id=unit.id, month=metrics.parse_month_arg(entry.month), held_on=entry.held_on,
+        interviewer=entry.interviewer.strip(), notes=entry.notes.strip(), deadline=entry.deadline,
+        recorded_by=user, recorded_at=datetime.now(UTC),
+    )
+    session.add(talk)
+    bump_version(session)
+    session.commit()
+    session.refresh(talk)
+    return talk

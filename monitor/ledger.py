@@ -1,0 +1,87 @@
+"""The ledger (台账) of a period as one workbook: summary, unit × month, below quota, interviews, details."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlmodel import Session, col, select
+
+from monitor import metrics
+from monitor.config import TYPE_LABELS
+from monitor.export import workbook_bytes
+from monitor.models import Activity, Unit
+from monitor.views import STATUS_LABELS, Filters
+
+RATE_COLUMNS = ("完成率", "封顶完成率", "达标率", "数值")
+
+
+def summary_frame(doc: dict[str, object]) -> pd.DataFrame:
+    """The report's figures, one per row, as the summary sheet holds them."""
+    rows = [
+        ("统计期间", f"{doc['start']} 至 {doc['end']}"),
+        ("单位数", doc["units"]),
+        ("开展活动（场次）", doc["held"]),
+        ("任务数（场次）", doc["required"]),
+        ("完成率", doc["completion_rate"]),
+        ("封顶完成率", doc["capped_rate"]),
+        ("达标率", doc["compliance_rate"]),
+    ]
+    by_type = doc["by_type"]
+    assert isinstance(by_type, dict)
+    for unit_type, part in by_type.items():
+        label = TYPE_LABELS[unit_type]
+        rows += [(f"{label}·单位数", part["units"]), (f"{label}·开展活动（场次）", part["held"]),
+                 (f"{label}·任务数（场次）", part["required"]), (f"{label}·完成率", part["completion_rate"])]
+    return pd.DataFrame(rows, columns=["指标", "数值"])
+
+
+def ledger_xlsx(*, session: Session, filters: Filters, min_streak: int = 2) -> bytes:
+    report = metrics.report(session=session, start=filters.start, end=filters.end,
+                            town=filters.town, unit_type=filters.unit_type)
+    doc = report.to_json()
+    grid = report.grid
+    months = metrics.month_range(filters.start, filters.end)
+
+    matrix = grid.assign(cell=grid["held"].astype(str) + "/" + grid["quota_month"].astype(str)
+                         + " " + grid["status"].map(STATUS_LABELS))
+    matrix = matrix.pivot(index=["town", "code", "name", "type"], columns="month", values="cell")[months].reset_index()
+    totals = grid.groupby("code").agg(held=("held", "sum"), required=("quota_month", "sum"))
+    matrix = matrix.merge(totals, left_on="code", right_index=True)
+    matrix["type"] = matrix["type"].map(TYPE_LABELS)
+    matrix = matrix.rename(columns={"town": "所属乡镇", "code": "单位编码", "name": "单位名称", "type": "类型",
+                                    "held": "合计开展", "required": "合计任务"})
+
+    below = grid[grid["below"]].sort_values(["month", "town", "code"])
+    below = pd.DataFrame({"月份": below["month"], "所属乡镇": below["town"], "单位编码": below["code"],
+                          "单位名称": below["name"], "类型": below["type"].map(TYPE_LABELS),
+                          "开展": below["held"], "任务": below["quota_month"], "负责人": below["head"],
+                          "联系电话": below["phone"]})
+
+    due = metrics.interviews(session=session, month=filters.end, min_streak=min_streak,
+                             town=filters.town, unit_type=filters.unit_type)
+    talks = pd.DataFrame({"所属乡镇": due["town"], "单位编码": due["code"], "单位名称": due["name"],
+                          "类型": due["type"].map(TYPE_LABELS), "连续未达标月数": due["streak"],
+                          "未达标月份": due["months_missed"].map("、".join), "负责人": due["head"],
+                          "联系电话": due["phone"]})
+
+    statement = (
+        select(Unit.town, Unit.code, Unit.name, Activity.date, Activity.title, Activity.category,
+               Activity.participants, Activity.volunteers, Activity.location, Activity.photos, Activity.notes)
+        .join(Unit, Unit.id == Activity.unit_id)  # type: ignore[arg-type]
+        .where(col(Activity.month) >= filters.start, col(Activity.month) <= filters.end)
+        .order_by(Unit.town, Unit.code, Activity.date)
+    )
+    if filters.town:
+        statement = statement.where(Unit.town == filters.town)
+    if filters.unit_type:
+        statement = statement.where(Unit.type == filters.unit_type)
+    details = pd.DataFrame(session.exec(statement).all(),
+                           columns=["所属乡镇", "单位编码", "单位名称", "活动日期", "活动名称", "活动类型",
+                                    "参与人数", "志愿者人数", "活动地点", "图片数", "备注"])
+
+    by_town = pd.DataFrame(doc["by_town"], columns=["town", "held", "required", "completion_rate"]).rename(
+        columns={"town": "所属乡镇", "held": "开展活动", "required": "任务数", "completion_rate": "完成率"})
+    return workbook_bytes(
+        {"汇总": summary_frame(doc), "乡镇": by_town, "单位月度": matrix, "未达标": below, "约谈": talks,
+         "明细": details},
+        percent=RATE_COLUMNS,
+    )

@@ -1,0 +1,162 @@
+"""What each dashboard screen shows, computed in one call per screen (no Streamlit here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+from sqlmodel import Session, col, select
+
+from monitor import metrics
+from monitor.config import TYPE_LABELS
+from monitor.db import get_meta
+from monitor.models import Activity, ImportBatch, Interview, Unit
+
+STATUS_LABELS = {"met": "达标", "below": "未达标", "none": "未开展", "inactive": "未启用"}
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: str
+    end: str
+    town: str | None = None
+    unit_type: str | None = None
+
+
+@dataclass
+class Overview:
+    current: dict[str, object]
+    previous: dict[str, object] | None
+    due: int
+    due_previous: int | None
+    by_town: pd.DataFrame
+    by_month: pd.DataFrame
+    distribution: pd.DataFrame
+
+
+def previous_period(start: str, end: str) -> tuple[str, str]:
+    """The period of the same length just before [start, end]."""
+    length = len(metrics.month_range(start, end))
+    return metrics.shift_month(start, -length), metrics.shift_month(start, -1)
+
+
+def overview(*, session: Session, filters: Filters, min_streak: int = 2) -> Overview:
+    current = metrics.report(session=session, start=filters.start, end=filters.end,
+                             town=filters.town, unit_type=filters.unit_type)
+    doc = current.to_json()
+    first, _ = metrics.data_months(session=session)
+    prev_start, prev_end = previous_period(filters.start, filters.end)
+    previous = None
+    due_previous = None
+    if first and prev_end >= first:
+        previous = metrics.report(session=session, start=prev_start, end=prev_end,
+                                  town=filters.town, unit_type=filters.unit_type).to_json()
+        due_previous = len(metrics.interviews(session=session, month=prev_end, min_streak=min_streak,
+                                              town=filters.town, unit_type=filters.unit_type))
+    due = len(metrics.interviews(session=session, month=filters.end, min_streak=min_streak,
+                                 town=filters.town, unit_type=filters.unit_type))
+    by_town = pd.DataFrame(doc["by_town"], columns=["town", "held", "required", "completion_rate"])
+    by_town = by_town.sort_values("completion_rate", ascending=True)
+    by_month = pd.DataFrame(doc["by_month"], columns=["month", "held", "required", "completion_rate"])
+    grid = current.grid[current.grid["status"] != "inactive"]
+    distribution = (
+        grid.assign(type_label=grid["type"].map(TYPE_LABELS), status_label=grid["status"].map(STATUS_LABELS))
+        .groupby(["type_label", "status_label"], as_index=False).size().rename(columns={"size": "unit_months"})
+    )
+    return Overview(current=doc, previous=previous, due=due, due_previous=due_previous,
+                    by_town=by_town, by_month=by_month, distribution=distribution)
+
+
+@dataclass
+class UnitsGrid:
+    grid: pd.DataFrame  # one row per unit: identity, streak, total, then one column per month
+    status: pd.DataFrame  # same shape for the month columns: met / below / none / inactive
+    months: list[str]
+
+
+def units_grid(*, session: Session, filters: Filters) -> UnitsGrid:
+    frame = metrics.with_streaks(metrics.unit_months(session=session, start=filters.start, end=filters.end,
+                                                     town=filters.town, unit_type=filters.unit_type))
+    months = metrics.month_range(filters.start, filters.end)
+    if frame.empty:
+        empty = pd.DataFrame(columns=["code", "name", "type", "town", "streak", "held", "required", *months])
+        return UnitsGrid(grid=empty, status=empty.copy(), months=months)
+    held = frame.pivot(index="id", columns="month", values="held")[months]
+    status = frame.pivot(index="id", columns="month", values="status")[months]
+    last = frame[frame["month"] == months[-1]].set_index("id")
+    totals = frame.groupby("id").agg(held=("held", "sum"), required=("quota_month", "sum"))
+    identity = last[["code", "name", "type", "town", "streak"]].join(totals)
+    identity["type"] = identity["type"].map(TYPE_LABELS)
+    grid = identity.join(held)
+    return UnitsGrid(grid=grid.reset_index(drop=True), status=status.loc[grid.index].reset_index(drop=True),
+                     months=months)
+
+
+@dataclass
+class UnitDetail:
+    unit: dict[str, object]
+    activities: pd.DataFrame
+    history: pd.DataFrame
+    interviews: pd.DataFrame
+
+
+def unit_detail(*, session: Session, code: str, start: str, end: str) -> UnitDetail | None:
+    unit = session.exec(select(Unit).where(Unit.code == code)).first()
+    if unit is None:
+        return None
+    rows = session.exec(
+        select(Activity.date, Activity.title, Activity.category, Activity.participants, Activity.volunteers,
+               Activity.photos, Activity.location)
+        .where(Activity.unit_id == unit.id, col(Activity.month) >= start, col(Activity.month) <= end)
+        .order_by(Activity.date)
+    ).all()
+    activities = pd.DataFrame(rows, columns=["date", "title", "category", "participants", "volunteers",
+                                             "photos", "location"])
+    grid = metrics.with_streaks(metrics.unit_months(session=session, start=start, end=end,
+                                                    town=unit.town or None, unit_type=unit.type))
+    history = grid[grid["id"] == unit.id][["month", "held", "quota_month", "status", "streak"]].reset_index(drop=True)
+    talks = session.exec(select(Interview).where(Interview.unit_id == unit.id).order_by(Interview.held_on)).all()
+    interviews = pd.DataFrame([t.model_dump() for t in talks],
+                              columns=["month", "held_on", "interviewer", "notes", "deadline", "recorded_by"])
+    return UnitDetail(unit=unit.model_dump(), activities=activities, history=history, interviews=interviews)
+
+
+def reporting_status(*, session: Session, town: str | None, months: list[str]) -> pd.DataFrame:
+    """Per unit and month: activities stored so far, or 未上报 when nothing has been uploaded."""
+    grid = metrics.unit_months(session=session, start=months[0], end=months[-1], town=town)
+    grid = grid[grid["quota_month"] > 0]
+    grid = grid.assign(cell=grid["held"].map(lambda n: f"{n} 场" if n else "未上报"))
+    table = grid.pivot(index=["town", "name"], columns="month", values="cell").reset_index()
+    return table.rename(columns={"town": "所属乡镇", "name": "单位名称"})
+
+
+def batches(*, session: Session, limit: int = 500) -> pd.DataFrame:
+    rows = session.exec(select(ImportBatch).order_by(col(ImportBatch.id).desc()).limit(limit)).all()
+    columns = ["id", "created_at", "kind", "user", "file_name", "status", "rows", "imported", "duplicates",
+               "rejected", "sha256", "message"]
+    return pd.DataFrame([b.model_dump() for b in rows], columns=columns)
+
+
+def is_demo(*, session: Session) -> bool:
+    return get_meta(session, "demo") == "1"
+
+
+def has_units(*, session: Session) -> bool:
+    return session.exec(select(Unit.id).limit(1)).first() is not None
+
+
+def month_options(*, session: Session, today: date) -> list[str]:
+    """Months a user may pick: from the first month with data (or a year back) to the last finished one."""
+    last = metrics.last_finished_month(today)
+    first, _ = metrics.data_months(session=session)
+    start = min(first or last, metrics.shift_month(last, -11))
+    return metrics.month_range(start, last)
+
+
+def default_period(*, session: Session, today: date) -> tuple[str, str]:
+    """The year of the last finished month with data, from January through that month."""
+    end = metrics.default_month(session=session, today=today)
+    return f"{end[:4]}-01", end
+
+

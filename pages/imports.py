@@ -1,0 +1,57 @@
+"""导入记录: every batch; the kept original file; rolling a batch back after confirmation."""
+
+import streamlit as st
+
+from monitor import views
+from monitor.batches import kept_path
+from monitor.models import ImportBatch
+from monitor.rollback import RollbackRefused, rollback_batch
+from ui import common
+
+KINDS = {"activities": "活动台账", "units": "单位名册", "rollback": "撤销"}
+STATUS = {"imported": "已导入", "refused": "未导入", "rolled_back": "已撤销", "done": "完成", "pending": "处理中"}
+
+st.title("导入记录")
+common.demo_badge()
+frame = common.cached(views.batches)
+if frame.empty:
+    st.info("还没有导入记录。")
+    st.stop()
+
+shown = frame.assign(
+    created_at=frame["created_at"].map(lambda t: t.tz_convert("Asia/Shanghai").strftime("%Y-%m-%d %H:%M")
+                                       if hasattr(t, "tz_convert") else t),
+    kind=frame["kind"].map(KINDS).fillna(frame["kind"]), status=frame["status"].map(STATUS).fillna(frame["status"]),
+)[["id", "created_at", "kind", "user", "file_name", "status", "rows", "imported", "duplicates", "rejected", "message"]]
+st.dataframe(shown.rename(columns={"id": "编号", "created_at": "时间", "kind": "类别", "user": "经办人",
+                                   "file_name": "文件名", "status": "状态", "rows": "行数", "imported": "导入",
+                                   "duplicates": "重复", "rejected": "有问题", "message": "说明"}), hide_index=True)
+
+st.subheader("查看或撤销一次导入")
+ids = [int(i) for i in frame["id"]]
+labels = {f"#{r.id} {r.file_name}（{STATUS.get(r.status, r.status)}）": int(r.id) for r in frame.itertuples()}
+choice = st.selectbox("导入记录", list(labels))
+batch_id = labels[choice]
+with common.session() as s:
+    batch = s.get(ImportBatch, batch_id)
+if batch is None:
+    st.stop()
+path = kept_path(batch, uploads_dir=common.settings().uploads_dir)
+if path is not None:
+    st.download_button("下载原始文件", path.read_bytes(), file_name=f"{batch.id}_{batch.file_name}",
+                       on_click="ignore", icon=":material/download:")
+elif batch.sha256 != "demo":
+    st.caption("原始文件不在本机保存目录中。")
+
+if batch.kind == "activities" and batch.status == "imported":
+    st.warning(f"撤销后，本次导入新增的 {batch.imported} 条活动将被删除，统计随之更新；撤销本身会记入导入记录。")
+    sure = st.checkbox(f"我确认撤销导入记录 #{batch.id}", key=f"sure_{batch.id}")
+    if st.button("撤销这次导入", disabled=not sure, type="primary"):
+        try:
+            with common.session() as s:
+                removed = rollback_batch(session=s, batch_id=batch.id, user=st.session_state.get("upload_user", ""))
+        except RollbackRefused as exc:
+            st.error(str(exc))
+        else:
+            st.toast(f"已撤销，删除 {removed} 条活动", icon="✅")
+            st.rerun()

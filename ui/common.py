@@ -1,0 +1,90 @@
+"""What every page needs: the database, cached figures keyed on the data version, formatting."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import streamlit as st
+from sqlmodel import Session
+
+from monitor import views
+from monitor.config import Settings
+from monitor.db import data_version, get_engine, init_db
+from monitor.importer import today_in
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TYPE_OPTIONS = {"全部类型": None, "中心": "center", "所": "institute", "站": "station"}
+ALL_TOWNS = "全部乡镇"
+
+
+@st.cache_resource
+def settings() -> Settings:
+    current = Settings.from_env()
+    init_db(get_engine(current.database_url))
+    return current
+
+
+def session() -> Session:
+    return Session(get_engine(settings().database_url))
+
+
+def today() -> date:
+    return today_in(settings())
+
+
+def version() -> int:
+    """The data version in the database: every import, rollback or edit moves it on."""
+    with session() as s:
+        return data_version(s)
+
+
+@st.cache_data(show_spinner=False, max_entries=256, ttl=3600)
+def _cached(name: str, url: str, data_version_: int, kwargs: tuple[tuple[str, Any], ...]) -> Any:
+    function: Callable[..., Any] = CACHEABLE[name]
+    with Session(get_engine(url)) as s:
+        return function(session=s, **dict(kwargs))
+
+
+def cached(function: Callable[..., Any], **kwargs: Any) -> Any:
+    """Call a monitor function, cached until the data version in the database changes.
+
+    The version is read from the database on every call, so several server processes sharing
+    one PostgreSQL database all see an import made through any of them.
+    """
+    name = f"{function.__module__}.{function.__qualname__}"
+    CACHEABLE.setdefault(name, function)
+    return _cached(name, settings().database_url, version(), tuple(sorted(kwargs.items())))
+
+
+CACHEABLE: dict[str, Callable[..., Any]] = {}
+
+
+def pct(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.2f}%"
+
+
+def filters() -> views.Filters:
+    state = st.session_state
+    start, end = state.get("f_start"), state.get("f_end")
+    if not start or not end:
+        with session() as s:
+            start, end = views.default_period(session=s, today=today())
+    if start > end:
+        start, end = end, start
+    town = state.get("f_town")
+    return views.Filters(start=start, end=end, town=None if town in (None, ALL_TOWNS) else town,
+                         unit_type=TYPE_OPTIONS.get(state.get("f_type") or "全部类型"))
+
+
+def demo_badge() -> None:
+    with session() as s:
+        if views.is_demo(session=s):
+            st.warning("当前为**示例数据**（虚构的演示区县），数字仅供试用，不代表真实情况。", icon="🧪")
+
+
+def xlsx_button(label: str, data: bytes | Callable[[], bytes], file_name: str, key: str | None = None) -> None:
+    """A download of an xlsx made by monitor.export (formulas escaped); callables run on click."""
+    st.download_button(label, data=data, file_name=file_name, mime=XLSX_MIME, key=key, on_click="ignore",
+                       icon=":material/download:")
