@@ -22,7 +22,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check monitor tests bench app.py pages
+	$(VENV)/bin/ruff check monitor tests bench app.py app_pages ui
 	$(VENV)/bin/mypy monitor
 
 bench: $(STAMP)

@@ -1,4 +1,8 @@
-"""Entry point: registers the pages and draws the shared sidebar filters. Nothing else lives here."""
+"""Entry point: registers the pages and draws the shared sidebar filters. Nothing else lives here.
+
+The screens live in app_pages/, not pages/: Streamlit treats a folder named pages/ as the old
+multipage layout and serves each file in it directly by URL, skipping this entry point.
+"""
 
 import streamlit as st
 
@@ -10,15 +14,15 @@ st.set_page_config(page_title="文明实践活动监测", page_icon="🏮", layo
 
 PAGES = {
     "监测": [
-        st.Page("pages/overview.py", title="总览", icon=":material/dashboard:", default=True),
-        st.Page("pages/units.py", title="单位明细", icon=":material/grid_on:"),
-        st.Page("pages/interviews.py", title="约谈名单", icon=":material/record_voice_over:"),
+        st.Page("app_pages/overview.py", title="总览", icon=":material/dashboard:", default=True),
+        st.Page("app_pages/units.py", title="单位明细", icon=":material/grid_on:"),
+        st.Page("app_pages/interviews.py", title="约谈名单", icon=":material/record_voice_over:"),
     ],
     "数据": [
-        st.Page("pages/upload.py", title="数据上传", icon=":material/upload_file:"),
-        st.Page("pages/roster.py", title="名册与任务", icon=":material/groups:"),
-        st.Page("pages/imports.py", title="导入记录", icon=":material/history:"),
-        st.Page("pages/export.py", title="导出台账", icon=":material/download:"),
+        st.Page("app_pages/upload.py", title="数据上传", icon=":material/upload_file:"),
+        st.Page("app_pages/roster.py", title="名册与任务", icon=":material/groups:"),
+        st.Page("app_pages/imports.py", title="导入记录", icon=":material/history:"),
+        st.Page("app_pages/export.py", title="导出台账", icon=":material/download:"),
     ],
 }
 
@@ -29,6 +33,9 @@ with common.session() as s, st.sidebar:
     months = views.month_options(session=s, today=common.today())
     start, end = views.default_period(session=s, today=common.today())
     for key, label, default in (("f_start", "起始月份", start), ("f_end", "截止月份", end)):
+        linked = st.query_params.get(key.removeprefix("f_"))
+        if key not in st.session_state and linked in months:
+            st.session_state[key] = linked
         if st.session_state.get(key) not in months:
             st.session_state[key] = default if default in months else months[-1]
         st.selectbox(label, months, key=key)

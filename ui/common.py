@@ -81,7 +81,7 @@ def filters() -> views.Filters:
 def demo_badge() -> None:
     with session() as s:
         if views.is_demo(session=s):
-            st.warning("当前为**示例数据**（虚构的演示区县），数字仅供试用，不代表真实情况。", icon="🧪")
+            st.warning("当前为**示例数据**（虚构的演示区县），数字仅供试用，不代表真实情况。", icon=":material/science:")
 
 
 def xlsx_button(label: str, data: bytes | Callable[[], bytes], file_name: str, key: str | None = None) -> None:

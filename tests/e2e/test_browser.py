@@ -1,0 +1,120 @@
+"""A real browser on a real server: the overview's 110.81 %, an upload confirmed, a screenshot of each page.
+
+Runs `streamlit run app.py` headless on a free port against a demo database and drives Debian's
+Chromium with Playwright. Skipped only where no Chromium is installed; CI installs it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")]
+PAGES = ["", "units", "interviews", "upload", "roster", "imports", "export"]
+UPLOAD = (
+    "单位编码,单位名称,活动日期,活动名称,活动类型,参与人数\n"
+    "NJK-YCT,,2026-10-08,10月浏览器上传测试宣讲,理论宣讲,40\n"
+    ",油草塘村,2026-10-20,10月浏览器上传测试义诊,卫生健康,35\n"
+    ",不存在村,2026-10-21,10月无效单位活动,其他,10\n"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    tmp = tmp_path_factory.mktemp("e2e")
+    env = {**os.environ, "MONITOR_DATABASE_URL": f"sqlite:///{tmp / 'monitor.db'}", "MONITOR_DATA_DIR": str(tmp)}
+    subprocess.run([sys.executable, "-m", "monitor", "demo"], cwd=ROOT, env=env, check=True, capture_output=True)
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("the dashboard did not start within 60 s")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def page(server: str) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"],
+        )
+        tab = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+        yield tab
+        browser.close()
+
+
+def _settle(page, timeout: float = 30_000) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
+    page.wait_for_timeout(800)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
+
+
+def test_overview_shows_the_reported_rate(server: str, page) -> None:  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(f"{server}/?start=2025-01&end=2025-06")
+    _settle(page)
+    page.get_by_text("110.81%").first.wait_for(timeout=20_000)
+    assert page.get_by_text("3,617").first.is_visible()
+    page.screenshot(path=str(ARTIFACTS / "overview.png"), full_page=True)
+
+
+def test_upload_then_confirm(server: str, page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    source = tmp_path / "十月活动台账.csv"
+    source.write_text(UPLOAD, encoding="utf-8")
+    page.goto(f"{server}/upload")
+    _settle(page)
+    page.set_input_files("input[type='file']", str(source))
+    page.get_by_text("导入预览").wait_for(timeout=30_000)
+    _settle(page)
+    assert page.get_by_text("有 1 行存在问题").first.is_visible()
+    page.screenshot(path=str(ARTIFACTS / "upload-preview.png"), full_page=True)
+    page.get_by_role("button", name="确认导入").click()
+    page.get_by_text("导入完成").wait_for(timeout=30_000)
+    _settle(page)
+    assert page.get_by_text("新增 2 场").first.is_visible()
+    page.screenshot(path=str(ARTIFACTS / "upload-done.png"), full_page=True)
+
+
+@pytest.mark.parametrize("path", PAGES[1:])
+def test_every_page_renders(server: str, page, path: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{server}/{path}?start=2025-01&end=2025-12")
+    _settle(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.screenshot(path=str(ARTIFACTS / f"{path}.png"), full_page=True)
