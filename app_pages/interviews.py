@@ -30,7 +30,7 @@ table = due.assign(
              "months_missed": "未达标月份", "held": "当月开展", "quota": "当月任务", "head": "负责人",
              "phone": "联系电话", "status": "约谈状态"})
 st.caption(f"截至 {month}，连续 {min_streak} 个月及以上未完成任务的单位共 {len(table)} 个，"
-           f"其中已约谈 {int(due['status'].str.startswith('已约谈').sum())} 个。")
+           f"其中已约谈 {int(due['interviewed'].sum())} 个。")
 st.dataframe(table, hide_index=True)
 common.xlsx_button("下载约谈名单（Excel）", frame_xlsx(table, "约谈名单"), f"约谈名单_{month}.xlsx")
 

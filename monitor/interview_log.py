@@ -36,9 +36,11 @@ def due_with_status(
     latest: dict[int, Interview] = {}
     for talk in sorted(talks, key=lambda t: (t.held_on, t.id or 0)):
         latest[talk.unit_id] = talk
-    due["status"] = [
-        f"已约谈（{latest[i].held_on}，{latest[i].interviewer}）" if i in latest else "未约谈" for i in due["id"]
-    ]
+    due["status"] = pd.Series(
+        [f"已约谈（{latest[i].held_on}，{latest[i].interviewer}）" if i in latest else "未约谈" for i in due["id"]],
+        index=due.index, dtype="str",
+    )
+    due["interviewed"] = due["id"].isin(list(latest)).astype(bool)
     due["deadline"] = [latest[i].deadline if i in latest else None for i in due["id"]]
     due["interview_notes"] = [latest[i].notes if i in latest else "" for i in due["id"]]
     return due

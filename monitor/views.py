@@ -147,10 +147,10 @@ def has_units(*, session: Session) -> bool:
 
 
 def month_options(*, session: Session, today: date) -> list[str]:
-    """Months a user may pick: from the first month with data (or a year back) to the last finished one."""
+    """Months a user may pick: from the first month with data (or two years back) to the last finished one."""
     last = metrics.last_finished_month(today)
     first, _ = metrics.data_months(session=session)
-    start = min(first or last, metrics.shift_month(last, -11))
+    start = min(first or last, metrics.shift_month(last, -23))
     return metrics.month_range(start, last)
 
 

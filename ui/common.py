@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import streamlit as st
@@ -19,10 +20,15 @@ TYPE_OPTIONS = {"全部类型": None, "中心": "center", "所": "institute", "�
 ALL_TOWNS = "全部乡镇"
 
 
-@st.cache_resource
+@lru_cache(maxsize=8)
+def _ready(url: str) -> None:
+    init_db(get_engine(url))
+
+
 def settings() -> Settings:
+    """Read on every run (cheap), so the database in the environment is the one used."""
     current = Settings.from_env()
-    init_db(get_engine(current.database_url))
+    _ready(current.database_url)
     return current
 
 

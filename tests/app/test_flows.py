@@ -1,0 +1,133 @@
+"""The flows a clerk and a reviewer go through, on screen: upload, interview, rollback."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, func, select
+
+from monitor.db import get_engine
+from monitor.models import Activity, ImportBatch
+from tests.factories import activities_csv, load_roster
+
+GOOD_AND_BAD = activities_csv([
+    ["NJK-YCT", "", "", "2025-03-05", "3月理论宣讲", "40"],
+    ["", "泥江口镇", "和平村", "2025-03-06", "3月志愿服务", "25"],
+    ["", "", "不存在村", "2025-03-07", "3月无主活动", "10"],
+    ["NJK-S", "", "", "2025/3/8", "=1+1", "abc"],
+])
+
+
+def _count(settings) -> int:  # type: ignore[no-untyped-def]
+    with Session(get_engine(settings.database_url)) as s:
+        return int(s.exec(select(func.count()).select_from(Activity)).one())
+
+
+@pytest.fixture
+def district(settings):  # type: ignore[no-untyped-def]
+    with Session(get_engine(settings.database_url)) as s:
+        load_roster(s, settings)
+    return settings
+
+
+def _period(at, start="2025-01", end="2025-06"):  # type: ignore[no-untyped-def]
+    at.session_state["f_start"], at.session_state["f_end"] = start, end
+    return at
+
+
+def test_upload_previews_then_imports_and_the_overview_moves(app_for, district):
+    at = _period(app_for(district)).run()
+    before = {m.label: m.value for m in at.metric}
+    assert before["开展活动（场次）"] == "0"
+
+    at.switch_page("app_pages/upload.py").run()
+    at.file_uploader[0].set_value(("三月台账.csv", GOOD_AND_BAD, "text/csv")).run()
+    assert not at.exception
+    preview = {m.label: m.value for m in at.metric}
+    assert (preview["读取行数"], preview["将新增"], preview["有问题（不导入）"]) == ("4", "2", "2")
+    report = at.dataframe[-1].value
+    assert list(zip(report["行号"], report["问题代码"], strict=True)) == [(4, "unknown_unit"), (5, "bad_number")]
+    assert _count(district) == 0, "the preview stores nothing"
+
+    [confirm] = [b for b in at.button if b.label == "确认导入"]
+    confirm.click().run()
+    assert not at.exception
+    assert any("新增 2 场" in s.value for s in at.success)
+    assert _count(district) == 2
+
+    at.switch_page("app_pages/overview.py").run()
+    assert {m.label: m.value for m in at.metric}["开展活动（场次）"] == "2"
+
+
+def test_a_whole_file_error_is_shown_in_chinese(app_for, district):
+    at = app_for(district).run()
+    at.switch_page("app_pages/upload.py").run()
+    at.file_uploader[0].set_value(("空.csv", b"", "text/csv")).run()
+    assert not at.exception
+    assert any("文件是空的" in e.value for e in at.error)
+
+
+def test_an_interview_recorded_shows_as_status(app_for, district):
+    with Session(get_engine(district.database_url)) as s:
+        from monitor.importer import import_activities
+
+        import_activities(session=s, data=activities_csv([["NJK-HP", "", "", "2025-01-05", "1月活动", "9"]]),
+                          file_name="a.csv", settings=district)
+    at = _period(app_for(district), "2025-01", "2025-03").run()
+    at.switch_page("app_pages/interviews.py").run()
+    table = at.dataframe[0].value
+    assert "油草塘村新时代文明实践站" in set(table["单位名称"])
+    assert set(table["约谈状态"]) == {"未约谈"}
+
+    form_unit = [s for s in at.selectbox if s.label == "约谈单位"][0]
+    label = [o for o in form_unit.options if "NJK-YCT" in o][0]
+    form_unit.set_value(label)
+    [who] = [t for t in at.text_input if t.label == "约谈人"]
+    who.input("区委宣传部 赵六")
+    [save] = [b for b in at.button if b.label == "保存约谈记录"]
+    save.click().run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    row = table[table["单位编码"] == "NJK-YCT"].iloc[0]
+    assert row["约谈状态"].startswith("已约谈") and "赵六" in row["约谈状态"]
+
+
+def test_a_rollback_restores_the_previous_figures(app_for, district):
+    at = _period(app_for(district)).run()
+    at.switch_page("app_pages/upload.py").run()
+    at.file_uploader[0].set_value(("三月台账.csv", GOOD_AND_BAD, "text/csv")).run()
+    [b for b in at.button if b.label == "确认导入"][0].click().run()
+    assert _count(district) == 2
+
+    at.switch_page("app_pages/imports.py").run()
+    [sure] = [c for c in at.checkbox if c.label.startswith("我确认撤销")]
+    sure.check().run()
+    [undo] = [b for b in at.button if b.label == "撤销这次导入"]
+    undo.click().run()
+    assert not at.exception
+    assert _count(district) == 0
+    with Session(get_engine(district.database_url)) as s:
+        statuses = {b.kind: b.status for b in s.exec(select(ImportBatch)).all()}
+    assert statuses["activities"] == "rolled_back" and statuses["rollback"] == "done"
+
+    at.switch_page("app_pages/overview.py").run()
+    assert {m.label: m.value for m in at.metric}["开展活动（场次）"] == "0"
+
+
+def test_a_formula_in_a_title_comes_out_escaped(district):
+    import io
+
+    import openpyxl
+
+    from monitor.importer import import_activities
+    from monitor.ledger import ledger_xlsx
+    from monitor.views import Filters
+
+    with Session(get_engine(district.database_url)) as s:
+        import_activities(session=s, data=activities_csv([["NJK-S", "", "", "2025-03-08", "=1+1", "5"],
+                                                          ["NJK-S", "", "", "2025-03-09", "@SUM(A1:A9)", "5"]]),
+                          file_name="f.csv", settings=district)
+        data = ledger_xlsx(session=s, filters=Filters(start="2025-03", end="2025-03"))
+    sheet = openpyxl.load_workbook(io.BytesIO(data))["明细"]
+    titles = [row[4] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert titles == ["'=1+1", "'@SUM(A1:A9)"]
+    assert all(c.data_type == "s" for c in sheet["E"])
