@@ -100,8 +100,11 @@ def _csv_rows(text: str) -> pd.DataFrame:
     delimiter = _sniff_delimiter(text)
     width = max((len(row) for row in csv.reader(io.StringIO(text[:65536]), delimiter=delimiter)), default=0)
     try:
+        # UTF-8 bytes, not a StringIO: pandas re-encodes a text buffer through a wrapper whose
+        # carry-over grows with every read, which costs quadratic time on large files.
         return pd.read_csv(
-            io.StringIO(text),
+            io.BytesIO(text.encode("utf-8")),
+            encoding="utf-8",
             sep=delimiter,
             header=None,
             names=list(range(max(width, 1))),
@@ -201,7 +204,7 @@ def read_table(
     headers: dict[str, str] = {}
     for j, column in matched.items():
         frame[column.key] = map_unique(body[j].reset_index(drop=True), clean)
-        headers[column.key] = str(raw.iat[header_index, j]).replace("\ufeff", "").strip().rstrip(":：")
+        headers[column.key] = str(raw.iat[header_index, j]).replace("\ufeff", "").strip().rstrip(":：").rstrip()
     for column in columns:
         if column.key not in frame:
             frame[column.key] = ""

@@ -106,11 +106,14 @@ class Checked:
 
 
 def _active_text(active_from: str | None, active_to: str | None) -> str:
+    # the units frame holds a missing month as NaN, which is truthy
+    active_from = active_from if isinstance(active_from, str) else None
+    active_to = active_to if isinstance(active_to, str) else None
     if active_from and active_to:
         return f"启用期 {active_from} 至 {active_to}"
     if active_from:
         return f"{active_from} 起启用"
-    return f"{active_to} 起停用" if active_to else "全部月份"
+    return f"启用至 {active_to}" if active_to else "全部月份"
 
 
 def check_activities(
@@ -156,13 +159,15 @@ def check_activities(
     has_date = dates.notna()
     future = has_date & (dates.where(has_date, today) > today)
     report(future, lambda row, cells: issue(Code.FUTURE_DATE, row, head["date"], str(dates[row]), today=today.isoformat()))
-    months = pd.Series(map_unique(dates, lambda d: d.strftime("%Y-%m") if d else ""), index=frame.index)
+    months = pd.Series(map_unique(dates, lambda d: d.strftime("%Y-%m") if isinstance(d, date) else ""), index=frame.index)
 
     known = unit_ids.notna() & has_date & ~future
     if known.any():
         units = index.units
-        active_from = unit_ids[known].map(units["active_from"]).fillna("")
-        active_to = unit_ids[known].map(units["active_to"]).fillna("")
+        # int64 ids: mapping Int64 ids onto an all-empty month column would give Int64, which cannot hold ""
+        known_ids = unit_ids[known].astype("int64")
+        active_from = known_ids.map(units["active_from"]).fillna("")
+        active_to = known_ids.map(units["active_to"]).fillna("")
         month = months[known]
         outside = ((active_from != "") & (month < active_from)) | ((active_to != "") & (month > active_to))
         outside = outside.reindex(frame.index, fill_value=False).astype(bool)

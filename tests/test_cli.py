@@ -1,0 +1,253 @@
+"""`python -m monitor ...` as a user runs it: exit codes, one JSON document on stdout, Chinese errors on stderr."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from factories import BY_MONTH_KEYS, BY_TOWN_KEYS, BY_TYPE_KEYS, SMALL_ROSTER, activities_csv, pick, roster_csv
+
+ROOT = Path(__file__).resolve().parent.parent
+
+UNIT_KEYS = {"code", "name", "type", "town", "head", "phone", "quota", "active_from", "active_to"}
+IMPORT_KEYS = {"rows", "imported", "duplicates", "rejected", "errors", "warnings"}
+ERROR_KEYS = {"row", "column", "code", "message"}
+REPORT_KEYS = {"start", "end", "units", "held", "required", "completion_rate", "capped_rate", "compliance_rate",
+               "by_type", "by_town", "by_month"}
+INTERVIEW_KEYS = {"code", "name", "type", "town", "streak", "head", "phone", "held", "quota"}
+
+# January and February 2025 for the small roster (新建村 is active from March only).
+HELD = {
+    "ZX": (8, 9), "NJK-S": (3, 2), "LX-S": (1, 1), "NJK-YCT": (0, 1), "NJK-HP": (2, 2), "LX-HP": (3, 2),
+}
+#            required  held   capped  met
+# ZX          8  8     8  9   8  8    Y Y
+# NJK-S       3  3     3  2   3  2    Y N
+# LX-S        3  3     1  1   1  1    N N
+# NJK-YCT     2  2     0  1   0  1    N N
+# NJK-HP      2  2     2  2   2  2    Y Y
+# LX-HP       2  2     3  2   2  2    Y Y
+# all        40       34     32      7 of 12
+
+
+def activity_rows(held=HELD, months=("2025-01", "2025-02")):
+    return [
+        (code, "", "", f"{month}-{day:02d}", f"活动{day}", "10")
+        for code, counts in held.items()
+        for month, n in zip(months, counts, strict=True)
+        for day in range(1, n + 1)
+    ]
+
+
+class Cli:
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.env = {**os.environ, "MONITOR_DATABASE_URL": f"sqlite:///{home / 'monitor.db'}",
+                    "MONITOR_DATA_DIR": str(home / "data")}
+
+    def __call__(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "monitor", *args], cwd=ROOT, env=self.env,
+                              capture_output=True, text=True, timeout=120)
+
+    def json(self, *args: str, code: int = 0) -> dict:
+        done = self(*args, "--json")
+        assert done.returncode == code, done.stderr
+        assert "Traceback" not in done.stderr
+        return json.loads(done.stdout)  # exactly one JSON document
+
+    def file(self, name: str, data: bytes) -> str:
+        path = self.home / name
+        path.write_bytes(data)
+        return str(path)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    """A database with the small roster, made once and copied for each test that writes."""
+    run = Cli(tmp_path_factory.mktemp("template"))
+    assert run("init").returncode == 0
+    assert run("units", "import", run.file("名册.csv", roster_csv(SMALL_ROSTER))).returncode == 0
+    return run.home
+
+
+@pytest.fixture
+def cli(template, tmp_path) -> Cli:
+    for path in template.glob("monitor.db*"):
+        shutil.copy(path, tmp_path / path.name)
+    return Cli(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory) -> Cli:
+    """A database with the small roster and January-February 2025; only read by the tests that use it."""
+    run = Cli(tmp_path_factory.mktemp("cli"))
+    run("init")
+    run("units", "import", run.file("名册.csv", roster_csv(SMALL_ROSTER)))
+    doc = run.json("activities", "import", run.file("台账.csv", activities_csv(activity_rows())))
+    assert (doc["imported"], doc["errors"]) == (34, [])
+    return run
+
+
+def test_init_creates_the_database(tmp_path):
+    run = Cli(tmp_path)
+    done = run("init")
+    assert done.returncode == 0
+    assert (tmp_path / "monitor.db").exists()
+    assert run("init").returncode == 0  # safe to run again
+
+
+def test_units_import_and_list(cli):
+    doc = cli.json("units", "import", cli.file("名册2.csv", roster_csv(SMALL_ROSTER)))
+    assert (doc["rows"], doc["imported"], doc["duplicates"], doc["errors"]) == (7, 0, 7, [])
+    units = cli.json("units", "list")["units"]
+    assert len(units) == 7
+    assert all(set(u) == UNIT_KEYS for u in units)
+    center = units[0]
+    assert center == {"code": "ZX", "name": "区新时代文明实践服务中心", "type": "center", "town": "", "head": "张三",
+                      "phone": "13800000001", "quota": None, "active_from": None, "active_to": None}
+
+
+def test_units_list_filters(loaded):
+    assert sorted(u["code"] for u in loaded.json("units", "list", "--town", "兰溪镇")["units"]) == [
+        "LX-HP", "LX-S", "LX-XJ"]
+    assert [u["code"] for u in loaded.json("units", "list", "--type", "站", "--town", "泥江口镇")["units"]] == [
+        "NJK-HP", "NJK-YCT"]
+    assert [u["code"] for u in loaded.json("units", "list", "--type", "institute")["units"]] == ["LX-S", "NJK-S"]
+
+
+def test_units_import_with_a_bad_row_exits_1(cli):
+    data = roster_csv([{"code": "X1", "name": "甲村", "type": "村", "town": "甲镇"}])
+    doc = cli.json("units", "import", cli.file("坏名册.csv", data), code=1)
+    assert [(e["row"], e["column"], e["code"]) for e in doc["errors"]] == [(2, "单位类型", "bad_type")]
+
+
+def test_activities_import_stores_then_reports_duplicates(cli):
+    path = cli.file("台账.csv", activities_csv(activity_rows()))
+    first = cli.json("activities", "import", path, "--user", "town-clerk")
+    assert set(first) >= IMPORT_KEYS
+    assert (first["rows"], first["imported"], first["duplicates"], first["rejected"]) == (34, 34, 0, 0)
+    assert first["errors"] == []
+    again = cli.json("activities", "import", path)
+    assert (again["rows"], again["imported"], again["duplicates"], again["rejected"]) == (34, 0, 34, 0)
+
+
+def test_activities_import_with_refused_rows_exits_1(cli):
+    rows = [("NJK-YCT", "", "", "2025-03-01", "宣讲", ""), ("", "", "油草堂村", "2025-03-02", "宣讲", "")]
+    doc = cli.json("activities", "import", cli.file("台账.csv", activities_csv(rows)), code=1)
+    assert (doc["imported"], doc["rejected"]) == (1, 1)
+    (error,) = doc["errors"]
+    assert set(error) >= ERROR_KEYS
+    assert (error["row"], error["column"], error["code"]) == (3, "单位名称", "unknown_unit")
+    assert "油草塘村" in error["message"]
+
+
+def test_strict_import_with_refused_rows_stores_nothing(cli):
+    rows = [("NJK-YCT", "", "", "2025-03-01", "宣讲", ""), ("NJK-YCT", "", "", "2025-03-02", "宣讲", "-5")]
+    path = cli.file("台账.csv", activities_csv(rows))
+    doc = cli.json("activities", "import", path, "--strict", code=1)
+    assert (doc["imported"], [e["code"] for e in doc["errors"]]) == (0, ["bad_number"])
+    assert cli.json("report", "--start", "2025-03", "--end", "2025-03")["held"] == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "words"),
+    [
+        (b"", "empty_file", "空"),
+        ("活动日期,活动名称\r\n2025-03-05,宣讲\r\n".encode(), "missing_column", "缺少必填列"),
+        ("Datum,Café\r\n1,2\r\n".encode("latin-1"), "unreadable_file", "编码"),
+    ],
+)
+def test_a_file_refused_as_a_whole_exits_2(cli, data, code, words):
+    path = cli.file("坏文件.csv", data)
+    done = cli("activities", "import", path)
+    assert done.returncode == 2
+    assert words in done.stderr and "文件未导入" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    doc = cli.json("activities", "import", path, code=2)
+    assert (doc["imported"], doc["errors"][0]["code"]) == (0, code)
+
+
+def test_a_missing_file_is_told_in_chinese(cli):
+    done = cli("activities", "import", str(cli.home / "没有这个文件.csv"))
+    assert done.returncode == 2
+    assert "找不到文件" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_report_json(loaded):
+    doc = loaded.json("report", "--start", "2025-01", "--end", "2025-02")
+    assert set(doc) >= REPORT_KEYS  # SPEC §5: more keys may be added, none of these renamed
+    assert (doc["start"], doc["end"], doc["units"], doc["held"], doc["required"]) == ("2025-01", "2025-02", 6, 34, 40)
+    assert (doc["completion_rate"], doc["capped_rate"], doc["compliance_rate"]) == (34 / 40, 32 / 40, 7 / 12)
+    assert set(doc["by_type"]) == {"center", "institute", "station"}
+    assert pick(doc["by_type"]["station"], BY_TYPE_KEYS) == {
+        "units": 3, "held": 10, "required": 12, "completion_rate": 10 / 12}
+    assert [pick(t, BY_TOWN_KEYS) for t in doc["by_town"]] == [
+        {"town": "兰溪镇", "held": 7, "required": 10, "completion_rate": 7 / 10},
+        {"town": "泥江口镇", "held": 10, "required": 14, "completion_rate": 10 / 14},
+    ]
+    assert [pick(m, BY_MONTH_KEYS) for m in doc["by_month"]] == [
+        {"month": "2025-01", "held": 17, "required": 20, "completion_rate": 17 / 20},
+        {"month": "2025-02", "held": 17, "required": 20, "completion_rate": 17 / 20},
+    ]
+
+
+def test_report_for_a_town_and_a_type(loaded):
+    doc = loaded.json("report", "--start", "2025-01", "--end", "2025-02", "--town", "泥江口镇", "--type", "站")
+    assert (doc["units"], doc["held"], doc["required"]) == (2, 5, 8)
+
+
+def test_report_without_json_prints_percentages(loaded):
+    done = loaded("report", "--start", "2025-01", "--end", "2025-02")
+    assert done.returncode == 0
+    assert "85.00%" in done.stdout and "held 34" in done.stdout
+
+
+def test_interviews_json(loaded):
+    doc = loaded.json("interviews", "--month", "2025-02")
+    assert (doc["month"], doc["min_streak"]) == ("2025-02", 2)
+    assert all(set(u) == INTERVIEW_KEYS for u in doc["units"])
+    assert [(u["code"], u["streak"], u["held"], u["quota"]) for u in doc["units"]] == [
+        ("LX-S", 2, 1, 3), ("NJK-YCT", 2, 1, 2)]
+    assert doc["units"][1]["head"] == "王五"
+    assert loaded.json("interviews", "--month", "2025-02", "--min-streak", "3")["units"] == []
+
+
+def test_laggards_json(loaded):
+    doc = loaded.json("laggards", "--start", "2025-01", "--end", "2025-02", "--below", "3")
+    assert (doc["start"], doc["end"], doc["below"]) == ("2025-01", "2025-02", 3)
+    assert doc["units"] == [
+        {"code": "NJK-YCT", "name": "油草塘村新时代文明实践站", "type": "station", "town": "泥江口镇", "held": 1},
+        {"code": "LX-S", "name": "兰溪镇新时代文明实践所", "type": "institute", "town": "兰溪镇", "held": 2},
+    ]
+    stations = loaded.json("laggards", "--start", "2025-01", "--end", "2025-02", "--below", "3", "--type", "station")
+    assert [u["code"] for u in stations["units"]] == ["NJK-YCT"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("report", "--start", "2025-13", "--end", "2025-12"),
+        ("report", "--start", "2025-06", "--end", "2025-01"),
+        ("interviews", "--month", "三月"),
+        ("report", "--start", "2025-01", "--end", "2025-02", "--type", "village"),
+    ],
+)
+def test_a_bad_argument_is_told_in_chinese_and_exits_2(loaded, args):
+    done = loaded(*args, "--json")
+    assert done.returncode == 2
+    assert done.stderr.startswith("错误：") and ("月份" in done.stderr or "单位类型" in done.stderr)
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""
+
+
+def test_demo_reproduces_the_departments_report(tmp_path):
+    run = Cli(tmp_path)
+    done = run("demo")
+    assert done.returncode == 0, done.stderr
+    doc = run.json("report", "--start", "2025-01", "--end", "2025-06")
+    assert (doc["held"], doc["required"]) == (3617, 3264)
+    assert f"{doc['completion_rate'] * 100:.2f}" == "110.81"
+    assert len(run.json("units", "list")["units"]) == 260
