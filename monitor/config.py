@@ -27,6 +27,8 @@ class Settings:
     interview_min_streak: int = 2
     deadline_day: int = 5
     upload_limit_mb: int = 20
+    autolock_days: int = 0
+    session_idle_hours: int = 8
 
     @property
     def uploads_dir(self) -> Path:
@@ -42,4 +44,6 @@ class Settings:
             interview_min_streak=int(os.environ.get("MONITOR_MIN_STREAK", "2")),
             deadline_day=int(os.environ.get("MONITOR_DEADLINE_DAY", "5")),
             upload_limit_mb=int(os.environ.get("MONITOR_UPLOAD_LIMIT_MB", "20")),
+            autolock_days=int(os.environ.get("MONITOR_AUTOLOCK_DAYS", "0")),
+            session_idle_hours=int(os.environ.get("MONITOR_SESSION_IDLE_HOURS", "8")),
         )

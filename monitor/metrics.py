@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from monitor.config import UNIT_TYPES
 from monitor.models import Activity
 from monitor.units import units_frame
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class BadPeriod(ValueError):
@@ -57,15 +61,35 @@ def default_month(*, session: Session, today: date) -> str:
     return min(finished, last) if last else finished
 
 
-def held_counts(*, session: Session, start: str, end: str) -> pd.DataFrame:
-    """Activities per (unit, month) in the range: one GROUP BY over the month index."""
+def deadlines(months: list[str], *, deadline_day: int = 5, timezone: ZoneInfo = SHANGHAI) -> dict[str, datetime]:
+    """For each month, the end of the deadline day of the following month (local time), in UTC."""
+    out = {}
+    for month in months:
+        following = pd.Period(month, freq="M") + 1
+        day = min(deadline_day, following.days_in_month)
+        local = datetime.combine(date(following.year, following.month, day), time.max).replace(tzinfo=timezone)
+        out[month] = local.astimezone(UTC)
+    return out
+
+
+def held_counts(*, session: Session, start: str, end: str, deadline_day: int = 5) -> pd.DataFrame:
+    """Activities per (unit, month) in the range, and how many were stored by the month's deadline.
+
+    One GROUP BY over the (month, unit_id, stored_at) index, which covers the query.
+    """
+    months = month_range(start, end)
+    due = case(*[(Activity.month == m, d) for m, d in deadlines(months, deadline_day=deadline_day).items()])
+    on_time = func.sum(case((col(Activity.stored_at) <= due, 1), else_=0))
     statement = (
-        select(Activity.month, Activity.unit_id, func.count())
+        select(Activity.month, Activity.unit_id, func.count(), on_time)
         .where(col(Activity.month) >= start, col(Activity.month) <= end)
         .group_by(Activity.month, Activity.unit_id)
     )
-    rows = session.exec(statement).all()
-    return pd.DataFrame(rows, columns=["month", "unit_id", "held"]).astype({"held": "int64"})
+    columns = ["month", "unit_id", "held", "on_time_held"]
+    rows = session.connection().execute(statement).fetchall()
+    values = list(zip(*rows, strict=True)) if rows else [[] for _ in columns]
+    frame = pd.DataFrame(dict(zip(columns, values, strict=True)), columns=columns)
+    return frame.astype({"month": object, "unit_id": "int64", "held": "int64", "on_time_held": "int64"})
 
 
 def unit_months(
@@ -78,6 +102,7 @@ def unit_months(
     held = held_counts(session=session, start=months[0], end=months[-1])
     grid = grid.merge(held, left_on=["id", "month"], right_on=["unit_id", "month"], how="left")
     grid["held"] = grid["held"].fillna(0).astype("int64")
+    grid["on_time_held"] = grid["on_time_held"].fillna(0).astype("int64")
     active_from = grid["active_from"].fillna("")
     active_to = grid["active_to"].fillna("")
     active = ((active_from == "") | (grid["month"] >= active_from)) & ((active_to == "") | (grid["month"] <= active_to))
@@ -89,6 +114,7 @@ def unit_months(
         default="below",
     )
     grid["below"] = counted & (grid["held"] < grid["quota_month"])
+    grid["on_time"] = counted & (grid["on_time_held"] >= grid["quota_month"])
     return grid.drop(columns=["unit_id"])
 
 
@@ -99,6 +125,26 @@ def _rate(numerator: float, denominator: float) -> float | None:
 def _sums(grid: pd.DataFrame) -> dict[str, object]:
     held, required = int(grid["held"].sum()), int(grid["quota_month"].sum())
     return {"held": held, "required": required, "completion_rate": _rate(held, required)}
+
+
+def _on_time(grid: pd.DataFrame) -> float | None:
+    """On-time unit-months (quota met by stored-by-deadline activities) over counted unit-months."""
+    counted = grid["quota_month"] > 0
+    return _rate(int(grid.loc[counted, "on_time"].sum()), int(counted.sum()))
+
+
+def _grouped(grid: pd.DataFrame, key: str, *, on_time: bool = False) -> list[dict[str, object]]:
+    """_sums (and the on-time rate) per value of `key`, in one groupby."""
+    parts = grid.assign(counted=grid["quota_month"] > 0, on_time_counted=grid["on_time"] & (grid["quota_month"] > 0))
+    sums = parts.groupby(key, sort=True)[["held", "quota_month", "counted", "on_time_counted"]].sum()
+    out = []
+    for name, row in sums.iterrows():
+        item: dict[str, object] = {key: name, "held": int(row["held"]), "required": int(row["quota_month"]),
+                                   "completion_rate": _rate(int(row["held"]), int(row["quota_month"]))}
+        if on_time:
+            item["on_time_rate"] = _rate(int(row["on_time_counted"]), int(row["counted"]))
+        out.append(item)
+    return out
 
 
 @dataclass
@@ -115,14 +161,15 @@ class Report:
         capped = np.minimum(grid["held"], grid["quota_month"]).sum()
         doc["capped_rate"] = _rate(capped, doc["required"])  # type: ignore[arg-type]
         doc["compliance_rate"] = _rate(int((counted["held"] >= counted["quota_month"]).sum()), len(counted))
+        doc["on_time_rate"] = _on_time(grid)
         doc["by_type"] = {
             t: {"units": int(counted.loc[counted["type"] == t, "id"].nunique()), **_sums(grid[grid["type"] == t])}
             for t in UNIT_TYPES
             if (grid["type"] == t).any()
         }
         towns = grid[grid["town"] != ""]
-        doc["by_town"] = [{"town": town, **_sums(part)} for town, part in towns.groupby("town", sort=True)]
-        doc["by_month"] = [{"month": month, **_sums(part)} for month, part in grid.groupby("month", sort=True)]
+        doc["by_town"] = _grouped(towns, "town", on_time=True)
+        doc["by_month"] = _grouped(grid, "month")
         return doc
 
 

@@ -46,7 +46,7 @@ class ImportBatch(SQLModel, table=True):
 class Activity(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("unit_id", "date", "title_key", name="uq_activity_unit_date_title"),
-        Index("ix_activity_month_unit", "month", "unit_id"),
+        Index("ix_activity_month_unit", "month", "unit_id", "stored_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -90,3 +90,30 @@ class Interview(SQLModel, table=True):
     deadline: date | None = None
     recorded_by: str = Field(default="", max_length=100)
     recorded_at: datetime
+
+
+class User(SQLModel, table=True):
+    """A person who signs in: admin, reviewer, or town staff bound to one township."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True, max_length=100)
+    role: str = Field(max_length=16)
+    town: str = Field(default="", max_length=100)
+    password_hash: str = Field(default="", max_length=255)
+    disabled: bool = False
+    failed_logins: int = 0
+    last_failed_at: datetime | None = None
+    created_at: datetime
+
+
+class AuditEvent(SQLModel, table=True):
+    """One write, as it happened: who, when, what, and the values before and after."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    actor: str = Field(default="", max_length=100, index=True)
+    action: str = Field(max_length=40, index=True)
+    target: str = Field(default="", max_length=255)
+    before: str = ""
+    after: str = ""
+    detail: str = ""

@@ -39,14 +39,14 @@ def type_quotas(*, session: Session) -> dict[str, int]:
 
 def units_frame(*, session: Session, town: str | None = None, unit_type: str | None = None) -> pd.DataFrame:
     """Every unit with its effective monthly quota (own quota, else its type's)."""
-    statement = select(Unit)
+    columns = ["id", "short_name", *UNIT_FIELDS]
+    statement = select(*[getattr(Unit, c) for c in columns])
     if town:
         statement = statement.where(Unit.town == town)
     if unit_type:
         statement = statement.where(Unit.type == unit_type)
-    records = [u.model_dump() for u in session.exec(statement.order_by(Unit.type, Unit.town, Unit.code)).all()]
-    columns = ["id", "short_name", *UNIT_FIELDS]
-    frame = pd.DataFrame.from_records(records, columns=columns)
+    rows = session.connection().execute(statement).fetchall()
+    frame = pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns)
     quotas = type_quotas(session=session)
     frame["type_quota"] = frame["type"].map(quotas).astype("int64")
     frame["monthly_quota"] = frame["quota"].astype("Float64").fillna(frame["type_quota"]).astype("int64")
@@ -63,7 +63,7 @@ def list_units(*, session: Session, town: str | None = None, unit_type: str | No
     for record in frame[UNIT_FIELDS].to_dict("records"):
         record["quota"] = None if pd.isna(record["quota"]) else int(record["quota"])
         for key in ("active_from", "active_to"):
-            record[key] = record[key] or None
+            record[key] = record[key] if isinstance(record[key], str) and record[key] else None
         out.append(record)
     return out
 
