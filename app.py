@@ -1,35 +1,50 @@
-"""Entry point: registers the pages and draws the shared sidebar filters. Nothing else lives here.
+"""Entry point: sign-in gate, the pages the role may open, the shared sidebar filters. Nothing else.
 
 The screens live in app_pages/, not pages/: Streamlit treats a folder named pages/ as the old
-multipage layout and serves each file in it directly by URL, skipping this entry point.
+multipage layout and serves each file in it directly by URL, skipping this entry point and so
+its sign-in gate.
 """
 
 import streamlit as st
 
 from monitor import views
+from monitor.auth import PERMISSIONS, ROLE_LABELS
 from monitor.units import towns
-from ui import common
+from ui import common, gate
 
 st.set_page_config(page_title="文明实践活动监测", page_icon="🏮", layout="wide")
 
 PAGES = {
     "监测": [
-        st.Page("app_pages/overview.py", title="总览", icon=":material/dashboard:", default=True),
-        st.Page("app_pages/units.py", title="单位明细", icon=":material/grid_on:"),
-        st.Page("app_pages/interviews.py", title="约谈名单", icon=":material/record_voice_over:"),
+        ("view", st.Page("app_pages/overview.py", title="总览", icon=":material/dashboard:", default=True)),
+        ("view", st.Page("app_pages/units.py", title="单位明细", icon=":material/grid_on:")),
+        ("view", st.Page("app_pages/interviews.py", title="约谈名单", icon=":material/record_voice_over:")),
     ],
     "数据": [
-        st.Page("app_pages/upload.py", title="数据上传", icon=":material/upload_file:"),
-        st.Page("app_pages/roster.py", title="名册与任务", icon=":material/groups:"),
-        st.Page("app_pages/imports.py", title="导入记录", icon=":material/history:"),
-        st.Page("app_pages/export.py", title="导出台账", icon=":material/download:"),
+        ("import", st.Page("app_pages/upload.py", title="数据上传", icon=":material/upload_file:")),
+        ("roster", st.Page("app_pages/roster.py", title="名册与任务", icon=":material/groups:")),
+        ("view", st.Page("app_pages/imports.py", title="导入记录", icon=":material/history:")),
+        ("export", st.Page("app_pages/export.py", title="导出台账", icon=":material/download:")),
+    ],
+    "管理": [
+        ("lock", st.Page("app_pages/months.py", title="月份锁定", icon=":material/lock:")),
+        ("audit", st.Page("app_pages/audit.py", title="操作记录", icon=":material/fact_check:")),
+        ("users", st.Page("app_pages/users.py", title="用户管理", icon=":material/manage_accounts:")),
     ],
 }
 
-navigation = st.navigation(PAGES)
+actor = gate.signed_in()
+if actor is None:
+    st.stop()
+
+allowed = PERMISSIONS[actor.role]
+visible = {section: [page for need, page in pages if need in allowed] for section, pages in PAGES.items()}
+navigation = st.navigation({section: pages for section, pages in visible.items() if pages})
 
 with common.session() as s, st.sidebar:
     st.markdown("### 新时代文明实践活动监测")
+    st.caption(f"{actor.name} · {ROLE_LABELS[actor.role]}" + (f" · {actor.town}" if actor.town else ""))
+    gate.logout_button(actor)
     months = views.month_options(session=s, today=common.today())
     start, end = views.default_period(session=s, today=common.today())
     for key, label, default in (("f_start", "起始月份", start), ("f_end", "截止月份", end)):
@@ -39,10 +54,10 @@ with common.session() as s, st.sidebar:
         if st.session_state.get(key) not in months:
             st.session_state[key] = default if default in months else months[-1]
         st.selectbox(label, months, key=key)
-    town_options = [common.ALL_TOWNS, *towns(session=s)]
+    town_options = [actor.town] if actor.is_town else [common.ALL_TOWNS, *towns(session=s)]
     if st.session_state.get("f_town") not in town_options:
-        st.session_state["f_town"] = common.ALL_TOWNS
-    st.selectbox("乡镇（街道）", town_options, key="f_town")
+        st.session_state["f_town"] = town_options[0]
+    st.selectbox("乡镇（街道）", town_options, key="f_town", disabled=actor.is_town)
     st.selectbox("单位类型", list(common.TYPE_OPTIONS), key="f_type")
     st.caption("只统计已结束的整月；默认为最近一个有数据的整月所在年度。")
 

@@ -6,6 +6,7 @@ from monitor.ledger import ledger_xlsx
 from ui import common
 
 st.title("导出台账")
+me = common.allow("export")
 common.demo_badge()
 f = common.filters()
 scope = f"{f.start} 至 {f.end}" + (f"，{f.town}" if f.town else "，全区")
@@ -19,7 +20,7 @@ st.markdown("- **汇总**：开展场次、任务数、完成率、封顶完成�
 
 
 def data() -> bytes:
-    return common.cached(ledger_xlsx, filters=f, min_streak=common.settings().interview_min_streak)
+    return common.cached(ledger_xlsx, filters=f, min_streak=common.settings().interview_min_streak, actor=me)
 
 
 st.caption("点击下载时生成文件，全年全区约需数秒。")

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from monitor import views
+from monitor.auth import PERMISSIONS
 from monitor.batches import kept_path
 from monitor.models import ImportBatch
 from monitor.rollback import RollbackRefused, rollback_batch
@@ -12,8 +13,9 @@ KINDS = {"activities": "活动台账", "units": "单位名册", "rollback": "撤
 STATUS = {"imported": "已导入", "refused": "未导入", "rolled_back": "已撤销", "done": "完成", "pending": "处理中"}
 
 st.title("导入记录")
+me = common.allow("view")
 common.demo_badge()
-frame = common.cached(views.batches)
+frame = common.cached(views.batches, actor=me)
 if frame.empty:
     st.info("还没有导入记录。")
     st.stop()
@@ -28,13 +30,12 @@ st.dataframe(shown.rename(columns={"id": "编号", "created_at": "时间", "kind
                                    "duplicates": "重复", "rejected": "有问题", "message": "说明"}), hide_index=True)
 
 st.subheader("查看或撤销一次导入")
-ids = [int(i) for i in frame["id"]]
 labels = {f"#{r.id} {r.file_name}（{STATUS.get(r.status, r.status)}）": int(r.id) for r in frame.itertuples()}
 choice = st.selectbox("导入记录", list(labels))
 batch_id = labels[choice]
 with common.session() as s:
     batch = s.get(ImportBatch, batch_id)
-if batch is None:
+if batch is None or (me.is_town and batch.town != me.town):
     st.stop()
 path = kept_path(batch, uploads_dir=common.settings().uploads_dir)
 if path is not None:
@@ -43,13 +44,13 @@ if path is not None:
 elif batch.sha256 != "demo":
     st.caption("原始文件不在本机保存目录中。")
 
-if batch.kind == "activities" and batch.status == "imported":
+if batch.kind == "activities" and batch.status == "imported" and "rollback" in PERMISSIONS[me.role]:
     st.warning(f"撤销后，本次导入新增的 {batch.imported} 条活动将被删除，统计随之更新；撤销本身会记入导入记录。")
     sure = st.checkbox(f"我确认撤销导入记录 #{batch.id}", key=f"sure_{batch.id}")
     if st.button("撤销这次导入", disabled=not sure, type="primary"):
         try:
             with common.session() as s:
-                removed = rollback_batch(session=s, batch_id=batch.id, user=st.session_state.get("upload_user", ""))
+                removed = rollback_batch(session=s, batch_id=batch.id, actor=me)
         except RollbackRefused as exc:
             st.error(str(exc))
         else:

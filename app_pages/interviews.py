@@ -4,12 +4,14 @@ from datetime import timedelta
 
 import streamlit as st
 
+from monitor.auth import PERMISSIONS
 from monitor.config import TYPE_LABELS
 from monitor.export import frame_xlsx
 from monitor.interview_log import InterviewError, InterviewInput, due_with_status, record_interview
 from ui import common
 
 st.title("约谈名单")
+me = common.allow("view")
 common.demo_badge()
 f = common.filters()
 
@@ -18,7 +20,8 @@ month = left.text_input("截至月份", value=f.end, help="只计已结束的整
 min_streak = right.number_input("连续未达标月数 ≥", min_value=1, max_value=24,
                                 value=common.settings().interview_min_streak)
 try:
-    due = common.cached(due_with_status, month=month, min_streak=int(min_streak), town=f.town, unit_type=f.unit_type)
+    due = common.cached(due_with_status, month=month, min_streak=int(min_streak), town=f.town, unit_type=f.unit_type,
+                        actor=me)
 except ValueError as exc:
     st.error(str(exc))
     st.stop()
@@ -34,7 +37,7 @@ st.caption(f"截至 {month}，连续 {min_streak} 个月及以上未完成任务
 st.dataframe(table, hide_index=True)
 common.xlsx_button("下载约谈名单（Excel）", frame_xlsx(table, "约谈名单"), f"约谈名单_{month}.xlsx")
 
-if due.empty:
+if due.empty or "interview" not in PERMISSIONS[me.role]:
     st.stop()
 st.subheader("登记约谈")
 options = {f"{r.town}{r.name}（{r.code}）": r.code for r in due.itertuples()}
@@ -50,7 +53,7 @@ with st.form("interview", clear_on_submit=True):
                                notes=notes, deadline=deadline)
         try:
             with common.session() as s:
-                record_interview(session=s, entry=entry, user=interviewer)
+                record_interview(session=s, entry=entry, actor=me)
         except (InterviewError, ValueError) as exc:
             st.error(str(exc))
         else:

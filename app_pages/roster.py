@@ -12,6 +12,7 @@ from monitor.units import type_quotas, units_frame
 from ui import common
 
 st.title("名册与任务")
+me = common.allow("roster")
 common.demo_badge()
 state = st.session_state
 
@@ -54,7 +55,7 @@ with tab_import:
         data = upload.getvalue()
         with common.session() as s:
             preview = import_units(session=s, data=data, file_name=upload.name, settings=common.settings(),
-                                   dry_run=True)
+                                   actor=me, dry_run=True)
         if preview.file_error is not None:
             st.error(f"文件未能读取：{preview.file_error.message}")
         else:
@@ -70,7 +71,7 @@ with tab_import:
             if st.button("确认导入名册", type="primary", disabled=preview.imported == 0):
                 with common.session() as s:
                     state["roster_result"] = import_units(session=s, data=data, file_name=upload.name,
-                                                          settings=common.settings())
+                                                          settings=common.settings(), actor=me)
                 state["roster_round"] = state.get("roster_round", 0) + 1
                 st.rerun()
 
@@ -82,7 +83,7 @@ with tab_quota:
                   for i, t in enumerate(UNIT_TYPES)}
         if st.form_submit_button("保存月度任务", type="primary"):
             with common.session() as s:
-                set_type_quotas(session=s, quotas={t: int(v) for t, v in values.items()})
+                set_type_quotas(session=s, quotas={t: int(v) for t, v in values.items()}, actor=me)
             st.toast("月度任务已保存", icon="✅")
             st.rerun()
 
@@ -107,7 +108,7 @@ with tab_edit:
                                       active_from=active_from, active_to=active_to)
                 try:
                     with common.session() as s:
-                        update_unit(session=s, code=labels[choice], changes=changes)
+                        update_unit(session=s, code=labels[choice], changes=changes, actor=me)
                 except EditError as exc:
                     st.error(str(exc))
                 else:

@@ -10,9 +10,10 @@ COLORS = {"met": "background-color: #dcedc8", "below": "background-color: #fff3c
           "none": "background-color: #ffcdd2", "inactive": "color: #9e9e9e"}
 
 st.title("单位明细")
+me = common.allow("view")
 common.demo_badge()
 f = common.filters()
-data: views.UnitsGrid = common.cached(views.units_grid, filters=f)
+data: views.UnitsGrid = common.cached(views.units_grid, filters=f, actor=me)
 if data.grid.empty:
     st.info("当前筛选下没有单位。")
     st.stop()
@@ -47,7 +48,8 @@ labels = {f"{r.town}{r.name}（{r.code}）": r.code for r in grid.itertuples()}
 if not labels:
     st.stop()
 choice = st.selectbox("选择单位", list(labels))
-detail: views.UnitDetail | None = common.cached(views.unit_detail, code=labels[choice], start=f.start, end=f.end)
+detail: views.UnitDetail | None = common.cached(views.unit_detail, code=labels[choice], start=f.start,
+                                                    end=f.end, actor=me)
 if detail is None:
     st.warning("该单位已不在名册中。")
     st.stop()

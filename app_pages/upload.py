@@ -10,6 +10,7 @@ from monitor.units import units_frame
 from ui import common
 
 st.title("数据上传")
+me = common.allow("import")
 common.demo_badge()
 f = common.filters()
 state = st.session_state
@@ -27,11 +28,11 @@ c.caption("一行一场活动。必填：单位编码或单位名称、活动日
 with st.expander(f"上报情况：{f.town or '全区'}（最近 6 个月）", expanded=False):
     last = metrics.last_finished_month(common.today())
     months = metrics.month_range(metrics.shift_month(last, -5), last)
-    status = common.cached(views.reporting_status, town=f.town, months=months)
+    status = common.cached(views.reporting_status, town=f.town, months=months, actor=me)
     st.caption("“未上报”表示该单位该月还没有任何活动记录。")
     st.dataframe(status, hide_index=True)
 
-user = st.text_input("经办人", key="upload_user", placeholder="填写您的姓名，记入导入记录")
+st.caption(f"经办人：{me.name}" + (f"（只能上报{me.town}的所、站）" if me.is_town else ""))
 upload = st.file_uploader("上传活动台账（CSV、XLSX 或 XLS）", type=["csv", "xlsx", "xls"],
                           key=f"uploader_{state.get('upload_round', 0)}",
                           max_upload_size=common.settings().upload_limit_mb)
@@ -52,7 +53,7 @@ preview_key = ("preview", upload.file_id)
 if state.get("preview_key") != preview_key:
     with common.session() as s, st.spinner("正在校验…"):
         state["preview"] = import_activities(session=s, data=data, file_name=upload.name,
-                                             settings=common.settings(), user=user, dry_run=True)
+                                             settings=common.settings(), actor=me, dry_run=True)
     state["preview_key"] = preview_key
 preview: ImportResult = state["preview"]
 
@@ -81,7 +82,7 @@ if st.button("确认导入", type="primary", disabled=not can_import, icon=":mat
     bar = st.progress(0.0, text="开始导入")
     with common.session() as s:
         result = import_activities(session=s, data=data, file_name=upload.name, settings=common.settings(),
-                                   user=user, strict=strict, progress=lambda p, t: bar.progress(min(p, 1.0), text=t))
+                                   actor=me, strict=strict, progress=lambda p, t: bar.progress(min(p, 1.0), text=t))
     state["last_result"] = result
     state["upload_round"] = state.get("upload_round", 0) + 1
     state.pop("preview_key", None)

@@ -11,13 +11,17 @@ from dataclasses import replace
 import pandas as pd
 from sqlmodel import Session
 
-from monitor import metrics
+from monitor import cli_admin, metrics
+from monitor.auth import UserError, actor_for, shell_actor
 from monitor.batches import ImportResult
+from monitor.issues import Issue
 from monitor.config import Settings
 from monitor.db import get_engine, init_db
 from monitor.importer import import_activities, read_path
 from monitor.roster import import_units
 from monitor.units import UnknownType, list_units, parse_type
+
+ADMIN_COMMANDS = {"users", "months", "audit", "backup", "restore"}
 
 
 class UsageError(Exception):
@@ -67,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     laggards.add_argument("--below", type=int, required=True)
     laggards.add_argument("--type")
     laggards.add_argument("--json", action="store_true")
+    cli_admin.register(sub)
     return parser
 
 
@@ -105,6 +110,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     engine = get_engine(settings.database_url)
     init_db(engine)
     with Session(engine) as session:
+        if args.command in ADMIN_COMMANDS:
+            return cli_admin.run(args, session, settings)
         if args.command == "init":
             print(f"database ready: {engine.url.render_as_string(hide_password=True)}")
             return 0
@@ -127,8 +134,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 _table(pd.DataFrame(units))
             return 0
         if args.command == "activities":
+            try:
+                actor = actor_for(session=session, name=args.user) if args.user else shell_actor()
+            except UserError as exc:
+                refused = ImportResult(file_error=Issue(code="unknown_user", row=None, column=None, value=args.user,
+                                                        message=str(exc)))
+                _print_import(refused, args.json)
+                return refused.exit_code
             result = import_activities(session=session, data=read_path(args.file), file_name=args.file,
-                                       settings=settings, user=args.user, strict=args.strict)
+                                       settings=settings, actor=actor, strict=args.strict)
             _print_import(result, args.json)
             return result.exit_code
         if args.command == "report":
@@ -174,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = replace(settings, database_url=args.db)
     try:
         return run(args, settings)
-    except (UsageError, metrics.BadPeriod) as exc:
+    except (UsageError, metrics.BadPeriod, cli_admin.AdminError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
     except FileNotFoundError as exc:

@@ -16,12 +16,23 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from sqlmodel import Session, select
 
+from monitor import audit
+from monitor.auth import add_user
 from monitor.db import bump_version, get_meta, set_meta
 from monitor.demo_names import (
-    COMMUNITY, FIRST, GIVEN, PLACES, SECOND, SHARED_NAMES, STREETS, SURNAMES, TITLES, TOWNS,
+    COMMUNITY,
+    FIRST,
+    GIVEN,
+    PLACES,
+    SECOND,
+    SHARED_NAMES,
+    STREETS,
+    SURNAMES,
+    TITLES,
+    TOWNS,
 )
 from monitor.importer import insert_activities
-from monitor.models import ImportBatch, Unit
+from monitor.models import ImportBatch, Unit, User
 from monitor.normalize import title_key
 from monitor.roster import upsert_units
 
@@ -33,6 +44,12 @@ H1_2025_HELD = 3617
 LAGGARDS_2024 = 15
 QUOTA = {"center": 8, "institute": 3, "station": 2}
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+DEMO_ACCOUNTS = [
+    ("admin", "admin", "", "demo-admin-2025"),
+    ("reviewer", "reviewer", "", "demo-reviewer-2025"),
+    ("njk", "town", "泥江口镇", "demo-njk-2025"),
+    ("lx", "town", "兰溪镇", "demo-lx-2025"),
+]
 
 
 class DemoRefused(Exception):
@@ -180,13 +197,25 @@ def load_demo(*, session: Session) -> dict[str, int]:
             for unit in members:
                 for row in _activities(unit, month, counts[(str(unit["code"]), month)], rng):
                     rows.append({"unit_id": ids[str(unit["code"])], **row})
-            batch = ImportBatch(kind="activities", user="示例数据", created_at=stored_at,
+            batch = ImportBatch(kind="activities", user="示例数据", created_at=stored_at, town=town if town != "区中心" else "",
                                 file_name=f"{town}{month}活动台账.xlsx", sha256="demo", status="imported",
                                 rows=len(rows), imported=len(rows))
             session.add(batch)
             session.flush()
             total += insert_activities(session, pd.DataFrame(rows), batch_id=batch.id, stored_at=stored_at)
     set_meta(session, "demo", "1")
+    audit.record(session, actor="示例数据", action="demo", after={"units": len(units), "activities": total})
     bump_version(session)
     session.commit()
+    add_demo_accounts(session=session)
     return {"units": len(units), "activities": total}
+
+
+def add_demo_accounts(*, session: Session) -> list[str]:
+    """The demo's documented accounts (see README); names already taken are left as they are."""
+    added = []
+    for name, role, town, password in DEMO_ACCOUNTS:
+        if session.exec(select(User).where(User.name == name)).first() is None:
+            add_user(session=session, name=name, role=role, town=town, password=password, by="示例数据")
+            added.append(name)
+    return added

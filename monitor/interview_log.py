@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime
 import pandas as pd
 from sqlmodel import Session, select
 
-from monitor import metrics
+from monitor import audit, metrics
+from monitor.auth import Actor, require, town_scope
 from monitor.db import bump_version
 from monitor.models import Interview, Unit
 
@@ -28,9 +29,13 @@ class InterviewInput:
 
 
 def due_with_status(
-    *, session: Session, month: str, min_streak: int = 2, town: str | None = None, unit_type: str | None = None
+    *, session: Session, month: str, min_streak: int = 2, town: str | None = None, unit_type: str | None = None,
+    actor: Actor | None = None,
 ) -> pd.DataFrame:
     """Units due at `month`, with the interview recorded for this run of missed months, if any."""
+    if actor is not None:
+        require(actor, "view")
+        town = town_scope(actor, town)
     due = metrics.interviews(session=session, month=month, min_streak=min_streak, town=town, unit_type=unit_type)
     talks = session.exec(select(Interview).where(Interview.month == metrics.parse_month_arg(month))).all()
     latest: dict[int, Interview] = {}
@@ -46,8 +51,12 @@ def due_with_status(
     return due
 
 
-def record_interview(*, session: Session, entry: InterviewInput, user: str = "") -> Interview:
+def record_interview(*, session: Session, entry: InterviewInput, user: str = "",
+                     actor: Actor | None = None) -> Interview:
     """Store an interview held with a unit's head about the run of months ending at entry.month."""
+    if actor is not None:
+        require(actor, "interview")
+        user = actor.name
     unit = session.exec(select(Unit).where(Unit.code == entry.code)).first()
     if unit is None:
         raise InterviewError(f"单位编码“{entry.code}”不存在。")
@@ -61,6 +70,9 @@ def record_interview(*, session: Session, entry: InterviewInput, user: str = "")
         recorded_by=user, recorded_at=datetime.now(UTC),
     )
     session.add(talk)
+    audit.record(session, actor=user, action="interview", target=f"{unit.code} {unit.name}",
+                 after={"month": talk.month, "held_on": talk.held_on, "interviewer": talk.interviewer,
+                        "deadline": talk.deadline, "notes": talk.notes})
     bump_version(session)
     session.commit()
     session.refresh(talk)

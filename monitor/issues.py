@@ -20,6 +20,7 @@ class Code(StrEnum):
     BAD_TYPE = "bad_type"
     BAD_MONTH = "bad_month"
     DUPLICATE_CODE = "duplicate_code"
+    FORBIDDEN_UNIT = "forbidden_unit"
     # warnings
     SKIPPED_ROW = "skipped_row"
     TOWN_MISMATCH = "town_mismatch"
@@ -38,6 +39,7 @@ MESSAGES: dict[Code, str] = {
     Code.BAD_TYPE: "单位类型“{value}”无法识别，应为 中心、所 或 站。",
     Code.BAD_MONTH: "“{column}”应为年月，如 2025-03，现为“{value}”。",
     Code.DUPLICATE_CODE: "单位编码“{value}”在本文件中重复出现（第 {first} 行已有），本行未导入。",
+    Code.FORBIDDEN_UNIT: "{unit}属于{town}，您只能上报本乡镇（{own}）的所、站。",
     Code.SKIPPED_ROW: "{reason}。",
     Code.TOWN_MISMATCH: "所属乡镇“{value}”与名册不符，按单位编码记入{town}。",
     Code.UNKNOWN_CATEGORY: "活动类型“{value}”不在标准分类中，已按原样保存。",

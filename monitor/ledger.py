@@ -9,7 +9,8 @@ from monitor import metrics
 from monitor.config import TYPE_LABELS
 from monitor.export import workbook_bytes
 from monitor.models import Activity, Unit
-from monitor.views import STATUS_LABELS, Filters
+from monitor.auth import Actor, require
+from monitor.views import STATUS_LABELS, Filters, scoped
 
 RATE_COLUMNS = ("完成率", "封顶完成率", "达标率", "数值")
 
@@ -34,7 +35,10 @@ def summary_frame(doc: dict[str, object]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["指标", "数值"])
 
 
-def ledger_xlsx(*, session: Session, filters: Filters, min_streak: int = 2) -> bytes:
+def ledger_xlsx(*, session: Session, filters: Filters, min_streak: int = 2, actor: Actor | None = None) -> bytes:
+    if actor is not None:
+        require(actor, "export")
+    filters = scoped(actor, filters)
     report = metrics.report(session=session, start=filters.start, end=filters.end,
                             town=filters.town, unit_type=filters.unit_type)
     doc = report.to_json()

@@ -15,7 +15,6 @@ from monitor.config import UNIT_TYPES
 from monitor.models import Activity
 from monitor.units import units_frame
 
-
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 

@@ -34,6 +34,7 @@ class ImportBatch(SQLModel, table=True):
     created_at: datetime
     file_name: str = Field(max_length=255)
     sha256: str = Field(max_length=64, index=True)
+    town: str = Field(default="", max_length=100, index=True)
     size: int = 0
     status: str = Field(max_length=16)
     rows: int = 0

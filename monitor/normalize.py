@@ -107,6 +107,16 @@ def map_unique(series: pd.Series, func: Callable[[str], T]) -> np.ndarray:
     """Apply func once per distinct value: a million rows hold few distinct dates or units."""
     codes, uniques = pd.factorize(series, use_na_sentinel=False)
     results = np.empty(len(uniques), dtype=object)
-    for i, value in enumerate(uniques):
+    # tolist() gives the same scalars as iterating the Index, several times faster on Arrow strings.
+    for i, value in enumerate(uniques.tolist()):
         results[i] = func(value)
     return results[codes]
+
+
+def map_unique_text(series: pd.Series, func: Callable[[object], str]) -> pd.api.extensions.ExtensionArray | np.ndarray:
+    """map_unique for a func that returns text, as a string array built from the distinct values by
+    position rather than from a million Python strings. Empty: an empty object array, as map_unique."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    if not len(uniques):
+        return np.empty(0, dtype=object)
+    return pd.array([func(value) for value in uniques.tolist()], dtype="str").take(codes)

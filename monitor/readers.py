@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 
-from monitor.normalize import clean, map_unique
+from monitor.normalize import clean, map_unique_text
 
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -203,7 +203,7 @@ def read_table(
     frame = pd.DataFrame(index=pd.RangeIndex(header_index + 2, header_index + 2 + len(body), name="row"))
     headers: dict[str, str] = {}
     for j, column in matched.items():
-        frame[column.key] = map_unique(body[j].reset_index(drop=True), clean)
+        frame[column.key] = map_unique_text(body[j].reset_index(drop=True), clean)
         headers[column.key] = str(raw.iat[header_index, j]).replace("\ufeff", "").strip().rstrip(":：").rstrip()
     for column in columns:
         if column.key not in frame:

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
+from monitor import audit
+from monitor.auth import Actor, require
 from monitor.db import bump_version
 from monitor.models import Activity, ImportBatch, MonthLock
 
@@ -15,8 +17,11 @@ class RollbackRefused(Exception):
     """The batch cannot be rolled back (unknown, already rolled back, or touches a locked month)."""
 
 
-def rollback_batch(*, session: Session, batch_id: int, user: str = "") -> int:
-    """Remove the activities a batch stored; returns how many. One transaction."""
+def rollback_batch(*, session: Session, batch_id: int, user: str = "", actor: Actor | None = None) -> int:
+    """Remove the activities a batch stored; returns how many. One transaction. Reviewers and admins only."""
+    if actor is not None:
+        require(actor, "rollback")
+        user = actor.name
     batch = session.get(ImportBatch, batch_id)
     if batch is None or batch.kind != "activities":
         raise RollbackRefused(f"导入记录 {batch_id} 不存在或不是活动台账导入。")
@@ -34,6 +39,8 @@ def rollback_batch(*, session: Session, batch_id: int, user: str = "") -> int:
     session.add(ImportBatch(kind="rollback", user=user, created_at=datetime.now(UTC), file_name=batch.file_name,
                             sha256=batch.sha256, status="done", imported=-int(count),
                             message=f"撤销导入记录 {batch_id}"))
+    audit.record(session, actor=user, action="rollback", target=batch.file_name, detail=f"导入记录 #{batch_id}",
+                 before={"status": "imported", "activities": int(count)}, after={"status": "rolled_back"})
     bump_version(session)
     session.commit()
     return int(count)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from sqlmodel import Session, select
 
+from monitor import audit
+from monitor.auth import Actor, require
 from monitor.batches import ImportResult, keep_original, new_batch, rejected_rows, sha256_of
 from monitor.config import Settings
 from monitor.db import bump_version
@@ -98,9 +100,12 @@ def upsert_units(session: Session, records: list[dict[str, object]]) -> tuple[in
 
 def import_units(
     *, session: Session, data: bytes, file_name: str, settings: Settings,
-    user: str = "", strict: bool = False, dry_run: bool = False,
+    user: str = "", actor: Actor | None = None, strict: bool = False, dry_run: bool = False,
 ) -> ImportResult:
-    """Validate and upsert a roster file in one transaction."""
+    """Validate and upsert a roster file in one transaction (reviewers and admins only, given an actor)."""
+    if actor is not None:
+        require(actor, "roster")
+        user = actor.name
     digest = sha256_of(data)
     result = ImportResult(sha256=digest)
     batch = new_batch(kind="units", user=user, file_name=file_name, digest=digest, size=len(data))
@@ -131,6 +136,8 @@ def import_units(
         batch.rows, batch.imported, batch.duplicates, batch.rejected = (
             result.rows, result.imported, result.duplicates, result.rejected)
         session.add(batch)
+        audit.record(session, actor=user, action="roster_import", target=batch.file_name,
+                     after={"created": result.created, "updated": result.updated, "rejected": result.rejected})
         if result.imported:
             bump_version(session)
         session.commit()

@@ -117,7 +117,7 @@ def _active_text(active_from: str | None, active_to: str | None) -> str:
 
 
 def check_activities(
-    table: Table, index: UnitIndex, *, today: date, locked_months: set[str]
+    table: Table, index: UnitIndex, *, today: date, locked_months: set[str], allowed_town: str | None = None
 ) -> Checked:
     """Validate every row; return the accepted rows (with unit_id, date, month, counts)."""
     frame = table.frame
@@ -151,6 +151,13 @@ def check_activities(
         return issue(Code.UNKNOWN_UNIT, row, column, value, hint=details[row])
 
     report(problems.notna(), unit_issue)
+
+    if allowed_town is not None:
+        towns = unit_ids.map(lambda i: index.units.at[int(i), "town"] if pd.notna(i) else allowed_town)
+        outside = (towns != allowed_town).astype(bool)
+        report(outside, lambda row, cells: issue(
+            Code.FORBIDDEN_UNIT, row, head["code"] if cells["code"] else head["name"], cells["code"] or cells["name"],
+            unit=index.label(int(unit_ids[row])), town=towns[row] or "区级", own=allowed_town))
 
     # date
     dates = pd.Series(map_unique(frame["date"], parse_date), index=frame.index, dtype=object)

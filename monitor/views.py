@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import pandas as pd
 from sqlmodel import Session, col, select
 
 from monitor import metrics
+from monitor.auth import Actor, require, town_scope
 from monitor.config import TYPE_LABELS
 from monitor.db import get_meta
 from monitor.models import Activity, ImportBatch, Interview, Unit
@@ -35,13 +36,22 @@ class Overview:
     distribution: pd.DataFrame
 
 
+def scoped(actor: Actor | None, filters: Filters) -> Filters:
+    """The filters a person may use: town staff are held to their own township (Forbidden otherwise)."""
+    if actor is None:
+        return filters
+    require(actor, "view")
+    return replace(filters, town=town_scope(actor, filters.town))
+
+
 def previous_period(start: str, end: str) -> tuple[str, str]:
     """The period of the same length just before [start, end]."""
     length = len(metrics.month_range(start, end))
     return metrics.shift_month(start, -length), metrics.shift_month(start, -1)
 
 
-def overview(*, session: Session, filters: Filters, min_streak: int = 2) -> Overview:
+def overview(*, session: Session, filters: Filters, min_streak: int = 2, actor: Actor | None = None) -> Overview:
+    filters = scoped(actor, filters)
     current = metrics.report(session=session, start=filters.start, end=filters.end,
                              town=filters.town, unit_type=filters.unit_type)
     doc = current.to_json()
@@ -75,7 +85,8 @@ class UnitsGrid:
     months: list[str]
 
 
-def units_grid(*, session: Session, filters: Filters) -> UnitsGrid:
+def units_grid(*, session: Session, filters: Filters, actor: Actor | None = None) -> UnitsGrid:
+    filters = scoped(actor, filters)
     frame = metrics.with_streaks(metrics.unit_months(session=session, start=filters.start, end=filters.end,
                                                      town=filters.town, unit_type=filters.unit_type))
     months = metrics.month_range(filters.start, filters.end)
@@ -101,10 +112,14 @@ class UnitDetail:
     interviews: pd.DataFrame
 
 
-def unit_detail(*, session: Session, code: str, start: str, end: str) -> UnitDetail | None:
+def unit_detail(*, session: Session, code: str, start: str, end: str,
+                actor: Actor | None = None) -> UnitDetail | None:
     unit = session.exec(select(Unit).where(Unit.code == code)).first()
     if unit is None:
         return None
+    if actor is not None:
+        require(actor, "view")
+        town_scope(actor, unit.town or "区级")
     rows = session.exec(
         select(Activity.date, Activity.title, Activity.category, Activity.participants, Activity.volunteers,
                Activity.photos, Activity.location)
@@ -122,8 +137,12 @@ def unit_detail(*, session: Session, code: str, start: str, end: str) -> UnitDet
     return UnitDetail(unit=unit.model_dump(), activities=activities, history=history, interviews=interviews)
 
 
-def reporting_status(*, session: Session, town: str | None, months: list[str]) -> pd.DataFrame:
+def reporting_status(*, session: Session, town: str | None, months: list[str],
+                     actor: Actor | None = None) -> pd.DataFrame:
     """Per unit and month: activities stored so far, or 未上报 when nothing has been uploaded."""
+    if actor is not None:
+        require(actor, "view")
+        town = town_scope(actor, town)
     grid = metrics.unit_months(session=session, start=months[0], end=months[-1], town=town)
     grid = grid[grid["quota_month"] > 0]
     grid = grid.assign(cell=grid["held"].map(lambda n: f"{n} 场" if n else "未上报"))
@@ -131,9 +150,15 @@ def reporting_status(*, session: Session, town: str | None, months: list[str]) -
     return table.rename(columns={"town": "所属乡镇", "name": "单位名称"})
 
 
-def batches(*, session: Session, limit: int = 500) -> pd.DataFrame:
-    rows = session.exec(select(ImportBatch).order_by(col(ImportBatch.id).desc()).limit(limit)).all()
-    columns = ["id", "created_at", "kind", "user", "file_name", "status", "rows", "imported", "duplicates",
+def batches(*, session: Session, limit: int = 500, actor: Actor | None = None) -> pd.DataFrame:
+    """Import batches, newest first; town staff see their own township's only."""
+    statement = select(ImportBatch).order_by(col(ImportBatch.id).desc()).limit(limit)
+    if actor is not None:
+        require(actor, "view")
+        if actor.is_town:
+            statement = statement.where(ImportBatch.town == actor.town)
+    rows = session.exec(statement).all()
+    columns = ["id", "created_at", "kind", "user", "town", "file_name", "status", "rows", "imported", "duplicates",
                "rejected", "sha256", "message"]
     return pd.DataFrame([b.model_dump() for b in rows], columns=columns)
 

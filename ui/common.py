@@ -11,6 +11,7 @@ import streamlit as st
 from sqlmodel import Session
 
 from monitor import views
+from monitor.auth import Actor, Forbidden, require
 from monitor.config import Settings
 from monitor.db import data_version, get_engine, init_db
 from monitor.importer import today_in
@@ -71,6 +72,25 @@ def pct(rate: float | None) -> str:
     return "—" if rate is None else f"{rate * 100:.2f}%"
 
 
+def actor() -> Actor:
+    """The signed-in person; app.py does not run a page without one."""
+    current = st.session_state.get("actor")
+    if current is None:
+        st.stop()
+    return current
+
+
+def allow(action: str) -> Actor:
+    """Stop the page with a message unless the signed-in role may do `action` (monitor/ checks again)."""
+    current = actor()
+    try:
+        require(current, action)
+    except Forbidden as exc:
+        st.error(str(exc))
+        st.stop()
+    return current
+
+
 def filters() -> views.Filters:
     state = st.session_state
     start, end = state.get("f_start"), state.get("f_end")
@@ -80,8 +100,13 @@ def filters() -> views.Filters:
     if start > end:
         start, end = end, start
     town = state.get("f_town")
-    return views.Filters(start=start, end=end, town=None if town in (None, ALL_TOWNS) else town,
-                         unit_type=TYPE_OPTIONS.get(state.get("f_type") or "全部类型"))
+    chosen = views.Filters(start=start, end=end, town=None if town in (None, ALL_TOWNS) else town,
+                           unit_type=TYPE_OPTIONS.get(state.get("f_type") or "全部类型"))
+    try:
+        return views.scoped(actor(), chosen)
+    except Forbidden as exc:
+        st.error(str(exc))
+        st.stop()
 
 
 def demo_badge() -> None:

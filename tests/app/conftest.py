@@ -1,4 +1,8 @@
-"""Page tests run app.py in AppTest against the database the fixtures point the environment at."""
+"""Page tests run app.py in AppTest against the database the fixtures point the environment at.
+
+A test signs in as a real account of that database (created here if missing); the sign-in
+form itself is tested in test_access.py.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,35 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
+from monitor.auth import Actor, add_user
 from monitor.config import Settings
+from monitor.db import get_engine
+from monitor.models import User
 
 ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "test-password-1"
+
+
+def ensure_user(settings: Settings, name: str, role: str, town: str = "") -> Actor:
+    with Session(get_engine(settings.database_url)) as s:
+        if s.exec(select(User).where(User.name == name)).first() is None:
+            add_user(session=s, name=name, role=role, town=town, password=PASSWORD)
+    return Actor(name=name, role=role, town=town)
 
 
 @pytest.fixture
-def app_for(monkeypatch: pytest.MonkeyPatch) -> Callable[[Settings], AppTest]:
-    def make(settings: Settings) -> AppTest:
+def app_for(monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
+    def make(settings: Settings, role: str | None = "admin", town: str = "", name: str = "") -> AppTest:
         monkeypatch.setenv("MONITOR_DATABASE_URL", settings.database_url)
         monkeypatch.setenv("MONITOR_DATA_DIR", str(settings.data_dir))
+        monkeypatch.delenv("MONITOR_ADMIN_PASSWORD", raising=False)
         monkeypatch.chdir(ROOT)
-        return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        if role is not None:
+            at.session_state["actor"] = ensure_user(settings, name or f"t_{role}_{town}", role, town)
+        return at
 
     return make

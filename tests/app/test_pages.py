@@ -13,7 +13,7 @@ from monitor.db import get_engine
 from monitor.ledger import ledger_xlsx
 from monitor.views import Filters
 
-PAGES = ["overview", "units", "interviews", "upload", "roster", "imports", "export"]
+PAGES = ["overview", "units", "interviews", "upload", "roster", "imports", "export", "months", "audit", "users"]
 
 
 def _metrics(at) -> dict[str, str]:  # type: ignore[no-untyped-def]

@@ -1,0 +1,53 @@
+"""用户管理: accounts, roles and townships; add, disable, reset a password."""
+
+import streamlit as st
+
+from monitor.auth import ROLE_LABELS, ROLES, UserError, add_user, disable_user, set_password, users_frame
+from monitor.units import towns
+from ui import common
+
+st.title("用户管理")
+me = common.allow("users")
+with common.session() as s:
+    frame = users_frame(session=s)
+    town_names = towns(session=s)
+st.dataframe(frame.assign(role=frame["role"].map(ROLE_LABELS), disabled=frame["disabled"].map({True: "已停用",
+                                                                                               False: "正常"}))
+             .rename(columns={"name": "用户名", "role": "角色", "town": "所属乡镇", "disabled": "状态",
+                              "created_at": "创建时间"}), hide_index=True)
+
+add, manage = st.columns(2)
+with add, st.form("add_user", clear_on_submit=True):
+    st.markdown("**新增用户**")
+    name = st.text_input("用户名")
+    role = st.selectbox("角色", ROLES, format_func=ROLE_LABELS.get, index=2)
+    town = st.selectbox("所属乡镇（乡镇经办人必选）", ["", *town_names])
+    password = st.text_input("初始密码（至少 8 位）", type="password")
+    if st.form_submit_button("新增", type="primary"):
+        try:
+            with common.session() as s:
+                add_user(session=s, name=name, role=role, town=town, password=password, by=me.name)
+        except UserError as exc:
+            st.error(str(exc))
+        else:
+            st.toast(f"已新增用户 {name}", icon="✅")
+            st.rerun()
+with manage, st.form("manage_user"):
+    st.markdown("**停用或重设密码**")
+    who = st.selectbox("用户", [n for n in frame["name"] if n != me.name])
+    new_password = st.text_input("新密码（重设时填写）", type="password")
+    reset, disable = st.columns(2)
+    do_reset = reset.form_submit_button("重设密码")
+    do_disable = disable.form_submit_button("停用账号")
+    if who and (do_reset or do_disable):
+        try:
+            with common.session() as s:
+                if do_reset:
+                    set_password(session=s, name=who, password=new_password, by=me.name)
+                else:
+                    disable_user(session=s, name=who, by=me.name)
+        except UserError as exc:
+            st.error(str(exc))
+        else:
+            st.toast("已保存", icon="✅")
+            st.rerun()

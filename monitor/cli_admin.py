@@ -1,0 +1,141 @@
+"""Administrative commands: users, month locks, the audit trail, backup and restore."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlmodel import Session
+
+from monitor import audit
+from monitor.auth import (
+    Actor,
+    Forbidden,
+    UserError,
+    actor_for,
+    add_user,
+    disable_user,
+    set_password,
+    shell_actor,
+    users_frame,
+)
+from monitor.backup import BackupError, backup, restore
+from monitor.config import Settings
+from monitor.locks import LockError, lock_month, locks_frame, unlock_month
+
+
+class AdminError(Exception):
+    """An administrative command refused, told in one line."""
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    users = sub.add_parser("users", help="accounts").add_subparsers(dest="action", required=True)
+    add = users.add_parser("add", help="add an account (password read from standard input)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["admin", "reviewer", "town"])
+    add.add_argument("--town", default="")
+    add.add_argument("--password-stdin", action="store_true", required=True)
+    listing = users.add_parser("list", help="list accounts")
+    listing.add_argument("--json", action="store_true")
+    disable = users.add_parser("disable", help="disable an account")
+    disable.add_argument("name")
+    passwd = users.add_parser("passwd", help="set a password (read from standard input)")
+    passwd.add_argument("name")
+    passwd.add_argument("--password-stdin", action="store_true", required=True)
+
+    months = sub.add_parser("months", help="month locks").add_subparsers(dest="action", required=True)
+    for verb in ("lock", "unlock"):
+        parser = months.add_parser(verb, help=f"{verb} a reviewed month")
+        parser.add_argument("month")
+        parser.add_argument("--user", default="")
+    months_list = months.add_parser("list", help="locked months")
+    months_list.add_argument("--json", action="store_true")
+
+    trail = sub.add_parser("audit", help="the audit trail")
+    trail.add_argument("--since", help="YYYY-MM-DD")
+    trail.add_argument("--json", action="store_true")
+
+    for verb in ("backup", "restore"):
+        parser = sub.add_parser(verb, help=f"{verb} the SQLite database")
+        parser.add_argument("path")
+
+
+def _password() -> str:
+    text = sys.stdin.readline().rstrip("\r\n")
+    if not text:
+        raise AdminError("标准输入中没有密码。")
+    return text
+
+
+def _actor(session: Session, name: str) -> Actor:
+    return actor_for(session=session, name=name) if name else shell_actor()
+
+
+def run(args: argparse.Namespace, session: Session, settings: Settings) -> int:
+    try:
+        return _run(args, session, settings)
+    except (UserError, LockError, BackupError, Forbidden) as exc:
+        raise AdminError(str(exc)) from exc
+
+
+def _run(args: argparse.Namespace, session: Session, settings: Settings) -> int:
+    operator = shell_actor().name
+    if args.command == "users":
+        if args.action == "add":
+            add_user(session=session, name=args.name, role=args.role, town=args.town, password=_password(),
+                     by=operator)
+            print(f"user {args.name} added")
+        elif args.action == "disable":
+            disable_user(session=session, name=args.name, by=operator)
+            print(f"user {args.name} disabled")
+        elif args.action == "passwd":
+            set_password(session=session, name=args.name, password=_password(), by=operator)
+            print(f"password of {args.name} changed")
+        else:
+            frame = users_frame(session=session)
+            if args.json:
+                print(json.dumps({"users": frame.drop(columns=["created_at"]).to_dict("records")}, ensure_ascii=False))
+            else:
+                print(frame.to_string(index=False) if not frame.empty else "(none)")
+        return 0
+    if args.command == "months":
+        if args.action == "list":
+            frame = locks_frame(session=session)
+            if args.json:
+                print(json.dumps({"locked": frame["month"].tolist()}))
+            else:
+                print(frame.to_string(index=False) if not frame.empty else "(none)")
+            return 0
+        actor = _actor(session, args.user)
+        (lock_month if args.action == "lock" else unlock_month)(session=session, month=args.month, actor=actor)
+        print(f"{args.month} {'locked' if args.action == 'lock' else 'unlocked'}")
+        return 0
+    if args.command == "audit":
+        since = None
+        if args.since:
+            try:
+                since = datetime.fromisoformat(args.since).replace(tzinfo=UTC)
+            except ValueError as exc:
+                raise AdminError(f"日期“{args.since}”格式不对，应为 YYYY-MM-DD。") from exc
+        frame = audit.events(session=session, since=since)
+        if args.json:
+            records = frame.assign(at=frame["at"].map(lambda t: t.isoformat())).to_dict("records")
+            print(json.dumps({"events": records}, ensure_ascii=False))
+        else:
+            print(frame.to_string(index=False) if not frame.empty else "(none)")
+        return 0
+    if args.command == "backup":
+        print(f"backup written: {backup(settings.database_url, Path(args.path))}")
+        return 0
+    if args.command == "restore":
+        session.close()
+        restore(settings.database_url, Path(args.path))
+        with Session(session.get_bind()) as fresh:
+            audit.record(fresh, actor=operator, action="restore", target=str(args.path))
+            fresh.commit()
+        print(f"restored from {args.path}")
+        return 0
+    raise AdminError(f"unknown command {args.command}")

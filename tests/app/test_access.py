@@ -1,0 +1,73 @@
+"""Sign-in on screen and what each role sees: checked on the pages, not only in monitor/."""
+
+from __future__ import annotations
+
+import pytest
+from tests.app.conftest import PASSWORD, ensure_user
+
+ADMIN_ONLY = {"users"}
+REVIEWER = {"overview", "units", "interviews", "upload", "roster", "imports", "export", "months", "audit"}
+TOWN = {"overview", "units", "interviews", "upload", "imports", "export"}
+
+
+def test_a_new_database_asks_for_the_first_admin(app_for, settings):
+    at = app_for(settings, role=None).run()
+    assert any("还没有任何账号" in i.value for i in at.info)
+    at.text_input[1].input("first-admin-pass")
+    at.text_input[2].input("first-admin-pass")
+    at.button[0].click().run()
+    at.run()
+    assert [t.label for t in at.text_input][:2] == ["用户名", "密码"]
+
+
+def test_sign_in_with_a_password_and_out_again(app_for, settings):
+    ensure_user(settings, "reviewer1", "reviewer")
+    at = app_for(settings, role=None).run()
+    at.text_input[0].input("reviewer1")
+    at.text_input[1].input("wrong-password")
+    at.button[0].click().run()
+    assert any("用户名或密码不正确" in e.value for e in at.error)
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.session_state["actor"].name == "reviewer1"
+    [logout] = [b for b in at.sidebar.button if b.label == "退出登录"]
+    logout.click().run()
+    assert "actor" not in at.session_state
+
+
+def test_the_admin_password_from_the_environment_creates_the_first_admin(app_for, settings, monkeypatch):
+    at = app_for(settings, role=None)
+    monkeypatch.setenv("MONITOR_ADMIN_PASSWORD", "from-env-secret")
+    at.run()
+    at.text_input[0].input("admin")
+    at.text_input[1].input("from-env-secret")
+    at.button[0].click().run()
+    assert at.session_state["actor"].role == "admin"
+
+
+@pytest.mark.parametrize(("role", "town", "allowed"), [("reviewer", "", REVIEWER), ("town", "泥江口镇", TOWN)])
+@pytest.mark.parametrize("page", sorted(REVIEWER | ADMIN_ONLY))
+def test_each_role_reaches_only_its_pages(app_for, demo_settings, role, town, allowed, page):
+    at = app_for(demo_settings, role=role, town=town).run()
+    if page not in allowed:
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(f"app_pages/{page}.py")
+        return
+    at.switch_page(f"app_pages/{page}.py").run()
+    assert not at.exception
+    assert not any("无权" in e.value for e in at.error)
+
+
+def test_town_staff_see_only_their_own_township(app_for, demo_settings):
+    at = app_for(demo_settings, role="town", town="泥江口镇")
+    at.session_state["f_start"], at.session_state["f_end"] = "2025-01", "2025-06"
+    at.session_state["f_town"] = "兰溪镇"
+    at.run()
+    assert not at.exception
+    assert [s for s in at.sidebar.selectbox if s.label == "乡镇（街道）"][0].options == ["泥江口镇"]
+    at.switch_page("app_pages/units.py").run()
+    assert set(at.dataframe[0].value["所属乡镇"]) == {"泥江口镇"}
+    at.switch_page("app_pages/imports.py").run()
+    files = set(at.dataframe[0].value["文件名"])
+    assert files and all(name.startswith("泥江口镇") for name in files)

@@ -1,0 +1,130 @@
+"""Sign-in on screen: the first admin, the password form or the district's OIDC provider, idle expiry."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+
+import streamlit as st
+
+from monitor.auth import Actor, AuthError, UserError, actor_for, add_user, authenticate, has_users
+from ui import common
+
+KEY, SEEN = "actor", "actor_seen"
+
+
+def _oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def sign_out(message: str = "") -> None:
+    st.session_state.pop(KEY, None)
+    st.session_state.pop(SEEN, None)
+    if message:
+        st.session_state["gate_message"] = message
+
+
+def _first_admin() -> None:
+    st.title("文明实践活动监测")
+    st.info("这是新数据库，还没有任何账号。请先创建管理员账号。", icon=":material/admin_panel_settings:")
+    with st.form("first_admin"):
+        name = st.text_input("管理员用户名", value="admin")
+        password = st.text_input("密码（至少 8 位）", type="password")
+        again = st.text_input("再次输入密码", type="password")
+        if st.form_submit_button("创建管理员", type="primary"):
+            if password != again:
+                st.error("两次输入的密码不一致。")
+                return
+            try:
+                with common.session() as s:
+                    if has_users(session=s):
+                        st.error("管理员已由他人创建，请登录。")
+                        return
+                    add_user(session=s, name=name, role="admin", password=password, by=name)
+            except UserError as exc:
+                st.error(str(exc))
+                return
+            st.success("管理员已创建，请登录。")
+            st.rerun()
+
+
+def _password_form() -> None:
+    st.title("文明实践活动监测")
+    if "gate_message" in st.session_state:
+        st.info(st.session_state.pop("gate_message"))
+    with st.form("login"):
+        name = st.text_input("用户名")
+        password = st.text_input("密码", type="password")
+        if st.form_submit_button("登录", type="primary"):
+            try:
+                with common.session() as s:
+                    st.session_state[KEY] = authenticate(session=s, name=name, password=password)
+                st.session_state[SEEN] = datetime.now(UTC)
+            except AuthError as exc:
+                st.error(str(exc))
+                return
+            st.rerun()
+
+
+def _oidc() -> Actor | None:
+    if not st.user.is_logged_in:
+        st.title("文明实践活动监测")
+        st.button("使用统一身份认证登录", type="primary", on_click=st.login)
+        return None
+    identity = str(st.user.get("email") or st.user.get("name") or "")
+    try:
+        with common.session() as s:
+            return actor_for(session=s, name=identity)
+    except UserError:
+        st.error(f"账号 {identity} 尚未在本系统开通或已停用，请联系管理员。")
+        st.button("退出登录", on_click=st.logout)
+        return None
+
+
+def _bootstrap_admin() -> None:
+    """MONITOR_ADMIN_PASSWORD creates the first admin of an empty database without a screen."""
+    password = os.environ.get("MONITOR_ADMIN_PASSWORD", "")
+    if not password:
+        return
+    with common.session() as s:
+        if not has_users(session=s):
+            add_user(session=s, name=os.environ.get("MONITOR_ADMIN_NAME", "admin"), role="admin",
+                     password=password, by="MONITOR_ADMIN_PASSWORD")
+
+
+def signed_in() -> Actor | None:
+    """The person using this session, or None after drawing the sign-in screen."""
+    if _oidc_configured():
+        return _oidc()
+    actor: Actor | None = st.session_state.get(KEY)
+    now = datetime.now(UTC)
+    idle = timedelta(hours=common.settings().session_idle_hours)
+    if actor is not None and now - st.session_state.get(SEEN, now) > idle:
+        sign_out("长时间未操作，已自动退出，请重新登录。")
+        actor = None
+    if actor is not None:
+        with common.session() as s:
+            try:
+                actor = actor_for(session=s, name=actor.name)
+            except UserError:
+                sign_out("账号已停用。")
+                actor = None
+    if actor is not None:
+        st.session_state[KEY] = actor
+        st.session_state[SEEN] = now
+        return actor
+    _bootstrap_admin()
+    with common.session() as s:
+        empty = not has_users(session=s)
+    _first_admin() if empty else _password_form()
+    return None
+
+
+def logout_button(actor: Actor) -> None:
+    if _oidc_configured():
+        st.button("退出登录", on_click=st.logout)
+    else:
+        st.button("退出登录", on_click=sign_out, args=("已退出登录。",))
