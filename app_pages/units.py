@@ -43,6 +43,10 @@ styled = shown.style.apply(lambda part: colours.loc[part.index, part.columns], a
 st.caption(f"共 {len(grid)} 个单位。绿色：达标；黄色：未达标；红色：未开展；灰色：未启用。格中数字为当月开展场次。")
 st.dataframe(styled, hide_index=True, height=min(640, 36 * len(grid) + 40))
 
+with st.expander(f"未按时上报的单位（{len(data.late)} 个）：截至次月 5 日未上报足月度任务"):
+    st.dataframe(data.late.rename(columns={"town": "所属乡镇", "code": "单位编码", "name": "单位名称",
+                                           "late_months": "未按时月数", "months": "月份"}), hide_index=True)
+
 st.subheader("单个单位")
 labels = {f"{r.town}{r.name}（{r.code}）": r.code for r in grid.itertuples()}
 if not labels:

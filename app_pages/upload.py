@@ -32,7 +32,8 @@ with st.expander(f"上报情况：{f.town or '全区'}（最近 6 个月）", ex
     st.caption("“未上报”表示该单位该月还没有任何活动记录。")
     st.dataframe(status, hide_index=True)
 
-st.caption(f"经办人：{me.name}" + (f"（只能上报{me.town}的所、站）" if me.is_town else ""))
+st.caption(f"经办人：{me.name}" + (f"（只能上报{me.town}的所、站）" if me.is_town else "")
+           + f"。单个文件不超过 {common.settings().upload_limit_mb} MB。")
 upload = st.file_uploader("上传活动台账（CSV、XLSX 或 XLS）", type=["csv", "xlsx", "xls"],
                           key=f"uploader_{state.get('upload_round', 0)}",
                           max_upload_size=common.settings().upload_limit_mb)

@@ -125,6 +125,9 @@ def import_activities(
     progress(0.0, "读取文件")
     fmt = None
     try:
+        if len(data) > settings.upload_limit_mb * 1024 * 1024:
+            raise FileError("too_large", f"文件大小 {len(data) / 1048576:.1f} MB，超过上限 {settings.upload_limit_mb} MB："
+                                         "请按月或按乡镇拆分后分别上传。")
         table = read_table(data, ACTIVITY_COLUMNS, preferred_sheet="活动台账", one_of=UNIT_KEYS)
         fmt = table.format
     except FileError as exc:

@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
-from monitor.config import UNIT_TYPES
+from monitor.config import UNIT_TYPES, Settings
 from monitor.models import Activity
 from monitor.units import units_frame
 
@@ -71,12 +71,14 @@ def deadlines(months: list[str], *, deadline_day: int = 5, timezone: ZoneInfo = 
     return out
 
 
-def held_counts(*, session: Session, start: str, end: str, deadline_day: int = 5) -> pd.DataFrame:
+def held_counts(*, session: Session, start: str, end: str, deadline_day: int | None = None) -> pd.DataFrame:
     """Activities per (unit, month) in the range, and how many were stored by the month's deadline.
 
     One GROUP BY over the (month, unit_id, stored_at) index, which covers the query.
     """
     months = month_range(start, end)
+    if deadline_day is None:
+        deadline_day = Settings.from_env().deadline_day
     due = case(*[(Activity.month == m, d) for m, d in deadlines(months, deadline_day=deadline_day).items()])
     on_time = func.sum(case((col(Activity.stored_at) <= due, 1), else_=0))
     statement = (

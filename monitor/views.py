@@ -83,6 +83,7 @@ class UnitsGrid:
     grid: pd.DataFrame  # one row per unit: identity, streak, total, then one column per month
     status: pd.DataFrame  # same shape for the month columns: met / below / none / inactive
     months: list[str]
+    late: pd.DataFrame  # units with months not reported in full by the deadline
 
 
 def units_grid(*, session: Session, filters: Filters, actor: Actor | None = None) -> UnitsGrid:
@@ -92,7 +93,7 @@ def units_grid(*, session: Session, filters: Filters, actor: Actor | None = None
     months = metrics.month_range(filters.start, filters.end)
     if frame.empty:
         empty = pd.DataFrame(columns=["code", "name", "type", "town", "streak", "held", "required", *months])
-        return UnitsGrid(grid=empty, status=empty.copy(), months=months)
+        return UnitsGrid(grid=empty, status=empty.copy(), months=months, late=_late(frame))
     held = frame.pivot(index="id", columns="month", values="held")[months]
     status = frame.pivot(index="id", columns="month", values="status")[months]
     last = frame[frame["month"] == months[-1]].set_index("id")
@@ -101,7 +102,18 @@ def units_grid(*, session: Session, filters: Filters, actor: Actor | None = None
     identity["type"] = identity["type"].map(TYPE_LABELS)
     grid = identity.join(held)
     return UnitsGrid(grid=grid.reset_index(drop=True), status=status.loc[grid.index].reset_index(drop=True),
-                     months=months)
+                     months=months, late=_late(frame))
+
+
+def _late(frame: pd.DataFrame) -> pd.DataFrame:
+    """Units with counted months whose quota was not met by activities stored before the deadline."""
+    columns = ["town", "code", "name", "late_months", "months"]
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    late = frame[(frame["quota_month"] > 0) & ~frame["on_time"]]
+    table = late.groupby(["town", "code", "name"], as_index=False).agg(
+        late_months=("month", "size"), months=("month", lambda m: "、".join(sorted(m))))
+    return table.sort_values(["late_months", "town", "code"], ascending=[False, True, True])[columns]
 
 
 @dataclass
