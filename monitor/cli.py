@@ -84,8 +84,8 @@ def _type(text: str | None) -> str | None:
         raise UsageError(f"单位类型“{text}”无法识别，应为 center、institute 或 station。") from exc
 
 
-def _pct(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate * 100:.2f}%"
+def _pct(rate: object) -> str:
+    return f"{rate * 100:.2f}%" if isinstance(rate, float) else "—"
 
 
 def _print_import(result: ImportResult, as_json: bool) -> None:

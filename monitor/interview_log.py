@@ -58,7 +58,7 @@ def record_interview(*, session: Session, entry: InterviewInput, user: str = "",
         require(actor, "interview")
         user = actor.name
     unit = session.exec(select(Unit).where(Unit.code == entry.code)).first()
-    if unit is None:
+    if unit is None or unit.id is None:
         raise InterviewError(f"单位编码“{entry.code}”不存在。")
     if not entry.interviewer.strip():
         raise InterviewError("请填写约谈人。")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pandas as pd
-from sqlmodel import Session, col, select
+from sqlalchemy import select as core_select
+from sqlmodel import Session, col
 
 from monitor import metrics
 from monitor.config import TYPE_LABELS
@@ -68,17 +69,18 @@ def ledger_xlsx(*, session: Session, filters: Filters, min_streak: int = 2, acto
                           "联系电话": due["phone"]})
 
     statement = (
-        select(Unit.town, Unit.code, Unit.name, Activity.date, Activity.title, Activity.category,
-               Activity.participants, Activity.volunteers, Activity.location, Activity.photos, Activity.notes)
-        .join(Unit, Unit.id == Activity.unit_id)  # type: ignore[arg-type]
+        core_select(*[col(c) for c in (Unit.town, Unit.code, Unit.name, Activity.date, Activity.title,
+                                        Activity.category, Activity.participants, Activity.volunteers,
+                                        Activity.location, Activity.photos, Activity.notes)])
+        .join(Unit, col(Unit.id) == col(Activity.unit_id))
         .where(col(Activity.month) >= filters.start, col(Activity.month) <= filters.end)
-        .order_by(Unit.town, Unit.code, Activity.date)
+        .order_by(col(Unit.town), col(Unit.code), col(Activity.date))
     )
     if filters.town:
-        statement = statement.where(Unit.town == filters.town)
+        statement = statement.where(col(Unit.town) == filters.town)
     if filters.unit_type:
-        statement = statement.where(Unit.type == filters.unit_type)
-    details = pd.DataFrame(session.exec(statement).all(),
+        statement = statement.where(col(Unit.type) == filters.unit_type)
+    details = pd.DataFrame([tuple(r) for r in session.connection().execute(statement).fetchall()],
                            columns=["所属乡镇", "单位编码", "单位名称", "活动日期", "活动名称", "活动类型",
                                     "参与人数", "志愿者人数", "活动地点", "图片数", "备注"])
 

@@ -79,16 +79,16 @@ def held_counts(*, session: Session, start: str, end: str, deadline_day: int | N
     months = month_range(start, end)
     if deadline_day is None:
         deadline_day = Settings.from_env().deadline_day
-    due = case(*[(Activity.month == m, d) for m, d in deadlines(months, deadline_day=deadline_day).items()])
+    due = case(*[(col(Activity.month) == m, d) for m, d in deadlines(months, deadline_day=deadline_day).items()])
     on_time = func.sum(case((col(Activity.stored_at) <= due, 1), else_=0))
     statement = (
         select(Activity.month, Activity.unit_id, func.count(), on_time)
         .where(col(Activity.month) >= start, col(Activity.month) <= end)
-        .group_by(Activity.month, Activity.unit_id)
+        .group_by(col(Activity.month), col(Activity.unit_id))
     )
     columns = ["month", "unit_id", "held", "on_time_held"]
     rows = session.connection().execute(statement).fetchall()
-    values = list(zip(*rows, strict=True)) if rows else [[] for _ in columns]
+    values: list[tuple[object, ...]] = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
     frame = pd.DataFrame(dict(zip(columns, values, strict=True)), columns=columns)
     return frame.astype({"month": object, "unit_id": "int64", "held": "int64", "on_time_held": "int64"})
 

@@ -158,9 +158,9 @@ def _find_header(raw: pd.DataFrame, columns: list[Column]) -> tuple[int, dict[in
     for i in range(min(HEADER_SCAN_ROWS, len(raw))):
         matched: dict[int, Column] = {}
         for j, cell in enumerate(raw.iloc[i].tolist()):
-            column = lookup.get(_header_token(cell))
-            if column is not None and column not in matched.values():
-                matched[j] = column
+            found = lookup.get(_header_token(cell))
+            if found is not None and found not in matched.values():
+                matched[j] = found
         if len(matched) >= 2:
             return i, matched
     raise FileError(

@@ -84,7 +84,7 @@ def upsert_units(session: Session, records: list[dict[str, object]]) -> tuple[in
         unit = existing.get(str(record["code"]).casefold())
         record["short_name"] = short_unit_name(str(record["name"]))
         if unit is None:
-            session.add(Unit(**record))
+            session.add(Unit.model_validate(record))
             created += 1
             continue
         changes = {k: v for k, v in record.items() if k != "code" and getattr(unit, k) != v}

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 import pandas as pd
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from monitor import metrics
@@ -132,18 +133,17 @@ def unit_detail(*, session: Session, code: str, start: str, end: str,
     if actor is not None:
         require(actor, "view")
         town_scope(actor, unit.town or "区级")
-    rows = session.exec(
-        select(Activity.date, Activity.title, Activity.category, Activity.participants, Activity.volunteers,
-               Activity.photos, Activity.location)
-        .where(Activity.unit_id == unit.id, col(Activity.month) >= start, col(Activity.month) <= end)
-        .order_by(Activity.date)
-    ).all()
-    activities = pd.DataFrame(rows, columns=["date", "title", "category", "participants", "volunteers",
-                                             "photos", "location"])
+    fields = ("date", "title", "category", "participants", "volunteers", "photos", "location")
+    rows = session.connection().execute(
+        core_select(*[col(getattr(Activity, f)) for f in fields])
+        .where(col(Activity.unit_id) == unit.id, col(Activity.month) >= start, col(Activity.month) <= end)
+        .order_by(col(Activity.date))
+    ).fetchall()
+    activities = pd.DataFrame([tuple(r) for r in rows], columns=list(fields))
     grid = metrics.with_streaks(metrics.unit_months(session=session, start=start, end=end,
                                                     town=unit.town or None, unit_type=unit.type))
     history = grid[grid["id"] == unit.id][["month", "held", "quota_month", "status", "streak"]].reset_index(drop=True)
-    talks = session.exec(select(Interview).where(Interview.unit_id == unit.id).order_by(Interview.held_on)).all()
+    talks = session.exec(select(Interview).where(Interview.unit_id == unit.id).order_by(col(Interview.held_on))).all()
     interviews = pd.DataFrame([t.model_dump() for t in talks],
                               columns=["month", "held_on", "interviewer", "notes", "deadline", "recorded_by"])
     return UnitDetail(unit=unit.model_dump(), activities=activities, history=history, interviews=interviews)
