@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import streamlit as st
 
+from monitor import metrics
 from monitor.auth import PERMISSIONS
 from monitor.config import TYPE_LABELS
 from monitor.export import frame_xlsx
@@ -16,7 +17,8 @@ common.demo_badge()
 f = common.filters()
 
 left, right = st.columns(2)
-month = left.text_input("截至月份", value=f.end, help="只计已结束的整月，格式 YYYY-MM")
+months = metrics.month_range(f.start, f.end)
+month = left.selectbox("截至月份", list(reversed(months)), help="只计已结束的整月；默认为所选期间的最后一个月")
 min_streak = right.number_input("连续未达标月数 ≥", min_value=1, max_value=24,
                                 value=common.settings().interview_min_streak)
 try:
