@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import case, func
+from sqlalchemy import case, func, literal
 from sqlmodel import Session, col, select
 
 from monitor.config import UNIT_TYPES, Settings
@@ -71,7 +71,8 @@ def deadlines(months: list[str], *, deadline_day: int = 5, timezone: ZoneInfo = 
     return out
 
 
-def held_counts(*, session: Session, start: str, end: str, deadline_day: int | None = None) -> pd.DataFrame:
+def held_counts(*, session: Session, start: str, end: str, deadline_day: int | None = None,
+                on_time: bool = True) -> pd.DataFrame:
     """Activities per (unit, month) in the range, and how many were stored by the month's deadline.
 
     One GROUP BY over the (month, unit_id, stored_at) index, which covers the query.
@@ -80,9 +81,9 @@ def held_counts(*, session: Session, start: str, end: str, deadline_day: int | N
     if deadline_day is None:
         deadline_day = Settings.from_env().deadline_day
     due = case(*[(col(Activity.month) == m, d) for m, d in deadlines(months, deadline_day=deadline_day).items()])
-    on_time = func.sum(case((col(Activity.stored_at) <= due, 1), else_=0))
+    timely = func.sum(case((col(Activity.stored_at) <= due, 1), else_=0)) if on_time else literal(0)
     statement = (
-        select(Activity.month, Activity.unit_id, func.count(), on_time)
+        select(Activity.month, Activity.unit_id, func.count(), timely)
         .where(col(Activity.month) >= start, col(Activity.month) <= end)
         .group_by(col(Activity.month), col(Activity.unit_id))
     )
@@ -94,13 +95,18 @@ def held_counts(*, session: Session, start: str, end: str, deadline_day: int | N
 
 
 def unit_months(
-    *, session: Session, start: str, end: str, town: str | None = None, unit_type: str | None = None
+    *, session: Session, start: str, end: str, town: str | None = None, unit_type: str | None = None,
+    on_time: bool = True,
 ) -> pd.DataFrame:
-    """One row per unit and month: quota (0 outside the active range), held, status."""
+    """One row per unit and month: quota (0 outside the active range), held, status.
+
+    on_time=False leaves out the deadline comparison (on_time_held is then 0) for callers that
+    only need counts, such as streaks.
+    """
     months = month_range(start, end)
     units = units_frame(session=session, town=town, unit_type=unit_type)
     grid = units.merge(pd.DataFrame({"month": months}), how="cross")
-    held = held_counts(session=session, start=months[0], end=months[-1])
+    held = held_counts(session=session, start=months[0], end=months[-1], on_time=on_time)
     grid = grid.merge(held, left_on=["id", "month"], right_on=["unit_id", "month"], how="left")
     grid["held"] = grid["held"].fillna(0).astype("int64")
     grid["on_time_held"] = grid["on_time_held"].fillna(0).astype("int64")
@@ -202,11 +208,11 @@ def interviews(
     month = parse_month_arg(month)
     first, _ = data_months(session=session)
     start = min(first, month) if first else month
-    grid = with_streaks(unit_months(session=session, start=start, end=month, town=town, unit_type=unit_type))
+    grid = with_streaks(unit_months(session=session, start=start, end=month, town=town, unit_type=unit_type,
+                                    on_time=False))
     now = grid[grid["month"] == month]
     due = now[now["streak"] >= min_streak].copy()
-    missed = grid[grid["below"]].groupby("id")["month"].apply(list)
-    due["months_missed"] = [missed.get(i, [])[-s:] for i, s in zip(due["id"], due["streak"], strict=True)]
+    due["months_missed"] = [[shift_month(month, -k) for k in range(s - 1, -1, -1)] for s in due["streak"]]
     due = due.rename(columns={"quota_month": "month_quota"})
     due["quota"] = due["month_quota"]
     order = {t: i for i, t in enumerate(UNIT_TYPES)}
@@ -219,7 +225,7 @@ def laggards(
     *, session: Session, start: str, end: str, below: int, town: str | None = None, unit_type: str | None = None
 ) -> pd.DataFrame:
     """Units active in the range whose total held is below `below` (cumulative laggards)."""
-    grid = unit_months(session=session, start=start, end=end, town=town, unit_type=unit_type)
+    grid = unit_months(session=session, start=start, end=end, town=town, unit_type=unit_type, on_time=False)
     totals = grid.groupby("id").agg(
         code=("code", "first"), name=("name", "first"), type=("type", "first"), town=("town", "first"),
         held=("held", "sum"), required=("quota_month", "sum"),
