@@ -16,8 +16,18 @@ with common.session() as s:
 shown = frame.assign(
     at=frame["at"].map(lambda t: t.astimezone(common.settings().timezone).strftime("%Y-%m-%d %H:%M:%S")),
     action=frame["action"].map(ACTION_LABELS).fillna(frame["action"]),
-).rename(columns={"id": "编号", "at": "时间", "actor": "操作人", "action": "操作", "target": "对象",
-                  "before": "修改前", "after": "修改后", "detail": "说明"})
+).rename(
+    columns={
+        "id": "编号",
+        "at": "时间",
+        "actor": "操作人",
+        "action": "操作",
+        "target": "对象",
+        "before": "修改前",
+        "after": "修改后",
+        "detail": "说明",
+    }
+)
 st.caption(f"共 {len(shown)} 条。记录只增不改，本页不能编辑或删除。")
 st.dataframe(shown, hide_index=True)
 common.xlsx_button("下载操作记录（Excel）", frame_xlsx(shown, "操作记录"), f"操作记录_{since}.xlsx")

@@ -21,13 +21,30 @@ if frame.empty:
     st.stop()
 
 shown = frame.assign(
-    created_at=frame["created_at"].map(lambda t: t.tz_convert("Asia/Shanghai").strftime("%Y-%m-%d %H:%M")
-                                       if hasattr(t, "tz_convert") else t),
-    kind=frame["kind"].map(KINDS).fillna(frame["kind"]), status=frame["status"].map(STATUS).fillna(frame["status"]),
+    created_at=frame["created_at"].map(
+        lambda t: t.tz_convert("Asia/Shanghai").strftime("%Y-%m-%d %H:%M") if hasattr(t, "tz_convert") else t
+    ),
+    kind=frame["kind"].map(KINDS).fillna(frame["kind"]),
+    status=frame["status"].map(STATUS).fillna(frame["status"]),
 )[["id", "created_at", "kind", "user", "file_name", "status", "rows", "imported", "duplicates", "rejected", "message"]]
-st.dataframe(shown.rename(columns={"id": "编号", "created_at": "时间", "kind": "类别", "user": "经办人",
-                                   "file_name": "文件名", "status": "状态", "rows": "行数", "imported": "导入",
-                                   "duplicates": "重复", "rejected": "有问题", "message": "说明"}), hide_index=True)
+st.dataframe(
+    shown.rename(
+        columns={
+            "id": "编号",
+            "created_at": "时间",
+            "kind": "类别",
+            "user": "经办人",
+            "file_name": "文件名",
+            "status": "状态",
+            "rows": "行数",
+            "imported": "导入",
+            "duplicates": "重复",
+            "rejected": "有问题",
+            "message": "说明",
+        }
+    ),
+    hide_index=True,
+)
 
 st.subheader("查看或撤销一次导入")
 labels = {f"#{r.id} {r.file_name}（{STATUS.get(r.status, r.status)}）": int(r.id) for r in frame.itertuples()}
@@ -39,8 +56,13 @@ if batch is None or (me.is_town and batch.town != me.town):
     st.stop()
 path = kept_path(batch, uploads_dir=common.settings().uploads_dir)
 if path is not None:
-    st.download_button("下载原始文件", path.read_bytes(), file_name=f"{batch.id}_{batch.file_name}",
-                       on_click="ignore", icon=":material/download:")
+    st.download_button(
+        "下载原始文件",
+        path.read_bytes(),
+        file_name=f"{batch.id}_{batch.file_name}",
+        on_click="ignore",
+        icon=":material/download:",
+    )
 elif batch.sha256 != "demo":
     st.caption("原始文件不在本机保存目录中。")
 
@@ -50,7 +72,9 @@ if batch.kind == "activities" and batch.status == "imported" and "rollback" in P
     if st.button("撤销这次导入", disabled=not sure, type="primary"):
         try:
             with common.session() as s:
-                removed = rollback_batch(session=s, batch_id=batch.id, actor=me)
+                removed = rollback_batch(
+                    session=s, batch_id=batch.id, actor=me, settings=common.settings(), today=common.today()
+                )
         except RollbackRefused as exc:
             st.error(str(exc))
         else:

@@ -19,23 +19,38 @@ f = common.filters()
 left, right = st.columns(2)
 months = metrics.month_range(f.start, f.end)
 month = left.selectbox("截至月份", list(reversed(months)), help="只计已结束的整月；默认为所选期间的最后一个月")
-min_streak = right.number_input("连续未达标月数 ≥", min_value=1, max_value=24,
-                                value=common.settings().interview_min_streak)
+min_streak = right.number_input(
+    "连续未达标月数 ≥", min_value=1, max_value=24, value=common.settings().interview_min_streak
+)
 try:
-    due = common.cached(due_with_status, month=month, min_streak=int(min_streak), town=f.town, unit_type=f.unit_type,
-                        actor=me)
+    due = common.cached(
+        due_with_status, month=month, min_streak=int(min_streak), town=f.town, unit_type=f.unit_type, actor=me
+    )
 except ValueError as exc:
     st.error(str(exc))
     st.stop()
 
-table = due.assign(
-    type=due["type"].map(TYPE_LABELS), months_missed=due["months_missed"].map("、".join)
-)[["town", "name", "code", "type", "streak", "months_missed", "held", "quota", "head", "phone", "status"]].rename(
-    columns={"town": "所属乡镇", "name": "单位名称", "code": "单位编码", "type": "类型", "streak": "连续未达标月数",
-             "months_missed": "未达标月份", "held": "当月开展", "quota": "当月任务", "head": "负责人",
-             "phone": "联系电话", "status": "约谈状态"})
-st.caption(f"截至 {month}，连续 {min_streak} 个月及以上未完成任务的单位共 {len(table)} 个，"
-           f"其中已约谈 {int(due['interviewed'].sum())} 个。")
+table = due.assign(type=due["type"].map(TYPE_LABELS), months_missed=due["months_missed"].map("、".join))[
+    ["town", "name", "code", "type", "streak", "months_missed", "held", "quota", "head", "phone", "status"]
+].rename(
+    columns={
+        "town": "所属乡镇",
+        "name": "单位名称",
+        "code": "单位编码",
+        "type": "类型",
+        "streak": "连续未达标月数",
+        "months_missed": "未达标月份",
+        "held": "当月开展",
+        "quota": "当月任务",
+        "head": "负责人",
+        "phone": "联系电话",
+        "status": "约谈状态",
+    }
+)
+st.caption(
+    f"截至 {month}，连续 {min_streak} 个月及以上未完成任务的单位共 {len(table)} 个，"
+    f"其中已约谈 {int(due['interviewed'].sum())} 个。"
+)
 st.dataframe(table, hide_index=True)
 common.xlsx_button("下载约谈名单（Excel）", frame_xlsx(table, "约谈名单"), f"约谈名单_{month}.xlsx")
 
@@ -51,8 +66,9 @@ with st.form("interview", clear_on_submit=True):
     interviewer = st.text_input("约谈人")
     notes = st.text_area("约谈情况及整改要求")
     if st.form_submit_button("保存约谈记录", type="primary"):
-        entry = InterviewInput(code=options[unit], month=month, held_on=held_on, interviewer=interviewer,
-                               notes=notes, deadline=deadline)
+        entry = InterviewInput(
+            code=options[unit], month=month, held_on=held_on, interviewer=interviewer, notes=notes, deadline=deadline
+        )
         try:
             with common.session() as s:
                 record_interview(session=s, entry=entry, actor=me)

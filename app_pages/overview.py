@@ -20,8 +20,13 @@ if not has_units:
         st.page_link("app_pages/roster.py", label="去导入单位名册", icon=":material/groups:")
     with right:
         st.markdown("**试用**：载入虚构的示例区县（1 个中心、18 个所、241 个站，2024—2025 年活动）。")
-        if st.button("载入示例数据", type="primary", icon=":material/science:", disabled=me.role != "admin",
-                     help=None if me.role == "admin" else "仅管理员可载入示例数据"):
+        if st.button(
+            "载入示例数据",
+            type="primary",
+            icon=":material/science:",
+            disabled=me.role != "admin",
+            help=None if me.role == "admin" else "仅管理员可载入示例数据",
+        ):
             with st.spinner("正在载入示例数据…"), common.session() as s:
                 try:
                     load_demo(session=s)
@@ -33,11 +38,15 @@ if not has_units:
 
 common.demo_badge()
 f = common.filters()
-data: views.Overview = common.cached(views.overview, filters=f, min_streak=common.settings().interview_min_streak,
-                                     actor=me)
+data: views.Overview = common.cached(
+    views.overview, filters=f, min_streak=common.settings().interview_min_streak, actor=me
+)
 cur, prev = data.current, data.previous
-scope = f"{f.start} 至 {f.end}" + (f" · {f.town}" if f.town else "") + (
-    f" · {[k for k, v in common.TYPE_OPTIONS.items() if v == f.unit_type][0]}" if f.unit_type else "")
+scope = (
+    f"{f.start} 至 {f.end}"
+    + (f" · {f.town}" if f.town else "")
+    + (f" · {[k for k, v in common.TYPE_OPTIONS.items() if v == f.unit_type][0]}" if f.unit_type else "")
+)
 st.caption(f"统计期间：{scope}；对比上一同长期间。")
 
 
@@ -54,18 +63,43 @@ def delta_rate(key: str) -> str | None:
 row = st.columns(4)
 row[0].metric("开展活动（场次）", f"{cur['held']:,}", delta_count("held"), border=True)
 row[1].metric("任务数（场次）", f"{cur['required']:,}", delta_count("required"), delta_color="off", border=True)
-row[2].metric("完成率", common.pct(cur["completion_rate"]), delta_rate("completion_rate"), border=True,
-              help="开展场次 ÷ 任务场次，不封顶（与区委宣传部通报口径一致）")
-row[3].metric("封顶完成率", common.pct(cur["capped_rate"]), delta_rate("capped_rate"), border=True,
-              help="每个单位每月最多按任务数计，超额完成不能抵消其他单位的欠账")
+row[2].metric(
+    "完成率",
+    common.pct(cur["completion_rate"]),
+    delta_rate("completion_rate"),
+    border=True,
+    help="开展场次 ÷ 任务场次，不封顶（与区委宣传部通报口径一致）",
+)
+row[3].metric(
+    "封顶完成率",
+    common.pct(cur["capped_rate"]),
+    delta_rate("capped_rate"),
+    border=True,
+    help="每个单位每月最多按任务数计，超额完成不能抵消其他单位的欠账",
+)
 row = st.columns(4)
-row[0].metric("达标率", common.pct(cur["compliance_rate"]), delta_rate("compliance_rate"), border=True,
-              help="达到月度任务的单位月份占比")
-row[1].metric("按时上报率", common.pct(cur.get("on_time_rate")), delta_rate("on_time_rate"), border=True,
-              help="次月 5 日 24 时前已上报、且达到月度任务的单位月份占比")
-row[2].metric(f"应约谈单位（{f.end}）", data.due,
-              None if data.due_previous is None else data.due - data.due_previous,
-              delta_color="inverse", border=True, help="连续 2 个月及以上未完成任务的所（站）")
+row[0].metric(
+    "达标率",
+    common.pct(cur["compliance_rate"]),
+    delta_rate("compliance_rate"),
+    border=True,
+    help="达到月度任务的单位月份占比",
+)
+row[1].metric(
+    "按时上报率",
+    common.pct(cur.get("on_time_rate")),
+    delta_rate("on_time_rate"),
+    border=True,
+    help="次月 5 日 24 时前已上报、且达到月度任务的单位月份占比",
+)
+row[2].metric(
+    f"应约谈单位（{f.end}）",
+    data.due,
+    None if data.due_previous is None else data.due - data.due_previous,
+    delta_color="inverse",
+    border=True,
+    help="连续 2 个月及以上未完成任务的所（站）",
+)
 
 st.plotly_chart(charts.monthly(data.by_month), config={"displaylogo": False})
 left, right = st.columns([3, 2])

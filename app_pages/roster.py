@@ -27,14 +27,31 @@ with tab_list:
     shown = roster
     if search.strip():
         text = search.strip()
-        shown = roster[roster[["name", "code", "town", "head"]].apply(
-            lambda col: col.fillna("").str.contains(text, case=False, regex=False)).any(axis=1)]
+        shown = roster[
+            roster[["name", "code", "town", "head"]]
+            .apply(lambda col: col.fillna("").str.contains(text, case=False, regex=False))
+            .any(axis=1)
+        ]
     table = shown.assign(type=shown["type"].map(TYPE_LABELS))[
-        ["code", "name", "type", "town", "head", "phone", "monthly_quota", "active_from", "active_to"]].rename(
-        columns={"code": "单位编码", "name": "单位名称", "type": "类型", "town": "所属乡镇", "head": "负责人",
-                 "phone": "联系电话", "monthly_quota": "月度任务", "active_from": "启用月份", "active_to": "停用月份"})
-    st.caption(f"共 {len(table)} 个单位（" + "，".join(
-        f"{TYPE_LABELS[t]} {int((shown['type'] == t).sum())}" for t in UNIT_TYPES) + "）")
+        ["code", "name", "type", "town", "head", "phone", "monthly_quota", "active_from", "active_to"]
+    ].rename(
+        columns={
+            "code": "单位编码",
+            "name": "单位名称",
+            "type": "类型",
+            "town": "所属乡镇",
+            "head": "负责人",
+            "phone": "联系电话",
+            "monthly_quota": "月度任务",
+            "active_from": "启用月份",
+            "active_to": "停用月份",
+        }
+    )
+    st.caption(
+        f"共 {len(table)} 个单位（"
+        + "，".join(f"{TYPE_LABELS[t]} {int((shown['type'] == t).sum())}" for t in UNIT_TYPES)
+        + "）"
+    )
     st.dataframe(table, hide_index=True)
     common.xlsx_button("下载单位名册（Excel）", frame_xlsx(table, "单位名册"), "单位名册.xlsx")
 
@@ -42,20 +59,30 @@ with tab_import:
     a, b = st.columns(2)
     with a:
         common.xlsx_button("下载名册模板（Excel）", templates.roster_template_xlsx(), "单位名册模板.xlsx")
-    b.download_button("下载名册模板（CSV）", templates.roster_template_csv(), "单位名册模板.csv", mime="text/csv",
-                      on_click="ignore", icon=":material/download:")
+    b.download_button(
+        "下载名册模板（CSV）",
+        templates.roster_template_csv(),
+        "单位名册模板.csv",
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
     st.caption("按单位编码更新：已有单位更新信息，新编码新增单位；导入不会删除任何单位。")
-    upload = st.file_uploader("上传单位名册（CSV、XLSX 或 XLS）", type=["csv", "xlsx", "xls"],
-                              key=f"roster_{state.get('roster_round', 0)}")
+    upload = st.file_uploader(
+        "上传单位名册（CSV、XLSX 或 XLS）", type=["csv", "xlsx", "xls"], key=f"roster_{state.get('roster_round', 0)}"
+    )
     if "roster_result" in state:
         done: ImportResult = state.pop("roster_result")
-        st.success(f"名册已导入：新增 {done.created} 个，更新 {done.updated} 个，未变 {done.duplicates} 个，"
-                   f"有问题 {done.rejected} 行。")
+        st.success(
+            f"名册已导入：新增 {done.created} 个，更新 {done.updated} 个，未变 {done.duplicates} 个，"
+            f"有问题 {done.rejected} 行。"
+        )
     if upload is not None:
         data = upload.getvalue()
         with common.session() as s:
-            preview = import_units(session=s, data=data, file_name=upload.name, settings=common.settings(),
-                                   actor=me, dry_run=True)
+            preview = import_units(
+                session=s, data=data, file_name=upload.name, settings=common.settings(), actor=me, dry_run=True
+            )
         if preview.file_error is not None:
             st.error(f"文件未能读取：{preview.file_error.message}")
         else:
@@ -65,13 +92,23 @@ with tab_import:
             m[2].metric("将更新", preview.updated)
             m[3].metric("有问题", preview.rejected)
             if preview.errors:
-                st.dataframe(preview.issues_frame().rename(columns={"row": "行号", "column": "列", "value": "内容",
-                                                                    "code": "问题代码", "message": "问题说明"}),
-                             hide_index=True)
+                st.dataframe(
+                    preview.issues_frame().rename(
+                        columns={
+                            "row": "行号",
+                            "column": "列",
+                            "value": "内容",
+                            "code": "问题代码",
+                            "message": "问题说明",
+                        }
+                    ),
+                    hide_index=True,
+                )
             if st.button("确认导入名册", type="primary", disabled=preview.imported == 0):
                 with common.session() as s:
-                    state["roster_result"] = import_units(session=s, data=data, file_name=upload.name,
-                                                          settings=common.settings(), actor=me)
+                    state["roster_result"] = import_units(
+                        session=s, data=data, file_name=upload.name, settings=common.settings(), actor=me
+                    )
                 state["roster_round"] = state.get("roster_round", 0) + 1
                 st.rerun()
 
@@ -79,8 +116,10 @@ with tab_quota:
     st.caption("各类单位每月应开展的活动场次；单个单位可在“修改单位”中另设。修改后所有统计按新任务数重算。")
     with st.form("quotas"):
         cols = st.columns(3)
-        values = {t: cols[i].number_input(f"{TYPE_LABELS[t]}（场/月）", min_value=0, max_value=100, value=quotas[t])
-                  for i, t in enumerate(UNIT_TYPES)}
+        values = {
+            t: cols[i].number_input(f"{TYPE_LABELS[t]}（场/月）", min_value=0, max_value=100, value=quotas[t])
+            for i, t in enumerate(UNIT_TYPES)
+        }
         if st.form_submit_button("保存月度任务", type="primary"):
             with common.session() as s:
                 set_type_quotas(session=s, quotas={t: int(v) for t, v in values.items()}, actor=me)
@@ -96,16 +135,22 @@ with tab_edit:
         unit = roster[roster["code"] == labels[choice]].iloc[0]
         with st.form("unit"):
             own = st.checkbox("单独设置月度任务", value=unit["quota"] == unit["quota"] and unit["quota"] is not None)
-            quota = st.number_input("本单位月度任务（场/月）", min_value=0, max_value=100,
-                                    value=int(unit["monthly_quota"]))
+            quota = st.number_input(
+                "本单位月度任务（场/月）", min_value=0, max_value=100, value=int(unit["monthly_quota"])
+            )
             a, b = st.columns(2)
             head = a.text_input("负责人", value=unit["head"] or "")
             phone = b.text_input("联系电话", value=unit["phone"] or "")
             active_from = a.text_input("启用月份", value=unit["active_from"] or "", placeholder="YYYY-MM，可空")
             active_to = b.text_input("停用月份", value=unit["active_to"] or "", placeholder="YYYY-MM，可空")
             if st.form_submit_button("保存", type="primary"):
-                changes = UnitChanges(quota=int(quota) if own else None, head=head, phone=phone,
-                                      active_from=active_from, active_to=active_to)
+                changes = UnitChanges(
+                    quota=int(quota) if own else None,
+                    head=head,
+                    phone=phone,
+                    active_from=active_from,
+                    active_to=active_to,
+                )
                 try:
                     with common.session() as s:
                         update_unit(session=s, code=labels[choice], changes=changes, actor=me)

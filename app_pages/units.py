@@ -6,8 +6,12 @@ import streamlit as st
 from monitor import charts, views
 from ui import common
 
-COLORS = {"met": "background-color: #dcedc8", "below": "background-color: #fff3c4",
-          "none": "background-color: #ffcdd2", "inactive": "color: #9e9e9e"}
+COLORS = {
+    "met": "background-color: #dcedc8",
+    "below": "background-color: #fff3c4",
+    "none": "background-color: #ffcdd2",
+    "inactive": "color: #9e9e9e",
+}
 
 st.title("单位明细")
 me = common.allow("view")
@@ -29,45 +33,90 @@ if only_below:
     keep &= status.isin(["below", "none"]).any(axis=1)
 if search.strip():
     keep &= grid["name"].str.contains(search.strip(), regex=False) | grid["code"].str.contains(
-        search.strip(), case=False, regex=False)
+        search.strip(), case=False, regex=False
+    )
 grid, status = grid[keep], status[keep]
-sort = {"连续未达标月数（多→少）": (["streak", "held"], [False, True]), "合计开展（少→多）": (["held"], [True]),
-        "合计开展（多→少）": (["held"], [False]), "单位编码": (["code"], [True])}[order]
+sort = {
+    "连续未达标月数（多→少）": (["streak", "held"], [False, True]),
+    "合计开展（少→多）": (["held"], [True]),
+    "合计开展（多→少）": (["held"], [False]),
+    "单位编码": (["code"], [True]),
+}[order]
 grid = grid.sort_values(sort[0], ascending=sort[1])
 status = status.loc[grid.index]
 
-shown = grid.rename(columns={"code": "单位编码", "name": "单位名称", "type": "类型", "town": "所属乡镇",
-                             "streak": f"连续未达标（至{f.end}）", "held": "合计开展", "required": "合计任务"})
+shown = grid.rename(
+    columns={
+        "code": "单位编码",
+        "name": "单位名称",
+        "type": "类型",
+        "town": "所属乡镇",
+        "streak": f"连续未达标（至{f.end}）",
+        "held": "合计开展",
+        "required": "合计任务",
+    }
+)
 colours = status.map(COLORS.get)
 styled = shown.style.apply(lambda part: colours.loc[part.index, part.columns], axis=None, subset=data.months)
 st.caption(f"共 {len(grid)} 个单位。绿色：达标；黄色：未达标；红色：未开展；灰色：未启用。格中数字为当月开展场次。")
 st.dataframe(styled, hide_index=True, height=min(640, 36 * len(grid) + 40))
 
 with st.expander(f"未按时上报的单位（{len(data.late)} 个）：截至次月 5 日未上报足月度任务"):
-    st.dataframe(data.late.rename(columns={"town": "所属乡镇", "code": "单位编码", "name": "单位名称",
-                                           "late_months": "未按时月数", "months": "月份"}), hide_index=True)
+    st.dataframe(
+        data.late.rename(
+            columns={
+                "town": "所属乡镇",
+                "code": "单位编码",
+                "name": "单位名称",
+                "late_months": "未按时月数",
+                "months": "月份",
+            }
+        ),
+        hide_index=True,
+    )
 
 st.subheader("单个单位")
 labels = {f"{r.town}{r.name}（{r.code}）": r.code for r in grid.itertuples()}
 if not labels:
     st.stop()
 choice = st.selectbox("选择单位", list(labels))
-detail: views.UnitDetail | None = common.cached(views.unit_detail, code=labels[choice], start=f.start,
-                                                    end=f.end, actor=me)
+detail: views.UnitDetail | None = common.cached(
+    views.unit_detail, code=labels[choice], start=f.start, end=f.end, actor=me
+)
 if detail is None:
     st.warning("该单位已不在名册中。")
     st.stop()
 unit = detail.unit
-st.markdown(f"**{unit['name']}**　{unit['town'] or '区级'}　负责人：{unit['head'] or '—'}　电话：{unit['phone'] or '—'}")
+st.markdown(
+    f"**{unit['name']}**　{unit['town'] or '区级'}　负责人：{unit['head'] or '—'}　电话：{unit['phone'] or '—'}"
+)
 st.plotly_chart(charts.unit_history(detail.history), config={"displaylogo": False})
 st.dataframe(
-    detail.activities.rename(columns={"date": "活动日期", "title": "活动名称", "category": "活动类型",
-                                      "participants": "参与人数", "volunteers": "志愿者人数", "photos": "图片数",
-                                      "location": "活动地点"}),
+    detail.activities.rename(
+        columns={
+            "date": "活动日期",
+            "title": "活动名称",
+            "category": "活动类型",
+            "participants": "参与人数",
+            "volunteers": "志愿者人数",
+            "photos": "图片数",
+            "location": "活动地点",
+        }
+    ),
     hide_index=True,
 )
 if not detail.interviews.empty:
     st.markdown("**约谈记录**")
-    st.dataframe(detail.interviews.rename(columns={"month": "所涉月份", "held_on": "约谈日期", "interviewer": "约谈人",
-                                                   "notes": "约谈情况", "deadline": "整改期限",
-                                                   "recorded_by": "登记人"}), hide_index=True)
+    st.dataframe(
+        detail.interviews.rename(
+            columns={
+                "month": "所涉月份",
+                "held_on": "约谈日期",
+                "interviewer": "约谈人",
+                "notes": "约谈情况",
+                "deadline": "整改期限",
+                "recorded_by": "登记人",
+            }
+        ),
+        hide_index=True,
+    )

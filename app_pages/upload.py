@@ -19,10 +19,19 @@ with common.session() as s:
     roster = units_frame(session=s, town=f.town)
 a, b, c = st.columns(3)
 with a:
-    common.xlsx_button("下载活动台账模板（Excel）", templates.activity_template_xlsx(roster),
-                       f"活动台账模板{('_' + f.town) if f.town else ''}.xlsx")
-b.download_button("下载活动台账模板（CSV）", templates.activity_template_csv(), "活动台账模板.csv", mime="text/csv",
-                  on_click="ignore", icon=":material/download:")
+    common.xlsx_button(
+        "下载活动台账模板（Excel）",
+        templates.activity_template_xlsx(roster),
+        f"活动台账模板{('_' + f.town) if f.town else ''}.xlsx",
+    )
+b.download_button(
+    "下载活动台账模板（CSV）",
+    templates.activity_template_csv(),
+    "活动台账模板.csv",
+    mime="text/csv",
+    on_click="ignore",
+    icon=":material/download:",
+)
 c.caption("一行一场活动。必填：单位编码或单位名称、活动日期、活动名称。重复上传不会重复计数。")
 
 with st.expander(f"上报情况：{f.town or '全区'}（最近 6 个月）", expanded=False):
@@ -32,19 +41,32 @@ with st.expander(f"上报情况：{f.town or '全区'}（最近 6 个月）", ex
     st.caption("“未上报”表示该单位该月还没有任何活动记录。")
     st.dataframe(status, hide_index=True)
 
-st.caption(f"经办人：{me.name}" + (f"（只能上报{me.town}的所、站）" if me.is_town else "")
-           + f"。单个文件不超过 {common.settings().upload_limit_mb} MB。")
-upload = st.file_uploader("上传活动台账（CSV、XLSX 或 XLS）", type=["csv", "xlsx", "xls"],
-                          key=f"uploader_{state.get('upload_round', 0)}",
-                          max_upload_size=common.settings().upload_limit_mb)
+st.caption(
+    f"经办人：{me.name}"
+    + (f"（只能上报{me.town}的所、站）" if me.is_town else "")
+    + f"。单个文件不超过 {common.settings().upload_limit_mb} MB。"
+)
+upload = st.file_uploader(
+    "上传活动台账（CSV、XLSX 或 XLS）",
+    type=["csv", "xlsx", "xls"],
+    key=f"uploader_{state.get('upload_round', 0)}",
+    max_upload_size=common.settings().upload_limit_mb,
+)
 
 if "last_result" in state:
     done: ImportResult = state.pop("last_result")
-    st.success(f"导入完成：读取 {done.rows} 行，新增 {done.imported} 场，重复 {done.duplicates} 行，"
-               f"未导入 {done.rejected} 行。", icon=":material/check_circle:")
+    st.success(
+        f"导入完成：读取 {done.rows} 行，新增 {done.imported} 场，重复 {done.duplicates} 行，"
+        f"未导入 {done.rejected} 行。",
+        icon=":material/check_circle:",
+    )
     if done.errors:
-        common.xlsx_button("下载未导入的行（含问题说明，改正后可重新上传）", frame_xlsx(done.rejected_rows, "未导入"),
-                           "未导入的行.xlsx", key="rejected_after")
+        common.xlsx_button(
+            "下载未导入的行（含问题说明，改正后可重新上传）",
+            frame_xlsx(done.rejected_rows, "未导入"),
+            "未导入的行.xlsx",
+            key="rejected_after",
+        )
 
 if upload is None:
     st.stop()
@@ -53,8 +75,9 @@ data = upload.getvalue()
 preview_key = ("preview", upload.file_id)
 if state.get("preview_key") != preview_key:
     with common.session() as s, st.spinner("正在校验…"):
-        state["preview"] = import_activities(session=s, data=data, file_name=upload.name,
-                                             settings=common.settings(), actor=me, dry_run=True)
+        state["preview"] = import_activities(
+            session=s, data=data, file_name=upload.name, settings=common.settings(), actor=me, dry_run=True
+        )
     state["preview_key"] = preview_key
 preview: ImportResult = state["preview"]
 
@@ -70,9 +93,12 @@ m[2].metric("重复（不再计入）", preview.duplicates)
 m[3].metric("有问题（不导入）", preview.rejected)
 if preview.errors:
     st.warning(f"有 {preview.rejected} 行存在问题，不会导入。可下载这些行，按“问题说明”改正后重新上传。")
-    st.dataframe(preview.issues_frame().rename(columns={"row": "行号", "column": "列", "value": "内容",
-                                                        "code": "问题代码", "message": "问题说明"}),
-                 hide_index=True)
+    st.dataframe(
+        preview.issues_frame().rename(
+            columns={"row": "行号", "column": "列", "value": "内容", "code": "问题代码", "message": "问题说明"}
+        ),
+        hide_index=True,
+    )
     common.xlsx_button("下载有问题的行（Excel）", frame_xlsx(preview.rejected_rows, "未导入"), "有问题的行.xlsx")
 for warning in preview.warnings:
     st.caption(f"提示：第 {warning.row} 行，{warning.message}")
@@ -82,8 +108,15 @@ can_import = preview.imported > 0 and not (strict and preview.errors)
 if st.button("确认导入", type="primary", disabled=not can_import, icon=":material/cloud_upload:"):
     bar = st.progress(0.0, text="开始导入")
     with common.session() as s:
-        result = import_activities(session=s, data=data, file_name=upload.name, settings=common.settings(),
-                                   actor=me, strict=strict, progress=lambda p, t: bar.progress(min(p, 1.0), text=t))
+        result = import_activities(
+            session=s,
+            data=data,
+            file_name=upload.name,
+            settings=common.settings(),
+            actor=me,
+            strict=strict,
+            progress=lambda p, t: bar.progress(min(p, 1.0), text=t),
+        )
     state["last_result"] = result
     state["upload_round"] = state.get("upload_round", 0) + 1
     state.pop("preview_key", None)

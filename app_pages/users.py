@@ -11,10 +11,14 @@ me = common.allow("users")
 with common.session() as s:
     frame = users_frame(session=s)
     town_names = towns(session=s)
-st.dataframe(frame.assign(role=frame["role"].map(ROLE_LABELS), disabled=frame["disabled"].map({True: "已停用",
-                                                                                               False: "正常"}))
-             .rename(columns={"name": "用户名", "role": "角色", "town": "所属乡镇", "disabled": "状态",
-                              "created_at": "创建时间"}), hide_index=True)
+st.dataframe(
+    frame.assign(
+        role=frame["role"].map(ROLE_LABELS), disabled=frame["disabled"].map({True: "已停用", False: "正常"})
+    ).rename(
+        columns={"name": "用户名", "role": "角色", "town": "所属乡镇", "disabled": "状态", "created_at": "创建时间"}
+    ),
+    hide_index=True,
+)
 
 add, manage = st.columns(2)
 with add, st.form("add_user", clear_on_submit=True):

@@ -21,9 +21,17 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "reviewer": frozenset({"view", "import", "rollback", "lock", "roster", "interview", "audit", "export"}),
     "town": frozenset({"view", "import", "export"}),
 }
-ACTION_LABELS = {"view": "查看", "import": "上传活动台账", "rollback": "撤销导入", "lock": "锁定月份",
-                 "roster": "维护名册与任务", "interview": "登记约谈", "audit": "查看操作记录", "export": "导出台账",
-                 "users": "管理用户"}
+ACTION_LABELS = {
+    "view": "查看",
+    "import": "上传活动台账",
+    "rollback": "撤销导入",
+    "lock": "锁定月份",
+    "roster": "维护名册与任务",
+    "interview": "登记约谈",
+    "audit": "查看操作记录",
+    "export": "导出台账",
+    "users": "管理用户",
+}
 FREE_ATTEMPTS = 5
 MAX_WAIT = timedelta(minutes=15)
 MIN_PASSWORD = 8
@@ -88,8 +96,13 @@ def add_user(*, session: Session, name: str, role: str, password: str, town: str
         raise UserError("乡镇（街道）经办人须指定所属乡镇。")
     if session.exec(select(User).where(User.name == name)).first() is not None:
         raise UserError(f"用户“{name}”已存在。")
-    user = User(name=name, role=role, town=town.strip() if role == "town" else "",
-                password_hash=hash_password(password), created_at=datetime.now(UTC))
+    user = User(
+        name=name,
+        role=role,
+        town=town.strip() if role == "town" else "",
+        password_hash=hash_password(password),
+        created_at=datetime.now(UTC),
+    )
     session.add(user)
     audit.record(session, actor=by or name, action="user_add", target=name, after={"role": role, "town": user.town})
     session.commit()
@@ -108,8 +121,9 @@ def disable_user(*, session: Session, name: str, by: str = "") -> None:
     user = _get(session, name)
     user.disabled = True
     session.add(user)
-    audit.record(session, actor=by, action="user_disable", target=name, before={"disabled": False},
-                 after={"disabled": True})
+    audit.record(
+        session, actor=by, action="user_disable", target=name, before={"disabled": False}, after={"disabled": True}
+    )
     session.commit()
 
 
@@ -179,6 +193,8 @@ def authenticate(*, session: Session, name: str, password: str, now: datetime | 
 
 
 def users_frame(*, session: Session) -> pd.DataFrame:
-    rows = [{"name": u.name, "role": u.role, "town": u.town, "disabled": u.disabled, "created_at": u.created_at}
-            for u in session.exec(select(User).order_by(User.name)).all()]
+    rows = [
+        {"name": u.name, "role": u.role, "town": u.town, "disabled": u.disabled, "created_at": u.created_at}
+        for u in session.exec(select(User).order_by(User.name)).all()
+    ]
     return pd.DataFrame(rows, columns=["name", "role", "town", "disabled", "created_at"])

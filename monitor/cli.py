@@ -14,10 +14,10 @@ from sqlmodel import Session
 from monitor import cli_admin, metrics
 from monitor.auth import UserError, actor_for, shell_actor
 from monitor.batches import ImportResult
-from monitor.issues import Issue
 from monitor.config import Settings
 from monitor.db import get_engine, init_db
 from monitor.importer import import_activities, read_path
+from monitor.issues import Issue
 from monitor.roster import import_units
 from monitor.units import UnknownType, list_units, parse_type
 
@@ -122,8 +122,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"demo district loaded: {summary['units']} units, {summary['activities']} activities")
             return 0
         if args.command == "units" and args.action == "import":
-            result = import_units(session=session, data=read_path(args.file), file_name=args.file,
-                                  settings=settings, user=args.user, strict=args.strict)
+            result = import_units(
+                session=session,
+                data=read_path(args.file),
+                file_name=args.file,
+                settings=settings,
+                user=args.user,
+                strict=args.strict,
+            )
             _print_import(result, args.json)
             return result.exit_code
         if args.command == "units":
@@ -137,44 +143,73 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             try:
                 actor = actor_for(session=session, name=args.user) if args.user else shell_actor()
             except UserError as exc:
-                refused = ImportResult(file_error=Issue(code="unknown_user", row=None, column=None, value=args.user,
-                                                        message=str(exc)))
+                refused = ImportResult(
+                    file_error=Issue(code="unknown_user", row=None, column=None, value=args.user, message=str(exc))
+                )
                 _print_import(refused, args.json)
                 return refused.exit_code
-            result = import_activities(session=session, data=read_path(args.file), file_name=args.file,
-                                       settings=settings, actor=actor, strict=args.strict)
+            result = import_activities(
+                session=session,
+                data=read_path(args.file),
+                file_name=args.file,
+                settings=settings,
+                actor=actor,
+                strict=args.strict,
+            )
             _print_import(result, args.json)
             return result.exit_code
         if args.command == "report":
-            doc = metrics.report(session=session, start=args.start, end=args.end,
-                                 town=args.town, unit_type=_type(args.type)).to_json()
+            doc = metrics.report(
+                session=session, start=args.start, end=args.end, town=args.town, unit_type=_type(args.type)
+            ).to_json()
             if args.json:
                 print(json.dumps(doc, ensure_ascii=False))
             else:
-                print(f"{doc['start']}..{doc['end']}  units {doc['units']}  held {doc['held']}  required {doc['required']}")
-                print(f"completion {_pct(doc['completion_rate'])}  capped {_pct(doc['capped_rate'])}  "
-                      f"compliance {_pct(doc['compliance_rate'])}")
+                print(
+                    f"{doc['start']}..{doc['end']}  units {doc['units']}  "
+                    f"held {doc['held']}  required {doc['required']}"
+                )
+                print(
+                    f"completion {_pct(doc['completion_rate'])}  capped {_pct(doc['capped_rate'])}  "
+                    f"compliance {_pct(doc['compliance_rate'])}"
+                )
             return 0
         if args.command == "interviews":
             min_streak = args.min_streak if args.min_streak is not None else settings.interview_min_streak
             frame = metrics.interviews(session=session, month=args.month, min_streak=min_streak)
             keys = ["code", "name", "type", "town", "streak", "head", "phone", "held", "quota"]
             if args.json:
-                units = [{k: (int(v) if k in ("streak", "held", "quota") else v) for k, v in r.items()}
-                         for r in frame[keys].to_dict("records")]
-                print(json.dumps({"month": metrics.parse_month_arg(args.month), "min_streak": min_streak,
-                                  "units": units}, ensure_ascii=False))
+                units = [
+                    {k: (int(v) if k in ("streak", "held", "quota") else v) for k, v in r.items()}
+                    for r in frame[keys].to_dict("records")
+                ]
+                print(
+                    json.dumps(
+                        {"month": metrics.parse_month_arg(args.month), "min_streak": min_streak, "units": units},
+                        ensure_ascii=False,
+                    )
+                )
             else:
                 _table(frame[keys])
             return 0
         if args.command == "laggards":
-            frame = metrics.laggards(session=session, start=args.start, end=args.end, below=args.below,
-                                     unit_type=_type(args.type))
+            frame = metrics.laggards(
+                session=session, start=args.start, end=args.end, below=args.below, unit_type=_type(args.type)
+            )
             keys = ["code", "name", "type", "town", "held"]
             if args.json:
                 units = [{**r, "held": int(r["held"])} for r in frame[keys].to_dict("records")]
-                print(json.dumps({"start": metrics.parse_month_arg(args.start), "end": metrics.parse_month_arg(args.end),
-                                  "below": args.below, "units": units}, ensure_ascii=False))
+                print(
+                    json.dumps(
+                        {
+                            "start": metrics.parse_month_arg(args.start),
+                            "end": metrics.parse_month_arg(args.end),
+                            "below": args.below,
+                            "units": units,
+                        },
+                        ensure_ascii=False,
+                    )
+                )
             else:
                 _table(frame[keys])
             return 0
@@ -200,5 +235,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PermissionError as exc:
         print(f"错误：没有权限读取 {exc.filename}", file=sys.stderr)
         return 2
-
-

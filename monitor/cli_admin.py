@@ -85,8 +85,7 @@ def _run(args: argparse.Namespace, session: Session, settings: Settings) -> int:
     operator = shell_actor().name
     if args.command == "users":
         if args.action == "add":
-            add_user(session=session, name=args.name, role=args.role, town=args.town, password=_password(),
-                     by=operator)
+            add_user(session=session, name=args.name, role=args.role, town=args.town, password=_password(), by=operator)
             print(f"user {args.name} added")
         elif args.action == "disable":
             disable_user(session=session, name=args.name, by=operator)

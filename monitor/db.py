@@ -5,7 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import Integer, String, cast, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine, select
 
@@ -64,12 +66,25 @@ def set_meta(session: Session, key: str, value: str) -> None:
 
 
 def bump_version(session: Session) -> None:
-    """Mark the data as changed, inside the caller's transaction, so caches keyed on it refresh."""
-    set_meta(session, "data_version", str(int(get_meta(session, "data_version", "0")) + 1))
+    """Mark the data as changed, inside the caller's transaction, so caches keyed on it refresh.
+
+    One atomic upsert: two writers committing at once each move the version on, never to the
+    same number (a read-then-write would let both write the same one).
+    """
+    table = Meta.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(table).values(key="data_version", value="1")
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.key], set_={"value": cast(cast(table.c.value, Integer) + 1, String)}
+    )
+    session.execute(statement)
 
 
 def data_version(session: Session) -> int:
-    return int(get_meta(session, "data_version", "0"))
+    """Read from the database, not the session's identity map, so another writer's change shows."""
+    value = session.exec(select(Meta.value).where(Meta.key == "data_version")).first()
+    return int(value or 0)
 
 
 def is_postgres(engine: Engine) -> bool:

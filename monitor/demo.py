@@ -62,15 +62,35 @@ def _person(rng: random.Random) -> tuple[str, str]:
 
 def build_roster(rng: random.Random) -> list[dict[str, object]]:
     head, phone = _person(rng)
-    units: list[dict[str, object]] = [{
-        "code": "ZX", "name": "区新时代文明实践服务中心", "type": "center", "town": "",
-        "head": head, "phone": phone, "quota": None, "active_from": None, "active_to": None,
-    }]
+    units: list[dict[str, object]] = [
+        {
+            "code": "ZX",
+            "name": "区新时代文明实践服务中心",
+            "type": "center",
+            "town": "",
+            "head": head,
+            "phone": phone,
+            "quota": None,
+            "active_from": None,
+            "active_to": None,
+        }
+    ]
     per_town = [STATIONS // len(TOWNS) + (1 if i < STATIONS % len(TOWNS) else 0) for i in range(len(TOWNS))]
     for (code, town), count in zip(TOWNS, per_town, strict=True):
         head, phone = _person(rng)
-        units.append({"code": f"{code}-S", "name": f"{town}新时代文明实践所", "type": "institute", "town": town,
-                      "head": head, "phone": phone, "quota": None, "active_from": None, "active_to": None})
+        units.append(
+            {
+                "code": f"{code}-S",
+                "name": f"{town}新时代文明实践所",
+                "type": "institute",
+                "town": town,
+                "head": head,
+                "phone": phone,
+                "quota": None,
+                "active_from": None,
+                "active_to": None,
+            }
+        )
         names: list[str] = []
         if code == "NJK":
             names.append("油草塘村")
@@ -88,8 +108,19 @@ def build_roster(rng: random.Random) -> list[dict[str, object]]:
         for i, name in enumerate(names, start=1):
             head, phone = _person(rng)
             station_code = f"{code}-YCT" if name == "油草塘村" else f"{code}-{i:03d}"
-            units.append({"code": station_code, "name": f"{name}新时代文明实践站", "type": "station", "town": town,
-                          "head": head, "phone": phone, "quota": None, "active_from": None, "active_to": None})
+            units.append(
+                {
+                    "code": station_code,
+                    "name": f"{name}新时代文明实践站",
+                    "type": "station",
+                    "town": town,
+                    "head": head,
+                    "phone": phone,
+                    "quota": None,
+                    "active_from": None,
+                    "active_to": None,
+                }
+            )
     return units
 
 
@@ -157,11 +188,20 @@ def _activities(unit: dict[str, object], month: str, n: int, rng: random.Random)
     for day in days:
         category = rng.choice(list(TITLES))
         title = f"{mon}月{rng.choice(TITLES[category])}"
-        rows.append({
-            "date": date(year, mon, day), "month": month, "title": title, "title_key": title_key(title),
-            "category": category, "participants": rng.randint(15, 150), "volunteers": rng.randint(2, 20),
-            "location": short + rng.choice(PLACES), "photos": rng.randint(3, 9), "notes": "",
-        })
+        rows.append(
+            {
+                "date": date(year, mon, day),
+                "month": month,
+                "title": title,
+                "title_key": title_key(title),
+                "category": category,
+                "participants": rng.randint(15, 150),
+                "volunteers": rng.randint(2, 20),
+                "location": short + rng.choice(PLACES),
+                "photos": rng.randint(3, 9),
+                "notes": "",
+            }
+        )
     return rows
 
 
@@ -197,9 +237,17 @@ def load_demo(*, session: Session) -> dict[str, int]:
             for unit in members:
                 for row in _activities(unit, month, counts[(str(unit["code"]), month)], rng):
                     rows.append({"unit_id": ids[str(unit["code"])], **row})
-            batch = ImportBatch(kind="activities", user="示例数据", created_at=stored_at, town=town if town != "区中心" else "",
-                                file_name=f"{town}{month}活动台账.xlsx", sha256="demo", status="imported",
-                                rows=len(rows), imported=len(rows))
+            batch = ImportBatch(
+                kind="activities",
+                user="示例数据",
+                created_at=stored_at,
+                town=town if town != "区中心" else "",
+                file_name=f"{town}{month}活动台账.xlsx",
+                sha256="demo",
+                status="imported",
+                rows=len(rows),
+                imported=len(rows),
+            )
             session.add(batch)
             session.flush()
             total += insert_activities(session, pd.DataFrame(rows), batch_id=batch.id, stored_at=stored_at)

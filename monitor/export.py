@@ -43,13 +43,17 @@ def workbook_bytes(sheets: dict[str, pd.DataFrame], *, percent: tuple[str, ...] 
     with a leading apostrophe, so a title such as "=1+1" cannot run when the file is opened.
     """
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
-                                        "strings_to_urls": False, "strings_to_numbers": False})
-    header = book.add_format({"bold": True, "bg_color": "#F2DCDB", "align": "center", "valign": "vcenter",
-                              "text_wrap": True, "border": 1})
-    formats = {"percent": book.add_format({"num_format": PERCENT_FORMAT}),
-               "date": book.add_format({"num_format": "yyyy-mm-dd"}),
-               "datetime": book.add_format({"num_format": "yyyy-mm-dd hh:mm"})}
+    book = xlsxwriter.Workbook(
+        buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    )
+    header = book.add_format(
+        {"bold": True, "bg_color": "#F2DCDB", "align": "center", "valign": "vcenter", "text_wrap": True, "border": 1}
+    )
+    formats = {
+        "percent": book.add_format({"num_format": PERCENT_FORMAT}),
+        "date": book.add_format({"num_format": "yyyy-mm-dd"}),
+        "datetime": book.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
+    }
     for title, frame in sheets.items():
         sheet = book.add_worksheet(title[:31])
         columns = [str(c) for c in frame.columns]

@@ -45,36 +45,39 @@ def insert_activities(session: Session, rows: pd.DataFrame, *, batch_id: int | N
     if total == 0:
         return 0
     postgres = connection.dialect.name == "postgresql"
-    columns = [rows[c].tolist() for c in INSERT_COLUMNS[:-2]]
-    if not postgres:
-        iso = {day: day.isoformat() for day in set(columns[1])}  # a year holds 365 distinct dates
-        columns[1] = [iso[day] for day in columns[1]]
-        stamp: object = stored_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-        # batch_id and stored_at are the same on every row: written into the statement once (an
-        # integer and the timestamp text made just above) instead of bound on each of a million rows.
-        records = list(zip(*columns, strict=True))
+    if postgres:
+        columns = [rows[c].tolist() for c in INSERT_COLUMNS[:-2]]
+        records = list(zip(*columns, [batch_id] * total, [stored_at] * total, strict=True))
     else:
-        stamp = stored_at
-        records = list(zip(*columns, [batch_id] * total, [stamp] * total, strict=True))
+        # On SQLite the rows become Python values one chunk at a time, in the loop below: a million
+        # rows of Python strings and tuples held at once would add half a gigabyte to the import.
+        iso = {day: day.isoformat() for day in set(rows["date"].tolist())}  # a year has 365 dates
+        stamp = stored_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     names = ", ".join(INSERT_COLUMNS)
     raw = connection.connection.driver_connection
     cursor = raw.cursor()  # type: ignore[union-attr]
     stored = 0
     try:
         if postgres:
-            cursor.execute("CREATE TEMP TABLE IF NOT EXISTS activity_in (LIKE activity INCLUDING DEFAULTS) ON COMMIT DROP")
+            cursor.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS activity_in (LIKE activity INCLUDING DEFAULTS) ON COMMIT DROP"
+            )
             cursor.execute("TRUNCATE activity_in")
             for start in range(0, total, CHUNK):
                 with cursor.copy(f"COPY activity_in ({names}) FROM STDIN") as copy:
                     for record in records[start : start + CHUNK]:
                         copy.write_row(record)
                 progress(min(1.0, (start + CHUNK) / total), "写入数据库")
+            # In key order: two imports of overlapping files then wait on each other's rows in the
+            # same order instead of deadlocking (one of them would fail with DeadlockDetected).
             cursor.execute(
                 f"INSERT INTO activity ({names}) SELECT {names} FROM activity_in "
-                "ON CONFLICT (unit_id, date, title_key) DO NOTHING"
+                "ORDER BY unit_id, date, title_key ON CONFLICT (unit_id, date, title_key) DO NOTHING"
             )
             stored = cursor.rowcount
         else:
+            # batch_id and stored_at are the same on every row: written into the statement once (an
+            # integer and the timestamp text made above) instead of bound on each of a million rows.
             marks = ", ".join("?" * (len(INSERT_COLUMNS) - 2))
             batch = "NULL" if batch_id is None else str(int(batch_id))
             sql = (f"INSERT INTO activity ({names}) VALUES ({marks}, {batch}, '{stamp}') "
@@ -85,8 +88,11 @@ def insert_activities(session: Session, rows: pd.DataFrame, *, batch_id: int | N
             cursor.execute(f"PRAGMA cache_size = {-SQLITE_BULK_CACHE_KIB}")
             try:
                 for start in range(0, total, CHUNK):
+                    part = rows.iloc[start : start + CHUNK]
+                    columns = [part[c].tolist() for c in INSERT_COLUMNS[:-2]]
+                    columns[1] = [iso[day] for day in columns[1]]
                     before = raw.total_changes  # type: ignore[union-attr]
-                    cursor.executemany(sql, records[start : start + CHUNK])
+                    cursor.executemany(sql, zip(*columns, strict=True))
                     stored += raw.total_changes - before  # type: ignore[union-attr]
                     progress(min(1.0, (start + CHUNK) / total), "写入数据库")
             finally:
@@ -126,8 +132,9 @@ def import_activities(
     fmt = None
     try:
         if len(data) > settings.upload_limit_mb * 1024 * 1024:
-            raise FileError("too_large", f"文件大小 {len(data) / 1048576:.1f} MB，超过上限 {settings.upload_limit_mb} MB："
-                                         "请按月或按乡镇拆分后分别上传。")
+            size = f"{len(data) / 1048576:.1f}"
+            limit = settings.upload_limit_mb
+            raise FileError("too_large", f"文件大小 {size} MB，超过上限 {limit} MB：请按月或按乡镇拆分后上传。")
         table = read_table(data, ACTIVITY_COLUMNS, preferred_sheet="活动台账", one_of=UNIT_KEYS)
         fmt = table.format
     except FileError as exc:

@@ -29,7 +29,12 @@ class InterviewInput:
 
 
 def due_with_status(
-    *, session: Session, month: str, min_streak: int = 2, town: str | None = None, unit_type: str | None = None,
+    *,
+    session: Session,
+    month: str,
+    min_streak: int = 2,
+    town: str | None = None,
+    unit_type: str | None = None,
     actor: Actor | None = None,
 ) -> pd.DataFrame:
     """Units due at `month`, with the interview recorded for this run of missed months, if any."""
@@ -43,7 +48,8 @@ def due_with_status(
         latest[talk.unit_id] = talk
     due["status"] = pd.Series(
         [f"已约谈（{latest[i].held_on}，{latest[i].interviewer}）" if i in latest else "未约谈" for i in due["id"]],
-        index=due.index, dtype="str",
+        index=due.index,
+        dtype="str",
     )
     due["interviewed"] = due["id"].isin(list(latest)).astype(bool)
     due["deadline"] = [latest[i].deadline if i in latest else None for i in due["id"]]
@@ -51,8 +57,9 @@ def due_with_status(
     return due
 
 
-def record_interview(*, session: Session, entry: InterviewInput, user: str = "",
-                     actor: Actor | None = None) -> Interview:
+def record_interview(
+    *, session: Session, entry: InterviewInput, user: str = "", actor: Actor | None = None
+) -> Interview:
     """Store an interview held with a unit's head about the run of months ending at entry.month."""
     if actor is not None:
         require(actor, "interview")
@@ -65,14 +72,29 @@ def record_interview(*, session: Session, entry: InterviewInput, user: str = "",
     if entry.deadline is not None and entry.deadline < entry.held_on:
         raise InterviewError("整改期限不能早于约谈日期。")
     talk = Interview(
-        unit_id=unit.id, month=metrics.parse_month_arg(entry.month), held_on=entry.held_on,
-        interviewer=entry.interviewer.strip(), notes=entry.notes.strip(), deadline=entry.deadline,
-        recorded_by=user, recorded_at=datetime.now(UTC),
+        unit_id=unit.id,
+        month=metrics.parse_month_arg(entry.month),
+        held_on=entry.held_on,
+        interviewer=entry.interviewer.strip(),
+        notes=entry.notes.strip(),
+        deadline=entry.deadline,
+        recorded_by=user,
+        recorded_at=datetime.now(UTC),
     )
     session.add(talk)
-    audit.record(session, actor=user, action="interview", target=f"{unit.code} {unit.name}",
-                 after={"month": talk.month, "held_on": talk.held_on, "interviewer": talk.interviewer,
-                        "deadline": talk.deadline, "notes": talk.notes})
+    audit.record(
+        session,
+        actor=user,
+        action="interview",
+        target=f"{unit.code} {unit.name}",
+        after={
+            "month": talk.month,
+            "held_on": talk.held_on,
+            "interviewer": talk.interviewer,
+            "deadline": talk.deadline,
+            "notes": talk.notes,
+        },
+    )
     bump_version(session)
     session.commit()
     session.refresh(talk)

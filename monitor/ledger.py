@@ -7,10 +7,10 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col
 
 from monitor import metrics
+from monitor.auth import Actor, require
 from monitor.config import TYPE_LABELS
 from monitor.export import workbook_bytes
 from monitor.models import Activity, Unit
-from monitor.auth import Actor, require
 from monitor.views import STATUS_LABELS, Filters, scoped
 
 RATE_COLUMNS = ("完成率", "封顶完成率", "达标率", "数值")
@@ -31,8 +31,12 @@ def summary_frame(doc: dict[str, object]) -> pd.DataFrame:
     assert isinstance(by_type, dict)
     for unit_type, part in by_type.items():
         label = TYPE_LABELS[unit_type]
-        rows += [(f"{label}·单位数", part["units"]), (f"{label}·开展活动（场次）", part["held"]),
-                 (f"{label}·任务数（场次）", part["required"]), (f"{label}·完成率", part["completion_rate"])]
+        rows += [
+            (f"{label}·单位数", part["units"]),
+            (f"{label}·开展活动（场次）", part["held"]),
+            (f"{label}·任务数（场次）", part["required"]),
+            (f"{label}·完成率", part["completion_rate"]),
+        ]
     return pd.DataFrame(rows, columns=["指标", "数值"])
 
 
@@ -40,38 +44,81 @@ def ledger_xlsx(*, session: Session, filters: Filters, min_streak: int = 2, acto
     if actor is not None:
         require(actor, "export")
     filters = scoped(actor, filters)
-    report = metrics.report(session=session, start=filters.start, end=filters.end,
-                            town=filters.town, unit_type=filters.unit_type)
+    report = metrics.report(
+        session=session, start=filters.start, end=filters.end, town=filters.town, unit_type=filters.unit_type
+    )
     doc = report.to_json()
     grid = report.grid
     months = metrics.month_range(filters.start, filters.end)
 
-    matrix = grid.assign(cell=grid["held"].astype(str) + "/" + grid["quota_month"].astype(str)
-                         + " " + grid["status"].map(STATUS_LABELS))
+    matrix = grid.assign(
+        cell=grid["held"].astype(str) + "/" + grid["quota_month"].astype(str) + " " + grid["status"].map(STATUS_LABELS)
+    )
     matrix = matrix.pivot(index=["town", "code", "name", "type"], columns="month", values="cell")[months].reset_index()
     totals = grid.groupby("code").agg(held=("held", "sum"), required=("quota_month", "sum"))
     matrix = matrix.merge(totals, left_on="code", right_index=True)
     matrix["type"] = matrix["type"].map(TYPE_LABELS)
-    matrix = matrix.rename(columns={"town": "所属乡镇", "code": "单位编码", "name": "单位名称", "type": "类型",
-                                    "held": "合计开展", "required": "合计任务"})
+    matrix = matrix.rename(
+        columns={
+            "town": "所属乡镇",
+            "code": "单位编码",
+            "name": "单位名称",
+            "type": "类型",
+            "held": "合计开展",
+            "required": "合计任务",
+        }
+    )
 
     below = grid[grid["below"]].sort_values(["month", "town", "code"])
-    below = pd.DataFrame({"月份": below["month"], "所属乡镇": below["town"], "单位编码": below["code"],
-                          "单位名称": below["name"], "类型": below["type"].map(TYPE_LABELS),
-                          "开展": below["held"], "任务": below["quota_month"], "负责人": below["head"],
-                          "联系电话": below["phone"]})
+    below = pd.DataFrame(
+        {
+            "月份": below["month"],
+            "所属乡镇": below["town"],
+            "单位编码": below["code"],
+            "单位名称": below["name"],
+            "类型": below["type"].map(TYPE_LABELS),
+            "开展": below["held"],
+            "任务": below["quota_month"],
+            "负责人": below["head"],
+            "联系电话": below["phone"],
+        }
+    )
 
-    due = metrics.interviews(session=session, month=filters.end, min_streak=min_streak,
-                             town=filters.town, unit_type=filters.unit_type)
-    talks = pd.DataFrame({"所属乡镇": due["town"], "单位编码": due["code"], "单位名称": due["name"],
-                          "类型": due["type"].map(TYPE_LABELS), "连续未达标月数": due["streak"],
-                          "未达标月份": due["months_missed"].map("、".join), "负责人": due["head"],
-                          "联系电话": due["phone"]})
+    due = metrics.interviews(
+        session=session, month=filters.end, min_streak=min_streak, town=filters.town, unit_type=filters.unit_type
+    )
+    talks = pd.DataFrame(
+        {
+            "所属乡镇": due["town"],
+            "单位编码": due["code"],
+            "单位名称": due["name"],
+            "类型": due["type"].map(TYPE_LABELS),
+            "连续未达标月数": due["streak"],
+            "未达标月份": due["months_missed"].map("、".join),
+            "负责人": due["head"],
+            "联系电话": due["phone"],
+        }
+    )
 
     statement = (
-        core_select(*[col(c) for c in (Unit.town, Unit.code, Unit.name, Activity.date, Activity.title,
-                                        Activity.category, Activity.participants, Activity.volunteers,
-                                        Activity.location, Activity.photos, Activity.notes)])
+        core_select(
+            *[
+                col(c)
+                for c in (
+                    Unit.town,
+                    Unit.code,
+                    Unit.name,
+                    Activity.date,
+                    Activity.title,
+                    Activity.category,
+                    Activity.participants,
+                    Activity.volunteers,
+                    Activity.location,
+                    Activity.photos,
+                    Activity.notes,
+                )
+            ]
+        )
         .join(Unit, col(Unit.id) == col(Activity.unit_id))
         .where(col(Activity.month) >= filters.start, col(Activity.month) <= filters.end)
         .order_by(col(Unit.town), col(Unit.code), col(Activity.date))
@@ -80,14 +127,34 @@ def ledger_xlsx(*, session: Session, filters: Filters, min_streak: int = 2, acto
         statement = statement.where(col(Unit.town) == filters.town)
     if filters.unit_type:
         statement = statement.where(col(Unit.type) == filters.unit_type)
-    details = pd.DataFrame([tuple(r) for r in session.connection().execute(statement).fetchall()],
-                           columns=["所属乡镇", "单位编码", "单位名称", "活动日期", "活动名称", "活动类型",
-                                    "参与人数", "志愿者人数", "活动地点", "图片数", "备注"])
+    details = pd.DataFrame(
+        [tuple(r) for r in session.connection().execute(statement).fetchall()],
+        columns=[
+            "所属乡镇",
+            "单位编码",
+            "单位名称",
+            "活动日期",
+            "活动名称",
+            "活动类型",
+            "参与人数",
+            "志愿者人数",
+            "活动地点",
+            "图片数",
+            "备注",
+        ],
+    )
 
     by_town = pd.DataFrame(doc["by_town"], columns=["town", "held", "required", "completion_rate"]).rename(
-        columns={"town": "所属乡镇", "held": "开展活动", "required": "任务数", "completion_rate": "完成率"})
+        columns={"town": "所属乡镇", "held": "开展活动", "required": "任务数", "completion_rate": "完成率"}
+    )
     return workbook_bytes(
-        {"汇总": summary_frame(doc), "乡镇": by_town, "单位月度": matrix, "未达标": below, "约谈": talks,
-         "明细": details},
+        {
+            "汇总": summary_frame(doc),
+            "乡镇": by_town,
+            "单位月度": matrix,
+            "未达标": below,
+            "约谈": talks,
+            "明细": details,
+        },
         percent=RATE_COLUMNS,
     )

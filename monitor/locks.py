@@ -33,8 +33,9 @@ def lock_month(*, session: Session, month: str, actor: Actor) -> None:
     if session.get(MonthLock, month) is not None:
         raise LockError(f"{month} 已经锁定。")
     session.add(MonthLock(month=month, locked_by=actor.name, locked_at=datetime.now(UTC)))
-    audit.record(session, actor=actor.name, action="lock", target=month, before={"locked": False},
-                 after={"locked": True})
+    audit.record(
+        session, actor=actor.name, action="lock", target=month, before={"locked": False}, after={"locked": True}
+    )
     bump_version(session)
     session.commit()
 
@@ -46,8 +47,9 @@ def unlock_month(*, session: Session, month: str, actor: Actor) -> None:
     if row is None:
         raise LockError(f"{month} 没有锁定。")
     session.delete(row)
-    audit.record(session, actor=actor.name, action="unlock", target=month, before={"locked": True},
-                 after={"locked": False})
+    audit.record(
+        session, actor=actor.name, action="unlock", target=month, before={"locked": True}, after={"locked": False}
+    )
     bump_version(session)
     session.commit()
 

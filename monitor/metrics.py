@@ -71,8 +71,9 @@ def deadlines(months: list[str], *, deadline_day: int = 5, timezone: ZoneInfo = 
     return out
 
 
-def held_counts(*, session: Session, start: str, end: str, deadline_day: int | None = None,
-                on_time: bool = True) -> pd.DataFrame:
+def held_counts(
+    *, session: Session, start: str, end: str, deadline_day: int | None = None, on_time: bool = True
+) -> pd.DataFrame:
     """Activities per (unit, month) in the range, and how many were stored by the month's deadline.
 
     One GROUP BY over the (month, unit_id, stored_at) index, which covers the query.
@@ -95,7 +96,12 @@ def held_counts(*, session: Session, start: str, end: str, deadline_day: int | N
 
 
 def unit_months(
-    *, session: Session, start: str, end: str, town: str | None = None, unit_type: str | None = None,
+    *,
+    session: Session,
+    start: str,
+    end: str,
+    town: str | None = None,
+    unit_type: str | None = None,
     on_time: bool = True,
 ) -> pd.DataFrame:
     """One row per unit and month: quota (0 outside the active range), held, status.
@@ -146,8 +152,12 @@ def _grouped(grid: pd.DataFrame, key: str, *, on_time: bool = False) -> list[dic
     sums = parts.groupby(key, sort=True)[["held", "quota_month", "counted", "on_time_counted"]].sum()
     out = []
     for name, row in sums.iterrows():
-        item: dict[str, object] = {key: name, "held": int(row["held"]), "required": int(row["quota_month"]),
-                                   "completion_rate": _rate(int(row["held"]), int(row["quota_month"]))}
+        item: dict[str, object] = {
+            key: name,
+            "held": int(row["held"]),
+            "required": int(row["quota_month"]),
+            "completion_rate": _rate(int(row["held"]), int(row["quota_month"])),
+        }
         if on_time:
             item["on_time_rate"] = _rate(int(row["on_time_counted"]), int(row["counted"]))
         out.append(item)
@@ -180,9 +190,7 @@ class Report:
         return doc
 
 
-def report(
-    *, session: Session, start: str, end: str, town: str | None = None, unit_type: str | None = None
-) -> Report:
+def report(*, session: Session, start: str, end: str, town: str | None = None, unit_type: str | None = None) -> Report:
     """Held against required over a period, for a township and/or unit type."""
     grid = unit_months(session=session, start=start, end=end, town=town, unit_type=unit_type)
     return Report(start=parse_month_arg(start), end=parse_month_arg(end), grid=grid)
@@ -208,8 +216,9 @@ def interviews(
     month = parse_month_arg(month)
     first, _ = data_months(session=session)
     start = min(first, month) if first else month
-    grid = with_streaks(unit_months(session=session, start=start, end=month, town=town, unit_type=unit_type,
-                                    on_time=False))
+    grid = with_streaks(
+        unit_months(session=session, start=start, end=month, town=town, unit_type=unit_type, on_time=False)
+    )
     now = grid[grid["month"] == month]
     due = now[now["streak"] >= min_streak].copy()
     due["months_missed"] = [[shift_month(month, -k) for k in range(s - 1, -1, -1)] for s in due["streak"]]
@@ -218,7 +227,9 @@ def interviews(
     order = {t: i for i, t in enumerate(UNIT_TYPES)}
     due["type_order"] = due["type"].map(order)
     due = due.sort_values(["streak", "type_order", "town", "code"], ascending=[False, True, True, True])
-    return due[["id", "code", "name", "type", "town", "streak", "head", "phone", "held", "quota", "months_missed"]].reset_index(drop=True)
+    return due[
+        ["id", "code", "name", "type", "town", "streak", "head", "phone", "held", "quota", "months_missed"]
+    ].reset_index(drop=True)
 
 
 def laggards(
@@ -227,8 +238,12 @@ def laggards(
     """Units active in the range whose total held is below `below` (cumulative laggards)."""
     grid = unit_months(session=session, start=start, end=end, town=town, unit_type=unit_type, on_time=False)
     totals = grid.groupby("id").agg(
-        code=("code", "first"), name=("name", "first"), type=("type", "first"), town=("town", "first"),
-        held=("held", "sum"), required=("quota_month", "sum"),
+        code=("code", "first"),
+        name=("name", "first"),
+        type=("type", "first"),
+        town=("town", "first"),
+        held=("held", "sum"),
+        required=("quota_month", "sum"),
     )
     result = totals[(totals["required"] > 0) & (totals["held"] < below)]
     return result.sort_values(["held", "town", "code"]).reset_index()

@@ -39,8 +39,14 @@ def set_type_quotas(*, session: Session, quotas: dict[str, int], actor: Actor | 
         row = session.get(TypeQuota, unit_type) or TypeQuota(type=unit_type, quota=quota)
         row.quota = quota
         session.add(row)
-    audit.record(session, actor=actor.name if actor else "", action="quota_change", target="类型月度任务",
-                 before=before, after={**before, **quotas})
+    audit.record(
+        session,
+        actor=actor.name if actor else "",
+        action="quota_change",
+        target="类型月度任务",
+        before=before,
+        after={**before, **quotas},
+    )
     bump_version(session)
     session.commit()
 
@@ -70,9 +76,14 @@ def update_unit(*, session: Session, code: str, changes: UnitChanges, actor: Act
     unit.active_to = months["active_to"]
     session.add(unit)
     after = {k: getattr(unit, k) for k in fields}
-    audit.record(session, actor=actor.name if actor else "", action="unit_change", target=f"{unit.code} {unit.name}",
-                 before={k: v for k, v in before.items() if before[k] != after[k]},
-                 after={k: v for k, v in after.items() if before[k] != after[k]})
+    audit.record(
+        session,
+        actor=actor.name if actor else "",
+        action="unit_change",
+        target=f"{unit.code} {unit.name}",
+        before={k: v for k, v in before.items() if before[k] != after[k]},
+        after={k: v for k, v in after.items() if before[k] != after[k]},
+    )
     bump_version(session)
     session.commit()
     session.refresh(unit)

@@ -220,4 +220,5 @@ def read_table(
             frame = frame.iloc[:-1]
     if frame.empty:
         raise FileError("empty_file", "文件只有表头，没有数据行。")
-    return Table(frame=frame, headers=headers, format=fmt, encoding=encoding, header_row=header_index + 1, skipped=skipped)
+    return Table(frame=frame, headers=headers, format=fmt, encoding=encoding, header_row=header_index + 1,
+                 skipped=skipped)

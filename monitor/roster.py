@@ -69,10 +69,18 @@ def check_roster(frame: pd.DataFrame, headers: dict[str, str]) -> tuple[list[dic
         if found:
             errors.extend(found)
             continue
-        records.append({
-            "code": code, "name": cells["name"], "type": unit_type, "town": cells["town"],
-            "head": cells["head"], "phone": cells["phone"], "quota": quota, **months,
-        })
+        records.append(
+            {
+                "code": code,
+                "name": cells["name"],
+                "type": unit_type,
+                "town": cells["town"],
+                "head": cells["head"],
+                "phone": cells["phone"],
+                "quota": quota,
+                **months,
+            }
+        )
     return records, errors
 
 
@@ -99,8 +107,15 @@ def upsert_units(session: Session, records: list[dict[str, object]]) -> tuple[in
 
 
 def import_units(
-    *, session: Session, data: bytes, file_name: str, settings: Settings,
-    user: str = "", actor: Actor | None = None, strict: bool = False, dry_run: bool = False,
+    *,
+    session: Session,
+    data: bytes,
+    file_name: str,
+    settings: Settings,
+    user: str = "",
+    actor: Actor | None = None,
+    strict: bool = False,
+    dry_run: bool = False,
 ) -> ImportResult:
     """Validate and upsert a roster file in one transaction (reviewers and admins only, given an actor)."""
     if actor is not None:
@@ -134,10 +149,19 @@ def import_units(
             return result
         batch.status = "refused" if strict and errors else "imported"
         batch.rows, batch.imported, batch.duplicates, batch.rejected = (
-            result.rows, result.imported, result.duplicates, result.rejected)
+            result.rows,
+            result.imported,
+            result.duplicates,
+            result.rejected,
+        )
         session.add(batch)
-        audit.record(session, actor=user, action="roster_import", target=batch.file_name,
-                     after={"created": result.created, "updated": result.updated, "rejected": result.rejected})
+        audit.record(
+            session,
+            actor=user,
+            action="roster_import",
+            target=batch.file_name,
+            after={"created": result.created, "updated": result.updated, "rejected": result.rejected},
+        )
         if result.imported:
             bump_version(session)
         session.commit()

@@ -8,8 +8,19 @@ from monitor.export import workbook_bytes
 from monitor.roster import ROSTER_COLUMNS
 from monitor.validate import ACTIVITY_COLUMNS, CATEGORIES
 
-ACTIVITY_EXAMPLE = ["NJK-YCT", "泥江口镇", "油草塘村", "2025-03-05", "3月移风易俗·婚事新办倡议", "移风易俗",
-                    "45", "6", "油草塘村党群服务中心", "5", ""]
+ACTIVITY_EXAMPLE = [
+    "NJK-YCT",
+    "泥江口镇",
+    "油草塘村",
+    "2025-03-05",
+    "3月移风易俗·婚事新办倡议",
+    "移风易俗",
+    "45",
+    "6",
+    "油草塘村党群服务中心",
+    "5",
+    "",
+]
 GUIDE = [
     ("单位编码 / 单位名称", "至少填一项；名称可写“油草塘村”或“油草塘村新时代文明实践站”；重名时请填所属乡镇或编码。"),
     ("活动日期", "如 2025-03-05、2025/3/5、2025年3月5日；不能晚于今天。"),
@@ -22,12 +33,15 @@ GUIDE = [
 
 def activity_template_xlsx(units: pd.DataFrame | None = None) -> bytes:
     header = pd.DataFrame(columns=[c.header for c in ACTIVITY_COLUMNS])
-    sheets = {"活动台账": header,
-              "填写示例": pd.DataFrame([ACTIVITY_EXAMPLE], columns=header.columns),
-              "填写说明": pd.DataFrame(GUIDE, columns=["项目", "说明"])}
+    sheets = {
+        "活动台账": header,
+        "填写示例": pd.DataFrame([ACTIVITY_EXAMPLE], columns=header.columns),
+        "填写说明": pd.DataFrame(GUIDE, columns=["项目", "说明"]),
+    }
     if units is not None and not units.empty:
         sheets["单位名单"] = units[["code", "town", "name"]].rename(
-            columns={"code": "单位编码", "town": "所属乡镇", "name": "单位名称"})
+            columns={"code": "单位编码", "town": "所属乡镇", "name": "单位名称"}
+        )
     return workbook_bytes(sheets)
 
 

@@ -11,10 +11,19 @@ from monitor.models import TypeQuota, Unit
 UNIT_FIELDS = ["code", "name", "type", "town", "head", "phone", "quota", "active_from", "active_to"]
 
 _TYPE_WORDS = {
-    "center": "center", "中心": "center", "服务中心": "center", TYPE_NAMES["center"]: "center",
+    "center": "center",
+    "中心": "center",
+    "服务中心": "center",
+    TYPE_NAMES["center"]: "center",
     "新时代文明实践中心": "center",
-    "institute": "institute", "所": "institute", "实践所": "institute", TYPE_NAMES["institute"]: "institute",
-    "station": "station", "站": "station", "实践站": "station", TYPE_NAMES["station"]: "station",
+    "institute": "institute",
+    "所": "institute",
+    "实践所": "institute",
+    TYPE_NAMES["institute"]: "institute",
+    "station": "station",
+    "站": "station",
+    "实践站": "station",
+    TYPE_NAMES["station"]: "station",
 }
 
 

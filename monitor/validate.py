@@ -54,7 +54,11 @@ class UnitIndex:
 
     def label(self, unit_id: int) -> str:
         unit = self.units.loc[unit_id]
-        return f"{unit['town']}{unit['name']}" if unit["town"] and not str(unit["name"]).startswith(unit["town"]) else unit["name"]
+        return (
+            f"{unit['town']}{unit['name']}"
+            if unit["town"] and not str(unit["name"]).startswith(unit["town"])
+            else unit["name"]
+        )
 
     def _suggest(self, name: str, town: str) -> str:
         pool = self.units if not town else self.units[self.units["town"].map(town_key) == town_key(town)]
@@ -79,7 +83,7 @@ class UnitIndex:
         if not town:
             for known in self.towns:
                 if short.startswith(known) and len(short) > len(known):
-                    town, short = known, short_unit_name(short[len(known):])
+                    town, short = known, short_unit_name(short[len(known) :])
                     break
         if town:
             unit_id = self.by_town_name.get((town_key(town), short))
@@ -155,18 +159,33 @@ def check_activities(
     if allowed_town is not None:
         towns = unit_ids.map(lambda i: index.units.at[int(i), "town"] if pd.notna(i) else allowed_town)
         outside = (towns != allowed_town).astype(bool)
-        report(outside, lambda row, cells: issue(
-            Code.FORBIDDEN_UNIT, row, head["code"] if cells["code"] else head["name"], cells["code"] or cells["name"],
-            unit=index.label(int(unit_ids[row])), town=towns[row] or "区级", own=allowed_town))
+        report(
+            outside,
+            lambda row, cells: issue(
+                Code.FORBIDDEN_UNIT,
+                row,
+                head["code"] if cells["code"] else head["name"],
+                cells["code"] or cells["name"],
+                unit=index.label(int(unit_ids[row])),
+                town=towns[row] or "区级",
+                own=allowed_town,
+            ),
+        )
 
     # date
     dates = pd.Series(map_unique(frame["date"], parse_date), index=frame.index, dtype=object)
     report(frame["date"] == "", lambda row, cells: issue(Code.MISSING_VALUE, row, head["date"]))
-    report((frame["date"] != "") & dates.isna(), lambda row, cells: issue(Code.BAD_DATE, row, head["date"], cells["date"]))
+    report(
+        (frame["date"] != "") & dates.isna(), lambda row, cells: issue(Code.BAD_DATE, row, head["date"], cells["date"])
+    )
     has_date = dates.notna()
     future = has_date & (dates.where(has_date, today) > today)
-    report(future, lambda row, cells: issue(Code.FUTURE_DATE, row, head["date"], str(dates[row]), today=today.isoformat()))
-    months = pd.Series(map_unique(dates, lambda d: d.strftime("%Y-%m") if isinstance(d, date) else ""), index=frame.index)
+    report(
+        future, lambda row, cells: issue(Code.FUTURE_DATE, row, head["date"], str(dates[row]), today=today.isoformat())
+    )
+    months = pd.Series(
+        map_unique(dates, lambda d: d.strftime("%Y-%m") if isinstance(d, date) else ""), index=frame.index
+    )
 
     known = unit_ids.notna() & has_date & ~future
     if known.any():
@@ -181,13 +200,22 @@ def check_activities(
         report(
             outside,
             lambda row, cells: issue(
-                Code.INACTIVE_UNIT, row, head["date"], str(dates[row]), unit=index.label(int(unit_ids[row])),
-                month=months[row], active=_active_text(units.at[int(unit_ids[row]), "active_from"], units.at[int(unit_ids[row]), "active_to"]),
+                Code.INACTIVE_UNIT,
+                row,
+                head["date"],
+                str(dates[row]),
+                unit=index.label(int(unit_ids[row])),
+                month=months[row],
+                active=_active_text(
+                    units.at[int(unit_ids[row]), "active_from"], units.at[int(unit_ids[row]), "active_to"]
+                ),
             ),
         )
     if locked_months:
         locked = months.isin(locked_months) & has_date
-        report(locked, lambda row, cells: issue(Code.LOCKED_MONTH, row, head["date"], str(dates[row]), month=months[row]))
+        report(
+            locked, lambda row, cells: issue(Code.LOCKED_MONTH, row, head["date"], str(dates[row]), month=months[row])
+        )
 
     # title
     report(frame["title"] == "", lambda row, cells: issue(Code.MISSING_VALUE, row, head["title"]))
@@ -195,6 +223,7 @@ def check_activities(
     # counts
     counts: dict[str, pd.Series] = {}
     for key in COUNT_KEYS:
+
         def safe(text: str) -> object:
             if not text:
                 return None
@@ -230,5 +259,5 @@ def check_activities(
         },
         index=frame.index[good],
     )
-    errors.sort(key=lambda i: (i.row or 0))
+    errors.sort(key=lambda i: i.row or 0)
     return Checked(rows=accepted, errors=errors, warnings=warnings, rejected=frame.index[bad])

@@ -53,30 +53,47 @@ def previous_period(start: str, end: str) -> tuple[str, str]:
 
 def overview(*, session: Session, filters: Filters, min_streak: int = 2, actor: Actor | None = None) -> Overview:
     filters = scoped(actor, filters)
-    current = metrics.report(session=session, start=filters.start, end=filters.end,
-                             town=filters.town, unit_type=filters.unit_type)
+    current = metrics.report(
+        session=session, start=filters.start, end=filters.end, town=filters.town, unit_type=filters.unit_type
+    )
     doc = current.to_json()
     first, _ = metrics.data_months(session=session)
     prev_start, prev_end = previous_period(filters.start, filters.end)
     previous = None
     due_previous = None
     if first and prev_end >= first:
-        previous = metrics.report(session=session, start=prev_start, end=prev_end,
-                                  town=filters.town, unit_type=filters.unit_type).to_json()
-        due_previous = len(metrics.interviews(session=session, month=prev_end, min_streak=min_streak,
-                                              town=filters.town, unit_type=filters.unit_type))
-    due = len(metrics.interviews(session=session, month=filters.end, min_streak=min_streak,
-                                 town=filters.town, unit_type=filters.unit_type))
+        previous = metrics.report(
+            session=session, start=prev_start, end=prev_end, town=filters.town, unit_type=filters.unit_type
+        ).to_json()
+        due_previous = len(
+            metrics.interviews(
+                session=session, month=prev_end, min_streak=min_streak, town=filters.town, unit_type=filters.unit_type
+            )
+        )
+    due = len(
+        metrics.interviews(
+            session=session, month=filters.end, min_streak=min_streak, town=filters.town, unit_type=filters.unit_type
+        )
+    )
     by_town = pd.DataFrame(doc["by_town"], columns=["town", "held", "required", "completion_rate"])
     by_town = by_town.sort_values("completion_rate", ascending=True)
     by_month = pd.DataFrame(doc["by_month"], columns=["month", "held", "required", "completion_rate"])
     grid = current.grid[current.grid["status"] != "inactive"]
     distribution = (
         grid.assign(type_label=grid["type"].map(TYPE_LABELS), status_label=grid["status"].map(STATUS_LABELS))
-        .groupby(["type_label", "status_label"], as_index=False).size().rename(columns={"size": "unit_months"})
+        .groupby(["type_label", "status_label"], as_index=False)
+        .size()
+        .rename(columns={"size": "unit_months"})
     )
-    return Overview(current=doc, previous=previous, due=due, due_previous=due_previous,
-                    by_town=by_town, by_month=by_month, distribution=distribution)
+    return Overview(
+        current=doc,
+        previous=previous,
+        due=due,
+        due_previous=due_previous,
+        by_town=by_town,
+        by_month=by_month,
+        distribution=distribution,
+    )
 
 
 @dataclass
@@ -89,8 +106,11 @@ class UnitsGrid:
 
 def units_grid(*, session: Session, filters: Filters, actor: Actor | None = None) -> UnitsGrid:
     filters = scoped(actor, filters)
-    frame = metrics.with_streaks(metrics.unit_months(session=session, start=filters.start, end=filters.end,
-                                                     town=filters.town, unit_type=filters.unit_type))
+    frame = metrics.with_streaks(
+        metrics.unit_months(
+            session=session, start=filters.start, end=filters.end, town=filters.town, unit_type=filters.unit_type
+        )
+    )
     months = metrics.month_range(filters.start, filters.end)
     if frame.empty:
         empty = pd.DataFrame(columns=["code", "name", "type", "town", "streak", "held", "required", *months])
@@ -102,8 +122,12 @@ def units_grid(*, session: Session, filters: Filters, actor: Actor | None = None
     identity = last[["code", "name", "type", "town", "streak"]].join(totals)
     identity["type"] = identity["type"].map(TYPE_LABELS)
     grid = identity.join(held)
-    return UnitsGrid(grid=grid.reset_index(drop=True), status=status.loc[grid.index].reset_index(drop=True),
-                     months=months, late=_late(frame))
+    return UnitsGrid(
+        grid=grid.reset_index(drop=True),
+        status=status.loc[grid.index].reset_index(drop=True),
+        months=months,
+        late=_late(frame),
+    )
 
 
 def _late(frame: pd.DataFrame) -> pd.DataFrame:
@@ -113,7 +137,8 @@ def _late(frame: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     late = frame[(frame["quota_month"] > 0) & ~frame["on_time"]]
     table = late.groupby(["town", "code", "name"], as_index=False).agg(
-        late_months=("month", "size"), months=("month", lambda m: "、".join(sorted(m))))
+        late_months=("month", "size"), months=("month", lambda m: "、".join(sorted(m)))
+    )
     return table.sort_values(["late_months", "town", "code"], ascending=[False, True, True])[columns]
 
 
@@ -125,8 +150,7 @@ class UnitDetail:
     interviews: pd.DataFrame
 
 
-def unit_detail(*, session: Session, code: str, start: str, end: str,
-                actor: Actor | None = None) -> UnitDetail | None:
+def unit_detail(*, session: Session, code: str, start: str, end: str, actor: Actor | None = None) -> UnitDetail | None:
     unit = session.exec(select(Unit).where(Unit.code == code)).first()
     if unit is None:
         return None
@@ -134,23 +158,30 @@ def unit_detail(*, session: Session, code: str, start: str, end: str,
         require(actor, "view")
         town_scope(actor, unit.town or "区级")
     fields = ("date", "title", "category", "participants", "volunteers", "photos", "location")
-    rows = session.connection().execute(
-        core_select(*[col(getattr(Activity, f)) for f in fields])
-        .where(col(Activity.unit_id) == unit.id, col(Activity.month) >= start, col(Activity.month) <= end)
-        .order_by(col(Activity.date))
-    ).fetchall()
+    rows = (
+        session.connection()
+        .execute(
+            core_select(*[col(getattr(Activity, f)) for f in fields])
+            .where(col(Activity.unit_id) == unit.id, col(Activity.month) >= start, col(Activity.month) <= end)
+            .order_by(col(Activity.date))
+        )
+        .fetchall()
+    )
     activities = pd.DataFrame([tuple(r) for r in rows], columns=list(fields))
-    grid = metrics.with_streaks(metrics.unit_months(session=session, start=start, end=end,
-                                                    town=unit.town or None, unit_type=unit.type))
+    grid = metrics.with_streaks(
+        metrics.unit_months(session=session, start=start, end=end, town=unit.town or None, unit_type=unit.type)
+    )
     history = grid[grid["id"] == unit.id][["month", "held", "quota_month", "status", "streak"]].reset_index(drop=True)
     talks = session.exec(select(Interview).where(Interview.unit_id == unit.id).order_by(col(Interview.held_on))).all()
-    interviews = pd.DataFrame([t.model_dump() for t in talks],
-                              columns=["month", "held_on", "interviewer", "notes", "deadline", "recorded_by"])
+    interviews = pd.DataFrame(
+        [t.model_dump() for t in talks], columns=["month", "held_on", "interviewer", "notes", "deadline", "recorded_by"]
+    )
     return UnitDetail(unit=unit.model_dump(), activities=activities, history=history, interviews=interviews)
 
 
-def reporting_status(*, session: Session, town: str | None, months: list[str],
-                     actor: Actor | None = None) -> pd.DataFrame:
+def reporting_status(
+    *, session: Session, town: str | None, months: list[str], actor: Actor | None = None
+) -> pd.DataFrame:
     """Per unit and month: activities stored so far, or 未上报 when nothing has been uploaded."""
     if actor is not None:
         require(actor, "view")
@@ -170,8 +201,21 @@ def batches(*, session: Session, limit: int = 500, actor: Actor | None = None) -
         if actor.is_town:
             statement = statement.where(ImportBatch.town == actor.town)
     rows = session.exec(statement).all()
-    columns = ["id", "created_at", "kind", "user", "town", "file_name", "status", "rows", "imported", "duplicates",
-               "rejected", "sha256", "message"]
+    columns = [
+        "id",
+        "created_at",
+        "kind",
+        "user",
+        "town",
+        "file_name",
+        "status",
+        "rows",
+        "imported",
+        "duplicates",
+        "rejected",
+        "sha256",
+        "message",
+    ]
     return pd.DataFrame([b.model_dump() for b in rows], columns=columns)
 
 
@@ -195,5 +239,3 @@ def default_period(*, session: Session, today: date) -> tuple[str, str]:
     """The year of the last finished month with data, from January through that month."""
     end = metrics.default_month(session=session, today=today)
     return f"{end[:4]}-01", end
-
-

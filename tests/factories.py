@@ -14,8 +14,15 @@ from monitor.importer import import_activities
 from monitor.roster import import_units
 
 ROSTER_HEADERS = {
-    "code": "单位编码", "name": "单位名称", "type": "单位类型", "town": "所属乡镇", "head": "负责人",
-    "phone": "联系电话", "quota": "月度任务", "active_from": "启用月份", "active_to": "停用月份",
+    "code": "单位编码",
+    "name": "单位名称",
+    "type": "单位类型",
+    "town": "所属乡镇",
+    "head": "负责人",
+    "phone": "联系电话",
+    "quota": "月度任务",
+    "active_from": "启用月份",
+    "active_to": "停用月份",
 }
 ACTIVITY_HEADER = ["单位编码", "所属乡镇", "单位名称", "活动日期", "活动名称", "参与人数"]
 
@@ -27,8 +34,14 @@ SMALL_ROSTER: list[dict[str, object]] = [
     {"code": "NJK-HP", "name": "和平村新时代文明实践站", "type": "站", "town": "泥江口镇"},
     {"code": "LX-S", "name": "兰溪镇新时代文明实践所", "type": "所", "town": "兰溪镇"},
     {"code": "LX-HP", "name": "和平村", "type": "站", "town": "兰溪镇"},
-    {"code": "LX-XJ", "name": "新建村新时代文明实践站", "type": "站", "town": "兰溪镇",
-     "active_from": "2025-03", "active_to": "2025-06"},
+    {
+        "code": "LX-XJ",
+        "name": "新建村新时代文明实践站",
+        "type": "站",
+        "town": "兰溪镇",
+        "active_from": "2025-03",
+        "active_to": "2025-06",
+    },
 ]
 
 
@@ -65,8 +78,9 @@ def hold(session: Session, settings: Settings, counts: Mapping[tuple[str, str], 
     ]
     if not rows:
         return ImportResult()
-    result = import_activities(session=session, data=activities_csv(rows), file_name="台账.csv",
-                               settings=settings, today=today)
+    result = import_activities(
+        session=session, data=activities_csv(rows), file_name="台账.csv", settings=settings, today=today
+    )
     assert (result.errors, result.imported) == ([], len(rows))
     return result
 

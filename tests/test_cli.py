@@ -15,13 +15,29 @@ ROOT = Path(__file__).resolve().parent.parent
 UNIT_KEYS = {"code", "name", "type", "town", "head", "phone", "quota", "active_from", "active_to"}
 IMPORT_KEYS = {"rows", "imported", "duplicates", "rejected", "errors", "warnings"}
 ERROR_KEYS = {"row", "column", "code", "message"}
-REPORT_KEYS = {"start", "end", "units", "held", "required", "completion_rate", "capped_rate", "compliance_rate",
-               "by_type", "by_town", "by_month"}
+REPORT_KEYS = {
+    "start",
+    "end",
+    "units",
+    "held",
+    "required",
+    "completion_rate",
+    "capped_rate",
+    "compliance_rate",
+    "by_type",
+    "by_town",
+    "by_month",
+}
 INTERVIEW_KEYS = {"code", "name", "type", "town", "streak", "head", "phone", "held", "quota"}
 
 # January and February 2025 for the small roster (新建村 is active from March only).
 HELD = {
-    "ZX": (8, 9), "NJK-S": (3, 2), "LX-S": (1, 1), "NJK-YCT": (0, 1), "NJK-HP": (2, 2), "LX-HP": (3, 2),
+    "ZX": (8, 9),
+    "NJK-S": (3, 2),
+    "LX-S": (1, 1),
+    "NJK-YCT": (0, 1),
+    "NJK-HP": (2, 2),
+    "LX-HP": (3, 2),
 }
 #            required  held   capped  met
 # ZX          8  8     8  9   8  8    Y Y
@@ -45,12 +61,22 @@ def activity_rows(held=HELD, months=("2025-01", "2025-02")):
 class Cli:
     def __init__(self, home: Path) -> None:
         self.home = home
-        self.env = {**os.environ, "MONITOR_DATABASE_URL": f"sqlite:///{home / 'monitor.db'}",
-                    "MONITOR_DATA_DIR": str(home / "data")}
+        self.env = {
+            **os.environ,
+            "MONITOR_DATABASE_URL": f"sqlite:///{home / 'monitor.db'}",
+            "MONITOR_DATA_DIR": str(home / "data"),
+        }
 
-    def __call__(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "monitor", *args], cwd=ROOT, env=self.env,
-                              capture_output=True, text=True, timeout=120)
+    def __call__(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "monitor", *args],
+            cwd=ROOT,
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     def json(self, *args: str, code: int = 0) -> dict:
         done = self(*args, "--json")
@@ -106,15 +132,29 @@ def test_units_import_and_list(cli):
     assert len(units) == 7
     assert all(set(u) == UNIT_KEYS for u in units)
     center = units[0]
-    assert center == {"code": "ZX", "name": "区新时代文明实践服务中心", "type": "center", "town": "", "head": "张三",
-                      "phone": "13800000001", "quota": None, "active_from": None, "active_to": None}
+    assert center == {
+        "code": "ZX",
+        "name": "区新时代文明实践服务中心",
+        "type": "center",
+        "town": "",
+        "head": "张三",
+        "phone": "13800000001",
+        "quota": None,
+        "active_from": None,
+        "active_to": None,
+    }
 
 
 def test_units_list_filters(loaded):
     assert sorted(u["code"] for u in loaded.json("units", "list", "--town", "兰溪镇")["units"]) == [
-        "LX-HP", "LX-S", "LX-XJ"]
+        "LX-HP",
+        "LX-S",
+        "LX-XJ",
+    ]
     assert [u["code"] for u in loaded.json("units", "list", "--type", "站", "--town", "泥江口镇")["units"]] == [
-        "NJK-HP", "NJK-YCT"]
+        "NJK-HP",
+        "NJK-YCT",
+    ]
     assert [u["code"] for u in loaded.json("units", "list", "--type", "institute")["units"]] == ["LX-S", "NJK-S"]
 
 
@@ -126,12 +166,48 @@ def test_units_import_with_a_bad_row_exits_1(cli):
 
 def test_activities_import_stores_then_reports_duplicates(cli):
     path = cli.file("台账.csv", activities_csv(activity_rows()))
-    first = cli.json("activities", "import", path, "--user", "town-clerk")
+    assert (
+        cli(
+            "users", "add", "district-clerk", "--role", "reviewer", "--password-stdin", stdin="clerk-password-1\n"
+        ).returncode
+        == 0
+    )
+    first = cli.json("activities", "import", path, "--user", "district-clerk")
     assert set(first) >= IMPORT_KEYS
     assert (first["rows"], first["imported"], first["duplicates"], first["rejected"]) == (34, 34, 0, 0)
     assert first["errors"] == []
     again = cli.json("activities", "import", path)
     assert (again["rows"], again["imported"], again["duplicates"], again["rejected"]) == (34, 0, 34, 0)
+
+
+def test_activities_import_by_an_unknown_user_refuses_the_whole_file(cli):
+    path = cli.file("台账.csv", activities_csv(activity_rows()))
+    doc = cli.json("activities", "import", path, "--user", "nobody", code=2)
+    assert (doc["imported"], doc["file_error"]) == (0, "unknown_user")
+    done = cli("activities", "import", path, "--user", "nobody")
+    assert done.returncode == 2 and "用户“nobody”不存在" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_town_clerk_cannot_report_another_townships_units(cli):
+    assert (
+        cli(
+            "users",
+            "add",
+            "njk-clerk",
+            "--role",
+            "town",
+            "--town",
+            "泥江口镇",
+            "--password-stdin",
+            stdin="clerk-password-1\n",
+        ).returncode
+        == 0
+    )
+    rows = [("NJK-YCT", "", "", "2025-03-01", "宣讲", ""), ("LX-S", "", "", "2025-03-02", "宣讲", "")]
+    doc = cli.json("activities", "import", cli.file("台账.csv", activities_csv(rows)), "--user", "njk-clerk", code=1)
+    assert doc["imported"] == 1
+    assert [(e["row"], e["code"]) for e in doc["errors"]] == [(3, "forbidden_unit")]
+    assert "兰溪镇" in doc["errors"][0]["message"]
 
 
 def test_activities_import_with_refused_rows_exits_1(cli):
@@ -183,7 +259,11 @@ def test_report_json(loaded):
     assert (doc["completion_rate"], doc["capped_rate"], doc["compliance_rate"]) == (34 / 40, 32 / 40, 7 / 12)
     assert set(doc["by_type"]) == {"center", "institute", "station"}
     assert pick(doc["by_type"]["station"], BY_TYPE_KEYS) == {
-        "units": 3, "held": 10, "required": 12, "completion_rate": 10 / 12}
+        "units": 3,
+        "held": 10,
+        "required": 12,
+        "completion_rate": 10 / 12,
+    }
     assert [pick(t, BY_TOWN_KEYS) for t in doc["by_town"]] == [
         {"town": "兰溪镇", "held": 7, "required": 10, "completion_rate": 7 / 10},
         {"town": "泥江口镇", "held": 10, "required": 14, "completion_rate": 10 / 14},
@@ -210,7 +290,9 @@ def test_interviews_json(loaded):
     assert (doc["month"], doc["min_streak"]) == ("2025-02", 2)
     assert all(set(u) == INTERVIEW_KEYS for u in doc["units"])
     assert [(u["code"], u["streak"], u["held"], u["quota"]) for u in doc["units"]] == [
-        ("LX-S", 2, 1, 3), ("NJK-YCT", 2, 1, 2)]
+        ("LX-S", 2, 1, 3),
+        ("NJK-YCT", 2, 1, 2),
+    ]
     assert doc["units"][1]["head"] == "王五"
     assert loaded.json("interviews", "--month", "2025-02", "--min-streak", "3")["units"] == []
 

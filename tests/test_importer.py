@@ -29,8 +29,9 @@ def district(session, settings):
 
 
 def run(session, settings, data: bytes, *, file_name: str = "台账.csv", **options):
-    return import_activities(session=session, data=data, file_name=file_name, settings=settings,
-                             today=options.pop("today", TODAY), **options)
+    return import_activities(
+        session=session, data=data, file_name=file_name, settings=settings, today=options.pop("today", TODAY), **options
+    )
 
 
 def found(result) -> list[tuple]:
@@ -77,11 +78,17 @@ UNKNOWN = ("", "", "无名村", "2025-03-05", "宣讲", "")
         (("NJK-YCT", "", "", "2025-01-15", "宣讲", ""), [("活动日期", "locked_month")]),
         (
             ("", "", "无名村", "2025-13-01", "", "x"),
-            [("单位名称", "unknown_unit"), ("活动日期", "bad_date"), ("活动名称", "missing_value"),
-             ("参与人数", "bad_number")],
+            [
+                ("单位名称", "unknown_unit"),
+                ("活动日期", "bad_date"),
+                ("活动名称", "missing_value"),
+                ("参与人数", "bad_number"),
+            ],
         ),
-        (("LX-XJ", "", "", "2025-01-15", "宣讲", "-3"),
-         [("活动日期", "inactive_unit"), ("活动日期", "locked_month"), ("参与人数", "bad_number")]),
+        (
+            ("LX-XJ", "", "", "2025-01-15", "宣讲", "-3"),
+            [("活动日期", "inactive_unit"), ("活动日期", "locked_month"), ("参与人数", "bad_number")],
+        ),
     ],
 )
 def test_a_bad_row_is_refused_with_its_excel_row_and_column(district, settings, row, expected):
@@ -155,8 +162,15 @@ def test_units_named_with_or_without_suffix_by_code_or_by_town(district, setting
     result = run(district, settings, activities_csv(rows))
     assert (found(result), result.imported) == ([], 9)
     assert [(code, day.day) for code, day, _ in stored(district)] == [
-        ("LX-HP", 5), ("LX-S", 8), ("NJK-HP", 5), ("NJK-HP", 6),
-        ("NJK-YCT", 1), ("NJK-YCT", 2), ("NJK-YCT", 3), ("NJK-YCT", 4), ("ZX", 7),
+        ("LX-HP", 5),
+        ("LX-S", 8),
+        ("NJK-HP", 5),
+        ("NJK-HP", 6),
+        ("NJK-YCT", 1),
+        ("NJK-YCT", 2),
+        ("NJK-YCT", 3),
+        ("NJK-YCT", 4),
+        ("ZX", 7),
     ]
 
 
@@ -166,11 +180,13 @@ def test_a_code_wins_over_a_name(district, settings):
     assert [code for code, *_ in stored(district)] == ["NJK-YCT"]
 
 
-FILE = activities_csv([
-    ("NJK-YCT", "", "", "2025-03-01", "理论宣讲", "20"),
-    ("NJK-YCT", "", "", "2025-03-02", "志愿服务", "15"),
-    ("LX-HP", "", "", "2025-03-03", "文体活动", "40"),
-])
+FILE = activities_csv(
+    [
+        ("NJK-YCT", "", "", "2025-03-01", "理论宣讲", "20"),
+        ("NJK-YCT", "", "", "2025-03-02", "志愿服务", "15"),
+        ("LX-HP", "", "", "2025-03-03", "文体活动", "40"),
+    ]
+)
 
 
 def test_the_same_file_twice_is_stored_once(district, settings):
@@ -183,12 +199,14 @@ def test_the_same_file_twice_is_stored_once(district, settings):
 
 def test_an_overlapping_file_imports_only_the_new_rows(district, settings):
     run(district, settings, FILE)
-    overlap = activities_csv([
-        ("", "", "油草塘村新时代文明实践站", "2025/3/1", "理论 宣讲", "20"),  # the same activity, spelled otherwise
-        ("LX-HP", "", "", "20250303", "文体活动", ""),
-        ("LX-HP", "", "", "2025-03-04", "文体活动", ""),
-        ("LX-S", "", "", "2025-03-04", "法治宣传", ""),
-    ])
+    overlap = activities_csv(
+        [
+            ("", "", "油草塘村新时代文明实践站", "2025/3/1", "理论 宣讲", "20"),  # the same activity, spelled otherwise
+            ("LX-HP", "", "", "20250303", "文体活动", ""),
+            ("LX-HP", "", "", "2025-03-04", "文体活动", ""),
+            ("LX-S", "", "", "2025-03-04", "法治宣传", ""),
+        ]
+    )
     result = run(district, settings, overlap)
     assert (result.rows, result.imported, result.duplicates, result.rejected) == (4, 2, 2, 0)
     assert count(district, Activity) == 5
@@ -207,9 +225,13 @@ def test_duplicates_within_one_file_are_counted(district, settings):
 
 
 def test_strict_stores_nothing_when_a_row_is_bad(district, settings):
-    data = activities_csv([
-        GOOD, ("NJK-YCT", "", "", "2025-03-02", "宣讲", "-1"), ("LX-HP", "", "", "2025-03-03", "宣讲", ""),
-    ])
+    data = activities_csv(
+        [
+            GOOD,
+            ("NJK-YCT", "", "", "2025-03-02", "宣讲", "-1"),
+            ("LX-HP", "", "", "2025-03-03", "宣讲", ""),
+        ]
+    )
     result = run(district, settings, data, strict=True)
     assert found(result) == [(3, "参与人数", "bad_number")]
     assert (result.imported, result.exit_code) == (0, 1)
@@ -256,8 +278,12 @@ def test_a_failed_import_leaves_the_database_as_it_was(district, settings, monke
 
 @pytest.mark.parametrize(
     ("data", "code"),
-    [(b"", "empty_file"), ("单位名称,活动名称\r\n油草塘村,宣讲\r\n".encode(), "missing_column"),
-     (b"\x89PNG\r\n\x1a\n\x00\x00", "unknown_format"), ("甲,乙\r\n1,2\r\n".encode(), "no_header")],
+    [
+        (b"", "empty_file"),
+        ("单位名称,活动名称\r\n油草塘村,宣讲\r\n".encode(), "missing_column"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "unknown_format"),
+        ("甲,乙\r\n1,2\r\n".encode(), "no_header"),
+    ],
 )
 def test_a_file_refused_as_a_whole_stores_nothing(district, settings, data, code):
     result = run(district, settings, data)
@@ -283,7 +309,11 @@ def test_every_import_is_recorded(district, settings, data, options, status, cou
     (batch,) = batches(district)
     assert batch.id == result.batch_id
     assert (batch.user, batch.file_name, batch.sha256, batch.size) == (
-        "town-clerk", "泥江口镇3月台账.csv", hashlib.sha256(data).hexdigest(), len(data))
+        "town-clerk",
+        "泥江口镇3月台账.csv",
+        hashlib.sha256(data).hexdigest(),
+        len(data),
+    )
     assert batch.status == status
     assert (batch.rows, batch.imported, batch.duplicates, batch.rejected) == counts
     assert batch.created_at is not None
@@ -322,13 +352,15 @@ def test_an_uploaded_name_never_becomes_a_path(district, settings, tmp_path, nam
 def test_a_dry_run_reports_what_an_import_would_do_and_stores_nothing(district, settings):
     run(district, settings, FILE)
     version, kept = data_version(district), sorted(settings.uploads_dir.iterdir())
-    data = activities_csv([
-        ("NJK-YCT", "", "", "2025-03-01", "理论宣讲", "20"),  # stored before
-        ("NJK-HP", "", "", "2025-04-01", "宣讲", ""),
-        ("NJK-HP", "", "", "2025-04-01", "宣讲", ""),  # twice in the file
-        ("NJK-HP", "", "", "2025-04-02", "宣讲", ""),
-        ("", "", "无名村", "2025-04-03", "宣讲", ""),
-    ])
+    data = activities_csv(
+        [
+            ("NJK-YCT", "", "", "2025-03-01", "理论宣讲", "20"),  # stored before
+            ("NJK-HP", "", "", "2025-04-01", "宣讲", ""),
+            ("NJK-HP", "", "", "2025-04-01", "宣讲", ""),  # twice in the file
+            ("NJK-HP", "", "", "2025-04-02", "宣讲", ""),
+            ("", "", "无名村", "2025-04-03", "宣讲", ""),
+        ]
+    )
     dry = run(district, settings, data, dry_run=True)
     assert (count(district, Activity), count(district, ImportBatch) - 1, data_version(district)) == (3, 1, version)
     assert sorted(settings.uploads_dir.iterdir()) == kept
@@ -342,7 +374,15 @@ def test_rejected_rows_carry_a_问题说明_column(district, settings):
     data = activities_csv([GOOD, ("", "", "无名村", "2025-13-01", "宣讲", "x"), ("NJK-YCT", "", "", "", "宣讲", "")])
     frame = run(district, settings, data).rejected_rows
     assert list(frame.columns) == [
-        "行号", *ACTIVITY_HEADER, "活动类型", "志愿者人数", "活动地点", "图片数", "备注", "问题说明"]
+        "行号",
+        *ACTIVITY_HEADER,
+        "活动类型",
+        "志愿者人数",
+        "活动地点",
+        "图片数",
+        "备注",
+        "问题说明",
+    ]
     assert frame["行号"].tolist() == [3, 4]
     assert frame["单位名称"].tolist() == ["无名村", ""]
     first, second = frame["问题说明"].tolist()
@@ -353,12 +393,16 @@ def test_rejected_rows_carry_a_问题说明_column(district, settings):
 def test_warnings_for_a_total_row_and_an_unknown_category(district, settings):
     header = [*ACTIVITY_HEADER, "活动类型"]
     rows = [
-        (*GOOD, "广场舞"), ("LX-HP", "", "", "2025-03-02", "宣讲", "", "志愿服务"), ("合计", "", "", "", "2", "", ""),
+        (*GOOD, "广场舞"),
+        ("LX-HP", "", "", "2025-03-02", "宣讲", "", "志愿服务"),
+        ("合计", "", "", "", "2", "", ""),
     ]
     result = run(district, settings, csv_bytes(header, rows))
     assert (found(result), result.imported, result.exit_code) == ([], 2, 0)
     assert [(w.row, w.column, w.code) for w in result.warnings] == [
-        (4, None, "skipped_row"), (2, "活动类型", "unknown_category")]
+        (4, None, "skipped_row"),
+        (2, "活动类型", "unknown_category"),
+    ]
 
 
 def test_an_xlsx_log_with_date_cells(district, settings):
@@ -418,5 +462,6 @@ def test_report_counts_exactly_the_distinct_activities_imported(district, settin
     assert (found(result), result.imported, result.duplicates) == ([], len(distinct), len(rows) - len(distinct))
     expected = Counter(day.strftime("%Y-%m") for _, day, _ in distinct)
     by_month = metrics.report(session=district, start="2025-01", end="2025-12").to_json()["by_month"]
-    assert {m["month"]: m["held"] for m in by_month} == {f"2025-{m:02d}": expected[f"2025-{m:02d}"]
-                                                         for m in range(1, 13)}
+    assert {m["month"]: m["held"] for m in by_month} == {
+        f"2025-{m:02d}": expected[f"2025-{m:02d}"] for m in range(1, 13)
+    }

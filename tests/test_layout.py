@@ -21,8 +21,11 @@ def test_the_domain_package_does_not_import_streamlit():
     offenders = []
     for path in (ROOT / "monitor").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else ([node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            )
             if any(n == "streamlit" or n.startswith("streamlit.") for n in names):
                 offenders.append(path.name)
     assert offenders == []

@@ -73,8 +73,13 @@ def test_one_month_of_the_district(district):
 
 @pytest.mark.parametrize(
     ("filters", "units", "held", "required"),
-    [({"town": "甲镇"}, 2, 12, 15), ({"town": "乙镇"}, 1, 7, 6), ({"unit_type": "station"}, 2, 10, 12),
-     ({"town": "甲镇", "unit_type": "station"}, 1, 3, 6), ({"unit_type": "center"}, 1, 24, 24)],
+    [
+        ({"town": "甲镇"}, 2, 12, 15),
+        ({"town": "乙镇"}, 1, 7, 6),
+        ({"unit_type": "station"}, 2, 10, 12),
+        ({"town": "甲镇", "unit_type": "station"}, 1, 3, 6),
+        ({"unit_type": "center"}, 1, 24, 24),
+    ],
 )
 def test_a_report_for_a_town_or_a_type(district, filters, units, held, required):
     doc = report(district, **filters)
@@ -163,8 +168,15 @@ def test_an_interview_row_names_the_head_and_the_months_missed(streaks):
     frame = metrics.interviews(session=streaks, month="2025-04", min_streak=2)
     first = frame.iloc[0].to_dict()
     assert {k: first[k] for k in ("code", "name", "type", "town", "streak", "head", "phone", "held", "quota")} == {
-        "code": "S1", "name": "一村", "type": "station", "town": "甲镇", "streak": 3, "head": "赵一",
-        "phone": "13000000001", "held": 1, "quota": 2,
+        "code": "S1",
+        "name": "一村",
+        "type": "station",
+        "town": "甲镇",
+        "streak": 3,
+        "head": "赵一",
+        "phone": "13000000001",
+        "held": 1,
+        "quota": 2,
     }
     assert first["months_missed"] == ["2025-02", "2025-03", "2025-04"]
 
@@ -228,9 +240,18 @@ def test_month_range():
 
 @pytest.mark.parametrize(
     ("start", "end"),
-    [("2025-13", "2025-12"), ("2025-00", "2025-01"), ("2025/03", "2025-04"), ("202503", "2025-04"),
-     ("abc", "2025-01"), ("", "2025-01"), ("2025-03-01", "2025-04"), ("25-03", "2025-04"), ("2025-01", "2025-1x"),
-     ("2025-04", "2025-03")],
+    [
+        ("2025-13", "2025-12"),
+        ("2025-00", "2025-01"),
+        ("2025/03", "2025-04"),
+        ("202503", "2025-04"),
+        ("abc", "2025-01"),
+        ("", "2025-01"),
+        ("2025-03-01", "2025-04"),
+        ("25-03", "2025-04"),
+        ("2025-01", "2025-1x"),
+        ("2025-04", "2025-03"),
+    ],
 )
 def test_month_range_refuses_bad_input(start, end):
     with pytest.raises(BadPeriod) as caught:

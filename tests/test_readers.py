@@ -71,13 +71,18 @@ def test_gbk_is_detected_without_being_told():
 
 
 def test_xlsx_with_date_cells_and_serial_numbers():
-    data = xlsx({"Sheet1": [
-        HEADER,
-        ["油草塘村", date(2025, 3, 5), "宣讲一", 12],
-        ["油草塘村", datetime(2025, 3, 6, 14, 30), "宣讲二", 12.0],
-        ["油草塘村", 45723, "宣讲三", None],
-        ["油草塘村", 45724, "宣讲四", 7],
-    ]}, formats={("Sheet1", 5, 2): "yyyy-mm-dd"})
+    data = xlsx(
+        {
+            "Sheet1": [
+                HEADER,
+                ["油草塘村", date(2025, 3, 5), "宣讲一", 12],
+                ["油草塘村", datetime(2025, 3, 6, 14, 30), "宣讲二", 12.0],
+                ["油草塘村", 45723, "宣讲三", None],
+                ["油草塘村", 45724, "宣讲四", 7],
+            ]
+        },
+        formats={("Sheet1", 5, 2): "yyyy-mm-dd"},
+    )
     table = read(data)
     assert (table.format, table.encoding) == ("xlsx", None)
     assert cells(table) == [
@@ -109,10 +114,12 @@ def test_legacy_xls_as_wps_writes_it():
 
 
 def test_the_sheet_named_活动台账_is_chosen_over_the_first():
-    data = xlsx({
-        "填表说明": [["单位名称", "活动日期", "活动名称"], ["示例村", "2025-01-01", "示例"]],
-        "活动台账": [HEADER, ["油草塘村", "2025-03-05", "宣讲", 3]],
-    })
+    data = xlsx(
+        {
+            "填表说明": [["单位名称", "活动日期", "活动名称"], ["示例村", "2025-01-01", "示例"]],
+            "活动台账": [HEADER, ["油草塘村", "2025-03-05", "宣讲", 3]],
+        }
+    )
     assert cells(read(data)) == [(2, "油草塘村", "2025-03-05", "宣讲", "3")]
 
 
@@ -208,9 +215,23 @@ def _corrupt_xlsx() -> bytes:
         ("Datum,Café,Aktivität\r\n1,2,3\r\n".encode("latin-1"), "unreadable_file"),
     ],
     ids=[
-        "nothing", "blank-lines", "header-only", "header-and-blank-rows", "empty-sheet", "xlsx-header-only",
-        "no-header", "data-without-header", "no-title-column", "no-unit-column", "png", "pdf", "jpeg",
-        "zip-not-xlsx", "truncated-xlsx", "corrupt-xls", "latin-1",
+        "nothing",
+        "blank-lines",
+        "header-only",
+        "header-and-blank-rows",
+        "empty-sheet",
+        "xlsx-header-only",
+        "no-header",
+        "data-without-header",
+        "no-title-column",
+        "no-unit-column",
+        "png",
+        "pdf",
+        "jpeg",
+        "zip-not-xlsx",
+        "truncated-xlsx",
+        "corrupt-xls",
+        "latin-1",
     ],
 )
 def test_files_refused_as_a_whole(data, code):

@@ -33,8 +33,15 @@ def test_a_roster_with_chinese_or_english_headers(session, settings, headers):
     assert (found(result), result.rows, result.imported, result.created, result.exit_code) == ([], 7, 7, 7, 0)
     got = units(session)
     assert got["ZX"] == {
-        "code": "ZX", "name": "区新时代文明实践服务中心", "type": "center", "town": "", "head": "张三",
-        "phone": "13800000001", "quota": None, "active_from": None, "active_to": None,
+        "code": "ZX",
+        "name": "区新时代文明实践服务中心",
+        "type": "center",
+        "town": "",
+        "head": "张三",
+        "phone": "13800000001",
+        "quota": None,
+        "active_from": None,
+        "active_to": None,
     }
     assert got["LX-XJ"]["type"] == "station"
     assert (got["LX-XJ"]["active_from"], got["LX-XJ"]["active_to"]) == ("2025-03", "2025-06")
@@ -44,9 +51,16 @@ def test_a_roster_with_chinese_or_english_headers(session, settings, headers):
 @pytest.mark.parametrize(
     ("written", "unit_type"),
     [
-        ("中心", "center"), ("所", "institute"), ("站", "station"),
-        ("新时代文明实践服务中心", "center"), ("新时代文明实践所", "institute"), ("新时代文明实践站", "station"),
-        ("center", "center"), ("Institute", "institute"), ("STATION", "station"), (" 站 ", "station"),
+        ("中心", "center"),
+        ("所", "institute"),
+        ("站", "station"),
+        ("新时代文明实践服务中心", "center"),
+        ("新时代文明实践所", "institute"),
+        ("新时代文明实践站", "station"),
+        ("center", "center"),
+        ("Institute", "institute"),
+        ("STATION", "station"),
+        (" 站 ", "station"),
     ],
 )
 def test_the_unit_type_in_every_spelling(session, settings, written, unit_type):
@@ -55,11 +69,22 @@ def test_the_unit_type_in_every_spelling(session, settings, written, unit_type):
 
 
 def test_quota_and_active_months_in_office_spellings(session, settings):
-    load_roster(session, settings, [
-        {"code": "A", "name": "甲村", "type": "站", "town": "甲镇", "quota": "3", "active_from": "2025年3月",
-         "active_to": "2025/6"},
-        {"code": "B", "name": "乙村", "type": "站", "town": "甲镇", "quota": "0", "active_from": "2025-03-01"},
-    ])
+    load_roster(
+        session,
+        settings,
+        [
+            {
+                "code": "A",
+                "name": "甲村",
+                "type": "站",
+                "town": "甲镇",
+                "quota": "3",
+                "active_from": "2025年3月",
+                "active_to": "2025/6",
+            },
+            {"code": "B", "name": "乙村", "type": "站", "town": "甲镇", "quota": "0", "active_from": "2025-03-01"},
+        ],
+    )
     got = units(session)
     assert (got["A"]["quota"], got["A"]["active_from"], got["A"]["active_to"]) == (3, "2025-03", "2025-06")
     assert (got["B"]["quota"], got["B"]["active_from"], got["B"]["active_to"]) == (0, "2025-03", None)
@@ -105,13 +130,19 @@ BAD_ROWS = [
     ({"code": "A6", "name": "戊村", "type": "站", "town": "甲镇", "quota": "2.5"}, [("月度任务", "bad_number")]),
     ({"code": "A7", "name": "己村", "type": "站", "town": "甲镇", "quota": "-1"}, [("月度任务", "bad_number")]),
     ({"code": "A8", "name": "庚村", "type": "站", "town": "甲镇", "quota": "两场"}, [("月度任务", "bad_number")]),
-    ({"code": "A9", "name": "辛村", "type": "站", "town": "甲镇", "active_from": "2025-13"},
-     [("启用月份", "bad_month")]),
+    (
+        {"code": "A9", "name": "辛村", "type": "站", "town": "甲镇", "active_from": "2025-13"},
+        [("启用月份", "bad_month")],
+    ),
     ({"code": "B1", "name": "壬村", "type": "站", "town": "甲镇", "active_to": "明年"}, [("停用月份", "bad_month")]),
-    ({"code": "B2", "name": "癸村", "type": "站", "town": "甲镇", "active_from": "2025-06", "active_to": "2025-03"},
-     [("停用月份", "bad_month")]),
-    ({"code": "", "name": "", "type": "乡", "town": ""},
-     [("单位编码", "missing_value"), ("单位名称", "missing_value"), ("单位类型", "bad_type")]),
+    (
+        {"code": "B2", "name": "癸村", "type": "站", "town": "甲镇", "active_from": "2025-06", "active_to": "2025-03"},
+        [("停用月份", "bad_month")],
+    ),
+    (
+        {"code": "", "name": "", "type": "乡", "town": ""},
+        [("单位编码", "missing_value"), ("单位名称", "missing_value"), ("单位类型", "bad_type")],
+    ),
 ]
 
 

@@ -100,8 +100,12 @@ def filters() -> views.Filters:
     if start > end:
         start, end = end, start
     town = state.get("f_town")
-    chosen = views.Filters(start=start, end=end, town=None if town in (None, ALL_TOWNS) else town,
-                           unit_type=TYPE_OPTIONS.get(state.get("f_type") or "全部类型"))
+    chosen = views.Filters(
+        start=start,
+        end=end,
+        town=None if town in (None, ALL_TOWNS) else town,
+        unit_type=TYPE_OPTIONS.get(state.get("f_type") or "全部类型"),
+    )
     try:
         return views.scoped(actor(), chosen)
     except Forbidden as exc:
@@ -112,10 +116,13 @@ def filters() -> views.Filters:
 def demo_badge() -> None:
     with session() as s:
         if views.is_demo(session=s):
-            st.warning("当前为**示例数据**（虚构的演示区县），数字仅供试用，不代表真实情况。", icon=":material/science:")
+            st.warning(
+                "当前为**示例数据**（虚构的演示区县），数字仅供试用，不代表真实情况。", icon=":material/science:"
+            )
 
 
 def xlsx_button(label: str, data: bytes | Callable[[], bytes], file_name: str, key: str | None = None) -> None:
     """A download of an xlsx made by monitor.export (formulas escaped); callables run on click."""
-    st.download_button(label, data=data, file_name=file_name, mime=XLSX_MIME, key=key, on_click="ignore",
-                       icon=":material/download:")
+    st.download_button(
+        label, data=data, file_name=file_name, mime=XLSX_MIME, key=key, on_click="ignore", icon=":material/download:"
+    )

@@ -91,8 +91,13 @@ def _bootstrap_admin() -> None:
         return
     with common.session() as s:
         if not has_users(session=s):
-            add_user(session=s, name=os.environ.get("MONITOR_ADMIN_NAME", "admin"), role="admin",
-                     password=password, by="MONITOR_ADMIN_PASSWORD")
+            add_user(
+                session=s,
+                name=os.environ.get("MONITOR_ADMIN_NAME", "admin"),
+                role="admin",
+                password=password,
+                by="MONITOR_ADMIN_PASSWORD",
+            )
 
 
 def signed_in() -> Actor | None:

@@ -9,12 +9,14 @@ from monitor.db import get_engine
 from monitor.models import Activity, ImportBatch
 from tests.factories import activities_csv, load_roster
 
-GOOD_AND_BAD = activities_csv([
-    ["NJK-YCT", "", "", "2025-03-05", "3月理论宣讲", "40"],
-    ["", "泥江口镇", "和平村", "2025-03-06", "3月志愿服务", "25"],
-    ["", "", "不存在村", "2025-03-07", "3月无主活动", "10"],
-    ["NJK-S", "", "", "2025/3/8", "=1+1", "abc"],
-])
+GOOD_AND_BAD = activities_csv(
+    [
+        ["NJK-YCT", "", "", "2025-03-05", "3月理论宣讲", "40"],
+        ["", "泥江口镇", "和平村", "2025-03-06", "3月志愿服务", "25"],
+        ["", "", "不存在村", "2025-03-07", "3月无主活动", "10"],
+        ["NJK-S", "", "", "2025/3/8", "=1+1", "abc"],
+    ]
+)
 
 
 def _count(settings) -> int:  # type: ignore[no-untyped-def]
@@ -70,8 +72,12 @@ def test_an_interview_recorded_shows_as_status(app_for, district):
     with Session(get_engine(district.database_url)) as s:
         from monitor.importer import import_activities
 
-        import_activities(session=s, data=activities_csv([["NJK-HP", "", "", "2025-01-05", "1月活动", "9"]]),
-                          file_name="a.csv", settings=district)
+        import_activities(
+            session=s,
+            data=activities_csv([["NJK-HP", "", "", "2025-01-05", "1月活动", "9"]]),
+            file_name="a.csv",
+            settings=district,
+        )
     at = _period(app_for(district), "2025-01", "2025-03").run()
     at.switch_page("app_pages/interviews.py").run()
     table = at.dataframe[0].value
@@ -123,9 +129,14 @@ def test_a_formula_in_a_title_comes_out_escaped(district):
     from monitor.views import Filters
 
     with Session(get_engine(district.database_url)) as s:
-        import_activities(session=s, data=activities_csv([["NJK-S", "", "", "2025-03-08", "=1+1", "5"],
-                                                          ["NJK-S", "", "", "2025-03-09", "@SUM(A1:A9)", "5"]]),
-                          file_name="f.csv", settings=district)
+        import_activities(
+            session=s,
+            data=activities_csv(
+                [["NJK-S", "", "", "2025-03-08", "=1+1", "5"], ["NJK-S", "", "", "2025-03-09", "@SUM(A1:A9)", "5"]]
+            ),
+            file_name="f.csv",
+            settings=district,
+        )
         data = ledger_xlsx(session=s, filters=Filters(start="2025-03", end="2025-03"))
     sheet = openpyxl.load_workbook(io.BytesIO(data))["明细"]
     titles = [row[4] for row in sheet.iter_rows(min_row=2, values_only=True)]

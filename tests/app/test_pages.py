@@ -59,15 +59,18 @@ def test_overview_shows_the_reported_first_half_of_2025(app_for, demo_settings):
     assert shown["任务数（场次）"] == "3,264"
 
 
-@pytest.mark.parametrize(("town", "kind", "type_code"), [("泥江口镇", "全部类型", None), ("全部乡镇", "站", "station"),
-                                                        ("兰溪镇", "所", "institute")])
+@pytest.mark.parametrize(
+    ("town", "kind", "type_code"),
+    [("泥江口镇", "全部类型", None), ("全部乡镇", "站", "station"), ("兰溪镇", "所", "institute")],
+)
 def test_filters_change_the_figures_to_the_engines(app_for, demo_settings, town, kind, type_code):
     at = app_for(demo_settings)
     at.session_state["f_start"], at.session_state["f_end"] = "2025-01", "2025-12"
     at.session_state["f_town"], at.session_state["f_type"] = town, kind
     at.run()
-    expected = _report(demo_settings, start="2025-01", end="2025-12", town=None if town == "全部乡镇" else town,
-                       unit_type=type_code)
+    expected = _report(
+        demo_settings, start="2025-01", end="2025-12", town=None if town == "全部乡镇" else town, unit_type=type_code
+    )
     shown = _metrics(at)
     assert shown["开展活动（场次）"] == f"{expected['held']:,}"
     assert shown["完成率"] == f"{expected['completion_rate'] * 100:.2f}%"

@@ -22,8 +22,16 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")]
-PAGES = {"units": "单位明细", "interviews": "约谈名单", "roster": "名册与任务", "imports": "导入记录",
-         "export": "导出台账", "months": "月份锁定", "audit": "操作记录", "users": "用户管理"}
+PAGES = {
+    "units": "单位明细",
+    "interviews": "约谈名单",
+    "roster": "名册与任务",
+    "imports": "导入记录",
+    "export": "导出台账",
+    "months": "月份锁定",
+    "audit": "操作记录",
+    "users": "用户管理",
+}
 UPLOAD = (
     "单位编码,单位名称,活动日期,活动名称,活动类型,参与人数\n"
     "NJK-YCT,,2026-10-08,10月浏览器上传测试宣讲,理论宣讲,40\n"
@@ -45,9 +53,23 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     subprocess.run([sys.executable, "-m", "monitor", "demo"], cwd=ROOT, env=env, check=True, capture_output=True)
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -73,8 +95,15 @@ def page(server: str) -> Iterator[object]:
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         tab = browser.new_page(viewport={"width": 1400, "height": 2000}, locale="zh-CN")
         yield tab

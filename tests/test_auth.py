@@ -1,0 +1,310 @@
+"""Who may do what: the role matrix through the monitor API, passwords, sign-in and its slow-down."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from factories import SMALL_ROSTER, activities_csv, hold, load_roster, roster_csv
+from sqlmodel import Session, func, select
+
+from monitor import views
+from monitor.auth import Actor, AuthError, Forbidden, UserError, actor_for, add_user, authenticate, disable_user
+from monitor.config import Settings
+from monitor.db import data_version
+from monitor.importer import import_activities
+from monitor.interview_log import InterviewInput, due_with_status, record_interview
+from monitor.ledger import ledger_xlsx
+from monitor.locks import lock_month, unlock_month
+from monitor.models import Activity, AuditEvent, Interview, MonthLock, TypeQuota, Unit, User
+from monitor.quotas import UnitChanges, set_type_quotas, update_unit
+from monitor.rollback import rollback_batch
+from monitor.roster import import_units
+
+TODAY = date(2026, 11, 26)
+ACTORS = {
+    "admin": Actor(name="管理员", role="admin"),
+    "reviewer": Actor(name="审核员", role="reviewer"),
+    "town": Actor(name="泥江口镇经办人", role="town", town="泥江口镇"),
+}
+OTHER_TOWN = "兰溪镇"
+
+
+@dataclass
+class World:
+    session: Session
+    settings: Settings
+    batch_id: int
+
+
+@pytest.fixture
+def world(session: Session, settings: Settings) -> World:
+    """The small roster, January-February 2025 held by both towns' institutes, and 2025-04 locked."""
+    load_roster(session, settings)
+    held = hold(
+        session,
+        settings,
+        {("NJK-S", "2025-01"): 3, ("NJK-S", "2025-02"): 3, ("LX-S", "2025-01"): 1, ("LX-S", "2025-02"): 1},
+        today=TODAY,
+    )
+    lock_month(session=session, month="2025-04", actor=ACTORS["admin"])
+    assert held.batch_id is not None
+    return World(session=session, settings=settings, batch_id=held.batch_id)
+
+
+def _import(world: World, actor: Actor, rows: list[tuple[str, ...]]):
+    return import_activities(
+        session=world.session,
+        data=activities_csv(rows),
+        file_name="台账.csv",
+        settings=world.settings,
+        actor=actor,
+        today=TODAY,
+    )
+
+
+def import_own_town(world: World, actor: Actor) -> bool:
+    result = _import(
+        world,
+        actor,
+        [
+            ("NJK-YCT", "", "", "2025-03-02", "理论宣讲", "20"),
+            ("", "泥江口镇", "和平村", "2025-03-03", "志愿服务", "15"),
+        ],
+    )
+    return (result.errors, result.imported) == ([], 2)
+
+
+def import_roster(world: World, actor: Actor) -> bool:
+    data = roster_csv([*SMALL_ROSTER, {"code": "NJK-XC", "name": "新村", "type": "站", "town": "泥江口镇"}])
+    result = import_units(session=world.session, data=data, file_name="名册.csv", settings=world.settings, actor=actor)
+    return result.created == 1
+
+
+def change_quotas(world: World, actor: Actor) -> bool:
+    set_type_quotas(session=world.session, quotas={"station": 3}, actor=actor)
+    return world.session.get(TypeQuota, "station").quota == 3
+
+
+def change_unit(world: World, actor: Actor) -> bool:
+    changes = UnitChanges(quota=4, head="赵六", phone="", active_from="", active_to="")
+    unit = update_unit(session=world.session, code="NJK-HP", changes=changes, actor=actor)
+    return (unit.quota, unit.head) == (4, "赵六")
+
+
+def roll_back(world: World, actor: Actor) -> bool:
+    return rollback_batch(session=world.session, batch_id=world.batch_id, actor=actor) == 8
+
+
+def record_talk(world: World, actor: Actor) -> bool:
+    entry = InterviewInput(code="LX-S", month="2025-02", held_on=date(2025, 3, 10), interviewer="区委宣传部")
+    record_interview(session=world.session, entry=entry, actor=actor)
+    return world.session.exec(select(func.count()).select_from(Interview)).one() == 1
+
+
+def lock(world: World, actor: Actor) -> bool:
+    lock_month(session=world.session, month="2025-03", actor=actor)
+    return world.session.get(MonthLock, "2025-03") is not None
+
+
+def unlock(world: World, actor: Actor) -> bool:
+    unlock_month(session=world.session, month="2025-04", actor=actor)
+    return world.session.get(MonthLock, "2025-04") is None
+
+
+def export_other_town(world: World, actor: Actor) -> bool:
+    filters = views.Filters(start="2025-01", end="2025-02", town=OTHER_TOWN)
+    return ledger_xlsx(session=world.session, filters=filters, actor=actor)[:2] == b"PK"
+
+
+def view_scoped(world: World, actor: Actor) -> bool:
+    return views.scoped(actor, views.Filters(start="2025-01", end="2025-02", town=OTHER_TOWN)).town == OTHER_TOWN
+
+
+def view_due(world: World, actor: Actor) -> bool:
+    due = due_with_status(session=world.session, month="2025-02", town=OTHER_TOWN, actor=actor)
+    return sorted(due["code"]) == ["LX-HP", "LX-S"]
+
+
+def view_unit(world: World, actor: Actor) -> bool:
+    detail = views.unit_detail(session=world.session, code="LX-S", start="2025-01", end="2025-02", actor=actor)
+    return detail is not None and len(detail.activities) == 2
+
+
+def view_center(world: World, actor: Actor) -> bool:
+    detail = views.unit_detail(session=world.session, code="ZX", start="2025-01", end="2025-02", actor=actor)
+    return detail is not None and detail.unit["code"] == "ZX"
+
+
+ACTIONS: dict[str, tuple[Callable[[World, Actor], bool], set[str]]] = {
+    "import own town": (import_own_town, {"admin", "reviewer", "town"}),
+    "roster import": (import_roster, {"admin", "reviewer"}),
+    "quota change": (change_quotas, {"admin", "reviewer"}),
+    "unit change": (change_unit, {"admin", "reviewer"}),
+    "rollback": (roll_back, {"admin", "reviewer"}),
+    "record interview": (record_talk, {"admin", "reviewer"}),
+    "lock month": (lock, {"admin", "reviewer"}),
+    "unlock month": (unlock, {"admin", "reviewer"}),
+    "ledger of another town": (export_other_town, {"admin", "reviewer"}),
+    "views.scoped another town": (view_scoped, {"admin", "reviewer"}),
+    "due interviews of another town": (view_due, {"admin", "reviewer"}),
+    "unit detail in another town": (view_unit, {"admin", "reviewer"}),
+    "unit detail of the district center": (view_center, {"admin", "reviewer"}),
+}
+
+
+def _writes(session: Session) -> tuple[int, int, int]:
+    session.rollback()
+    return (
+        data_version(session),
+        session.exec(select(func.count()).select_from(AuditEvent)).one(),
+        session.exec(select(func.count()).select_from(Activity)).one(),
+    )
+
+
+@pytest.mark.parametrize("role", list(ACTORS))
+@pytest.mark.parametrize("action", list(ACTIONS))
+def test_role_matrix(world: World, role: str, action: str) -> None:
+    run, allowed = ACTIONS[action]
+    before = _writes(world.session)
+    if role in allowed:
+        assert run(world, ACTORS[role])
+    else:
+        with pytest.raises(Forbidden):
+            run(world, ACTORS[role])
+        assert _writes(world.session) == before
+
+
+def test_a_town_user_sees_its_own_township_by_default(world: World) -> None:
+    filters = views.scoped(ACTORS["town"], views.Filters(start="2025-01", end="2025-02"))
+    assert filters.town == "泥江口镇"
+    due = due_with_status(session=world.session, month="2025-02", actor=ACTORS["town"])
+    assert set(due["town"]) == {"泥江口镇"}
+
+
+def test_town_staff_see_only_their_townships_batches(world: World) -> None:
+    own = _import(world, ACTORS["town"], [("NJK-HP", "", "", "2025-03-02", "宣讲", "")])
+    other = _import(
+        world, Actor(name="兰溪镇经办人", role="town", town=OTHER_TOWN), [("LX-HP", "", "", "2025-03-02", "宣讲", "")]
+    )
+    assert (own.imported, other.imported) == (1, 1)
+    seen = views.batches(session=world.session, actor=ACTORS["town"])
+    assert seen["id"].tolist() == [own.batch_id]
+    assert {own.batch_id, other.batch_id, world.batch_id} <= set(
+        views.batches(session=world.session, actor=ACTORS["reviewer"])["id"]
+    )
+
+
+def test_a_town_user_importing_another_towns_rows_gets_forbidden_unit_per_row(world: World) -> None:
+    rows = [
+        ("NJK-HP", "", "", "2025-03-02", "宣讲", ""),
+        ("LX-S", "", "", "2025-03-03", "宣讲", ""),
+        ("", "兰溪镇", "和平村", "2025-03-04", "宣讲", ""),
+        ("ZX", "", "", "2025-03-05", "宣讲", ""),
+    ]
+    result = _import(world, ACTORS["town"], rows)
+    assert result.imported == 1
+    assert [(e.row, e.column, e.code) for e in result.errors] == [
+        (3, "单位编码", "forbidden_unit"),
+        (4, "单位名称", "forbidden_unit"),
+        (5, "单位编码", "forbidden_unit"),
+    ]
+    named = [("兰溪镇新时代文明实践所", "兰溪镇"), ("兰溪镇和平村", "兰溪镇"), ("区新时代文明实践服务中心", "区级")]
+    for error, (unit, town) in zip(result.errors, named, strict=True):
+        assert unit in error.message and f"属于{town}" in error.message and "泥江口镇" in error.message
+    stored = world.session.exec(
+        select(Unit.code).join(Activity, Activity.unit_id == Unit.id).where(Activity.month == "2025-03")
+    ).all()
+    assert stored == ["NJK-HP"]
+
+
+@pytest.mark.parametrize("role", ["admin", "reviewer"])
+def test_reviewers_import_any_towns_rows(world: World, role: str) -> None:
+    rows = [
+        ("NJK-HP", "", "", "2025-03-02", "宣讲", ""),
+        ("LX-S", "", "", "2025-03-03", "宣讲", ""),
+        ("ZX", "", "", "2025-03-05", "宣讲", ""),
+    ]
+    result = _import(world, ACTORS[role], rows)
+    assert (result.errors, result.imported) == ([], 3)
+
+
+def _user_row(session: Session, name: str) -> User:
+    session.expire_all()
+    return session.exec(select(User).where(User.name == name)).one()
+
+
+def test_passwords_are_stored_as_argon2_hashes(session: Session) -> None:
+    add_user(session=session, name="reviewer1", role="reviewer", password="correct horse 9")
+    row = _user_row(session, "reviewer1")
+    assert row.password_hash.startswith("$argon2id$")
+    assert "correct horse 9" not in row.password_hash
+    assert authenticate(session=session, name="reviewer1", password="correct horse 9") == Actor(
+        name="reviewer1", role="reviewer", town=""
+    )
+
+
+def test_a_short_password_is_refused(session: Session) -> None:
+    with pytest.raises(UserError, match="至少 8 位"):
+        add_user(session=session, name="short", role="admin", password="1234567")
+    assert session.exec(select(User)).all() == []
+
+
+def test_a_town_user_needs_a_township(session: Session) -> None:
+    with pytest.raises(UserError, match="所属乡镇"):
+        add_user(session=session, name="clerk", role="town", password="password-1")
+
+
+def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(session: Session) -> None:
+    add_user(session=session, name="clerk", role="town", town="泥江口镇", password="password-1")
+    with pytest.raises(AuthError) as wrong:
+        authenticate(session=session, name="clerk", password="password-2")
+    with pytest.raises(AuthError) as unknown:
+        authenticate(session=session, name="nobody", password="password-1")
+    assert str(wrong.value) == str(unknown.value) == "用户名或密码不正确。"
+
+
+def test_after_five_wrong_passwords_even_the_right_one_waits(session: Session) -> None:
+    add_user(session=session, name="clerk", role="town", town="泥江口镇", password="password-1")
+    start = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
+    for attempt in range(5):
+        with pytest.raises(AuthError, match="用户名或密码不正确"):
+            authenticate(session=session, name="clerk", password="guess", now=start + timedelta(seconds=attempt))
+    last = start + timedelta(seconds=4)
+    with pytest.raises(AuthError, match="秒后再试"):
+        authenticate(session=session, name="clerk", password="password-1", now=last + timedelta(seconds=29))
+    actor = authenticate(session=session, name="clerk", password="password-1", now=last + timedelta(seconds=31))
+    assert actor == Actor(name="clerk", role="town", town="泥江口镇")
+    assert _user_row(session, "clerk").failed_logins == 0
+
+
+def test_four_wrong_passwords_do_not_slow_down_the_right_one(session: Session) -> None:
+    add_user(session=session, name="clerk", role="town", town="泥江口镇", password="password-1")
+    start = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
+    for _ in range(4):
+        with pytest.raises(AuthError):
+            authenticate(session=session, name="clerk", password="guess", now=start)
+    assert authenticate(session=session, name="clerk", password="password-1", now=start).name == "clerk"
+
+
+def test_a_disabled_user_cannot_sign_in(session: Session) -> None:
+    add_user(session=session, name="clerk", role="town", town="泥江口镇", password="password-1")
+    assert actor_for(session=session, name="clerk").town == "泥江口镇"
+    disable_user(session=session, name="clerk", by="admin")
+    with pytest.raises(AuthError, match="停用"):
+        authenticate(session=session, name="clerk", password="password-1")
+    with pytest.raises(UserError, match="停用"):
+        actor_for(session=session, name="clerk")
+
+
+def test_failed_logins_are_audit_events(session: Session) -> None:
+    add_user(session=session, name="clerk", role="town", town="泥江口镇", password="password-1")
+    for name in ("clerk", "nobody"):
+        with pytest.raises(AuthError):
+            authenticate(session=session, name=name, password="wrong-password")
+    failed = session.exec(
+        select(AuditEvent.actor).where(AuditEvent.action == "login_failed").order_by(AuditEvent.id)
+    ).all()
+    assert failed == ["clerk", "nobody"]
