@@ -8,7 +8,7 @@ from monitor.config import TYPE_LABELS, UNIT_TYPES
 from monitor.export import frame_xlsx
 from monitor.quotas import EditError, UnitChanges, set_type_quotas, update_unit
 from monitor.roster import import_units
-from monitor.units import type_quotas, units_frame
+from monitor.units import roster_table, search_units, type_quotas, units_frame
 from ui import common
 
 st.title("名册与任务")
@@ -24,29 +24,8 @@ tab_list, tab_import, tab_quota, tab_edit = st.tabs(["单位名册", "导入名�
 
 with tab_list:
     search = st.text_input("搜索", placeholder="单位名称、编码、乡镇或负责人")
-    shown = roster
-    if search.strip():
-        text = search.strip()
-        shown = roster[
-            roster[["name", "code", "town", "head"]]
-            .apply(lambda col: col.fillna("").str.contains(text, case=False, regex=False))
-            .any(axis=1)
-        ]
-    table = shown.assign(type=shown["type"].map(TYPE_LABELS))[
-        ["code", "name", "type", "town", "head", "phone", "monthly_quota", "active_from", "active_to"]
-    ].rename(
-        columns={
-            "code": "单位编码",
-            "name": "单位名称",
-            "type": "类型",
-            "town": "所属乡镇",
-            "head": "负责人",
-            "phone": "联系电话",
-            "monthly_quota": "月度任务",
-            "active_from": "启用月份",
-            "active_to": "停用月份",
-        }
-    )
+    shown = search_units(roster, search)
+    table = roster_table(shown)
     st.caption(
         f"共 {len(table)} 个单位（"
         + "，".join(f"{TYPE_LABELS[t]} {int((shown['type'] == t).sum())}" for t in UNIT_TYPES)
@@ -92,18 +71,7 @@ with tab_import:
             m[2].metric("将更新", preview.updated)
             m[3].metric("有问题", preview.rejected)
             if preview.errors:
-                st.dataframe(
-                    preview.issues_frame().rename(
-                        columns={
-                            "row": "行号",
-                            "column": "列",
-                            "value": "内容",
-                            "code": "问题代码",
-                            "message": "问题说明",
-                        }
-                    ),
-                    hide_index=True,
-                )
+                st.dataframe(preview.issues_table(), hide_index=True)
             if st.button("确认导入名册", type="primary", disabled=preview.imported == 0):
                 with common.session() as s:
                     state["roster_result"] = import_units(

@@ -72,8 +72,10 @@ def main() -> None:
         warm = statistics.median(timings[1:])
         rows.append((page, timings[0], warm))
 
-    print(f"| page (district, 2025-01..2025-12) | first render ms | later renders ms (median of {args.runs}) "
-          "| target | met |")
+    print(
+        f"| page (district, 2025-01..2025-12) | first render ms | later renders ms (median of {args.runs}) "
+        "| target | met |"
+    )
     print("|---|---|---|---|---|")
     print(f"| baseline: one st.metric | — | {statistics.median(baseline):.0f} | — | — |")
     for page, cold, warm in rows:

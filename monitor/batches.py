@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from monitor.issues import Issue, issues_frame
+from monitor.issues import Issue, issues_frame, issues_table
 from monitor.models import ImportBatch
 
 KEPT_EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "xls": "xls"}
@@ -40,6 +40,10 @@ class ImportResult:
 
     def issues_frame(self) -> pd.DataFrame:
         return issues_frame(([self.file_error] if self.file_error else []) + self.errors)
+
+    def issues_table(self) -> pd.DataFrame:
+        """issues_frame under Chinese headings, for the preview on screen."""
+        return issues_table(([self.file_error] if self.file_error else []) + self.errors)
 
     def to_json(self) -> dict[str, object]:
         errors = ([self.file_error] if self.file_error else []) + self.errors

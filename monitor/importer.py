@@ -15,6 +15,7 @@ from monitor.config import Settings
 from monitor.db import bump_version
 from monitor.issues import Issue
 from monitor.locks import locked_months
+from monitor.models import ImportBatch
 from monitor.readers import FileError, read_table
 from monitor.units import units_frame
 from monitor.validate import ACTIVITY_COLUMNS, UNIT_KEYS, UnitIndex, check_activities
@@ -22,8 +23,19 @@ from monitor.validate import ACTIVITY_COLUMNS, UNIT_KEYS, UnitIndex, check_activ
 Progress = Callable[[float, str], None]
 
 INSERT_COLUMNS = (
-    "unit_id", "date", "month", "title", "title_key", "category", "participants",
-    "volunteers", "location", "photos", "notes", "batch_id", "stored_at",
+    "unit_id",
+    "date",
+    "month",
+    "title",
+    "title_key",
+    "category",
+    "participants",
+    "volunteers",
+    "location",
+    "photos",
+    "notes",
+    "batch_id",
+    "stored_at",
 )
 CHUNK = 50_000
 SQLITE_BULK_CACHE_KIB = 256 * 1024  # page cache of SQLite during a bulk insert
@@ -37,8 +49,9 @@ def today_in(settings: Settings) -> date:
     return datetime.now(settings.timezone).date()
 
 
-def insert_activities(session: Session, rows: pd.DataFrame, *, batch_id: int | None,
-                      stored_at: datetime, progress: Progress = _quiet) -> int:
+def insert_activities(
+    session: Session, rows: pd.DataFrame, *, batch_id: int | None, stored_at: datetime, progress: Progress = _quiet
+) -> int:
     """Bulk INSERT ... ON CONFLICT DO NOTHING in the session's transaction; returns rows stored."""
     connection = session.connection()
     total = len(rows)
@@ -80,8 +93,10 @@ def insert_activities(session: Session, rows: pd.DataFrame, *, batch_id: int | N
             # integer and the timestamp text made above) instead of bound on each of a million rows.
             marks = ", ".join("?" * (len(INSERT_COLUMNS) - 2))
             batch = "NULL" if batch_id is None else str(int(batch_id))
-            sql = (f"INSERT INTO activity ({names}) VALUES ({marks}, {batch}, '{stamp}') "
-                   "ON CONFLICT (unit_id, date, title_key) DO NOTHING")
+            sql = (
+                f"INSERT INTO activity ({names}) VALUES ({marks}, {batch}, '{stamp}') "
+                "ON CONFLICT (unit_id, date, title_key) DO NOTHING"
+            )
             # The unique and month indexes take the rows in random key order: with SQLite's default
             # 2 MiB page cache most inserts miss it. A larger cache for the bulk insert, then back.
             cache_size = cursor.execute("PRAGMA cache_size").fetchone()[0]
@@ -145,9 +160,13 @@ def import_activities(
 
     progress(0.2, "校验数据")
     index = UnitIndex.build(units_frame(session=session))
-    checked = check_activities(table, index, today=today,
-                               locked_months=locked_months(session=session, settings=settings, today=today),
-                               allowed_town=actor.town if actor is not None and actor.is_town else None)
+    checked = check_activities(
+        table,
+        index,
+        today=today,
+        locked_months=locked_months(session=session, settings=settings, today=today),
+        allowed_town=actor.town if actor is not None and actor.is_town else None,
+    )
     rows = checked.rows
     first = ~rows.duplicated(subset=["unit_id", "date", "title_key"], keep="first")
     unique_rows = rows[first]
@@ -169,7 +188,10 @@ def import_activities(
             session.add(batch)
             session.flush()
         stored = insert_activities(
-            session, unique_rows, batch_id=batch.id, stored_at=datetime.now(UTC),
+            session,
+            unique_rows,
+            batch_id=batch.id,
+            stored_at=datetime.now(UTC),
             progress=lambda f, t: progress(0.4 + 0.55 * f, t),
         )
         result.imported = stored
@@ -180,9 +202,20 @@ def import_activities(
         batch.status = "imported"
         _fill(batch, result)
         session.add(batch)
-        audit.record(session, actor=user, action="import", target=batch.file_name, detail=f"导入记录 #{batch.id}",
-                     after={"rows": result.rows, "imported": stored, "duplicates": result.duplicates,
-                            "rejected": result.rejected, "sha256": digest})
+        audit.record(
+            session,
+            actor=user,
+            action="import",
+            target=batch.file_name,
+            detail=f"导入记录 #{batch.id}",
+            after={
+                "rows": result.rows,
+                "imported": stored,
+                "duplicates": result.duplicates,
+                "rejected": result.rejected,
+                "sha256": digest,
+            },
+        )
         if stored:
             bump_version(session)
         session.commit()
@@ -204,14 +237,27 @@ def _fill(batch, result: ImportResult) -> None:  # type: ignore[no-untyped-def]
         batch.message = result.file_error.message
 
 
-def _record(session: Session, batch, result: ImportResult, *, status: str,  # type: ignore[no-untyped-def]
-            settings: Settings, data: bytes, fmt: str | None) -> None:
+def _record(
+    session: Session,
+    batch: ImportBatch,
+    result: ImportResult,
+    *,
+    status: str,
+    settings: Settings,
+    data: bytes,
+    fmt: str | None,
+) -> None:
     """Record a refused file: who tried what, and keep the file for the reviewers."""
     batch.status = status
     _fill(batch, result)
     session.add(batch)
-    audit.record(session, actor=batch.user, action="import_refused", target=batch.file_name,
-                 detail=result.file_error.message if result.file_error else f"{result.rejected} 行有问题（整份不导入）")
+    audit.record(
+        session,
+        actor=batch.user,
+        action="import_refused",
+        target=batch.file_name,
+        detail=result.file_error.message if result.file_error else f"{result.rejected} 行有问题（整份不导入）",
+    )
     session.commit()
     result.batch_id = batch.id
     keep_original(data, uploads_dir=settings.uploads_dir, digest=result.sha256, fmt=fmt)
@@ -220,4 +266,3 @@ def _record(session: Session, batch, result: ImportResult, *, status: str,  # ty
 def read_path(path: str) -> bytes:
     with open(path, "rb") as handle:
         return handle.read()
-

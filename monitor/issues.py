@@ -63,7 +63,15 @@ def issue(code: Code, row: int | None, column: str | None, value: str = "", **fi
     return Issue(code=code.value, row=row, column=column, value=value, message=message)
 
 
+ISSUE_HEADINGS = {"row": "行号", "column": "列", "value": "内容", "code": "问题代码", "message": "问题说明"}
+
+
 def issues_frame(issues: list[Issue]) -> pd.DataFrame:
     """The validation report as a page shows it and exports it."""
     columns = ["row", "column", "value", "code", "message"]
     return pd.DataFrame([asdict(i) for i in issues], columns=["code", "row", "column", "value", "message"])[columns]
+
+
+def issues_table(issues: list[Issue]) -> pd.DataFrame:
+    """The validation report under the headings a clerk reads on screen."""
+    return issues_frame(issues).rename(columns=ISSUE_HEADINGS)

@@ -169,9 +169,7 @@ def _find_header(raw: pd.DataFrame, columns: list[Column]) -> tuple[int, dict[in
     )
 
 
-def read_table(
-    data: bytes, columns: list[Column], *, preferred_sheet: str = "", one_of: tuple[str, ...] = ()
-) -> Table:
+def read_table(data: bytes, columns: list[Column], *, preferred_sheet: str = "", one_of: tuple[str, ...] = ()) -> Table:
     """Read CSV/XLSX/XLS bytes into a Table of cleaned text cells keyed by column key."""
     if not data.strip():
         raise FileError("empty_file", "文件是空的。")
@@ -194,9 +192,13 @@ def read_table(
         headers_found = [str(v).strip() for v in raw.iloc[header_index].tolist() if str(v).strip()]
         raise FileError(
             "missing_column",
-            "缺少必填列：" + "、".join(c.header for c in missing)
-            + "。文件中的列为：" + "、".join(headers_found)
-            + "；应有的列为：" + "、".join(c.header for c in columns) + "。",
+            "缺少必填列："
+            + "、".join(c.header for c in missing)
+            + "。文件中的列为："
+            + "、".join(headers_found)
+            + "；应有的列为："
+            + "、".join(c.header for c in columns)
+            + "。",
         )
 
     body = raw.iloc[header_index + 1 :]
@@ -220,5 +222,6 @@ def read_table(
             frame = frame.iloc[:-1]
     if frame.empty:
         raise FileError("empty_file", "文件只有表头，没有数据行。")
-    return Table(frame=frame, headers=headers, format=fmt, encoding=encoding, header_row=header_index + 1,
-                 skipped=skipped)
+    return Table(
+        frame=frame, headers=headers, format=fmt, encoding=encoding, header_row=header_index + 1, skipped=skipped
+    )

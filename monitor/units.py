@@ -65,6 +65,34 @@ def units_frame(*, session: Session, town: str | None = None, unit_type: str | N
     return frame.reset_index(drop=True)
 
 
+ROSTER_HEADINGS = {
+    "code": "单位编码",
+    "name": "单位名称",
+    "type_label": "类型",
+    "town": "所属乡镇",
+    "head": "负责人",
+    "phone": "联系电话",
+    "monthly_quota": "月度任务",
+    "active_from": "启用月份",
+    "active_to": "停用月份",
+}
+
+
+def search_units(frame: pd.DataFrame, text: str) -> pd.DataFrame:
+    """Units whose name, code, township or head contains the text (case-insensitive); all when blank."""
+    text = text.strip()
+    if not text:
+        return frame
+    fields = frame[["name", "code", "town", "head"]].fillna("").astype(str)
+    hit = fields.apply(lambda column: column.str.contains(text, case=False, regex=False)).any(axis=1)
+    return frame[hit]
+
+
+def roster_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """A units_frame under the roster's Chinese headings, as shown and downloaded."""
+    return frame[list(ROSTER_HEADINGS)].rename(columns=ROSTER_HEADINGS)
+
+
 def list_units(*, session: Session, town: str | None = None, unit_type: str | None = None) -> list[dict[str, object]]:
     """The roster as SPEC §5 `units list` gives it."""
     frame = units_frame(session=session, town=town, unit_type=unit_type)

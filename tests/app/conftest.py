@@ -6,7 +6,8 @@ form itself is tested in test_access.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,17 @@ def ensure_user(settings: Settings, name: str, role: str, town: str = "") -> Act
         if s.exec(select(User).where(User.name == name)).first() is None:
             add_user(session=s, name=name, role=role, town=town, password=PASSWORD)
     return Actor(name=name, role=role, town=town)
+
+
+@pytest.fixture(autouse=True)
+def keep_main_module() -> Iterator[None]:
+    """The script runner installs app.py as __main__ and leaves it there; put the real one back.
+
+    Otherwise a later test that starts processes by spawn would have each child run app.py.
+    """
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 @pytest.fixture
