@@ -76,23 +76,41 @@ def held_counts(
 ) -> pd.DataFrame:
     """Activities per (unit, month) in the range, and how many were stored by the month's deadline.
 
-    One GROUP BY over the (month, unit_id, stored_at) index, which covers the query.
+    One GROUP BY unit per month over the (month, unit_id, stored_at) index, which covers the
+    query and hands the groups over in unit order; each month's deadline is a plain parameter.
     """
     months = month_range(start, end)
     if deadline_day is None:
         deadline_day = Settings.from_env().deadline_day
-    due = case(*[(col(Activity.month) == m, d) for m, d in deadlines(months, deadline_day=deadline_day).items()])
-    timely = func.sum(case((col(Activity.stored_at) <= due, 1), else_=0)) if on_time else literal(0)
-    statement = (
-        select(Activity.month, Activity.unit_id, func.count(), timely)
-        .where(col(Activity.month) >= start, col(Activity.month) <= end)
-        .group_by(col(Activity.month), col(Activity.unit_id))
+    due = deadlines(months, deadline_day=deadline_day)
+    connection = session.connection()
+    parts, labels = [], []
+    for month in months:
+        timely = func.sum(case((col(Activity.stored_at) <= due[month], 1), else_=0)) if on_time else literal(0)
+        statement = (
+            select(Activity.unit_id, func.count(), timely)
+            .where(col(Activity.month) == month)
+            .group_by(col(Activity.unit_id))
+        )
+        result = connection.execute(statement)
+        try:
+            # Plain DBAPI tuples: a province-wide month holds tens of thousands of groups, and
+            # building a Row object for each costs more than the query itself.
+            rows = result.cursor.fetchall() if result.cursor is not None else []
+        finally:
+            result.close()
+        if rows:
+            parts.append(np.asarray(rows, dtype="int64").reshape(len(rows), 3))
+            labels.append(np.full(len(rows), month, dtype=object))
+    values = np.concatenate(parts) if parts else np.zeros((0, 3), dtype="int64")
+    return pd.DataFrame(
+        {
+            "month": pd.Series(np.concatenate(labels) if labels else [], dtype=object),
+            "unit_id": values[:, 0],
+            "held": values[:, 1],
+            "on_time_held": values[:, 2],
+        }
     )
-    columns = ["month", "unit_id", "held", "on_time_held"]
-    rows = session.connection().execute(statement).fetchall()
-    values: list[tuple[object, ...]] = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
-    frame = pd.DataFrame(dict(zip(columns, values, strict=True)), columns=columns)
-    return frame.astype({"month": object, "unit_id": "int64", "held": "int64", "on_time_held": "int64"})
 
 
 def unit_months(
@@ -111,11 +129,31 @@ def unit_months(
     """
     months = month_range(start, end)
     units = units_frame(session=session, town=town, unit_type=unit_type)
-    grid = units.merge(pd.DataFrame({"month": months}), how="cross")
     held = held_counts(session=session, start=months[0], end=months[-1], on_time=on_time)
-    grid = grid.merge(held, left_on=["id", "month"], right_on=["unit_id", "month"], how="left")
-    grid["held"] = grid["held"].fillna(0).astype("int64")
-    grid["on_time_held"] = grid["on_time_held"].fillna(0).astype("int64")
+    # Counts land in a units × months array, so the grid is built by repeating each unit once per
+    # month (units in roster order, months ascending) rather than by a cross join and a merge.
+    shape = (len(units), len(months))
+    counts, timely = np.zeros(shape, dtype="int64"), np.zeros(shape, dtype="int64")
+    if len(held):
+        row = pd.Index(units["id"]).get_indexer(held["unit_id"])
+        column = pd.Index(months).get_indexer(held["month"])
+        keep = row >= 0  # groups of units outside the town/type filter
+        counts[row[keep], column[keep]] = held["held"].to_numpy()[keep]
+        timely[row[keep], column[keep]] = held["on_time_held"].to_numpy()[keep]
+    repeat = np.repeat(np.arange(len(units)), len(months))
+    # Text columns stay plain object arrays: converting 12 × 30,000 repeated names back to Arrow
+    # strings would cost more than everything else here.
+    grid = pd.DataFrame(
+        {
+            name: pd.Series(units[name].to_numpy(dtype=object)[repeat], dtype=object)
+            if units[name].dtype == "str"
+            else units[name].to_numpy()[repeat]
+            for name in units.columns
+        }
+    )
+    grid["month"] = pd.Series(np.tile(np.array(months, dtype=object), len(units)), dtype=object)
+    grid["held"] = counts.ravel()
+    grid["on_time_held"] = timely.ravel()
     active_from = grid["active_from"].fillna("")
     active_to = grid["active_to"].fillna("")
     active = ((active_from == "") | (grid["month"] >= active_from)) & ((active_to == "") | (grid["month"] <= active_to))
@@ -128,7 +166,7 @@ def unit_months(
     )
     grid["below"] = counted & (grid["held"] < grid["quota_month"])
     grid["on_time"] = counted & (grid["on_time_held"] >= grid["quota_month"])
-    return grid.drop(columns=["unit_id"])
+    return grid
 
 
 def _rate(numerator: float, denominator: float) -> float | None:
@@ -171,18 +209,29 @@ class Report:
     grid: pd.DataFrame
 
     def to_json(self) -> dict[str, object]:
-        grid = self.grid
-        counted = grid[grid["quota_month"] > 0]
-        unit_ids = counted["id"].unique()
-        doc: dict[str, object] = {"start": self.start, "end": self.end, "units": int(len(unit_ids)), **_sums(grid)}
+        grid = self.grid[["id", "type", "town", "month", "held", "quota_month", "on_time"]]
+        counted = grid["quota_month"] > 0
+        doc: dict[str, object] = {
+            "start": self.start,
+            "end": self.end,
+            "units": int(grid.loc[counted, "id"].nunique()),
+            **_sums(grid),
+        }
         capped = np.minimum(grid["held"], grid["quota_month"]).sum()
         doc["capped_rate"] = _rate(capped, doc["required"])  # type: ignore[arg-type]
-        doc["compliance_rate"] = _rate(int((counted["held"] >= counted["quota_month"]).sum()), len(counted))
+        doc["compliance_rate"] = _rate(int((counted & (grid["held"] >= grid["quota_month"])).sum()), counted.sum())
         doc["on_time_rate"] = _on_time(grid)
+        by_type = grid.assign(counted_id=grid["id"].where(counted)).groupby("type")
+        sums = by_type.agg(units=("counted_id", "nunique"), held=("held", "sum"), required=("quota_month", "sum"))
         doc["by_type"] = {
-            t: {"units": int(counted.loc[counted["type"] == t, "id"].nunique()), **_sums(grid[grid["type"] == t])}
+            t: {
+                "units": int(sums.at[t, "units"]),
+                "held": int(sums.at[t, "held"]),
+                "required": int(sums.at[t, "required"]),
+                "completion_rate": _rate(int(sums.at[t, "held"]), int(sums.at[t, "required"])),
+            }
             for t in UNIT_TYPES
-            if (grid["type"] == t).any()
+            if t in sums.index
         }
         towns = grid[grid["town"] != ""]
         doc["by_town"] = _grouped(towns, "town", on_time=True)
@@ -198,10 +247,20 @@ def report(*, session: Session, start: str, end: str, town: str | None = None, u
 
 def with_streaks(grid: pd.DataFrame) -> pd.DataFrame:
     """Add `streak`: consecutive below-quota months ending at each row's month, per unit."""
-    grid = grid.sort_values(["id", "month"]).copy()
-    below = grid["below"].astype(bool)
-    run = (~below).groupby(grid["id"]).cumsum()
-    grid["streak"] = below.groupby([grid["id"], run]).cumsum().astype("int64")
+    grid = grid.copy()
+    if grid.empty:
+        grid["streak"] = pd.Series(dtype="int64")
+        return grid
+    # Work on the (unit, month)-ordered arrays and write the result back in the frame's own order,
+    # so the many text columns are never reordered.
+    order = np.lexsort((grid["month"].to_numpy(dtype=object).astype(str), grid["id"].to_numpy()))
+    unit = grid["id"].to_numpy()[order]
+    below = grid["below"].to_numpy(dtype=bool)[order]
+    run = pd.Series(~below).groupby(unit).cumsum().to_numpy()
+    streak = pd.Series(below.astype("int64")).groupby([unit, run]).cumsum().to_numpy()
+    out = np.empty(len(grid), dtype="int64")
+    out[order] = streak
+    grid["streak"] = out
     return grid
 
 
@@ -221,7 +280,8 @@ def interviews(
     )
     now = grid[grid["month"] == month]
     due = now[now["streak"] >= min_streak].copy()
-    due["months_missed"] = [[shift_month(month, -k) for k in range(s - 1, -1, -1)] for s in due["streak"]]
+    months = month_range(start, month)  # a streak never reaches back past the grid's first month
+    due["months_missed"] = [months[len(months) - streak :] for streak in due["streak"]]
     due = due.rename(columns={"quota_month": "month_quota"})
     due["quota"] = due["month_quota"]
     order = {t: i for i, t in enumerate(UNIT_TYPES)}

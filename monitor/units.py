@@ -54,8 +54,12 @@ def units_frame(*, session: Session, town: str | None = None, unit_type: str | N
         statement = statement.where(Unit.town == town)
     if unit_type:
         statement = statement.where(Unit.type == unit_type)
-    rows = session.connection().execute(statement).fetchall()
-    frame = pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns)
+    result = session.connection().execute(statement)
+    try:
+        rows = result.cursor.fetchall() if result.cursor is not None else []  # plain tuples, no Row objects
+    finally:
+        result.close()
+    frame = pd.DataFrame.from_records(rows, columns=columns)
     quotas = type_quotas(session=session)
     frame["type_quota"] = frame["type"].map(quotas).astype("int64")
     frame["monthly_quota"] = frame["quota"].astype("Float64").fillna(frame["type_quota"]).astype("int64")
