@@ -29,5 +29,8 @@ shown = frame.assign(
     }
 )
 st.caption(f"共 {len(shown)} 条。记录只增不改，本页不能编辑或删除。")
-st.dataframe(shown, hide_index=True)
+if shown.empty:
+    st.info("所选期间没有操作记录。")
+else:
+    st.dataframe(shown, hide_index=True)
 common.xlsx_button("下载操作记录（Excel）", frame_xlsx(shown, "操作记录"), f"操作记录_{since}.xlsx")

@@ -51,7 +51,10 @@ st.caption(
     f"截至 {month}，连续 {min_streak} 个月及以上未完成任务的单位共 {len(table)} 个，"
     f"其中已约谈 {int(due['interviewed'].sum())} 个。"
 )
-st.dataframe(table, hide_index=True)
+if due.empty:
+    st.success(f"截至 {month}，没有连续 {min_streak} 个月及以上未完成任务的单位。")
+else:
+    st.dataframe(table, hide_index=True)
 common.xlsx_button("下载约谈名单（Excel）", frame_xlsx(table, "约谈名单"), f"约谈名单_{month}.xlsx")
 
 if due.empty or "interview" not in PERMISSIONS[me.role]:

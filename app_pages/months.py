@@ -11,7 +11,12 @@ me = common.allow("lock")
 st.caption("审核完毕的月份锁定后，该月活动不能再上传或撤销；需更正时由审核人员先解锁。所有锁定、解锁都记入操作记录。")
 with common.session() as s:
     locked = locks_frame(session=s)
-st.dataframe(locked.rename(columns={"month": "月份", "locked_by": "锁定人", "locked_at": "锁定时间"}), hide_index=True)
+if locked.empty:
+    st.info("目前没有锁定的月份。")
+else:
+    st.dataframe(
+        locked.rename(columns={"month": "月份", "locked_by": "锁定人", "locked_at": "锁定时间"}), hide_index=True
+    )
 
 last = metrics.last_finished_month(common.today())
 months = list(reversed(metrics.month_range(metrics.shift_month(last, -23), last)))
@@ -28,7 +33,7 @@ with left, st.form("lock"):
             st.toast(f"{month} 已锁定", icon="🔒")
             st.rerun()
 with right, st.form("unlock"):
-    month = st.selectbox("解锁月份", list(locked["month"]))
+    month = st.selectbox("解锁月份", list(locked["month"]), placeholder="没有已锁定的月份")
     if st.form_submit_button("解锁") and month:
         try:
             with common.session() as s:

@@ -38,7 +38,7 @@ with add, st.form("add_user", clear_on_submit=True):
             st.rerun()
 with manage, st.form("manage_user"):
     st.markdown("**停用或重设密码**")
-    who = st.selectbox("用户", [n for n in frame["name"] if n != me.name])
+    who = st.selectbox("用户", [n for n in frame["name"] if n != me.name], placeholder="没有其他用户")
     new_password = st.text_input("新密码（重设时填写）", type="password")
     reset, disable = st.columns(2)
     do_reset = reset.form_submit_button("重设密码")

@@ -61,7 +61,15 @@ def by_town(frame: pd.DataFrame) -> go.Figure:
             hovertemplate="%{y}<br>完成率 %{x:.2f}%<extra></extra>",
         )
     )
-    fig.add_vline(x=100, line_dash="dash", line_color=GREY, annotation_text="100%")
+    # The label sits above the plot area, clear of the top bar's own figure.
+    fig.add_vline(
+        x=100,
+        line_dash="dash",
+        line_color=GREY,
+        annotation_text="100%",
+        annotation_position="top",
+        annotation_yanchor="bottom",
+    )
     fig.update_xaxes(ticksuffix="%", range=[0, max(110.0, float(rates.max() or 0)) * 1.15])
     return _layout(fig, "各乡镇（街道）完成率", height=max(360, 26 * len(frame) + 80))
 
@@ -83,7 +91,15 @@ def distribution(frame: pd.DataFrame) -> go.Figure:
 
 def unit_history(history: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
-    fig.add_bar(x=history["month"], y=history["held"], name="开展活动", marker_color=RED)
+    # Bars take the grid's colours: met, below, none (a month outside the active range stays grey).
+    colours = {"met": STATUS_COLORS["达标"], "below": STATUS_COLORS["未达标"], "none": STATUS_COLORS["未开展"]}
+    fig.add_bar(
+        x=history["month"],
+        y=history["held"],
+        name="开展活动",
+        marker_color=[colours.get(status, GREY) for status in history["status"]],
+        hovertemplate="%{x} 开展 %{y} 场<extra></extra>",
+    )
     fig.add_scatter(
         x=history["month"],
         y=history["quota_month"],

@@ -153,6 +153,17 @@ def test_upload_then_confirm(server: str, page, tmp_path: Path) -> None:  # type
     page.screenshot(path=str(ARTIFACTS / "upload-done.png"), full_page=True)
 
 
+def test_the_period_widens_to_the_whole_year(server: str, page) -> None:  # type: ignore[no-untyped-def]
+    """The remaining screenshots show 2025 through December, when some units are due for interview."""
+    _open(page, "总览")
+    field = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(has_text="截止月份")
+    field.locator("input").click()
+    page.keyboard.type("2025-12")
+    page.keyboard.press("Enter")
+    _settle(page)
+    page.get_by_text("2025-01 至 2025-12").first.wait_for(timeout=20_000)
+
+
 @pytest.mark.parametrize("path", list(PAGES))
 def test_every_page_renders(server: str, page, path: str) -> None:  # type: ignore[no-untyped-def]
     _open(page, PAGES[path])
