@@ -2,7 +2,7 @@
 
 Run from the project root:
 
-    python bench/bench.py            # 30,000 units, 1,000,000 activities over 2025 (several minutes)
+    python bench/bench.py            # 30,000 units, 1,000,000 activities over 2025 (about a minute)
     python bench/bench.py --quick    # 3,000 units, 100,000 activities (under a minute)
 
 One run does, in this order:
