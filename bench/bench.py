@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from monitor import metrics  # noqa: E402
+from monitor import demo_names, metrics  # noqa: E402
 from monitor.config import Settings  # noqa: E402
 from monitor.db import get_engine, init_db  # noqa: E402
 from monitor.demo import load_demo  # noqa: E402
@@ -64,35 +64,8 @@ TARGET_DISTRICT_S = 0.050
 
 TOWN_FIRST = list("青石桐枫杨柳竹松梅桃兰荷莲禾丰安福寿康宁泰和平新富兴旺隆昌盛永长金银双白黄龙凤云")
 TOWN_SECOND = list("山江河湖桥溪岭港洲坪塘冲田口坝湾铺市庙阳")
-VILLAGE_FIRST = list("青石桐枫杨柳竹松梅桃兰荷莲禾丰安福寿康宁泰和平新富兴旺隆昌盛永长金银")
-VILLAGE_SECOND = list("山塘湖桥湾冲坪岭港洲铺坝园林溪河坡垸")
-SURNAMES = list("王李张刘陈杨黄赵周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯邓曹彭曾肖田董袁潘蒋蔡余")
-GIVEN = [
-    "建国",
-    "志强",
-    "海燕",
-    "丽华",
-    "国平",
-    "春生",
-    "秀英",
-    "卫东",
-    "红梅",
-    "立新",
-    "文军",
-    "桂兰",
-    "晓明",
-    "永红",
-    "小平",
-    "德胜",
-    "玉珍",
-    "跃进",
-    "美玲",
-    "光辉",
-    "敏",
-    "磊",
-    "静",
-    "勇",
-]
+VILLAGE_FIRST, VILLAGE_SECOND = demo_names.FIRST, demo_names.SECOND
+SURNAMES, GIVEN = demo_names.SURNAMES, demo_names.GIVEN
 TITLES = {
     "理论宣讲": [
         "党的二十届三中全会精神宣讲",
