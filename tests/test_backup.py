@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import PG_URL, make_settings
 from factories import hold, load_roster
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
@@ -148,9 +149,10 @@ def test_cli_restore_of_a_foreign_file_exits_2_in_chinese(sqlite_settings: Setti
     assert _report(sqlite_settings) == before
 
 
-def test_cli_backup_of_postgresql_explains_pg_dump(settings: Settings, tmp_path: Path) -> None:
-    if make_url(settings.database_url).get_backend_name() != "postgresql":
-        pytest.skip("needs MONITOR_TEST_DATABASE_URL")
+@pytest.mark.skipif(not PG_URL, reason="needs MONITOR_TEST_DATABASE_URL")
+def test_cli_backup_of_postgresql_explains_pg_dump(tmp_path: Path) -> None:
+    settings = make_settings("postgresql", tmp_path, "t_fresh")
+    assert make_url(settings.database_url).get_backend_name() == "postgresql"
     done = Cli(settings)("backup", str(tmp_path / "copy.db"))
     assert done.returncode == 2
     assert "pg_dump" in done.stderr and "Traceback" not in done.stderr
