@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
+import io
 
+import pandas as pd
+import pytest
+from sqlmodel import Session
+
+from monitor import metrics
+from monitor.db import get_engine
+from monitor.ledger import ledger_xlsx
+from monitor.views import Filters
 from tests.app.conftest import PASSWORD, ensure_user
 
 ADMIN_ONLY = {"users"}
@@ -72,3 +80,31 @@ def test_town_staff_see_only_their_own_township(app_for, demo_settings):
     at.switch_page("app_pages/imports.py").run()
     files = set(at.dataframe[0].value["文件名"])
     assert files and all(name.startswith("泥江口镇") for name in files)
+
+
+def test_town_staff_figures_interviews_and_ledger_hold_their_township_only(app_for, demo_settings):
+    """Asked for the whole district, a clerk still gets only their own township."""
+    me = ensure_user(demo_settings, "t_town_泥江口镇", "town", "泥江口镇")
+    with Session(get_engine(demo_settings.database_url)) as s:
+        own = metrics.report(session=s, start="2025-01", end="2025-12", town="泥江口镇").to_json()
+        district = metrics.report(session=s, start="2025-01", end="2025-12").to_json()
+        sheets = pd.read_excel(
+            io.BytesIO(ledger_xlsx(session=s, filters=Filters(start="2025-01", end="2025-12"), actor=me)),
+            sheet_name=None,
+        )
+    assert own["held"] < district["held"]
+
+    at = app_for(demo_settings, role="town", town="泥江口镇")
+    at.session_state["f_start"], at.session_state["f_end"] = "2025-01", "2025-12"
+    at.run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["开展活动（场次）"] == f"{own['held']:,}"
+    at.switch_page("app_pages/interviews.py").run()
+    assert not at.exception
+    shown = at.dataframe[0].value if at.dataframe else pd.DataFrame({"所属乡镇": []})
+    assert set(shown["所属乡镇"]) <= {"泥江口镇"}
+
+    towns = {name: set(frame["所属乡镇"].dropna()) for name, frame in sheets.items() if "所属乡镇" in frame}
+    assert {"单位月度", "明细"} <= set(towns)
+    assert all(found <= {"泥江口镇"} for found in towns.values()), towns
+    assert towns["明细"] == {"泥江口镇"}
