@@ -108,3 +108,40 @@ def test_town_staff_figures_interviews_and_ledger_hold_their_township_only(app_f
     assert {"单位月度", "明细"} <= set(towns)
     assert all(found <= {"泥江口镇"} for found in towns.values()), towns
     assert towns["明细"] == {"泥江口镇"}
+
+
+OIDC = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32, "client_id": "monitor"}
+
+
+def test_with_an_identity_provider_the_sign_in_is_the_providers(app_for, settings):
+    at = app_for(settings, role=None)
+    at.secrets["auth"] = OIDC
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert not at.exception
+    assert [b.label for b in at.button] == ["使用统一身份认证登录"]
+    assert not at.text_input  # no password form beside it
+
+
+def test_a_provider_identity_takes_role_and_township_from_the_users_table(app_for, settings):
+    ensure_user(settings, "clerk@njk.example.gov.cn", "town", "泥江口镇")
+    at = app_for(settings, role=None)
+    at.secrets["auth"] = OIDC
+    at.user = {"is_logged_in": True, "email": "clerk@njk.example.gov.cn", "name": "泥江口镇经办人"}
+    at.run()
+    assert not at.exception
+    assert [s for s in at.sidebar.selectbox if s.label == "乡镇（街道）"][0].options == ["泥江口镇"]
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("app_pages/audit.py")
+
+
+def test_a_provider_identity_without_an_account_is_turned_away(app_for, settings):
+    ensure_user(settings, "someone-else", "reviewer")
+    at = app_for(settings, role=None)
+    at.secrets["auth"] = OIDC
+    at.user = {"is_logged_in": True, "email": "stranger@example.com"}
+    at.run()
+    assert not at.exception
+    assert any("尚未在本系统开通" in e.value for e in at.error)
+    assert [b.label for b in at.button] == ["退出登录"]
+    assert not at.metric and not at.sidebar.selectbox  # no page, no filters
