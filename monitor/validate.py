@@ -70,8 +70,14 @@ class UnitIndex:
             return "是否为：" + "、".join(labels[c] for c in close) + "？"
         return "请核对单位名称，或填写单位编码。"
 
-    def resolve(self, code: str, town: str, name: str) -> tuple[int | None, Code | None, str]:
-        """(unit id, problem, detail) for one distinct (code, town, name)."""
+    def resolve(
+        self, code: str, town: str, name: str, home_town: str | None = None
+    ) -> tuple[int | None, Code | None, str]:
+        """(unit id, problem, detail) for one distinct (code, town, name).
+
+        A township's clerk (home_town) reporting a bare name means the unit of that name in their
+        own township, even where other townships have a unit of the same name.
+        """
         if code:
             unit_id = self.by_code.get(code.casefold())
             if unit_id is None:
@@ -92,9 +98,13 @@ class UnitIndex:
             if unit_id is None:
                 return None, Code.UNKNOWN_UNIT, self._suggest(short, town)
             return unit_id, None, ""
+        if home_town is not None:
+            unit_id = self.by_town_name.get((town_key(home_town), short))
+            if unit_id is not None:
+                return unit_id, None, ""
         candidates = self.by_name.get(short, [])
-        if len(candidates) == 1:
-            return candidates[0], None, ""
+        if len(candidates) == 1 or (candidates and home_town is not None):
+            return candidates[0], None, ""  # for a clerk, outside their township: refused as forbidden_unit
         if len(candidates) > 1:
             towns = "、".join(sorted(self.units.loc[c, "town"] for c in candidates))
             return None, Code.AMBIGUOUS_UNIT, towns
@@ -139,7 +149,11 @@ def check_activities(
 
     # unit
     keys = frame["code"] + "\x1f" + frame["town"] + "\x1f" + frame["name"]
-    resolved = map_unique(keys, lambda k: index.resolve(*k.split("\x1f")))
+    def resolve(key: str) -> tuple[int | None, Code | None, str]:
+        code, town, name = key.split("\x1f")
+        return index.resolve(code, town, name, home_town=allowed_town)
+
+    resolved = map_unique(keys, resolve)
     unit_ids = pd.Series([r[0] for r in resolved], index=frame.index, dtype="Int64")
     problems = pd.Series([r[1] for r in resolved], index=frame.index, dtype=object)
     details = pd.Series([r[2] for r in resolved], index=frame.index, dtype=object)

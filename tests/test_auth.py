@@ -220,6 +220,26 @@ def test_a_town_user_importing_another_towns_rows_gets_forbidden_unit_per_row(wo
     assert stored == ["NJK-HP"]
 
 
+def test_a_clerks_bare_name_means_the_unit_of_their_own_township(world: World) -> None:
+    """和平村 stands in both townships: to a 泥江口镇 clerk it is 泥江口镇's; to a reviewer it is ambiguous."""
+    rows = [("", "", "和平村", "2025-03-02", "宣讲", "")]
+    clerk = _import(world, ACTORS["town"], rows)
+    assert (clerk.errors, clerk.imported) == ([], 1)
+    stored = world.session.exec(
+        select(Unit.code).join(Activity, Activity.unit_id == Unit.id).where(Activity.month == "2025-03")
+    ).all()
+    assert stored == ["NJK-HP"]
+    reviewer = _import(world, ACTORS["reviewer"], [("", "", "和平村", "2025-03-09", "宣讲", "")])
+    assert [e.code for e in reviewer.errors] == ["ambiguous_unit"]
+
+
+def test_a_clerk_naming_only_another_townships_unit_is_told_it_is_not_theirs(world: World) -> None:
+    """兰溪镇's institute, by its bare name, is refused as forbidden_unit rather than as unknown."""
+    result = _import(world, ACTORS["town"], [("", "", "兰溪镇新时代文明实践所", "2025-03-02", "宣讲", "")])
+    assert [(e.code, e.column) for e in result.errors] == [("forbidden_unit", "单位名称")]
+    assert "属于兰溪镇" in result.errors[0].message
+
+
 @pytest.mark.parametrize("role", ["admin", "reviewer"])
 def test_reviewers_import_any_towns_rows(world: World, role: str) -> None:
     rows = [
