@@ -59,6 +59,8 @@ with common.session() as s, st.sidebar:
         st.session_state["f_town"] = town_options[0]
     st.selectbox("乡镇（街道）", town_options, key="f_town", disabled=actor.is_town)
     st.selectbox("单位类型", list(common.TYPE_OPTIONS), key="f_type")
+    if st.session_state["f_start"] > st.session_state["f_end"]:
+        st.warning(f"起始月份晚于截止月份，按 {st.session_state['f_end']} 至 {st.session_state['f_start']} 统计。")
     st.caption("只统计已结束的整月；默认为最近一个有数据的整月所在年度。")
 
 navigation.run()

@@ -29,14 +29,20 @@ if not has_units:
         ):
             with st.spinner("正在载入示例数据…"), common.session() as s:
                 try:
-                    load_demo(session=s)
+                    load_demo(session=s, accounts=False)
                 except DemoRefused as exc:
                     st.error(str(exc))
                     st.stop()
+            common.reset_filters()  # the period follows the data just loaded
+            st.session_state["overview_notice"] = (
+                "示例数据已载入。示例账号未创建，请继续使用现有账号；乡镇经办人账号可在“用户管理”中添加。"
+            )
             st.rerun()
     st.stop()
 
 common.demo_badge()
+if "overview_notice" in st.session_state:
+    st.success(st.session_state.pop("overview_notice"))
 f = common.filters()
 data: views.Overview = common.cached(
     views.overview, filters=f, min_streak=common.settings().interview_min_streak, actor=me

@@ -212,8 +212,12 @@ def _upload_time(month: str, late: bool, rng: random.Random) -> datetime:
     return local.replace(tzinfo=SHANGHAI).astimezone(UTC)
 
 
-def load_demo(*, session: Session) -> dict[str, int]:
-    """Load the demo district into an empty database; loading it again changes nothing."""
+def load_demo(*, session: Session, accounts: bool = True) -> dict[str, int]:
+    """Load the demo district into an empty database; loading it again changes nothing.
+
+    accounts=False leaves out the demo accounts, whose passwords are published in the README:
+    loaded from the screen, by a signed-in admin, the database already has its own accounts.
+    """
     if get_meta(session, "demo") == "1":
         return {"units": len(session.exec(select(Unit.id)).all()), "activities": -1}
     if session.exec(select(Unit.id).limit(1)).first() is not None:
@@ -255,7 +259,8 @@ def load_demo(*, session: Session) -> dict[str, int]:
     audit.record(session, actor="示例数据", action="demo", after={"units": len(units), "activities": total})
     bump_version(session)
     session.commit()
-    add_demo_accounts(session=session)
+    if accounts:
+        add_demo_accounts(session=session)
     return {"units": len(units), "activities": total}
 
 

@@ -149,6 +149,7 @@ def check_activities(
 
     # unit
     keys = frame["code"] + "\x1f" + frame["town"] + "\x1f" + frame["name"]
+
     def resolve(key: str) -> tuple[int | None, Code | None, str]:
         code, town, name = key.split("\x1f")
         return index.resolve(code, town, name, home_town=allowed_town)

@@ -113,6 +113,12 @@ def filters() -> views.Filters:
         st.stop()
 
 
+def reset_filters() -> None:
+    """Forget the sidebar's choices, so the next run takes the defaults of the data now stored."""
+    for key in ("f_start", "f_end", "f_town", "f_type"):
+        st.session_state.pop(key, None)
+
+
 def demo_badge() -> None:
     with session() as s:
         if views.is_demo(session=s):

@@ -6,11 +6,12 @@ import io
 
 import openpyxl
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from monitor import metrics
 from monitor.db import get_engine
 from monitor.ledger import ledger_xlsx
+from monitor.models import User
 from monitor.views import Filters
 
 PAGES = ["overview", "units", "interviews", "upload", "roster", "imports", "export", "months", "audit", "users"]
@@ -38,8 +39,15 @@ def test_empty_database_offers_the_demo_and_loads_it(app_for, settings):
     [button] = [b for b in at.button if b.label == "载入示例数据"]
     button.click().run()
     assert not at.exception
-    assert "开展活动（场次）" in _metrics(at)
     assert any("示例数据" in w.value for w in at.warning)
+    # The period moves to the data just loaded (2025), not the empty months chosen before it.
+    assert (at.session_state["f_start"], at.session_state["f_end"]) == ("2025-01", "2025-12")
+    assert _metrics(at)["开展活动（场次）"] == f"{_report(settings, start='2025-01', end='2025-12')['held']:,}"
+    # The demo's published passwords are not added beside the accounts the database already has.
+    with Session(get_engine(settings.database_url)) as s:
+        names = set(s.exec(select(User.name)).all())
+    assert not names & {"admin", "reviewer", "njk", "lx"}
+    assert any("示例账号未创建" in m.value for m in at.success)
 
 
 @pytest.mark.parametrize("page", PAGES)
