@@ -5,6 +5,7 @@ from datetime import datetime, time, timedelta
 import streamlit as st
 
 from monitor.audit import ACTION_LABELS, events
+from monitor.clock import local_text
 from monitor.export import frame_xlsx
 from ui import common
 
@@ -14,7 +15,7 @@ since = st.date_input("起始日期", value=common.today() - timedelta(days=30))
 with common.session() as s:
     frame = events(session=s, since=datetime.combine(since, time.min, tzinfo=common.settings().timezone))
 shown = frame.assign(
-    at=frame["at"].map(lambda t: t.astimezone(common.settings().timezone).strftime("%Y-%m-%d %H:%M:%S")),
+    at=frame["at"].map(lambda t: local_text(t, common.settings().timezone, seconds=True)),
     action=frame["action"].map(ACTION_LABELS).fillna(frame["action"]),
 ).rename(
     columns={

@@ -5,6 +5,7 @@ import streamlit as st
 from monitor import views
 from monitor.auth import PERMISSIONS
 from monitor.batches import kept_path
+from monitor.clock import local_text
 from monitor.models import ImportBatch
 from monitor.rollback import RollbackRefused, rollback_batch
 from ui import common
@@ -21,9 +22,7 @@ if frame.empty:
     st.stop()
 
 shown = frame.assign(
-    created_at=frame["created_at"].map(
-        lambda t: t.tz_convert("Asia/Shanghai").strftime("%Y-%m-%d %H:%M") if hasattr(t, "tz_convert") else t
-    ),
+    created_at=frame["created_at"].map(lambda t: local_text(t, common.settings().timezone)),
     kind=frame["kind"].map(KINDS).fillna(frame["kind"]),
     status=frame["status"].map(STATUS).fillna(frame["status"]),
 )[["id", "created_at", "kind", "user", "file_name", "status", "rows", "imported", "duplicates", "rejected", "message"]]

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from monitor import metrics
+from monitor.clock import local_text
 from monitor.locks import LockError, lock_month, locks_frame, unlock_month
 from ui import common
 
@@ -15,7 +16,10 @@ if locked.empty:
     st.info("目前没有锁定的月份。")
 else:
     st.dataframe(
-        locked.rename(columns={"month": "月份", "locked_by": "锁定人", "locked_at": "锁定时间"}), hide_index=True
+        locked.assign(locked_at=locked["locked_at"].map(lambda t: local_text(t, common.settings().timezone))).rename(
+            columns={"month": "月份", "locked_by": "锁定人", "locked_at": "锁定时间"}
+        ),
+        hide_index=True,
     )
 
 last = metrics.last_finished_month(common.today())

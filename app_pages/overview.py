@@ -1,6 +1,9 @@
 """总览: KPI cards against the previous period, monthly trend, townships, distribution."""
 
+from typing import Any
+
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from monitor import charts, views
 from monitor.demo import DemoRefused, load_demo
@@ -66,44 +69,51 @@ def delta_rate(key: str) -> str | None:
     return f"{(cur[key] - prev[key]) * 100:+.2f} 个百分点"  # type: ignore[operator]
 
 
+def kpi(where: DeltaGenerator, label: str, value: object, delta: object, **options: Any) -> None:
+    """A KPI card; no change against the previous period reads 持平, grey and without an arrow."""
+    if delta == 0 or delta in ("+0.00 个百分点", "-0.00 个百分点"):
+        delta, options = "持平", {**options, "delta_color": "off", "delta_arrow": "off"}
+    where.metric(label, value, delta, border=True, **options)
+
+
 row = st.columns(4)
-row[0].metric("开展活动（场次）", f"{cur['held']:,}", delta_count("held"), border=True)
-row[1].metric("任务数（场次）", f"{cur['required']:,}", delta_count("required"), delta_color="off", border=True)
-row[2].metric(
+kpi(row[0], "开展活动（场次）", f"{cur['held']:,}", delta_count("held"))
+kpi(row[1], "任务数（场次）", f"{cur['required']:,}", delta_count("required"), delta_color="off")
+kpi(
+    row[2],
     "完成率",
     common.pct(cur["completion_rate"]),
     delta_rate("completion_rate"),
-    border=True,
     help="开展场次 ÷ 任务场次，不封顶（与区委宣传部通报口径一致）",
 )
-row[3].metric(
+kpi(
+    row[3],
     "封顶完成率",
     common.pct(cur["capped_rate"]),
     delta_rate("capped_rate"),
-    border=True,
     help="每个单位每月最多按任务数计，超额完成不能抵消其他单位的欠账",
 )
 row = st.columns(4)
-row[0].metric(
+kpi(
+    row[0],
     "达标率",
     common.pct(cur["compliance_rate"]),
     delta_rate("compliance_rate"),
-    border=True,
     help="达到月度任务的单位月份占比",
 )
-row[1].metric(
+kpi(
+    row[1],
     "按时上报率",
     common.pct(cur.get("on_time_rate")),
     delta_rate("on_time_rate"),
-    border=True,
     help="次月 5 日 24 时前已上报、且达到月度任务的单位月份占比",
 )
-row[2].metric(
+kpi(
+    row[2],
     f"应约谈单位（{f.end}）",
     data.due,
     None if data.due_previous is None else data.due - data.due_previous,
     delta_color="inverse",
-    border=True,
     help="连续 2 个月及以上未完成任务的所（站）",
 )
 

@@ -94,6 +94,12 @@ with tab_quota:
             st.toast("月度任务已保存", icon="✅")
             st.rerun()
 
+
+def _text(value: object) -> str:
+    """A roster cell as a text box shows it: a missing value (None or NaN) is empty."""
+    return value if isinstance(value, str) else ""
+
+
 with tab_edit:
     if roster.empty:
         st.info("名册为空。")
@@ -104,16 +110,22 @@ with tab_edit:
         with st.form("unit"):
             own = st.checkbox("单独设置月度任务", value=unit["quota"] == unit["quota"] and unit["quota"] is not None)
             quota = st.number_input(
-                "本单位月度任务（场/月）", min_value=0, max_value=100, value=int(unit["monthly_quota"])
+                "本单位月度任务（场/月）",
+                min_value=0,
+                max_value=100,
+                value=int(unit["monthly_quota"]),
+                help=f"与{unit['type_label']}类默认任务（{int(unit['type_quota'])} 场）不同的数，即作为本单位任务；"
+                "取消勾选且数目等于默认任务时，恢复按类型计。",
             )
             a, b = st.columns(2)
-            head = a.text_input("负责人", value=unit["head"] or "")
-            phone = b.text_input("联系电话", value=unit["phone"] or "")
-            active_from = a.text_input("启用月份", value=unit["active_from"] or "", placeholder="YYYY-MM，可空")
-            active_to = b.text_input("停用月份", value=unit["active_to"] or "", placeholder="YYYY-MM，可空")
+            head = a.text_input("负责人", value=_text(unit["head"]))
+            phone = b.text_input("联系电话", value=_text(unit["phone"]))
+            active_from = a.text_input("启用月份", value=_text(unit["active_from"]), placeholder="YYYY-MM，可空")
+            active_to = b.text_input("停用月份", value=_text(unit["active_to"]), placeholder="YYYY-MM，可空")
             if st.form_submit_button("保存", type="primary"):
                 changes = UnitChanges(
-                    quota=int(quota) if own else None,
+                    # A number other than the type's default is the unit's own, ticked or not.
+                    quota=int(quota) if own or int(quota) != int(unit["type_quota"]) else None,
                     head=head,
                     phone=phone,
                     active_from=active_from,

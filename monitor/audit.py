@@ -22,6 +22,7 @@ ACTION_LABELS = {
     "unlock": "解锁月份",
     "user_add": "新增用户",
     "user_disable": "停用用户",
+    "user_enable": "启用用户",
     "user_passwd": "修改密码",
     "login_failed": "登录失败",
     "login": "登录",

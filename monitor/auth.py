@@ -119,10 +119,26 @@ def _get(session: Session, name: str) -> User:
 
 def disable_user(*, session: Session, name: str, by: str = "") -> None:
     user = _get(session, name)
+    if user.disabled:
+        raise UserError(f"账号 {name} 已是停用状态。")
     user.disabled = True
     session.add(user)
     audit.record(
         session, actor=by, action="user_disable", target=name, before={"disabled": False}, after={"disabled": True}
+    )
+    session.commit()
+
+
+def enable_user(*, session: Session, name: str, by: str = "") -> None:
+    """Let a disabled account sign in again (its failed sign-ins start from zero)."""
+    user = _get(session, name)
+    if not user.disabled:
+        raise UserError(f"账号 {name} 未停用，无需启用。")
+    user.disabled = False
+    user.failed_logins = 0
+    session.add(user)
+    audit.record(
+        session, actor=by, action="user_enable", target=name, before={"disabled": True}, after={"disabled": False}
     )
     session.commit()
 

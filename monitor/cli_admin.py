@@ -18,6 +18,7 @@ from monitor.auth import (
     actor_for,
     add_user,
     disable_user,
+    enable_user,
     set_password,
     shell_actor,
     users_frame,
@@ -42,6 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     listing.add_argument("--json", action="store_true")
     disable = users.add_parser("disable", help="disable an account")
     disable.add_argument("name")
+    enable = users.add_parser("enable", help="let a disabled account sign in again")
+    enable.add_argument("name")
     passwd = users.add_parser("passwd", help="set a password (read from standard input)")
     passwd.add_argument("name")
     passwd.add_argument("--password-stdin", action="store_true", required=True)
@@ -90,6 +93,9 @@ def _run(args: argparse.Namespace, session: Session, settings: Settings) -> int:
         elif args.action == "disable":
             disable_user(session=session, name=args.name, by=operator)
             print(f"user {args.name} disabled")
+        elif args.action == "enable":
+            enable_user(session=session, name=args.name, by=operator)
+            print(f"user {args.name} enabled")
         elif args.action == "passwd":
             set_password(session=session, name=args.name, password=_password(), by=operator)
             print(f"password of {args.name} changed")

@@ -94,7 +94,9 @@ def search_units(frame: pd.DataFrame, text: str) -> pd.DataFrame:
 
 def roster_table(frame: pd.DataFrame) -> pd.DataFrame:
     """A units_frame under the roster's Chinese headings, as shown and downloaded."""
-    return frame[list(ROSTER_HEADINGS)].rename(columns=ROSTER_HEADINGS)
+    table = frame[list(ROSTER_HEADINGS)].rename(columns=ROSTER_HEADINGS)
+    text = ["负责人", "联系电话", "启用月份", "停用月份"]
+    return table.assign(**{c: table[c].fillna("") for c in text})
 
 
 def list_units(*, session: Session, town: str | None = None, unit_type: str | None = None) -> list[dict[str, object]]:

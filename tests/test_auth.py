@@ -11,7 +11,18 @@ from factories import SMALL_ROSTER, activities_csv, hold, load_roster, roster_cs
 from sqlmodel import Session, func, select
 
 from monitor import views
-from monitor.auth import Actor, AuthError, Forbidden, UserError, actor_for, add_user, authenticate, disable_user
+from monitor.audit import events
+from monitor.auth import (
+    Actor,
+    AuthError,
+    Forbidden,
+    UserError,
+    actor_for,
+    add_user,
+    authenticate,
+    disable_user,
+    enable_user,
+)
 from monitor.config import Settings
 from monitor.db import data_version
 from monitor.importer import import_activities
@@ -317,6 +328,19 @@ def test_a_disabled_user_cannot_sign_in(session: Session) -> None:
         authenticate(session=session, name="clerk", password="password-1")
     with pytest.raises(UserError, match="停用"):
         actor_for(session=session, name="clerk")
+
+
+def test_a_disabled_user_enabled_again_signs_in_and_both_changes_are_on_record(session: Session) -> None:
+    add_user(session=session, name="clerk", role="town", town="泥江口镇", password="password-1")
+    disable_user(session=session, name="clerk", by="admin")
+    with pytest.raises(UserError, match="已是停用"):
+        disable_user(session=session, name="clerk", by="admin")
+    enable_user(session=session, name="clerk", by="admin")
+    assert authenticate(session=session, name="clerk", password="password-1").town == "泥江口镇"
+    with pytest.raises(UserError, match="未停用"):
+        enable_user(session=session, name="clerk", by="admin")
+    trail = events(session=session)
+    assert list(trail.loc[trail["target"] == "clerk", "action"])[:2] == ["user_enable", "user_disable"]
 
 
 def test_failed_logins_are_audit_events(session: Session) -> None:

@@ -47,7 +47,7 @@ def _first_admin() -> None:
             except UserError as exc:
                 st.error(str(exc))
                 return
-            st.success("管理员已创建，请登录。")
+            st.session_state["gate_message"] = f"管理员 {name} 已创建，请登录。"
             st.rerun()
 
 

@@ -142,3 +142,32 @@ def test_a_formula_in_a_title_comes_out_escaped(district):
     titles = [row[4] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert titles == ["'=1+1", "'@SUM(A1:A9)"]
     assert all(c.data_type == "s" for c in sheet["E"])
+
+
+def _unit(settings, code):  # type: ignore[no-untyped-def]
+    from monitor.models import Unit
+
+    with Session(get_engine(settings.database_url)) as s:
+        return s.exec(select(Unit).where(Unit.code == code)).one()
+
+
+def test_editing_a_unit_keeps_a_quota_typed_without_the_tick_and_shows_no_none(app_for, district):
+    at = app_for(district).run()
+    at.switch_page("app_pages/roster.py").run()
+    assert not at.exception
+    shown = at.dataframe[0].value
+    assert not shown.isna().any().any() and "None" not in shown.astype(str).to_numpy()
+
+    [unit] = [s for s in at.selectbox if s.label == "选择单位"]
+    unit.set_value([o for o in unit.options if "（NJK-HP）" in o][0]).run()
+    [quota] = [n for n in at.number_input if n.label.startswith("本单位月度任务")]
+    assert quota.value == 2
+    quota.set_value(5)
+    [phone] = [t for t in at.text_input if t.label == "联系电话"]
+    phone.input("13900000000")
+    [save] = [b for b in at.button if b.label == "保存"]
+    save.click().run()
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    saved = _unit(district, "NJK-HP")
+    assert (saved.quota, saved.phone) == (5, "13900000000")
