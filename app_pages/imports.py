@@ -46,7 +46,11 @@ st.dataframe(
 )
 
 st.subheader("查看或撤销一次导入")
-labels = {f"#{r.id} {r.file_name}（{STATUS.get(r.status, r.status)}）": int(r.id) for r in frame.itertuples()}
+# Rollback records are listed above; only uploads have a file to fetch or to roll back.
+uploads = frame[frame["kind"] != "rollback"]
+labels = {f"#{r.id} {r.file_name}（{STATUS.get(r.status, r.status)}）": int(r.id) for r in uploads.itertuples()}
+if not labels:
+    st.stop()
 choice = st.selectbox("导入记录", list(labels))
 batch_id = labels[choice]
 with common.session() as s:

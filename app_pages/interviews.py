@@ -31,7 +31,7 @@ except ValueError as exc:
     st.stop()
 
 table = due.assign(type=due["type"].map(TYPE_LABELS), months_missed=due["months_missed"].map("、".join))[
-    ["town", "name", "code", "type", "streak", "months_missed", "held", "quota", "head", "phone", "status"]
+    ["town", "name", "code", "type", "streak", "status", "months_missed", "held", "quota", "head", "phone"]
 ].rename(
     columns={
         "town": "所属乡镇",

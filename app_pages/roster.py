@@ -71,7 +71,7 @@ with tab_import:
             m[2].metric("将更新", preview.updated)
             m[3].metric("有问题", preview.rejected)
             if preview.errors:
-                st.dataframe(preview.issues_table(), hide_index=True)
+                st.dataframe(preview.issues_table(), hide_index=True, column_config=common.ISSUE_COLUMNS)
             if st.button("确认导入名册", type="primary", disabled=preview.imported == 0):
                 with common.session() as s:
                     state["roster_result"] = import_units(

@@ -92,7 +92,7 @@ m[2].metric("重复（不再计入）", preview.duplicates)
 m[3].metric("有问题（不导入）", preview.rejected)
 if preview.errors:
     st.warning(f"有 {preview.rejected} 行存在问题，不会导入。可下载这些行，按“问题说明”改正后重新上传。")
-    st.dataframe(preview.issues_table(), hide_index=True)
+    st.dataframe(preview.issues_table(), hide_index=True, column_config=common.ISSUE_COLUMNS)
     common.xlsx_button("下载有问题的行（Excel）", frame_xlsx(preview.rejected_rows, "未导入"), "有问题的行.xlsx")
 for warning in preview.warnings:
     st.caption(f"提示：第 {warning.row} 行，{warning.message}")

@@ -113,6 +113,13 @@ def filters() -> views.Filters:
         st.stop()
 
 
+# The validation table: the message is what the clerk acts on, so it gets the room.
+ISSUE_COLUMNS = {
+    "行号": st.column_config.NumberColumn(width="small"),
+    "问题说明": st.column_config.TextColumn(width="large"),
+}
+
+
 def reset_filters() -> None:
     """Forget the sidebar's choices, so the next run takes the defaults of the data now stored."""
     for key in ("f_start", "f_end", "f_town", "f_type"):
