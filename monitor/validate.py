@@ -41,6 +41,8 @@ class UnitIndex:
     by_town_name: dict[tuple[str, str], int] = field(default_factory=dict)
     by_name: dict[str, list[int]] = field(default_factory=dict)
     towns: list[str] = field(default_factory=list)
+    town_set: frozenset[str] = frozenset()
+    town_lengths: list[int] = field(default_factory=list)  # longest first
 
     @classmethod
     def build(cls, units: pd.DataFrame) -> UnitIndex:
@@ -50,6 +52,8 @@ class UnitIndex:
             index.by_town_name[(town_key(row.town), row.short_name)] = row.id
             index.by_name.setdefault(row.short_name, []).append(row.id)
         index.towns = sorted({t for t in units["town"] if t}, key=len, reverse=True)
+        index.town_set = frozenset(index.towns)
+        index.town_lengths = sorted({len(t) for t in index.towns}, reverse=True)
         return index
 
     def label(self, unit_id: int) -> str:
@@ -87,9 +91,10 @@ class UnitIndex:
             return None, Code.MISSING_VALUE, ""
         short = short_unit_name(name)
         if not town:
-            for known in self.towns:
-                if short.startswith(known) and len(short) > len(known):
-                    town, short = known, short_unit_name(short[len(known) :])
+            # A township's name written before the unit's; the longest township name wins.
+            for length in self.town_lengths:
+                if len(short) > length and short[:length] in self.town_set:
+                    town, short = short[:length], short_unit_name(short[length:])
                     break
         if town:
             unit_id = self.by_town_name.get((town_key(town), short))
@@ -248,9 +253,11 @@ def check_activities(
                 return np.nan
 
         parsed = pd.Series(map_unique(frame[key], safe), index=frame.index, dtype=object)
-        wrong = parsed.map(lambda v: isinstance(v, float))
-        report(wrong.astype(bool), lambda row, cells, key=key: issue(Code.BAD_NUMBER, row, head[key], cells[key]))
-        counts[key] = parsed.where(~wrong.astype(bool), None)
+        # Decided once per distinct text, not once per row: a bad count is the NaN safe() gives.
+        wrong = frame[key].isin([text for text in frame[key].unique() if isinstance(safe(text), float)])
+        wrong = wrong.astype(bool)
+        report(wrong, lambda row, cells, key=key: issue(Code.BAD_NUMBER, row, head[key], cells[key]))
+        counts[key] = parsed.where(~wrong, None)
 
     # category: kept as given, a warning once per unknown value
     for value in sorted(set(frame["category"].unique()) - set(CATEGORIES) - {""}):
