@@ -4,7 +4,7 @@ from datetime import datetime, time, timedelta
 
 import streamlit as st
 
-from monitor.audit import ACTION_LABELS, events
+from monitor.audit import ACTION_LABELS, events, readable
 from monitor.clock import local_text
 from monitor.export import frame_xlsx
 from ui import common
@@ -17,6 +17,8 @@ with common.session() as s:
 shown = frame.assign(
     at=frame["at"].map(lambda t: local_text(t, common.settings().timezone, seconds=True)),
     action=frame["action"].map(ACTION_LABELS).fillna(frame["action"]),
+    before=frame["before"].map(readable),
+    after=frame["after"].map(readable),
 ).rename(
     columns={
         "id": "编号",

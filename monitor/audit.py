@@ -31,6 +31,57 @@ ACTION_LABELS = {
 }
 
 
+FIELD_LABELS = {
+    "role": "角色",
+    "town": "所属乡镇",
+    "disabled": "已停用",
+    "locked": "已锁定",
+    "units": "单位数",
+    "activities": "活动条数",
+    "rows": "读取行数",
+    "imported": "新增",
+    "duplicates": "重复",
+    "rejected": "有问题",
+    "sha256": "文件 SHA-256",
+    "status": "状态",
+    "created": "新增单位",
+    "updated": "更新单位",
+    "quota": "月度任务",
+    "head": "负责人",
+    "phone": "联系电话",
+    "active_from": "启用月份",
+    "active_to": "停用月份",
+    "month": "月份",
+    "held_on": "约谈日期",
+    "interviewer": "约谈人",
+    "deadline": "整改期限",
+    "notes": "约谈情况",
+    "center": "中心任务",
+    "institute": "所任务",
+    "station": "站任务",
+}
+VALUE_LABELS = {True: "是", False: "否", None: "（空）", "imported": "已导入", "rolled_back": "已撤销"}
+
+
+def readable(text: str) -> str:
+    """A stored before/after document as a reviewer reads it: 键：值；… with Chinese names."""
+    if not text:
+        return ""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return text
+    if not isinstance(document, dict):
+        return str(document)
+
+    def value(v: object) -> str:
+        if isinstance(v, bool) or v is None or (isinstance(v, str) and v in VALUE_LABELS):
+            return VALUE_LABELS[v]  # type: ignore[index]
+        return str(v)
+
+    return "；".join(f"{FIELD_LABELS.get(k, k)}：{value(v)}" for k, v in document.items())
+
+
 def _json(value: object) -> str:
     if value is None or value == "":
         return ""

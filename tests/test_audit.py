@@ -156,3 +156,11 @@ def test_no_module_deletes_or_edits_audit_events() -> None:
     writes = re.compile(r"(delete|update)\(\s*AuditEvent|(DELETE\s+FROM|UPDATE)\s+auditevent", re.IGNORECASE)
     offenders = [p.name for p in MONITOR.glob("*.py") if writes.search(p.read_text(encoding="utf-8"))]
     assert offenders == []
+
+
+def test_before_and_after_read_in_chinese() -> None:
+    assert audit.readable('{"disabled": false}') == "已停用：否"
+    assert audit.readable('{"status": "rolled_back"}') == "状态：已撤销"
+    assert audit.readable('{"phone": "139", "quota": null}') == "联系电话：139；月度任务：（空）"
+    assert audit.readable('{"unknown_key": 3}') == "unknown_key：3"
+    assert audit.readable("") == ""
