@@ -72,6 +72,9 @@ with tab_import:
             m[3].metric("有问题", preview.rejected)
             if preview.errors:
                 st.dataframe(preview.issues_table(), hide_index=True, column_config=common.ISSUE_COLUMNS)
+                common.xlsx_button(
+                    "下载有问题的行（Excel）", frame_xlsx(preview.rejected_rows, "未导入"), "名册有问题的行.xlsx"
+                )
             if st.button("确认导入名册", type="primary", disabled=preview.imported == 0):
                 with common.session() as s:
                     state["roster_result"] = import_units(

@@ -171,3 +171,19 @@ def test_editing_a_unit_keeps_a_quota_typed_without_the_tick_and_shows_no_none(a
     assert not at.error, [e.value for e in at.error]
     saved = _unit(district, "NJK-HP")
     assert (saved.quota, saved.phone) == (5, "13900000000")
+
+
+def test_roster_import_previews_refused_rows_then_adds_the_good_ones(app_for, district):
+    roster = "单位编码,单位名称,单位类型,所属乡镇\r\nNJK-XM,新民村,站,泥江口镇\r\nNJK-BAD,坏数据村,村委会,泥江口镇\r\n"
+    at = app_for(district).run()
+    at.switch_page("app_pages/roster.py").run()
+    at.file_uploader[0].set_value(("名册.csv", roster.encode("utf-8"), "text/csv")).run()
+    assert not at.exception
+    preview = {m.label: m.value for m in at.metric}
+    assert (preview["将新增"], preview["有问题"]) == ("1", "1")
+    assert list(at.dataframe[-1].value["行号"]) == [3]
+    assert "下载有问题的行（Excel）" in [b.label for b in at.get("download_button")]
+    [confirm] = [b for b in at.button if b.label == "确认导入名册"]
+    confirm.click().run()
+    assert not at.exception
+    assert _unit(district, "NJK-XM").town == "泥江口镇"
