@@ -14,10 +14,11 @@ from ui import common
 st.title("名册与任务")
 me = common.allow("roster")
 common.demo_badge()
+f = common.filters()  # the sidebar's township and type narrow the roster too
 state = st.session_state
 
 with common.session() as s:
-    roster = units_frame(session=s)
+    roster = units_frame(session=s, town=f.town, unit_type=f.unit_type)
     quotas = type_quotas(session=s)
 
 tab_list, tab_import, tab_quota, tab_edit = st.tabs(["单位名册", "导入名册", "月度任务", "修改单位"])
