@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Integer, String, cast, event
+from sqlalchemy import Executable, Integer, String, cast, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, make_url
@@ -49,6 +51,19 @@ def init_db(engine: Engine) -> None:
             if unit_type not in existing:
                 session.add(TypeQuota(type=unit_type, quota=quota))
         session.commit()
+
+
+def fetch_tuples(session: Session, statement: Executable) -> Sequence[tuple[Any, ...]]:
+    """The rows of a Core select as the driver's plain tuples.
+
+    For the figures' queries, which return tens of thousands of small rows: building a Row object
+    for each costs more than the query itself.
+    """
+    result = session.connection().execute(statement)
+    try:
+        return result.cursor.fetchall() if result.cursor is not None else []
+    finally:
+        result.close()
 
 
 def get_meta(session: Session, key: str, default: str = "") -> str:

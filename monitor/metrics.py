@@ -12,6 +12,7 @@ from sqlalchemy import case, func, literal
 from sqlmodel import Session, col, select
 
 from monitor.config import UNIT_TYPES, Settings
+from monitor.db import fetch_tuples
 from monitor.models import Activity
 from monitor.units import units_frame
 
@@ -83,7 +84,6 @@ def held_counts(
     if deadline_day is None:
         deadline_day = Settings.from_env().deadline_day
     due = deadlines(months, deadline_day=deadline_day)
-    connection = session.connection()
     parts, labels = [], []
     for month in months:
         timely = func.sum(case((col(Activity.stored_at) <= due[month], 1), else_=0)) if on_time else literal(0)
@@ -92,13 +92,7 @@ def held_counts(
             .where(col(Activity.month) == month)
             .group_by(col(Activity.unit_id))
         )
-        result = connection.execute(statement)
-        try:
-            # Plain DBAPI tuples: a province-wide month holds tens of thousands of groups, and
-            # building a Row object for each costs more than the query itself.
-            rows = result.cursor.fetchall() if result.cursor is not None else []
-        finally:
-            result.close()
+        rows = fetch_tuples(session, statement)
         if rows:
             parts.append(np.asarray(rows, dtype="int64").reshape(len(rows), 3))
             labels.append(np.full(len(rows), month, dtype=object))

@@ -6,6 +6,7 @@ import pandas as pd
 from sqlmodel import Session, select
 
 from monitor.config import DEFAULT_QUOTAS, TYPE_LABELS, TYPE_NAMES, UNIT_TYPES
+from monitor.db import fetch_tuples
 from monitor.models import TypeQuota, Unit
 
 UNIT_FIELDS = ["code", "name", "type", "town", "head", "phone", "quota", "active_from", "active_to"]
@@ -54,12 +55,7 @@ def units_frame(*, session: Session, town: str | None = None, unit_type: str | N
         statement = statement.where(Unit.town == town)
     if unit_type:
         statement = statement.where(Unit.type == unit_type)
-    result = session.connection().execute(statement)
-    try:
-        rows = result.cursor.fetchall() if result.cursor is not None else []  # plain tuples, no Row objects
-    finally:
-        result.close()
-    frame = pd.DataFrame.from_records(rows, columns=columns)
+    frame = pd.DataFrame.from_records(fetch_tuples(session, statement), columns=columns)
     quotas = type_quotas(session=session)
     frame["type_quota"] = frame["type"].map(quotas).astype("int64")
     frame["monthly_quota"] = frame["quota"].astype("Float64").fillna(frame["type_quota"]).astype("int64")
