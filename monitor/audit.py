@@ -60,7 +60,7 @@ FIELD_LABELS = {
     "institute": "所任务",
     "station": "站任务",
 }
-VALUE_LABELS = {True: "是", False: "否", None: "（空）", "imported": "已导入", "rolled_back": "已撤销"}
+VALUE_LABELS = {"imported": "已导入", "rolled_back": "已撤销"}
 
 
 def readable(text: str) -> str:
@@ -75,9 +75,11 @@ def readable(text: str) -> str:
         return str(document)
 
     def value(v: object) -> str:
-        if isinstance(v, bool) or v is None or (isinstance(v, str) and v in VALUE_LABELS):
-            return VALUE_LABELS[v]  # type: ignore[index]
-        return str(v)
+        if v is None:
+            return "（空）"
+        if isinstance(v, bool):
+            return "是" if v else "否"
+        return VALUE_LABELS.get(v, v) if isinstance(v, str) else str(v)
 
     return "；".join(f"{FIELD_LABELS.get(k, k)}：{value(v)}" for k, v in document.items())
 
