@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Executable, Integer, String, cast, event
+from sqlalchemy import Executable, Integer, String, cast, event, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, SQLModel, create_engine, select
+from sqlmodel import Session, SQLModel, col, create_engine, select
 
-from monitor.config import DEFAULT_QUOTAS
-from monitor.models import Meta, TypeQuota
+from monitor.config import DEFAULT_QUOTAS, Settings
+from monitor.models import Meta, QuotaRule, TypeQuota
+from monitor.schema import Upgrade, prepare
 
 
 def _prepare_sqlite(url: str) -> None:
@@ -42,15 +44,30 @@ def get_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def init_db(engine: Engine) -> None:
-    """Create the tables and the default type quotas; safe to run again."""
-    SQLModel.metadata.create_all(engine)
+def default_backups_dir(engine: Engine) -> Path:
+    """Beside a SQLite database file; the data folder's backups/ otherwise."""
+    url = make_url(engine.url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).resolve().parent / "backups"
+    return Settings.from_env().data_dir / "backups"
+
+
+def init_db(engine: Engine, *, upgrade: bool = True, backups_dir: Path | None = None) -> Upgrade:
+    """Create a new database or upgrade an older one (after a copy); then the default type quotas.
+
+    upgrade=False refuses an older database with SchemaOutdated instead of upgrading it.
+    """
+    done = prepare(engine, backups_dir=backups_dir or default_backups_dir(engine), upgrade=upgrade)
     with Session(engine) as session:
         existing = {q.type for q in session.exec(select(TypeQuota)).all()}
+        ruled = set(session.exec(select(QuotaRule.unit_type).where(col(QuotaRule.unit_id).is_(None))).all())
         for unit_type, quota in DEFAULT_QUOTAS.items():
             if unit_type not in existing:
                 session.add(TypeQuota(type=unit_type, quota=quota))
+            if unit_type not in ruled:
+                session.add(QuotaRule(unit_type=unit_type, from_month="", quota=quota, set_at=datetime.now(UTC)))
         session.commit()
+    return done
 
 
 def fetch_tuples(session: Session, statement: Executable) -> Sequence[tuple[Any, ...]]:
@@ -107,5 +124,7 @@ def is_postgres(engine: Engine) -> bool:
 
 
 def drop_all(engine: Engine) -> None:
-    """Remove every table: used by tests on a shared PostgreSQL database."""
+    """Remove every table and the schema version: used by tests on a shared PostgreSQL database."""
     SQLModel.metadata.drop_all(engine)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))

@@ -23,8 +23,29 @@ class Unit(SQLModel, table=True):
 
 
 class TypeQuota(SQLModel, table=True):
+    """A type's quota as it stands now (the latest QuotaRule of the type); history is in QuotaRule."""
+
     type: str = Field(primary_key=True, max_length=16)
     quota: int
+
+
+class QuotaRule(SQLModel, table=True):
+    """A quota in force from a month on, for a unit type (unit_id empty) or for one unit.
+
+    A unit's rule with an empty quota sends the unit back to its type's quota from that month.
+    The rule from "" holds since the beginning. Changes add or replace rules from a month on, so
+    the months before it keep the quota they had.
+    """
+
+    __table_args__ = (Index("ix_quotarule_target", "unit_type", "unit_id", "from_month"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_type: str = Field(default="", max_length=16)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    from_month: str = Field(default="", max_length=7)
+    quota: int | None = None
+    set_by: str = Field(default="", max_length=100)
+    set_at: datetime
 
 
 class ImportBatch(SQLModel, table=True):
@@ -66,6 +87,16 @@ class Activity(SQLModel, table=True):
     stored_at: datetime
 
 
+class ActivityBatch(SQLModel, table=True):
+    """A batch that reported an activity another batch had stored first (Activity.batch_id).
+
+    Rolling back the first batch keeps the activity while one of these batches is live.
+    """
+
+    activity_id: int = Field(foreign_key="activity.id", primary_key=True)
+    batch_id: int = Field(foreign_key="importbatch.id", primary_key=True, index=True)
+
+
 class MonthLock(SQLModel, table=True):
     month: str = Field(primary_key=True, max_length=7)
     locked_by: str = Field(default="", max_length=100)
@@ -102,9 +133,15 @@ class User(SQLModel, table=True):
     town: str = Field(default="", max_length=100)
     password_hash: str = Field(default="", max_length=255)
     disabled: bool = False
-    failed_logins: int = 0
-    last_failed_at: datetime | None = None
     created_at: datetime
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed sign-ins counted per user name and per source address, whether the name exists or not."""
+
+    key: str = Field(primary_key=True, max_length=255)
+    failures: int = 0
+    next_at: datetime | None = None
 
 
 class AuditEvent(SQLModel, table=True):
