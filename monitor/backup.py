@@ -1,22 +1,66 @@
-"""Backups: SQLite's online backup (safe while the dashboard runs); PostgreSQL is pg_dump's job."""
+"""Backups: SQLite's online backup (safe while the dashboard runs); PostgreSQL is pg_dump's job.
+
+A restore never trusts the file it is given: the backup is checked whole (SQLite, integrity,
+schema revision, every table of that revision, an active admin) before anything is written;
+it is staged and upgraded beside the live database; the live database is copied aside; then
+the live content is replaced in one transaction that also keeps the audit events newer than the
+backup, records the restore, and moves the data version on so every cache refreshes.
+"""
 
 from __future__ import annotations
 
 import sqlite3
+import tempfile
+from collections.abc import Iterator
+from contextlib import closing, contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, inspect
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
+from sqlmodel import SQLModel
+
+import monitor.models  # noqa: F401  (the tables)
+from monitor.auth import Actor, Forbidden
+from monitor.db import get_engine, init_db
+from monitor.schema import SCRIPTS, SchemaError, head, known_revisions, revision_of
 
 PG_HELP = (
     "PostgreSQL 数据库请用 pg_dump 备份、pg_restore 恢复，例如：\n"
     "  pg_dump --format=custom --file=monitor-$(date +%F).dump 'postgresql://USER@HOST/DB'\n"
     "  pg_restore --clean --if-exists --dbname='postgresql://USER@HOST/DB' monitor-YYYY-MM-DD.dump"
 )
-REQUIRED_TABLES = {"unit", "activity", "importbatch"}
+SQLITE_MAGIC = b"SQLite format 3\x00"
+# How SQLAlchemy stores a DateTime in SQLite; the restore event is written with plain sqlite3.
+SQLITE_MOMENT = "%Y-%m-%d %H:%M:%S.%f"
 
 
 class BackupError(Exception):
     """A backup or restore that cannot be done here; the message says what to do instead."""
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What a backup file was found to hold."""
+
+    revision: str
+    last_event: int  # the highest audit event id in the backup (0 when none)
+
+
+@dataclass(frozen=True)
+class Restored:
+    source: Path
+    copy: Path | None  # the live database as it was before the restore (None: there was none)
+    revision: str  # the backup's schema revision
+    upgraded_to: str | None  # the revision the restored data was upgraded to, when older
+    carried: int  # audit events newer than the backup, kept
+    data_version: int
 
 
 def _sqlite_path(url: str) -> Path:
@@ -28,33 +72,217 @@ def _sqlite_path(url: str) -> Path:
     return Path(parsed.database)
 
 
+def _reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc)
+
+
+def _online_copy(source: Path, target: Path) -> None:
+    """SQLite's online backup of source into target (created, or overwritten in one transaction)."""
+    with closing(sqlite3.connect(source)) as live, closing(sqlite3.connect(target)) as copy:
+        live.backup(copy)
+
+
 def backup(url: str, target: Path) -> Path:
     """Copy the live SQLite database to target with the online backup API (consistent, no downtime)."""
     source = _sqlite_path(url)
     if not source.exists():
         raise BackupError(f"数据库文件 {source} 不存在。")
-    target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".part")
-    with sqlite3.connect(source) as live, sqlite3.connect(partial) as copy:
-        live.backup(copy)
-    partial.replace(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _online_copy(source, partial)
+        partial.replace(target)
+    except (OSError, sqlite3.Error) as exc:
+        with suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise BackupError(f"无法写入备份文件 {target}（{_reason(exc)}），请换一个有写权限的位置。") from exc
     return target
 
 
-def restore(url: str, source: Path) -> None:
-    """Replace the live SQLite database's content with a backup, after checking it is one of ours."""
-    target = _sqlite_path(url)
-    if not source.exists():
+def _readonly_engine(path: Path) -> Engine:
+    uri = f"file:{path.resolve()}?mode=ro"
+    return create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True), poolclass=NullPool)
+
+
+def _file_engine(path: Path) -> Engine:
+    return create_engine(f"sqlite:///{path}", poolclass=NullPool)
+
+
+@lru_cache(maxsize=16)
+def tables_at(revision: str) -> frozenset[str]:
+    """The tables of the current models that a database at that revision holds: its migrations, replayed in memory."""
+    engine = create_engine("sqlite://", poolclass=NullPool)
+    with engine.begin() as connection:
+        config = Config()
+        config.set_main_option("script_location", str(SCRIPTS))
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+        made = set(inspect(connection).get_table_names())
+    engine.dispose()
+    return frozenset(made & set(SQLModel.metadata.tables))
+
+
+def check(source: Path) -> Checked:
+    """Refuse, with BackupError, a file that is not a whole backup of ours; nothing is written."""
+    if not source.is_file():
         raise BackupError(f"备份文件 {source} 不存在。")
+    with source.open("rb") as head_bytes:
+        if head_bytes.read(len(SQLITE_MAGIC)) != SQLITE_MAGIC:
+            raise BackupError(f"{source} 不是 SQLite 数据库文件。")
+    engine = _readonly_engine(source)
     try:
-        with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as check:
-            tables = {r[0] for r in check.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            if check.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-                raise BackupError("备份文件已损坏（integrity_check 未通过）。")
-    except sqlite3.DatabaseError as exc:
-        raise BackupError(f"{source} 不是 SQLite 数据库文件。") from exc
-    if not REQUIRED_TABLES <= tables:
-        raise BackupError(f"{source} 不是本系统的备份（缺少数据表）。")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(source) as copy, sqlite3.connect(target) as live:
-        copy.backup(live)
+        with engine.connect() as connection:
+            if connection.exec_driver_sql("PRAGMA integrity_check").scalar() != "ok":
+                raise BackupError(f"备份文件 {source} 已损坏（integrity_check 未通过），未做任何改动。")
+            try:
+                revision = revision_of(connection)
+            except SchemaError as exc:
+                raise BackupError(f"{source} 不是本系统的备份（缺少单位、活动或导入记录表）。") from exc
+            if revision is None:
+                raise BackupError(f"{source} 不是本系统的备份（没有数据表，或没有数据库版本）。")
+            if revision not in known_revisions():
+                raise BackupError(
+                    f"备份的数据库版本 {revision} 比本程序新（本程序最高为 {head()}），请先升级程序再恢复。"
+                )
+            present = set(inspect(connection).get_table_names())
+            missing = sorted(tables_at(revision) - present)
+            if missing:
+                raise BackupError(f"{source} 不是完整的备份，缺少数据表：{'、'.join(missing)}。未做任何改动。")
+            admins = connection.exec_driver_sql(
+                "SELECT count(*) FROM \"user\" WHERE role = 'admin' AND NOT disabled"
+            ).scalar()
+            if not admins:
+                raise BackupError(f"{source} 中没有可用的管理员账户，恢复后将无人能管理系统。未做任何改动。")
+            last_event = connection.exec_driver_sql("SELECT coalesce(max(id), 0) FROM auditevent").scalar()
+    except (sqlite3.Error, DBAPIError) as exc:
+        reason = getattr(exc, "orig", None) or exc
+        raise BackupError(f"{source} 不是可读的 SQLite 数据库文件（{reason}）。") from exc
+    finally:
+        engine.dispose()
+    return Checked(revision=revision, last_event=int(last_event or 0))
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+
+
+def _free(folder: Path, stem: str) -> Path:
+    path = folder / f"{stem}.db"
+    n = 2
+    while path.exists():
+        path = folder / f"{stem}-{n}.db"
+        n += 1
+    return path
+
+
+@contextmanager
+def _staged(source: Path, folder: Path) -> Iterator[tuple[Path, str | None]]:
+    """The backup copied into a scratch folder beside the live database and upgraded to head there."""
+    with tempfile.TemporaryDirectory(prefix=".restore-", dir=folder) as scratch:
+        staged = Path(scratch) / "staged.db"
+        _online_copy(source, staged)
+        engine = _file_engine(staged)
+        try:
+            done = init_db(engine, backups_dir=Path(scratch))
+        except SchemaError as exc:
+            raise BackupError(f"备份无法升级到本程序的数据库版本：{exc}。未做任何改动。") from exc
+        finally:
+            engine.dispose()
+        yield staged, (done.after if done.changed else None)
+
+
+def _quoted(names: list[str]) -> str:
+    return ", ".join(f'"{n}"' for n in names)
+
+
+def _swap(
+    live: Path, staged: Path, *, last_event: int, actor: Actor, source: Path, copy: Path | None
+) -> tuple[int, int]:
+    """Replace the live content with the staged one in one write transaction; returns (carried, data version).
+
+    Live audit events with an id above the backup's last one stay, as does their id; the restore is
+    added as one more event; the data version becomes max(live, backup) + 1.
+    """
+    with closing(sqlite3.connect(live, isolation_level=None, timeout=30)) as db:
+        db.execute("ATTACH DATABASE ? AS restored", (str(staged),))
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            version = "SELECT coalesce(max(CAST(value AS INTEGER)), 0) FROM {}.meta WHERE key = 'data_version'"
+            versions = [db.execute(version.format(schema)).fetchone()[0] for schema in ("main", "restored")]
+            data_version = max(versions) + 1
+            carried = db.execute("SELECT count(*) FROM main.auditevent WHERE id > ?", (last_event,)).fetchone()[0]
+            tables = SQLModel.metadata.sorted_tables
+            for table in reversed(tables):
+                older = f" WHERE id <= {int(last_event)}" if table.name == "auditevent" else ""
+                db.execute(f'DELETE FROM main."{table.name}"{older}')
+            for table in tables:
+                columns = _quoted([c.name for c in table.columns])
+                db.execute(f'INSERT INTO main."{table.name}" ({columns}) SELECT {columns} FROM restored."{table.name}"')
+            db.execute(
+                "INSERT INTO main.meta (key, value) VALUES ('data_version', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(data_version),),
+            )
+            aside = f"恢复前的数据库已另存为 {copy}" if copy else "恢复前没有数据库"
+            detail = f"{aside}；保留备份之后的操作记录 {carried} 条"
+            db.execute(
+                'INSERT INTO main.auditevent (at, actor, action, target, "before", "after", detail) '
+                "VALUES (?, ?, 'restore', ?, '', '', ?)",
+                (datetime.now(UTC).strftime(SQLITE_MOMENT), actor.name, source.name, detail),
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    return carried, data_version
+
+
+def _live_revision(live: Path) -> str | None:
+    """The live database's revision; None when it does not exist yet or holds no tables."""
+    if not live.exists():
+        return None
+    engine = _file_engine(live)
+    try:
+        with engine.connect() as connection:
+            return revision_of(connection)
+    finally:
+        engine.dispose()
+
+
+def restore(url: str, source: Path, *, actor: Actor) -> Restored:
+    """Replace the live SQLite database's content with a checked backup; the live one is copied aside first."""
+    if actor.role != "admin":
+        raise Forbidden("只有管理员可以恢复备份。")
+    live = _sqlite_path(url)
+    checked = check(source)
+    folder = live.resolve().parent / "backups"
+    copy: Path | None = None
+    try:
+        live_revision = _live_revision(live)
+        if live_revision not in (None, head()):
+            raise BackupError(
+                f"当前数据库版本为 {live_revision}，与本程序（{head()}）不一致："
+                "请先运行 python -m monitor init，再恢复。未做任何改动。"
+            )
+        folder.mkdir(parents=True, exist_ok=True)
+        with _staged(source, folder) as (staged, upgraded_to):
+            if live.exists():
+                copy = _free(folder, f"pre-restore-{_stamp()}")
+                _online_copy(live, copy)
+            if live_revision is None:  # nothing to keep: the staged file becomes the database
+                _online_copy(staged, live)
+            carried, data_version = _swap(
+                live, staged, last_event=checked.last_event, actor=actor, source=source, copy=copy
+            )
+    except (OSError, sqlite3.Error, DBAPIError, SchemaError) as exc:
+        raise BackupError(f"恢复未完成，当前数据库未改动：{_reason(exc)}") from exc
+    finally:
+        get_engine(url).dispose()
+    return Restored(
+        source=source,
+        copy=copy,
+        revision=checked.revision,
+        upgraded_to=upgraded_to,
+        carried=carried,
+        data_version=data_version,
+    )

@@ -137,10 +137,12 @@ def _run(args: argparse.Namespace, session: Session, settings: Settings) -> int:
         return 0
     if args.command == "restore":
         session.close()
-        restore(settings.database_url, Path(args.path))
-        with Session(session.get_bind()) as fresh:
-            audit.record(fresh, actor=operator, action="restore", target=str(args.path))
-            fresh.commit()
-        print(f"restored from {args.path}")
+        done = restore(settings.database_url, Path(args.path), actor=shell_actor())
+        print(f"已从 {done.source} 恢复（备份的数据库版本 {done.revision}）。")
+        if done.copy is not None:
+            print(f"恢复前的数据库已另存为：{done.copy}")
+        if done.upgraded_to:
+            print(f"恢复后的数据已升级到版本 {done.upgraded_to}。")
+        print(f"保留了备份之后的操作记录 {done.carried} 条；本次恢复已记入操作记录。")
         return 0
     raise AdminError(f"unknown command {args.command}")

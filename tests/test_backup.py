@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -14,19 +15,22 @@ import pytest
 from conftest import PG_URL, make_settings
 from factories import hold, load_roster
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, col, select
 
-from monitor import metrics
-from monitor.auth import add_user, authenticate
+from monitor import audit, metrics
+from monitor.auth import Actor, Forbidden, add_user, authenticate
 from monitor.backup import BackupError, backup, restore
 from monitor.config import Settings
-from monitor.db import get_engine, init_db
-from monitor.models import MonthLock
+from monitor.db import bump_version, data_version, get_engine, init_db
+from monitor.models import AuditEvent, MonthLock, User
+from monitor.schema import head, revision_of
 
 ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "fixtures" / "main_v0"
 TODAY = date(2026, 11, 26)
 JAN_FEB = {("ZX", "2025-01"): 8, ("NJK-S", "2025-01"): 3, ("NJK-S", "2025-02"): 2, ("LX-HP", "2025-02"): 2}
 MORE = {("LX-S", "2025-02"): 3, ("NJK-HP", "2025-01"): 1}
+ADMIN = Actor(name="管理员", role="admin")
 
 
 class Cli:
@@ -64,8 +68,10 @@ def sqlite_settings(tmp_path: Path) -> Settings:
 
 
 def _loaded(settings: Settings) -> dict[str, object]:
-    """The small roster and January-February 2025; returns the report of those months."""
+    """An admin account, the small roster and January-February 2025; returns the report of those months."""
     with Session(get_engine(settings.database_url)) as session:
+        session.add(User(name=ADMIN.name, role="admin", created_at=datetime.now(UTC)))
+        session.commit()
         load_roster(session, settings)
         hold(session, settings, JAN_FEB, today=TODAY)
         return _report(settings)
@@ -81,14 +87,161 @@ def _add_more(settings: Settings) -> None:
         hold(session, settings, MORE, today=TODAY)
 
 
+def _events(settings: Settings) -> list[tuple[int, str, str, str]]:
+    with Session(get_engine(settings.database_url)) as session:
+        rows = session.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all()
+        return [(e.id or 0, e.actor, e.action, e.target) for e in rows]
+
+
+def _version(settings: Settings) -> int:
+    with Session(get_engine(settings.database_url)) as session:
+        return data_version(session)
+
+
+def _database_path(settings: Settings) -> Path:
+    return Path(str(make_url(settings.database_url).database))
+
+
+def _state(settings: Settings) -> tuple[str, dict[str, int]]:
+    """The live file's bytes (hashed, with any write-ahead log) and each table's row count."""
+    get_engine(settings.database_url).dispose()  # the last connection out checkpoints the log
+    path = _database_path(settings)
+    digest = hashlib.sha256(path.read_bytes())
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists():
+        digest.update(wal.read_bytes())
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        counts = {t: db.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in SQLModel.metadata.tables}
+    return digest.hexdigest(), counts
+
+
+def _copies(settings: Settings) -> list[Path]:
+    return sorted((_database_path(settings).parent / "backups").glob("pre-restore-*.db"))
+
+
 def test_backup_then_restore_gives_the_same_figures(sqlite_settings: Settings, tmp_path: Path) -> None:
     before = _loaded(sqlite_settings)
     copy = backup(sqlite_settings.database_url, tmp_path / "backups" / "monitor-2025-03-01.db")
     assert copy.exists() and not copy.with_name(copy.name + ".part").exists()
     _add_more(sqlite_settings)
     assert _report(sqlite_settings)["held"] == before["held"] + 4
-    restore(sqlite_settings.database_url, copy)
+    restore(sqlite_settings.database_url, copy, actor=ADMIN)
     assert _report(sqlite_settings) == before
+
+
+def test_restore_keeps_the_events_after_the_backup_and_records_itself(
+    sqlite_settings: Settings, tmp_path: Path
+) -> None:
+    before = _loaded(sqlite_settings)
+    copy = backup(sqlite_settings.database_url, tmp_path / "monitor-2025-03-01.db")
+    events_at_backup = _events(sqlite_settings)
+    version_at_backup = _version(sqlite_settings)
+    _add_more(sqlite_settings)
+    with Session(get_engine(sqlite_settings.database_url)) as session:
+        audit.record(session, actor="审核员", action="lock", target="2025-02")
+        session.commit()
+    later = _events(sqlite_settings)[len(events_at_backup) :]
+    assert [e[2] for e in later] == ["import", "lock"]
+    live_version = _version(sqlite_settings)
+    assert live_version > version_at_backup
+
+    done = restore(sqlite_settings.database_url, copy, actor=ADMIN)
+
+    assert _report(sqlite_settings) == before
+    events = _events(sqlite_settings)
+    assert events[: len(events_at_backup)] == events_at_backup
+    assert events[len(events_at_backup) : -1] == later  # carried over with their ids
+    last_id, actor, action, target = events[-1]
+    assert (actor, action, target) == (ADMIN.name, "restore", "monitor-2025-03-01.db")
+    assert last_id > later[-1][0]
+    with Session(get_engine(sqlite_settings.database_url)) as session:
+        event = session.get(AuditEvent, last_id)
+        assert event is not None and str(done.copy) in event.detail and "2 条" in event.detail
+        assert abs(event.at.replace(tzinfo=UTC) - datetime.now(UTC)) < timedelta(minutes=5)
+        admins = session.exec(select(User).where(User.role == "admin", col(User.disabled).is_(False))).all()
+        assert [u.name for u in admins] == [ADMIN.name]
+    assert done.carried == 2 and done.revision == head() and done.upgraded_to is None
+    assert _version(sqlite_settings) == done.data_version == live_version + 1
+
+    # The live database as it was just before, put aside beside it.
+    assert _copies(sqlite_settings) == [done.copy]
+    aside = Settings(database_url=f"sqlite:///{done.copy}", data_dir=tmp_path / "data")
+    assert _report(aside)["held"] == before["held"] + 4
+    assert _events(aside) == events_at_backup + later
+
+
+def test_restore_into_a_newer_database_moves_the_version_past_the_backups(tmp_path: Path) -> None:
+    old = make_settings("sqlite", tmp_path / "old", "")
+    before = _loaded(old)
+    _add_more(old)
+    with Session(get_engine(old.database_url)) as session:
+        for _ in range(5):
+            bump_version(session)
+        session.commit()
+    copy = backup(old.database_url, tmp_path / "old.db")
+    fresh = make_settings("sqlite", tmp_path / "fresh", "")
+    assert _version(fresh) < _version(old)
+    done = restore(fresh.database_url, copy, actor=ADMIN)
+    assert _version(fresh) == done.data_version == _version(old) + 1
+    assert _report(fresh)["held"] == before["held"] + 4
+
+
+def _without(table: str):
+    def make(path: Path) -> None:
+        with sqlite3.connect(path) as db:
+            db.execute(f'DROP TABLE "{table}"')
+
+    return make
+
+
+def _sql(statement: str):
+    def make(path: Path) -> None:
+        with sqlite3.connect(path) as db:
+            db.execute(statement)
+
+    return make
+
+
+@pytest.mark.parametrize(
+    ("spoil", "words"),
+    [
+        (_without("user"), "缺少数据表：user"),
+        (_without("auditevent"), "缺少数据表：auditevent"),
+        (_without("quotarule"), "缺少数据表：quotarule"),
+        (_sql('UPDATE "user" SET disabled = 1'), "没有可用的管理员账户"),
+        (_sql("UPDATE \"user\" SET role = 'reviewer'"), "没有可用的管理员账户"),
+        (_sql("UPDATE alembic_version SET version_num = '9999'"), "版本 9999 比本程序新"),
+        (_sql("DELETE FROM alembic_version"), "不是本系统的备份"),
+    ],
+)
+def test_restore_refuses_a_backup_that_is_not_whole(sqlite_settings: Settings, tmp_path: Path, spoil, words) -> None:
+    before = _loaded(sqlite_settings)
+    copy = backup(sqlite_settings.database_url, tmp_path / "backup.db")
+    spoil(copy)
+    _add_more(sqlite_settings)
+    state = _state(sqlite_settings)
+    with pytest.raises(BackupError, match=words):
+        restore(sqlite_settings.database_url, copy, actor=ADMIN)
+    assert _state(sqlite_settings) == state
+    assert _copies(sqlite_settings) == []
+    assert _report(sqlite_settings)["held"] == before["held"] + 4
+
+
+def test_restore_refuses_a_damaged_file(sqlite_settings: Settings, tmp_path: Path) -> None:
+    _loaded(sqlite_settings)
+    copy = backup(sqlite_settings.database_url, tmp_path / "backup.db")
+    with sqlite3.connect(copy) as db:
+        db.execute("PRAGMA journal_mode=DELETE")
+        page_size = db.execute("PRAGMA page_size").fetchone()[0]
+        root = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'ix_activity_month_unit'").fetchone()[0]
+    data = bytearray(copy.read_bytes())
+    offset = (root - 1) * page_size
+    data[offset + 8 : offset + page_size] = b"\xff" * (page_size - 8)  # an index page overwritten
+    copy.write_bytes(bytes(data))
+    state = _state(sqlite_settings)
+    with pytest.raises(BackupError, match="已损坏|不是可读的"):
+        restore(sqlite_settings.database_url, copy, actor=ADMIN)
+    assert _state(sqlite_settings) == state
 
 
 def _not_sqlite(path: Path) -> Path:
@@ -108,9 +261,66 @@ def _other_sqlite(path: Path) -> Path:
 )
 def test_restore_refuses_a_file_that_is_not_ours(sqlite_settings: Settings, tmp_path: Path, make, words) -> None:
     before = _loaded(sqlite_settings)
+    state = _state(sqlite_settings)
     with pytest.raises(BackupError, match=words):
-        restore(sqlite_settings.database_url, make(tmp_path / "backup.db"))
+        restore(sqlite_settings.database_url, make(tmp_path / "backup.db"), actor=ADMIN)
+    assert _state(sqlite_settings) == state
     assert _report(sqlite_settings) == before
+
+
+@pytest.mark.parametrize("role", ["reviewer", "town"])
+def test_only_an_admin_restores(sqlite_settings: Settings, tmp_path: Path, role: str) -> None:
+    _loaded(sqlite_settings)
+    copy = backup(sqlite_settings.database_url, tmp_path / "backup.db")
+    _add_more(sqlite_settings)
+    state = _state(sqlite_settings)
+    with pytest.raises(Forbidden):
+        restore(sqlite_settings.database_url, copy, actor=Actor(name="someone", role=role, town="泥江口镇"))
+    assert _state(sqlite_settings) == state
+
+
+def _pre_migration_backup(path: Path) -> Path:
+    """A backup of a database made before migrations existed (revision 0001, no alembic_version)."""
+    rows = json.loads((FIXTURE / "rows.json").read_text(encoding="utf-8"))
+    with sqlite3.connect(path) as db:
+        db.executescript((FIXTURE / "schema_sqlite.sql").read_text(encoding="utf-8"))
+        for name, table_rows in rows.items():
+            for row in table_rows:
+                columns = ", ".join(f'"{c}"' for c in row)
+                db.execute(f'INSERT INTO "{name}" ({columns}) VALUES ({", ".join("?" * len(row))})', list(row.values()))
+    return path
+
+
+def test_a_backup_from_before_migrations_is_upgraded_after_restoring(sqlite_settings: Settings, tmp_path: Path) -> None:
+    _loaded(sqlite_settings)
+    old = _pre_migration_backup(tmp_path / "old-backup.db")
+    with get_engine(f"sqlite:///{old}").connect() as connection:
+        assert revision_of(connection) == "0001"
+    get_engine(f"sqlite:///{old}").dispose()
+    old_bytes = old.read_bytes()
+    done = restore(sqlite_settings.database_url, old, actor=ADMIN)
+    assert (done.revision, done.upgraded_to) == ("0001", head())
+    assert old.read_bytes() == old_bytes  # the backup file itself is left as it was
+    with get_engine(sqlite_settings.database_url).connect() as connection:
+        assert revision_of(connection) == head()
+    with Session(get_engine(sqlite_settings.database_url)) as session:
+        assert [u.name for u in session.exec(select(User).order_by(col(User.id))).all()] == ["admin", "njk"]
+    report = _report(sqlite_settings)
+    assert report["held"] == 14
+    assert _events(sqlite_settings)[-1][1:] == (ADMIN.name, "restore", "old-backup.db")
+
+
+def test_backup_to_a_place_that_cannot_be_written_says_so(sqlite_settings: Settings, tmp_path: Path) -> None:
+    _loaded(sqlite_settings)
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("a file, not a folder", encoding="utf-8")
+    for target in (blocker / "x.db", Path("/proc/monitor-backup.db")):
+        with pytest.raises(BackupError, match="无法写入备份文件"):
+            backup(sqlite_settings.database_url, target)
+    done = Cli(sqlite_settings)("backup", str(blocker / "x.db"))
+    assert done.returncode == 2
+    assert done.stderr.startswith("错误：") and "无法写入备份文件" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 @pytest.mark.parametrize("url", ["postgresql+psycopg://monitor@db.example/monitor", "postgresql://u@localhost/m"])
@@ -119,7 +329,7 @@ def test_postgresql_backups_are_left_to_pg_dump(url: str, tmp_path: Path) -> Non
         backup(url, tmp_path / "copy.db")
     assert "pg_restore" in str(refused.value)
     with pytest.raises(BackupError, match="pg_dump"):
-        restore(url, tmp_path / "copy.db")
+        restore(url, tmp_path / "copy.db", actor=ADMIN)
     assert not (tmp_path / "copy.db").exists()
 
 
@@ -135,8 +345,12 @@ def test_cli_backup_then_restore_gives_the_same_report(sqlite_settings: Settings
     assert cli.json(*report)["held"] == before["held"] + 4
     done = cli("restore", path)
     assert (done.returncode, done.stderr) == (0, "")
+    (copy,) = _copies(sqlite_settings)
+    assert f"恢复前的数据库已另存为：{copy}" in done.stdout
     assert cli.json(*report) == before
-    assert [e["action"] for e in cli.json("audit")["events"]][0] == "restore"
+    events = _events(sqlite_settings)
+    assert events[-1][2:] == ("restore", "monitor-backup.db") and events[-1][1].startswith("命令行:")
+    assert events[-2][2] == "import"  # the import after the backup is still on record
 
 
 def test_cli_restore_of_a_foreign_file_exits_2_in_chinese(sqlite_settings: Settings, tmp_path: Path) -> None:
