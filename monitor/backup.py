@@ -76,10 +76,16 @@ def _reason(exc: BaseException) -> str:
     return getattr(exc, "strerror", None) or str(exc)
 
 
-def _online_copy(source: Path, target: Path) -> None:
-    """SQLite's online backup of source into target (created, or overwritten in one transaction)."""
+def _online_copy(source: Path, target: Path, *, standalone: bool = False) -> None:
+    """SQLite's online backup of source into target (created, or overwritten in one transaction).
+
+    standalone: the copy leaves write-ahead logging, so it is one self-contained file that opens
+    read-only anywhere (a copy of a WAL database is in WAL mode too).
+    """
     with closing(sqlite3.connect(source)) as live, closing(sqlite3.connect(target)) as copy:
         live.backup(copy)
+        if standalone:
+            copy.execute("PRAGMA journal_mode=DELETE")
 
 
 def backup(url: str, target: Path) -> Path:
@@ -90,7 +96,7 @@ def backup(url: str, target: Path) -> Path:
     partial = target.with_name(target.name + ".part")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        _online_copy(source, partial)
+        _online_copy(source, partial, standalone=True)
         partial.replace(target)
     except (OSError, sqlite3.Error) as exc:
         with suppress(OSError):
@@ -156,7 +162,7 @@ def check(source: Path) -> Checked:
             last_event = connection.exec_driver_sql("SELECT coalesce(max(id), 0) FROM auditevent").scalar()
     except (sqlite3.Error, DBAPIError) as exc:
         reason = getattr(exc, "orig", None) or exc
-        raise BackupError(f"{source} 不是可读的 SQLite 数据库文件（{reason}）。") from exc
+        raise BackupError(f"备份文件 {source} 已损坏或无法读取（{reason}），未做任何改动。") from exc
     finally:
         engine.dispose()
     return Checked(revision=revision, last_event=int(last_event or 0))
@@ -268,7 +274,7 @@ def restore(url: str, source: Path, *, actor: Actor) -> Restored:
         with _staged(source, folder) as (staged, upgraded_to):
             if live.exists():
                 copy = _free(folder, f"pre-restore-{_stamp()}")
-                _online_copy(live, copy)
+                _online_copy(live, copy, standalone=True)
             if live_revision is None:  # nothing to keep: the staged file becomes the database
                 _online_copy(staged, live)
             carried, data_version = _swap(

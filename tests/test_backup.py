@@ -123,6 +123,7 @@ def test_backup_then_restore_gives_the_same_figures(sqlite_settings: Settings, t
     before = _loaded(sqlite_settings)
     copy = backup(sqlite_settings.database_url, tmp_path / "backups" / "monitor-2025-03-01.db")
     assert copy.exists() and not copy.with_name(copy.name + ".part").exists()
+    assert copy.read_bytes()[18:20] == b"\x01\x01"  # one self-contained file, not write-ahead logged
     _add_more(sqlite_settings)
     assert _report(sqlite_settings)["held"] == before["held"] + 4
     restore(sqlite_settings.database_url, copy, actor=ADMIN)
@@ -164,7 +165,7 @@ def test_restore_keeps_the_events_after_the_backup_and_records_itself(
     assert _version(sqlite_settings) == done.data_version == live_version + 1
 
     # The live database as it was just before, put aside beside it.
-    assert _copies(sqlite_settings) == [done.copy]
+    assert _copies(sqlite_settings) == [done.copy] and done.copy.read_bytes()[18:20] == b"\x01\x01"
     aside = Settings(database_url=f"sqlite:///{done.copy}", data_dir=tmp_path / "data")
     assert _report(aside)["held"] == before["held"] + 4
     assert _events(aside) == events_at_backup + later
@@ -184,6 +185,16 @@ def test_restore_into_a_newer_database_moves_the_version_past_the_backups(tmp_pa
     done = restore(fresh.database_url, copy, actor=ADMIN)
     assert _version(fresh) == done.data_version == _version(old) + 1
     assert _report(fresh)["held"] == before["held"] + 4
+
+
+def test_restore_onto_a_server_without_a_database(sqlite_settings: Settings, tmp_path: Path) -> None:
+    before = _loaded(sqlite_settings)
+    copy = backup(sqlite_settings.database_url, tmp_path / "backup.db")
+    empty = Settings(database_url=f"sqlite:///{tmp_path / 'new' / 'monitor.db'}", data_dir=tmp_path / "data")
+    done = restore(empty.database_url, copy, actor=ADMIN)
+    assert done.copy is None and done.carried == 0
+    assert _report(empty) == before
+    assert _events(empty)[-1][1:] == (ADMIN.name, "restore", "backup.db")
 
 
 def _without(table: str):
@@ -239,7 +250,7 @@ def test_restore_refuses_a_damaged_file(sqlite_settings: Settings, tmp_path: Pat
     data[offset + 8 : offset + page_size] = b"\xff" * (page_size - 8)  # an index page overwritten
     copy.write_bytes(bytes(data))
     state = _state(sqlite_settings)
-    with pytest.raises(BackupError, match="已损坏|不是可读的"):
+    with pytest.raises(BackupError, match="已损坏"):
         restore(sqlite_settings.database_url, copy, actor=ADMIN)
     assert _state(sqlite_settings) == state
 
