@@ -58,7 +58,16 @@ class Issue:
         return {"row": self.row, "column": self.column, "code": self.code, "message": self.message, "value": self.value}
 
 
+VALUE_CHARS = 50
+
+
+def shorten(value: str, limit: int = VALUE_CHARS) -> str:
+    """A cell's text as a message quotes it: at most `limit` characters, then "…"."""
+    return value if len(value) <= limit else value[:limit] + "…"
+
+
 def issue(code: Code, row: int | None, column: str | None, value: str = "", **fields: object) -> Issue:
+    value = shorten(value)
     message = MESSAGES[code].format(value=value, column=column, **fields)
     return Issue(code=code.value, row=row, column=column, value=value, message=message)
 

@@ -24,6 +24,9 @@ UNIT_SUFFIXES = (
 TOWN_SUFFIXES = ("街道办事处", "街道", "镇", "乡")
 
 _SPACES = re.compile(r"\s+")
+# C0 controls but tab, line feed and carriage return, and DEL: PostgreSQL refuses NUL in text,
+# and none of them is anything a clerk typed.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _YMD = re.compile(
     r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
     r"(?:[ T]+\d{1,2}[:：]\d{2}(?:[:：]\d{2}(?:\.\d+)?)?)?$"
@@ -35,12 +38,12 @@ _EXCEL_EPOCH = date(1899, 12, 30)
 
 
 def clean(value: object) -> str:
-    """NFKC (full-width digits, letters and spaces to half-width), trimmed."""
+    """NFKC (full-width digits, letters and spaces to half-width), control characters dropped, trimmed."""
     if value is None:
         return ""
     if isinstance(value, float) and np.isnan(value):
         return ""
-    return unicodedata.normalize("NFKC", str(value)).strip()
+    return CONTROL_CHARS.sub("", unicodedata.normalize("NFKC", str(value))).strip()
 
 
 def title_key(title: str) -> str:

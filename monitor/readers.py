@@ -5,18 +5,28 @@ from __future__ import annotations
 import csv
 import io
 import re
+import struct
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 
-from monitor.normalize import clean, map_unique_text
+from monitor import bounded
+from monitor.config import Settings
+from monitor.normalize import CONTROL_CHARS, clean, map_unique_text
 
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 HEADER_SCAN_ROWS = 15
+DEFAULT_LIMIT_BYTES = Settings.upload_limit_mb * 1024 * 1024
+# A ledger has a dozen columns; a line of a million separators must not become a million-column frame.
+MAX_COLUMNS = bounded.MAX_COLUMNS
+CELL_CHARS = bounded.CELL_CHARS
 TOTAL_WORDS = ("合计", "总计", "小计", "共计")
+
+
+UNREADABLE_TEXT = "文件编码无法识别：请在 Excel 中“另存为”CSV UTF-8 或 Excel 工作簿后重新上传。"
 
 
 class FileError(Exception):
@@ -49,7 +59,7 @@ class Table:
 
 
 def _header_token(text: object) -> str:
-    token = unicodedata.normalize("NFKC", str(text or "")).replace("\ufeff", "")
+    token = CONTROL_CHARS.sub("", unicodedata.normalize("NFKC", str(text or "")).replace("\ufeff", ""))
     token = re.sub(r"\s+", "", token).rstrip(":").casefold()
     return token
 
@@ -68,22 +78,25 @@ def detect_format(data: bytes) -> str:
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
-    """UTF-8 (with or without BOM), UTF-16 with BOM, else GBK/GB18030. Never Latin-1."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else GBK/GB18030. Never Latin-1.
+
+    A UTF-8 BOM before GBK bytes (an editor that added the mark and kept the Chinese encoding)
+    is read as GB18030 after the mark.
+    """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise FileError("unreadable_file", UNREADABLE_TEXT) from exc
+    body, bom = (data[3:], True) if data.startswith(b"\xef\xbb\xbf") else (data, False)
     try:
-        return data.decode("utf-8"), "utf-8"
+        return body.decode("utf-8"), "utf-8-sig" if bom else "utf-8"
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("gb18030"), "gb18030"
+        return body.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as exc:
-        raise FileError(
-            "unreadable_file",
-            "文件编码无法识别：请在 Excel 中“另存为”CSV UTF-8 或 Excel 工作簿后重新上传。",
-        ) from exc
+        raise FileError("unreadable_file", UNREADABLE_TEXT) from exc
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -96,13 +109,45 @@ def _sniff_delimiter(text: str) -> str:
     return best
 
 
+def _too_wide() -> FileError:
+    return FileError(
+        "too_large",
+        f"文件中有一行超过 {MAX_COLUMNS:,} 列，超出可读取的上限：请检查分隔符，删除多余的逗号后重新上传。",
+    )
+
+
+def _bounded_rows(text: str, delimiter: str) -> pd.DataFrame:
+    """csv.reader row by row, refusing a row wider than MAX_COLUMNS before it is kept."""
+    rows: list[list[str]] = []
+    try:
+        for row in csv.reader(io.StringIO(text), delimiter=delimiter):
+            if len(row) > MAX_COLUMNS:
+                raise _too_wide()
+            rows.append(row)
+    except csv.Error as exc:
+        raise FileError("too_large", _LONG_CELL) from exc
+    return pd.DataFrame(rows, dtype=str).fillna("")
+
+
+_LONG_CELL = f"文件中有单元格超过 {CELL_CHARS:,} 个字符（Excel 单元格的上限）：请把过长的内容删去或缩短后重新上传。"
+
+
 def _csv_rows(text: str) -> pd.DataFrame:
     delimiter = _sniff_delimiter(text)
-    width = max((len(row) for row in csv.reader(io.StringIO(text[:65536]), delimiter=delimiter)), default=0)
+    # Whole lines only: a first line cut short would be narrower than the frame pandas then
+    # builds, and pandas reads the surplus leading cells of a wider first line as the index.
+    end = text.find("\n", 65536)
+    head = csv.reader(io.StringIO(text if end < 0 else text[: end + 1]), delimiter=delimiter)
+    try:
+        width = max((len(row) for row in head), default=0)
+    except csv.Error as exc:  # a field longer than the csv module's own limit (128 KiB)
+        raise FileError("too_large", _LONG_CELL) from exc
+    if width > MAX_COLUMNS:
+        raise _too_wide()
     try:
         # UTF-8 bytes, not a StringIO: pandas re-encodes a text buffer through a wrapper whose
         # carry-over grows with every read, which costs quadratic time on large files.
-        return pd.read_csv(
+        raw = pd.read_csv(
             io.BytesIO(text.encode("utf-8")),
             encoding="utf-8",
             sep=delimiter,
@@ -112,11 +157,15 @@ def _csv_rows(text: str) -> pd.DataFrame:
             keep_default_na=False,
             na_filter=False,
             skip_blank_lines=False,
+            index_col=False,
             engine="c",
         )
     except (pd.errors.ParserError, ValueError):
-        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-        return pd.DataFrame(rows, dtype=str).fillna("")
+        raw = _bounded_rows(text, delimiter)
+    for j in raw.columns:
+        if len(raw) and raw[j].str.len().max() > CELL_CHARS:
+            raise FileError("too_large", _LONG_CELL)
+    return raw
 
 
 def _excel_cell(value: object) -> object:
@@ -129,6 +178,23 @@ def _excel_cell(value: object) -> object:
     if isinstance(value, timedelta | time):
         return str(value)
     return value
+
+
+def _unreadable_workbook() -> FileError:
+    return FileError("unreadable_file", "Excel 文件已损坏或加密，无法读取：请另存后重新上传。")
+
+
+def _check_workbook(data: bytes, fmt: str, limit_bytes: int) -> None:
+    """Refuse a workbook by what it really holds, before calamine allocates its declared range."""
+    try:
+        if fmt == "xlsx":
+            bounded.check_xlsx(data, limit_bytes=limit_bytes)
+        else:
+            bounded.check_xls(data)
+    except bounded.TooLarge as exc:
+        raise FileError("too_large", str(exc)) from exc
+    except (bounded.Malformed, struct.error, ValueError) as exc:
+        raise _unreadable_workbook() from exc
 
 
 def _excel_rows(data: bytes, preferred_sheet: str) -> pd.DataFrame:
@@ -144,7 +210,7 @@ def _excel_rows(data: bytes, preferred_sheet: str) -> pd.DataFrame:
     except FileError:
         raise
     except Exception as exc:
-        raise FileError("unreadable_file", "Excel 文件已损坏或加密，无法读取：请另存后重新上传。") from exc
+        raise _unreadable_workbook() from exc
     width = max((len(row) for row in rows), default=0)
     padded = [[_excel_cell(v) for v in row] + [""] * (width - len(row)) for row in rows]
     return pd.DataFrame(padded, columns=list(range(width)), dtype=object)
@@ -169,8 +235,28 @@ def _find_header(raw: pd.DataFrame, columns: list[Column]) -> tuple[int, dict[in
     )
 
 
-def read_table(data: bytes, columns: list[Column], *, preferred_sheet: str = "", one_of: tuple[str, ...] = ()) -> Table:
-    """Read CSV/XLSX/XLS bytes into a Table of cleaned text cells keyed by column key."""
+def _header_text(value: object) -> str:
+    """A header as the clerk wrote it: no BOM, no control characters, no trailing colon."""
+    text = CONTROL_CHARS.sub("", str(value)).replace("\ufeff", "").strip().rstrip(":：").rstrip()
+    return text if len(text) <= 30 else text[:30] + "…"
+
+
+def read_table(
+    data: bytes,
+    columns: list[Column],
+    *,
+    preferred_sheet: str = "",
+    one_of: tuple[str, ...] = (),
+    limit_bytes: int = DEFAULT_LIMIT_BYTES,
+) -> Table:
+    """Read CSV/XLSX/XLS bytes into a Table of cleaned text cells keyed by column key.
+
+    A file above limit_bytes, or a workbook that would not fit in memory once read (see
+    monitor.bounded), is refused as too_large before anything is parsed.
+    """
+    if len(data) > limit_bytes:
+        size, limit = f"{len(data) / 1048576:.1f}", f"{limit_bytes / 1048576:g}"
+        raise FileError("too_large", f"文件大小 {size} MB，超过上限 {limit} MB：请按月或按乡镇拆分后上传。")
     if not data.strip():
         raise FileError("empty_file", "文件是空的。")
     fmt = detect_format(data)
@@ -179,6 +265,7 @@ def read_table(data: bytes, columns: list[Column], *, preferred_sheet: str = "",
         text, encoding = decode_text(data)
         raw = _csv_rows(text)
     else:
+        _check_workbook(data, fmt, limit_bytes)
         raw = _excel_rows(data, preferred_sheet)
     if raw.empty:
         raise FileError("empty_file", "文件是空的。")
@@ -189,7 +276,9 @@ def read_table(data: bytes, columns: list[Column], *, preferred_sheet: str = "",
     if one_of and not found.intersection(one_of):
         missing += [c for c in columns if c.key in one_of][:1]
     if missing:
-        headers_found = [str(v).strip() for v in raw.iloc[header_index].tolist() if str(v).strip()]
+        headers_found = [_header_text(v) for v in raw.iloc[header_index].tolist() if _header_text(v)]
+        if len(headers_found) > 20:
+            headers_found = [*headers_found[:20], f"等共 {len(headers_found)} 列"]
         raise FileError(
             "missing_column",
             "缺少必填列："
@@ -206,7 +295,7 @@ def read_table(data: bytes, columns: list[Column], *, preferred_sheet: str = "",
     headers: dict[str, str] = {}
     for j, column in matched.items():
         frame[column.key] = map_unique_text(body[j].reset_index(drop=True), clean)
-        headers[column.key] = str(raw.iat[header_index, j]).replace("\ufeff", "").strip().rstrip(":：").rstrip()
+        headers[column.key] = _header_text(raw.iat[header_index, j])
     for column in columns:
         if column.key not in frame:
             frame[column.key] = ""

@@ -1,14 +1,20 @@
 """Bytes -> rows: the files town offices produce, built in memory, and the files refused as a whole."""
 
 import io
+import json
+import subprocess
+import sys
 from datetime import date, datetime
+from pathlib import Path
 
 import openpyxl
 import pytest
 import xlwt
 
+from monitor import bounded
 from monitor.normalize import parse_date
 from monitor.readers import FileError, decode_text, read_table
+from monitor.roster import ROSTER_COLUMNS
 from monitor.validate import ACTIVITY_COLUMNS, UNIT_KEYS
 
 HEADER = ["单位名称", "活动日期", "活动名称", "参与人数"]
@@ -44,6 +50,7 @@ def xlsx(sheets: dict[str, list[list[object]]], formats: dict[tuple[str, int, in
     return out.getvalue()
 
 
+ROOT = Path(__file__).resolve().parent.parent
 EXPECTED = [(2, "油草塘村", "2025-03-05", "理论宣讲进村", "12"), (3, "和平村", "2025/3/6", "𠮷祥志愿服务", "30")]
 
 
@@ -256,3 +263,191 @@ def test_bytes_neither_utf8_nor_gb18030_are_never_decoded_as_latin1():
         decode_text("Café,naïve".encode("latin-1") + b"\xff")
     assert caught.value.code == "unreadable_file"
     assert "编码" in caught.value.message
+
+
+# Bounded reading (SPEC §6): a file is judged by what it holds, before it is parsed into memory.
+
+CORPUS = Path(__file__).resolve().parent / "hostile"
+
+
+def read_in_child(data: bytes, tmp_path: Path) -> tuple[int, dict, int]:
+    """read_table in a process of its own: (exit code, {"code", "message"} or {"rows"}, peak RSS in KiB).
+
+    A reader that allocates a declared range aborts the process (exit 134): here that fails one test.
+    """
+    path = tmp_path / "upload.bin"
+    path.write_bytes(data)
+    script = (
+        "import json, resource, sys\n"
+        "from monitor.readers import FileError, read_table\n"
+        "from monitor.validate import ACTIVITY_COLUMNS, UNIT_KEYS\n"
+        "try:\n"
+        "    t = read_table(open(sys.argv[1], 'rb').read(), ACTIVITY_COLUMNS, one_of=UNIT_KEYS)\n"
+        "    doc = {'rows': len(t.frame)}\n"
+        "except FileError as e:\n"
+        "    doc = {'code': e.code, 'message': e.message}\n"
+        "doc['maxrss'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print(json.dumps(doc, ensure_ascii=False))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path)], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    doc = json.loads(done.stdout) if done.returncode == 0 else {}
+    return done.returncode, doc, int(doc.get("maxrss", 0))
+
+
+def _sparse_xls() -> bytes:
+    workbook = xlwt.Workbook(encoding="utf-8")
+    sheet = workbook.add_sheet("活动台账")
+    for j, header in enumerate(HEADER):
+        sheet.write(0, j, header)
+    sheet.write(65535, 255, "x")
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _sparse_xlsx() -> bytes:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER)
+    sheet.append(["油草塘村", "2025-03-05", "宣讲", 3])
+    sheet["XFD1048576"] = "x"
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("make", "where"), [(_sparse_xlsx, "XFD1048576"), (_sparse_xls, "IV65536")], ids=["xlsx", "xls"]
+)
+def test_a_sparse_workbook_reaching_the_last_cell_is_refused_before_it_is_read(make, where, tmp_path):
+    code, doc, maxrss = read_in_child(make(), tmp_path)
+    assert code == 0, "the reader must not abort the process"
+    assert doc["code"] == "too_large"
+    assert where in doc["message"] and len(doc["message"]) < 200
+    assert maxrss < 400 * 1024, "judged before calamine builds the range (it took 1 GiB for the .xls)"
+
+
+def test_a_workbook_just_inside_the_budget_is_read():
+    rows = [HEADER, ["油草塘村", "2025-03-05", "宣讲", 3]]
+    data = xlsx({"Sheet1": rows})
+    data_far = xlsx({"Sheet1": [*rows, *[[] for _ in range(bounded.MAX_CELLS // bounded.MAX_COLUMNS - 3)]]})
+    assert cells(read(data)) == cells(read(data_far)) == [(2, "油草塘村", "2025-03-05", "宣讲", "3")]
+    wide = openpyxl.load_workbook(io.BytesIO(data))
+    wide.active.cell(2, bounded.MAX_COLUMNS, "x")
+    out = io.BytesIO()
+    wide.save(out)
+    assert len(read(out.getvalue()).frame) == 1
+    wide.active.cell(2, bounded.MAX_COLUMNS + 1, "x")
+    out = io.BytesIO()
+    wide.save(out)
+    with pytest.raises(FileError) as caught:
+        read(out.getvalue())
+    assert caught.value.code == "too_large" and "ALM2" in caught.value.message
+
+
+def _corpus_file(name: str) -> bytes:
+    from tests.hostile.corpus import FILES
+
+    return FILES[name][0]()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "shared_string_40000_chars.xlsx",
+        "inline_cell_40000_chars.xlsx",
+        "inline_cell_50m_chars.xlsx",
+        "zip_of_zeros.xlsx",
+        "zip_bomb_fake_sheet.xlsx",
+        "million_commas.csv",
+    ],
+)
+def test_what_a_file_holds_beyond_memory_is_too_large_with_a_short_message(name):
+    with pytest.raises(FileError) as caught:
+        read(_corpus_file(name))
+    assert caught.value.code == "too_large"
+    assert 10 < len(caught.value.message) < 200
+
+
+def test_a_cell_of_exactly_32767_characters_is_read():
+    table = read(_corpus_file("shared_string_32767_chars.xlsx"))
+    assert [len(t) for t in table.frame["title"]] == [32_767]
+
+
+def test_a_csv_cell_over_32767_characters_is_too_large():
+    data = text_file([HEADER, ["油草塘村", "2025-03-05", "宣" * 32_768, "1"]]).encode()
+    with pytest.raises(FileError) as caught:
+        read(data)
+    assert caught.value.code == "too_large"
+    quoted = text_file([HEADER, ["油草塘村", "2025-03-05", '"' + "宣" * 200_000 + '"', "1"]]).encode()
+    with pytest.raises(FileError) as caught:
+        read(quoted)
+    assert caught.value.code == "too_large"
+
+
+def test_a_row_of_a_million_separators_builds_no_million_columns():
+    data = text_file([HEADER, ["油草塘村", "2025-03-05", "宣讲", "1"]]).encode() + b"," * 1_000_000 + b"\r\n"
+    with pytest.raises(FileError) as caught:
+        read(data)
+    assert caught.value.code == "too_large"
+    assert "1,000 列" in caught.value.message
+
+
+def test_the_size_limit_is_checked_where_every_import_reads():
+    data = text_file([HEADER, ["油草塘村", "2025-03-05", "宣讲", "1"]]).encode()
+    assert len(read_table(data, ACTIVITY_COLUMNS, one_of=UNIT_KEYS, limit_bytes=len(data)).frame) == 1
+    with pytest.raises(FileError) as caught:
+        read_table(data, ACTIVITY_COLUMNS, one_of=UNIT_KEYS, limit_bytes=len(data) - 1)
+    assert caught.value.code == "too_large" and "超过上限" in caught.value.message
+    roster = "单位编码,单位名称,单位类型\r\nZX,中心,中心\r\n".encode() + b" " * (2 * 1024 * 1024)
+    with pytest.raises(FileError) as caught:
+        read_table(roster, ROSTER_COLUMNS, preferred_sheet="单位名册", limit_bytes=1024 * 1024)
+    assert caught.value.code == "too_large"
+
+
+def test_an_xlsx_unzipping_far_above_the_limit_is_refused_by_its_limit():
+    data = xlsx({"Sheet1": [HEADER, *[["油草塘村", "2025-03-05", "宣讲", 3]] * 3000]})
+    assert len(read(data).frame) == 3000
+    with pytest.raises(FileError) as caught:
+        read_table(data, ACTIVITY_COLUMNS, one_of=UNIT_KEYS, limit_bytes=len(data))
+    assert caught.value.code == "too_large" and "解压后" in caught.value.message
+
+
+# Encodings and bytes that are not text.
+
+
+def test_a_utf8_bom_before_gbk_bytes_is_read_as_gb18030():
+    data = b"\xef\xbb\xbf" + text_file([HEADER, ["油草塘村", "2025-03-05", "理论宣讲进村", "12"]]).encode("gbk")
+    table = read(data)
+    assert table.encoding == "gb18030"
+    assert cells(table) == [(2, "油草塘村", "2025-03-05", "理论宣讲进村", "12")]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"\xef\xbb\xbf" + "Café".encode("latin-1") + b"\xff\xff", b"\xff\xfe" + b"a\x00b"],
+    ids=["bom-then-junk", "utf16-odd-length"],
+)
+def test_undecodable_text_is_a_file_error_not_a_traceback(data):
+    with pytest.raises(FileError) as caught:
+        decode_text(data)
+    assert caught.value.code == "unreadable_file" and "编码" in caught.value.message
+
+
+def test_nul_and_control_characters_are_dropped_from_cells_and_headers():
+    padding = ["甲村", "2025-03-04", "填充", "1"]
+    rows = [["单位\x1b名称", "活动日期", "活动名称\x07", "参与人数"], *[padding] * 200]
+    data = text_file([*rows, ["乙\x00村", "2025-03-05", "宣\x1b讲\x00", "2"]]).encode()
+    assert data.index(b"\x00") > 4096
+    table = read(data)
+    assert table.headers["name"] == "单位名称" and table.headers["title"] == "活动名称"
+    assert cells(table)[-1] == (202, "乙村", "2025-03-05", "宣讲", "2")
+
+
+def test_a_missing_column_message_stays_short_with_absurd_headers():
+    header = ["单位名称", "活动日期", *[f"{'长' * 500}{i}" for i in range(300)]]
+    with pytest.raises(FileError) as caught:
+        read(text_file([header, ["甲村", "2025-03-05", *[""] * 300]]).encode())
+    assert caught.value.code == "missing_column" and len(caught.value.message) < 1000
