@@ -45,8 +45,8 @@ with common.session() as s, st.sidebar:
     st.markdown("### 新时代文明实践活动监测")
     st.caption(f"{actor.name} · {ROLE_LABELS[actor.role]}" + (f" · {actor.town}" if actor.town else ""))
     gate.logout_button(actor)
-    months = views.month_options(session=s, today=common.today())
-    start, end = views.default_period(session=s, today=common.today())
+    months = views.month_options(session=s, settings=common.settings(), today=common.today())
+    start, end = views.default_period(session=s, settings=common.settings(), today=common.today())
     for key, label, default in (("f_start", "起始月份", start), ("f_end", "截止月份", end)):
         linked = st.query_params.get(key.removeprefix("f_"))
         if key not in st.session_state and linked in months:

@@ -70,16 +70,20 @@ elif batch.sha256 != "demo":
     st.caption("原始文件不在本机保存目录中。")
 
 if batch.kind == "activities" and batch.status == "imported" and "rollback" in PERMISSIONS[me.role]:
-    st.warning(f"撤销后，本次导入新增的 {batch.imported} 条活动将被删除，统计随之更新；撤销本身会记入导入记录。")
+    st.warning(
+        f"撤销后，本次导入新增的 {batch.imported} 条活动中，只有没有被其他导入也上报的才会删除，"
+        "统计随之更新；撤销本身会记入导入记录。"
+    )
     sure = st.checkbox(f"我确认撤销导入记录 #{batch.id}", key=f"sure_{batch.id}")
     if st.button("撤销这次导入", disabled=not sure, type="primary"):
         try:
             with common.session() as s:
-                removed = rollback_batch(
+                done = rollback_batch(
                     session=s, batch_id=batch.id, actor=me, settings=common.settings(), today=common.today()
                 )
         except RollbackRefused as exc:
             st.error(str(exc))
         else:
-            st.toast(f"已撤销，删除 {removed} 条活动", icon="✅")
+            kept = f"，保留 {done.kept} 条（其他导入也上报了）" if done.kept else ""
+            st.toast(f"已撤销，删除 {done.removed} 条活动{kept}", icon="✅")
             st.rerun()

@@ -24,7 +24,13 @@ min_streak = right.number_input(
 )
 try:
     due = common.cached(
-        due_with_status, month=month, min_streak=int(min_streak), town=f.town, unit_type=f.unit_type, actor=me
+        due_with_status,
+        month=month,
+        min_streak=int(min_streak),
+        town=f.town,
+        unit_type=f.unit_type,
+        actor=me,
+        settings=common.settings(),
     )
 except ValueError as exc:
     st.error(str(exc))
@@ -74,7 +80,7 @@ with st.form("interview", clear_on_submit=True):
         )
         try:
             with common.session() as s:
-                record_interview(session=s, entry=entry, actor=me)
+                record_interview(session=s, actor=me, entry=entry)
         except (InterviewError, ValueError) as exc:
             st.error(str(exc))
         else:

@@ -32,7 +32,7 @@ if not has_units:
         ):
             with st.spinner("正在载入示例数据…"), common.session() as s:
                 try:
-                    load_demo(session=s, accounts=False)
+                    load_demo(session=s, actor=me, accounts=False)
                 except DemoRefused as exc:
                     st.error(str(exc))
                     st.stop()
@@ -48,7 +48,7 @@ if "overview_notice" in st.session_state:
     st.success(st.session_state.pop("overview_notice"))
 f = common.filters()
 data: views.Overview = common.cached(
-    views.overview, filters=f, min_streak=common.settings().interview_min_streak, actor=me
+    views.overview, filters=f, min_streak=common.settings().interview_min_streak, actor=me, settings=common.settings()
 )
 cur, prev = data.current, data.previous
 scope = (

@@ -6,10 +6,9 @@ from monitor import templates
 from monitor.batches import ImportResult
 from monitor.config import TYPE_LABELS, UNIT_TYPES
 from monitor.export import frame_xlsx
-from monitor.quotas import EditError, UnitChanges, set_type_quotas, update_unit
 from monitor.roster import import_units
 from monitor.units import roster_table, search_units, type_quotas, units_frame
-from ui import common
+from ui import common, roster_forms
 
 st.title("名册与任务")
 me = common.allow("roster")
@@ -47,7 +46,10 @@ with tab_import:
         on_click="ignore",
         icon=":material/download:",
     )
-    st.caption("按单位编码更新：已有单位更新信息，新编码新增单位；导入不会删除任何单位。")
+    st.caption(
+        "按单位编码更新：已有单位只更新文件中填写了的信息，空白不改动；新编码新增单位；导入不会删除任何单位。"
+        "月度任务的调整自本月起生效。"
+    )
     upload = st.file_uploader(
         "上传单位名册（CSV、XLSX 或 XLS）", type=["csv", "xlsx", "xls"], key=f"roster_{state.get('roster_round', 0)}"
     )
@@ -61,7 +63,13 @@ with tab_import:
         data = upload.getvalue()
         with common.session() as s:
             preview = import_units(
-                session=s, data=data, file_name=upload.name, settings=common.settings(), actor=me, dry_run=True
+                session=s,
+                data=data,
+                file_name=upload.name,
+                settings=common.settings(),
+                actor=me,
+                today=common.today(),
+                dry_run=True,
             )
         if preview.file_error is not None:
             st.error(f"文件未能读取：{preview.file_error.message}")
@@ -71,6 +79,9 @@ with tab_import:
             m[1].metric("将新增", preview.created)
             m[2].metric("将更新", preview.updated)
             m[3].metric("有问题", preview.rejected)
+            if not preview.changes.empty:
+                st.markdown("**将修改的内容**（空白单元格和文件中没有的列不改动已存的信息）")
+                st.dataframe(preview.changes, hide_index=True)
             if preview.errors:
                 st.dataframe(preview.issues_table(), hide_index=True, column_config=common.ISSUE_COLUMNS)
                 common.xlsx_button(
@@ -79,67 +90,18 @@ with tab_import:
             if st.button("确认导入名册", type="primary", disabled=preview.imported == 0):
                 with common.session() as s:
                     state["roster_result"] = import_units(
-                        session=s, data=data, file_name=upload.name, settings=common.settings(), actor=me
+                        session=s,
+                        data=data,
+                        file_name=upload.name,
+                        settings=common.settings(),
+                        actor=me,
+                        today=common.today(),
                     )
                 state["roster_round"] = state.get("roster_round", 0) + 1
                 st.rerun()
 
 with tab_quota:
-    st.caption("各类单位每月应开展的活动场次；单个单位可在“修改单位”中另设。修改后所有统计按新任务数重算。")
-    with st.form("quotas"):
-        cols = st.columns(3)
-        values = {
-            t: cols[i].number_input(f"{TYPE_LABELS[t]}（场/月）", min_value=0, max_value=100, value=quotas[t])
-            for i, t in enumerate(UNIT_TYPES)
-        }
-        if st.form_submit_button("保存月度任务", type="primary"):
-            with common.session() as s:
-                set_type_quotas(session=s, quotas={t: int(v) for t, v in values.items()}, actor=me)
-            st.toast("月度任务已保存", icon="✅")
-            st.rerun()
-
-
-def _text(value: object) -> str:
-    """A roster cell as a text box shows it: a missing value (None or NaN) is empty."""
-    return value if isinstance(value, str) else ""
-
+    roster_forms.quota_form(me, quotas)
 
 with tab_edit:
-    if roster.empty:
-        st.info("名册为空。")
-    else:
-        labels = {f"{r.town}{r.name}（{r.code}）": r.code for r in roster.itertuples()}
-        choice = st.selectbox("选择单位", list(labels))
-        unit = roster[roster["code"] == labels[choice]].iloc[0]
-        with st.form("unit"):
-            own = st.checkbox("单独设置月度任务", value=unit["quota"] == unit["quota"] and unit["quota"] is not None)
-            quota = st.number_input(
-                "本单位月度任务（场/月）",
-                min_value=0,
-                max_value=100,
-                value=int(unit["monthly_quota"]),
-                help=f"与{unit['type_label']}类默认任务（{int(unit['type_quota'])} 场）不同的数，即作为本单位任务；"
-                "取消勾选且数目等于默认任务时，恢复按类型计。",
-            )
-            a, b = st.columns(2)
-            head = a.text_input("负责人", value=_text(unit["head"]))
-            phone = b.text_input("联系电话", value=_text(unit["phone"]))
-            active_from = a.text_input("启用月份", value=_text(unit["active_from"]), placeholder="YYYY-MM，可空")
-            active_to = b.text_input("停用月份", value=_text(unit["active_to"]), placeholder="YYYY-MM，可空")
-            if st.form_submit_button("保存", type="primary"):
-                changes = UnitChanges(
-                    # A number other than the type's default is the unit's own, ticked or not.
-                    quota=int(quota) if own or int(quota) != int(unit["type_quota"]) else None,
-                    head=head,
-                    phone=phone,
-                    active_from=active_from,
-                    active_to=active_to,
-                )
-                try:
-                    with common.session() as s:
-                        update_unit(session=s, code=labels[choice], changes=changes, actor=me)
-                except EditError as exc:
-                    st.error(str(exc))
-                else:
-                    st.toast("已保存", icon="✅")
-                    st.rerun()
+    roster_forms.unit_form(me, roster)

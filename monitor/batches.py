@@ -31,6 +31,7 @@ class ImportResult:
     rejected_rows: pd.DataFrame = field(default_factory=pd.DataFrame)
     created: int = 0
     updated: int = 0
+    changes: pd.DataFrame = field(default_factory=pd.DataFrame)  # roster: before → after per unit and field
 
     @property
     def exit_code(self) -> int:

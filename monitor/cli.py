@@ -11,15 +11,16 @@ from dataclasses import replace
 import pandas as pd
 from sqlmodel import Session
 
-from monitor import cli_admin, metrics
-from monitor.auth import UserError, actor_for, shell_actor
+from monitor import cli_admin, cli_batches, metrics
+from monitor.auth import Actor, Forbidden, UserError, actor_for, require, shell_actor
 from monitor.batches import ImportResult
 from monitor.config import Settings
 from monitor.db import get_engine, init_db
-from monitor.importer import import_activities, read_path
+from monitor.importer import import_activities, read_path, today_in
 from monitor.issues import Issue
 from monitor.roster import import_units
-from monitor.units import UnknownType, list_units, parse_type
+from monitor.schema import SchemaError
+from monitor.units import UnknownType, list_units, parse_type, towns
 
 ADMIN_COMMANDS = {"users", "months", "audit", "backup", "restore"}
 
@@ -72,7 +73,25 @@ def _parser() -> argparse.ArgumentParser:
     laggards.add_argument("--type")
     laggards.add_argument("--json", action="store_true")
     cli_admin.register(sub)
+    cli_batches.register(sub)
     return parser
+
+
+def _acting(session: Session, name: str, action: str) -> Actor:
+    """Who a command acts as: the named account (active, and its role allows the action), else the operator."""
+    if not name:
+        return shell_actor()
+    actor = actor_for(session=session, name=name)
+    require(actor, action)
+    return actor
+
+
+def _town(session: Session, text: str | None) -> str | None:
+    if not text:
+        return None
+    if text not in towns(session=session):
+        raise UsageError(f"名册中没有乡镇（街道）“{text}”。")
+    return text
 
 
 def _type(text: str | None) -> str | None:
@@ -106,34 +125,58 @@ def _table(frame: pd.DataFrame) -> None:
     print(frame.to_string(index=False) if not frame.empty else "(none)")
 
 
+def _refused(name: str, exc: Exception) -> ImportResult:
+    return ImportResult(file_error=Issue(code="unknown_user", row=None, column=None, value=name, message=str(exc)))
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     engine = get_engine(settings.database_url)
-    init_db(engine)
+    done = init_db(engine, upgrade=args.command == "init", backups_dir=settings.data_dir / "backups")
+    today = today_in(settings)
     with Session(engine) as session:
         if args.command in ADMIN_COMMANDS:
             return cli_admin.run(args, session, settings)
+        if args.command == "batches":
+            return cli_batches.run(args, session, settings, _acting(session, getattr(args, "user", ""), "rollback"))
         if args.command == "init":
-            print(f"database ready: {engine.url.render_as_string(hide_password=True)}")
+            where = engine.url.render_as_string(hide_password=True)
+            if done.before is None:
+                print(f"database created at schema version {done.after}: {where}")
+            elif done.changed:
+                print(f"database upgraded from schema version {done.before} to {done.after}: {where}")
+                if done.copy is not None:
+                    print(f"the database before the upgrade was copied to {done.copy}")
+                if done.note:
+                    print(done.note)
+            else:
+                print(f"database ready at schema version {done.after}: {where}")
             return 0
+        operator = shell_actor()
         if args.command == "demo":
             from monitor.demo import load_demo
 
-            summary = load_demo(session=session)
+            summary = load_demo(session=session, actor=operator)
             print(f"demo district loaded: {summary['units']} units, {summary['activities']} activities")
             return 0
         if args.command == "units" and args.action == "import":
+            try:
+                actor = _acting(session, args.user, "roster")
+            except (UserError, Forbidden) as exc:
+                _print_import(_refused(args.user, exc), args.json)
+                return 2
             result = import_units(
                 session=session,
+                actor=actor,
                 data=read_path(args.file),
                 file_name=args.file,
                 settings=settings,
-                user=args.user,
+                today=today,
                 strict=args.strict,
             )
             _print_import(result, args.json)
             return result.exit_code
         if args.command == "units":
-            units = list_units(session=session, town=args.town, unit_type=_type(args.type))
+            units = list_units(session=session, town=_town(session, args.town), unit_type=_type(args.type))
             if args.json:
                 print(json.dumps({"units": units}, ensure_ascii=False))
             else:
@@ -141,13 +184,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         if args.command == "activities":
             try:
-                actor = actor_for(session=session, name=args.user) if args.user else shell_actor()
-            except UserError as exc:
-                refused = ImportResult(
-                    file_error=Issue(code="unknown_user", row=None, column=None, value=args.user, message=str(exc))
-                )
-                _print_import(refused, args.json)
-                return refused.exit_code
+                actor = _acting(session, args.user, "import")
+            except (UserError, Forbidden) as exc:
+                _print_import(_refused(args.user, exc), args.json)
+                return 2
             result = import_activities(
                 session=session,
                 data=read_path(args.file),
@@ -160,7 +200,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return result.exit_code
         if args.command == "report":
             doc = metrics.report(
-                session=session, start=args.start, end=args.end, town=args.town, unit_type=_type(args.type)
+                session=session,
+                actor=operator,
+                settings=settings,
+                start=metrics.check_month(args.start, settings, today=today),
+                end=metrics.check_month(args.end, settings, today=today),
+                town=_town(session, args.town),
+                unit_type=_type(args.type),
             ).to_json()
             if args.json:
                 print(json.dumps(doc, ensure_ascii=False))
@@ -176,7 +222,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         if args.command == "interviews":
             min_streak = args.min_streak if args.min_streak is not None else settings.interview_min_streak
-            frame = metrics.interviews(session=session, month=args.month, min_streak=min_streak)
+            month = metrics.check_month(args.month, settings, today=today, finished=True)
+            frame = metrics.interviews(
+                session=session, actor=operator, settings=settings, month=month, min_streak=min_streak
+            )
             keys = ["code", "name", "type", "town", "streak", "head", "phone", "held", "quota"]
             if args.json:
                 units = [
@@ -185,7 +234,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 ]
                 print(
                     json.dumps(
-                        {"month": metrics.parse_month_arg(args.month), "min_streak": min_streak, "units": units},
+                        {"month": month, "min_streak": min_streak, "units": units},
                         ensure_ascii=False,
                     )
                 )
@@ -194,7 +243,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         if args.command == "laggards":
             frame = metrics.laggards(
-                session=session, start=args.start, end=args.end, below=args.below, unit_type=_type(args.type)
+                session=session,
+                actor=operator,
+                settings=settings,
+                start=metrics.check_month(args.start, settings, today=today),
+                end=metrics.check_month(args.end, settings, today=today),
+                below=args.below,
+                unit_type=_type(args.type),
             )
             keys = ["code", "name", "type", "town", "held"]
             if args.json:
@@ -223,7 +278,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = replace(settings, database_url=args.db)
     try:
         return run(args, settings)
-    except (UsageError, metrics.BadPeriod, cli_admin.AdminError) as exc:
+    except (
+        UsageError,
+        metrics.BadPeriod,
+        cli_admin.AdminError,
+        cli_batches.BatchError,
+        UserError,
+        Forbidden,
+        SchemaError,
+    ) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
     except FileNotFoundError as exc:

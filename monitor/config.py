@@ -29,6 +29,12 @@ class Settings:
     upload_limit_mb: int = 20
     autolock_days: int = 0
     session_idle_hours: int = 8
+    earliest_year: int = 2000  # activity dates before 1 January of this year are mistakes
+    busy_seconds: float = 30.0  # how long a write waits for another writer before giving up
+
+    @property
+    def upload_limit_bytes(self) -> int:
+        return self.upload_limit_mb * 1024 * 1024
 
     @property
     def uploads_dir(self) -> Path:
@@ -46,4 +52,6 @@ class Settings:
             upload_limit_mb=int(os.environ.get("MONITOR_UPLOAD_LIMIT_MB", "20")),
             autolock_days=int(os.environ.get("MONITOR_AUTOLOCK_DAYS", "0")),
             session_idle_hours=int(os.environ.get("MONITOR_SESSION_IDLE_HOURS", "8")),
+            earliest_year=int(os.environ.get("MONITOR_EARLIEST_YEAR", "2000")),
+            busy_seconds=float(os.environ.get("MONITOR_BUSY_SECONDS", "30")),
         )

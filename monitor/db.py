@@ -70,6 +70,49 @@ def init_db(engine: Engine, *, upgrade: bool = True, backups_dir: Path | None = 
     return done
 
 
+class Busy(Exception):
+    """Another writer held the database longer than the configured wait."""
+
+
+BUSY_MESSAGE = "数据库正忙，请稍后重试。"
+
+
+def is_busy(exc: BaseException) -> bool:
+    """A lock wait that ran out (SQLite 'database is locked', PostgreSQL lock_timeout)."""
+    text_ = str(getattr(exc, "orig", exc)).lower()
+    return (
+        "database is locked" in text_
+        or "lock timeout" in text_
+        or "locknotavailable" in type(getattr(exc, "orig", exc)).__name__.lower()
+    )
+
+
+def begin_write(session: Session, *, busy_seconds: float) -> None:
+    """Start the session's write transaction now, so what it checks and what it writes are one.
+
+    SQLite: BEGIN IMMEDIATE takes the write lock before the checks run (a plain BEGIN would let a
+    month lock commit between the check and the insert). PostgreSQL: SHARE on monthlock makes a
+    concurrent lock wait for this transaction, and this one wait for a lock being committed.
+    A wait longer than busy_seconds raises Busy.
+    """
+    connection = session.connection()
+    waited = max(1, int(busy_seconds * 1000))
+    try:
+        if connection.dialect.name == "sqlite":
+            raw = connection.connection.driver_connection
+            if not raw.in_transaction:  # type: ignore[union-attr]
+                raw.execute(f"PRAGMA busy_timeout = {waited}")  # type: ignore[union-attr]
+                raw.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+        else:
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {waited}")
+            connection.exec_driver_sql("LOCK TABLE monthlock IN SHARE MODE")
+    except Exception as exc:
+        if is_busy(exc):
+            session.rollback()
+            raise Busy(BUSY_MESSAGE) from exc
+        raise
+
+
 def fetch_tuples(session: Session, statement: Executable) -> Sequence[tuple[Any, ...]]:
     """The rows of a Core select as the driver's plain tuples.
 

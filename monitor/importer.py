@@ -6,16 +6,16 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pandas as pd
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from monitor import audit
 from monitor.auth import Actor, require
 from monitor.batches import ImportResult, keep_original, new_batch, rejected_rows, sha256_of
 from monitor.config import Settings
-from monitor.db import bump_version
+from monitor.db import BUSY_MESSAGE, Busy, begin_write, bump_version, fetch_tuples, is_busy
 from monitor.issues import Issue
 from monitor.locks import locked_months
-from monitor.models import ImportBatch
+from monitor.models import Activity, ImportBatch
 from monitor.readers import FileError, read_table
 from monitor.units import units_frame
 from monitor.validate import ACTIVITY_COLUMNS, UNIT_KEYS, UnitIndex, check_activities
@@ -88,6 +88,13 @@ def insert_activities(
                 "ORDER BY unit_id, date, title_key ON CONFLICT (unit_id, date, title_key) DO NOTHING"
             )
             stored = cursor.rowcount
+            if batch_id is not None and stored < total:
+                cursor.execute(
+                    "INSERT INTO activitybatch (activity_id, batch_id) SELECT a.id, %s FROM activity a "
+                    "JOIN activity_in i ON a.unit_id = i.unit_id AND a.date = i.date AND a.title_key = i.title_key "
+                    "WHERE a.batch_id IS DISTINCT FROM %s ON CONFLICT DO NOTHING",
+                    (batch_id, batch_id),
+                )
         else:
             # batch_id and stored_at are the same on every row: written into the statement once (an
             # integer and the timestamp text made above) instead of bound on each of a million rows.
@@ -110,6 +117,18 @@ def insert_activities(
                     cursor.executemany(sql, zip(*columns, strict=True))
                     stored += raw.total_changes - before  # type: ignore[union-attr]
                     progress(min(1.0, (start + CHUNK) / total), "写入数据库")
+                if batch_id is not None and stored < total:
+                    # The rows already stored by another batch: this batch reported them too.
+                    cursor.executemany(
+                        "INSERT OR IGNORE INTO activitybatch (activity_id, batch_id) SELECT id, ? FROM activity "
+                        "WHERE unit_id = ? AND date = ? AND title_key = ? AND batch_id IS NOT ?",
+                        (
+                            (batch_id, unit, iso[day], key, batch_id)
+                            for unit, day, key in zip(
+                                rows["unit_id"].tolist(), rows["date"].tolist(), rows["title_key"].tolist(), strict=True
+                            )
+                        ),
+                    )
             finally:
                 cursor.execute(f"PRAGMA cache_size = {int(cache_size)}")
     finally:
@@ -117,40 +136,64 @@ def insert_activities(
     return stored
 
 
+def already_stored(session: Session, rows: pd.DataFrame) -> int:
+    """How many of these (unit, date, title) rows are stored already; reads only, for a preview."""
+    if rows.empty:
+        return 0
+    months = sorted(set(rows["month"].tolist()))
+    stored = fetch_tuples(
+        session,
+        select(Activity.unit_id, Activity.date, Activity.title_key).where(col(Activity.month).in_(months)),
+    )
+    if not stored:
+        return 0
+    keys = pd.DataFrame.from_records(stored, columns=["unit_id", "date", "title_key"])
+    keys["date"] = keys["date"].map(str)
+    mine = pd.DataFrame(
+        {
+            "unit_id": rows["unit_id"].to_numpy(),
+            "date": rows["date"].map(str).to_numpy(),
+            "title_key": rows["title_key"],
+        }
+    )
+    return int(len(mine.merge(keys.astype({"unit_id": "int64"}), on=["unit_id", "date", "title_key"])))
+
+
 def import_activities(
     *,
     session: Session,
+    actor: Actor,
     data: bytes,
     file_name: str,
     settings: Settings,
-    user: str = "",
-    actor: Actor | None = None,
     strict: bool = False,
     dry_run: bool = False,
     today: date | None = None,
     progress: Progress = _quiet,
 ) -> ImportResult:
-    """Validate and store one activity log. A dry run reports the same counts and stores nothing.
+    """Validate and store one activity log. A dry run reports the same counts, writes nothing and
+    takes no write lock.
 
-    With an actor, the role must allow importing and a township's staff may only report the
-    township's own institute and stations (other rows are refused with forbidden_unit).
+    A township's staff may only report the township's own institute and stations (other rows
+    are refused with forbidden_unit). The checks against the roster and the month locks run
+    inside the write transaction that stores the rows, so a month locked meanwhile takes nothing.
     """
-    if actor is not None:
-        require(actor, "import")
-        user = actor.name
+    require(actor, "import")
     today = today or today_in(settings)
     digest = sha256_of(data)
     result = ImportResult(sha256=digest)
-    batch = new_batch(kind="activities", user=user, file_name=file_name, digest=digest, size=len(data))
-    batch.town = actor.town if actor is not None and actor.is_town else ""
+    batch = new_batch(kind="activities", user=actor.name, file_name=file_name, digest=digest, size=len(data))
+    batch.town = actor.town if actor.is_town else ""
     progress(0.0, "读取文件")
     fmt = None
     try:
-        if len(data) > settings.upload_limit_mb * 1024 * 1024:
-            size = f"{len(data) / 1048576:.1f}"
-            limit = settings.upload_limit_mb
-            raise FileError("too_large", f"文件大小 {size} MB，超过上限 {limit} MB：请按月或按乡镇拆分后上传。")
-        table = read_table(data, ACTIVITY_COLUMNS, preferred_sheet="活动台账", one_of=UNIT_KEYS)
+        table = read_table(
+            data,
+            ACTIVITY_COLUMNS,
+            preferred_sheet="活动台账",
+            one_of=UNIT_KEYS,
+            limit_bytes=settings.upload_limit_bytes,
+        )
         fmt = table.format
     except FileError as exc:
         result.file_error = Issue(code=exc.code, row=None, column=None, value="", message=exc.message)
@@ -158,35 +201,42 @@ def import_activities(
             _record(session, batch, result, status="refused", settings=settings, data=data, fmt=fmt)
         return result
 
-    progress(0.2, "校验数据")
-    index = UnitIndex.build(units_frame(session=session))
-    checked = check_activities(
-        table,
-        index,
-        today=today,
-        locked_months=locked_months(session=session, settings=settings, today=today),
-        allowed_town=actor.town if actor is not None and actor.is_town else None,
-    )
-    rows = checked.rows
-    first = ~rows.duplicated(subset=["unit_id", "date", "title_key"], keep="first")
-    unique_rows = rows[first]
-    result.rows = len(table.frame)
-    result.rejected = len(checked.rejected)
-    result.errors = checked.errors
-    result.warnings = checked.warnings
-    result.rejected_rows = rejected_rows(table.frame, table.headers, checked.errors)
-
-    if strict and checked.errors:
-        result.duplicates = int((~first).sum())
-        if not dry_run:
-            _record(session, batch, result, status="refused", settings=settings, data=data, fmt=fmt)
-        return result
-
-    progress(0.4, "写入数据库")
     try:
         if not dry_run:
-            session.add(batch)
-            session.flush()
+            begin_write(session, busy_seconds=settings.busy_seconds)
+        progress(0.2, "校验数据")
+        index = UnitIndex.build(units_frame(session=session))
+        checked = check_activities(
+            table,
+            index,
+            today=today,
+            earliest=date(settings.earliest_year, 1, 1),
+            locked_months=locked_months(session=session, settings=settings, today=today),
+            allowed_town=actor.town if actor.is_town else None,
+        )
+        rows = checked.rows
+        first = ~rows.duplicated(subset=["unit_id", "date", "title_key"], keep="first")
+        unique_rows = rows[first]
+        result.rows = len(table.frame)
+        result.rejected = len(checked.rejected)
+        result.errors = checked.errors
+        result.warnings = checked.warnings
+        result.rejected_rows = rejected_rows(table.frame, table.headers, checked.errors)
+
+        if dry_run:
+            result.imported = len(unique_rows) - already_stored(session, unique_rows)
+            result.duplicates = len(rows) - result.imported
+            session.rollback()
+            return result
+        if strict and checked.errors:
+            session.rollback()
+            result.duplicates = int((~first).sum())
+            _record(session, batch, result, status="refused", settings=settings, data=data, fmt=fmt)
+            return result
+
+        progress(0.4, "写入数据库")
+        session.add(batch)
+        session.flush()
         stored = insert_activities(
             session,
             unique_rows,
@@ -196,15 +246,12 @@ def import_activities(
         )
         result.imported = stored
         result.duplicates = len(rows) - stored
-        if dry_run:
-            session.rollback()
-            return result
         batch.status = "imported"
         _fill(batch, result)
         session.add(batch)
         audit.record(
             session,
-            actor=user,
+            actor=actor.name,
             action="import",
             target=batch.file_name,
             detail=f"导入记录 #{batch.id}",
@@ -219,13 +266,40 @@ def import_activities(
         if stored:
             bump_version(session)
         session.commit()
-    except Exception:
+    except Exception as exc:
         session.rollback()
-        raise
+        if not (isinstance(exc, Busy) or is_busy(exc)):
+            raise
+        return _busy(session, batch, result, settings=settings, data=data, fmt=fmt, dry_run=dry_run)
     result.batch_id = batch.id
     keep_original(data, uploads_dir=settings.uploads_dir, digest=digest, fmt=fmt)
     progress(1.0, "完成")
     return result
+
+
+def _busy(
+    session: Session,
+    batch: ImportBatch,
+    result: ImportResult,
+    *,
+    settings: Settings,
+    data: bytes,
+    fmt: str | None,
+    dry_run: bool,
+) -> ImportResult:
+    """Another writer held the database too long: nothing stored, the attempt recorded when it can be."""
+    refused = ImportResult(sha256=result.sha256, rows=result.rows)
+    refused.file_error = Issue(code="busy", row=None, column=None, value="", message=BUSY_MESSAGE)
+    if dry_run:
+        return refused
+    fresh = ImportBatch.model_validate(batch.model_dump(exclude={"id"}))
+    try:
+        _record(session, fresh, refused, status="refused", settings=settings, data=data, fmt=fmt)
+    except Exception as exc:  # still locked: the refusal is told to the user, the record cannot be written
+        session.rollback()
+        if not is_busy(exc):
+            raise
+    return refused
 
 
 def _fill(batch, result: ImportResult) -> None:  # type: ignore[no-untyped-def]

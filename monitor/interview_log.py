@@ -9,7 +9,9 @@ import pandas as pd
 from sqlmodel import Session, select
 
 from monitor import audit, metrics
-from monitor.auth import Actor, require, town_scope
+from monitor.access import may_touch
+from monitor.auth import Actor, require
+from monitor.config import Settings
 from monitor.db import bump_version
 from monitor.models import Interview, Unit
 
@@ -31,17 +33,23 @@ class InterviewInput:
 def due_with_status(
     *,
     session: Session,
+    actor: Actor,
+    settings: Settings,
     month: str,
     min_streak: int = 2,
     town: str | None = None,
     unit_type: str | None = None,
-    actor: Actor | None = None,
 ) -> pd.DataFrame:
     """Units due at `month`, with the interview recorded for this run of missed months, if any."""
-    if actor is not None:
-        require(actor, "view")
-        town = town_scope(actor, town)
-    due = metrics.interviews(session=session, month=month, min_streak=min_streak, town=town, unit_type=unit_type)
+    due = metrics.interviews(
+        session=session,
+        actor=actor,
+        settings=settings,
+        month=month,
+        min_streak=min_streak,
+        town=town,
+        unit_type=unit_type,
+    )
     talks = session.exec(select(Interview).where(Interview.month == metrics.parse_month_arg(month))).all()
     latest: dict[int, Interview] = {}
     for talk in sorted(talks, key=lambda t: (t.held_on, t.id or 0)):
@@ -57,18 +65,18 @@ def due_with_status(
     return due
 
 
-def record_interview(
-    *, session: Session, entry: InterviewInput, user: str = "", actor: Actor | None = None
-) -> Interview:
+def record_interview(*, session: Session, actor: Actor, entry: InterviewInput) -> Interview:
     """Store an interview held with a unit's head about the run of months ending at entry.month."""
-    if actor is not None:
-        require(actor, "interview")
-        user = actor.name
+    require(actor, "interview")
+    user = actor.name
     unit = session.exec(select(Unit).where(Unit.code == entry.code)).first()
     if unit is None or unit.id is None:
         raise InterviewError(f"单位编码“{entry.code}”不存在。")
+    may_touch(actor, "interview", unit.town)
     if not entry.interviewer.strip():
         raise InterviewError("请填写约谈人。")
+    if len(entry.interviewer.strip()) > 100:
+        raise InterviewError("约谈人不能超过 100 个字。")
     if entry.deadline is not None and entry.deadline < entry.held_on:
         raise InterviewError("整改期限不能早于约谈日期。")
     talk = Interview(

@@ -21,9 +21,10 @@ class Code(StrEnum):
     BAD_MONTH = "bad_month"
     DUPLICATE_CODE = "duplicate_code"
     FORBIDDEN_UNIT = "forbidden_unit"
+    TOWN_MISMATCH = "town_mismatch"
+    TOO_LONG = "too_long"
     # warnings
     SKIPPED_ROW = "skipped_row"
-    TOWN_MISMATCH = "town_mismatch"
     UNKNOWN_CATEGORY = "unknown_category"
 
 
@@ -34,14 +35,15 @@ MESSAGES: dict[Code, str] = {
     Code.FUTURE_DATE: "活动日期 {value} 晚于今天（{today}），尚未开展的活动不能上报。",
     Code.INACTIVE_UNIT: "{unit}在 {month} 不在启用期内（{active}），该月活动不计入。",
     Code.MISSING_VALUE: "“{column}”不能为空。",
-    Code.BAD_NUMBER: "“{column}”应为不小于 0 的整数，现为“{value}”。",
+    Code.BAD_NUMBER: "“{column}”应为 0 到 100000 之间的整数，现为“{value}”。",
     Code.LOCKED_MONTH: "{month} 已由审核人员锁定，不能再上报该月活动；如需更正请联系区委宣传部。",
     Code.BAD_TYPE: "单位类型“{value}”无法识别，应为 中心、所 或 站。",
     Code.BAD_MONTH: "“{column}”应为年月，如 2025-03，现为“{value}”。",
     Code.DUPLICATE_CODE: "单位编码“{value}”在本文件中重复出现（第 {first} 行已有），本行未导入。",
     Code.FORBIDDEN_UNIT: "{unit}属于{town}，您只能上报本乡镇（{own}）的所、站。",
     Code.SKIPPED_ROW: "{reason}。",
-    Code.TOWN_MISMATCH: "所属乡镇“{value}”与名册不符，按单位编码记入{town}。",
+    Code.TOWN_MISMATCH: "单位编码 {unit_code} 属于{town}，与本行所属乡镇“{value}”不符：请核对单位编码或所属乡镇。",
+    Code.TOO_LONG: "“{column}”超过 {limit} 字（现为 {length} 字）{hint}",
     Code.UNKNOWN_CATEGORY: "活动类型“{value}”不在标准分类中，已按原样保存。",
 }
 

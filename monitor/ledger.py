@@ -7,8 +7,8 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col
 
 from monitor import metrics
-from monitor.auth import Actor, require
-from monitor.config import TYPE_LABELS
+from monitor.auth import Actor
+from monitor.config import TYPE_LABELS, Settings
 from monitor.export import workbook_bytes
 from monitor.models import Activity, Unit
 from monitor.views import STATUS_LABELS, Filters, scoped
@@ -40,13 +40,16 @@ def summary_frame(doc: dict[str, object]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["指标", "数值"])
 
 
-def ledger_xlsx(*, session: Session, filters: Filters, min_streak: int = 2, actor: Actor | None = None) -> bytes:
-    if actor is not None:
-        require(actor, "export")
-    filters = scoped(actor, filters)
-    report = metrics.report(
-        session=session, start=filters.start, end=filters.end, town=filters.town, unit_type=filters.unit_type
-    )
+def ledger_xlsx(*, session: Session, actor: Actor, settings: Settings, filters: Filters, min_streak: int = 2) -> bytes:
+    filters = scoped(actor, filters, "export")
+    common = {
+        "session": session,
+        "actor": actor,
+        "settings": settings,
+        "town": filters.town,
+        "unit_type": filters.unit_type,
+    }
+    report = metrics.report(start=filters.start, end=filters.end, **common)  # type: ignore[arg-type]
     doc = report.to_json()
     grid = report.grid
     months = metrics.month_range(filters.start, filters.end)
@@ -84,9 +87,7 @@ def ledger_xlsx(*, session: Session, filters: Filters, min_streak: int = 2, acto
         }
     )
 
-    due = metrics.interviews(
-        session=session, month=filters.end, min_streak=min_streak, town=filters.town, unit_type=filters.unit_type
-    )
+    due = metrics.interviews(month=filters.end, min_streak=min_streak, **common)  # type: ignore[arg-type]
     talks = pd.DataFrame(
         {
             "所属乡镇": due["town"],

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, time, tzinfo
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import case, func, literal
 from sqlmodel import Session, col, select
 
-from monitor.config import UNIT_TYPES, Settings
+from monitor.access import scope
+from monitor.auth import Actor
+from monitor.config import DEFAULT_QUOTAS, UNIT_TYPES, Settings
 from monitor.db import fetch_tuples
-from monitor.models import Activity
+from monitor.models import Activity, QuotaRule
 from monitor.units import units_frame
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class BadPeriod(ValueError):
@@ -26,11 +25,26 @@ class BadPeriod(ValueError):
 def parse_month_arg(text: str) -> str:
     try:
         year, month = text.split("-")
-        if len(year) != 4 or not 1 <= int(month) <= 12:
+        if len(year) != 4 or not year.isdigit() or not 1 <= int(month) <= 12:
             raise ValueError
         return f"{int(year):04d}-{int(month):02d}"
     except ValueError as exc:
         raise BadPeriod(f"月份“{text}”格式不对，应为 YYYY-MM，如 2025-03。") from exc
+
+
+def check_month(text: str, settings: Settings, *, today: date, finished: bool = False) -> str:
+    """A month a figure may be asked for: from the earliest year on, and not after this month
+    (finished=True: not after the last finished month)."""
+    month = parse_month_arg(text)
+    first = f"{settings.earliest_year:04d}-01"
+    last = last_finished_month(today) if finished else today.strftime("%Y-%m")
+    if month < first:
+        raise BadPeriod(f"月份 {month} 早于系统记录的起始年份（{first}）。")
+    if month > last:
+        if finished:
+            raise BadPeriod(f"{month} 尚未结束，只能统计已结束的整月（最近为 {last}）。")
+        raise BadPeriod(f"月份 {month} 晚于本月（{last}）。")
+    return month
 
 
 def month_range(start: str, end: str) -> list[str]:
@@ -48,20 +62,26 @@ def last_finished_month(today: date) -> str:
     return shift_month(today.strftime("%Y-%m"), -1)
 
 
-def data_months(*, session: Session) -> tuple[str | None, str | None]:
-    """The first and last month that hold any activity."""
-    first, last = session.exec(select(func.min(Activity.month), func.max(Activity.month))).one()
+def data_months(*, session: Session, earliest: str = "2000-01") -> tuple[str | None, str | None]:
+    """The first and last month that hold any activity, among well-formed months from `earliest` on.
+
+    A row stored with a mistyped year ('202-06', '1900-01') by an older version must not stretch
+    every month list and streak back by centuries.
+    """
+    month = col(Activity.month)
+    statement = select(func.min(month), func.max(month)).where(func.length(month) == 7, month >= earliest)
+    first, last = session.exec(statement).one()
     return first, last
 
 
-def default_month(*, session: Session, today: date) -> str:
+def default_month(*, session: Session, today: date, earliest: str = "2000-01") -> str:
     """The last finished month that has data; the last finished month when there is none."""
     finished = last_finished_month(today)
-    _, last = data_months(session=session)
+    _, last = data_months(session=session, earliest=earliest)
     return min(finished, last) if last else finished
 
 
-def deadlines(months: list[str], *, deadline_day: int = 5, timezone: ZoneInfo = SHANGHAI) -> dict[str, datetime]:
+def deadlines(months: list[str], *, deadline_day: int, timezone: tzinfo) -> dict[str, datetime]:
     """For each month, the end of the deadline day of the following month (local time), in UTC."""
     out = {}
     for month in months:
@@ -72,18 +92,14 @@ def deadlines(months: list[str], *, deadline_day: int = 5, timezone: ZoneInfo = 
     return out
 
 
-def held_counts(
-    *, session: Session, start: str, end: str, deadline_day: int | None = None, on_time: bool = True
-) -> pd.DataFrame:
+def held_counts(*, session: Session, start: str, end: str, settings: Settings, on_time: bool = True) -> pd.DataFrame:
     """Activities per (unit, month) in the range, and how many were stored by the month's deadline.
 
     One GROUP BY unit per month over the (month, unit_id, stored_at) index, which covers the
     query and hands the groups over in unit order; each month's deadline is a plain parameter.
     """
     months = month_range(start, end)
-    if deadline_day is None:
-        deadline_day = Settings.from_env().deadline_day
-    due = deadlines(months, deadline_day=deadline_day)
+    due = deadlines(months, deadline_day=settings.deadline_day, timezone=settings.timezone)
     parts, labels = [], []
     for month in months:
         timely = func.sum(case((col(Activity.stored_at) <= due[month], 1), else_=0)) if on_time else literal(0)
@@ -107,23 +123,60 @@ def held_counts(
     )
 
 
+def quota_grid(*, session: Session, units: pd.DataFrame, months: list[str]) -> np.ndarray:
+    """The quota of each unit (rows, in frame order) in each month (columns), from the dated rules.
+
+    A rule holds from its month until the next rule of the same target; a unit's own rule beats
+    its type's, and a unit rule without a quota hands the unit back to its type.
+    """
+    rules = fetch_tuples(
+        session,
+        select(QuotaRule.unit_type, QuotaRule.unit_id, QuotaRule.from_month, QuotaRule.quota).order_by(
+            col(QuotaRule.from_month), col(QuotaRule.id)
+        ),
+    )
+    grid = np.zeros((len(units), len(months)), dtype="int64")
+    if not len(units):
+        return grid
+    types = units["type"].to_numpy(dtype=object)
+    position = pd.Index(units["id"])
+    for j, month in enumerate(months):
+        by_type = dict(DEFAULT_QUOTAS)
+        own: dict[int, int | None] = {}
+        for unit_type, unit_id, from_month, quota in rules:
+            if from_month > month:
+                break
+            if unit_id is None:
+                by_type[unit_type] = int(quota or 0)
+            else:
+                own[int(unit_id)] = quota
+        column = np.array(pd.Series(types).map(by_type).fillna(0), dtype="int64")
+        for unit_id, quota in own.items():
+            i = position.get_indexer([unit_id])[0]
+            if i >= 0 and quota is not None:
+                column[i] = int(quota)
+        grid[:, j] = column
+    return grid
+
+
 def unit_months(
     *,
     session: Session,
     start: str,
     end: str,
+    settings: Settings,
     town: str | None = None,
     unit_type: str | None = None,
     on_time: bool = True,
 ) -> pd.DataFrame:
-    """One row per unit and month: quota (0 outside the active range), held, status.
+    """One row per unit and month: quota and held, both 0 outside the active range; status.
 
-    on_time=False leaves out the deadline comparison (on_time_held is then 0) for callers that
-    only need counts, such as streaks.
+    Callers scope `town` to the acting account first (monitor.access.scope). on_time=False leaves
+    out the deadline comparison (on_time_held is then 0) for callers that only need counts.
     """
     months = month_range(start, end)
     units = units_frame(session=session, town=town, unit_type=unit_type)
-    held = held_counts(session=session, start=months[0], end=months[-1], on_time=on_time)
+    held = held_counts(session=session, start=months[0], end=months[-1], settings=settings, on_time=on_time)
     # Counts land in a units × months array, so the grid is built by repeating each unit once per
     # month (units in roster order, months ascending) rather than by a cross join and a merge.
     shape = (len(units), len(months))
@@ -146,12 +199,15 @@ def unit_months(
         }
     )
     grid["month"] = pd.Series(np.tile(np.array(months, dtype=object), len(units)), dtype=object)
-    grid["held"] = counts.ravel()
-    grid["on_time_held"] = timely.ravel()
     active_from = grid["active_from"].fillna("")
     active_to = grid["active_to"].fillna("")
     active = ((active_from == "") | (grid["month"] >= active_from)) & ((active_to == "") | (grid["month"] <= active_to))
-    grid["quota_month"] = np.where(active, grid["monthly_quota"], 0).astype("int64")
+    active = active.to_numpy(dtype=bool)
+    # Held and required over the same active months: an activity dated outside them counts for neither.
+    grid["held"] = np.where(active, counts.ravel(), 0)
+    grid["on_time_held"] = np.where(active, timely.ravel(), 0)
+    quotas = quota_grid(session=session, units=units, months=months).ravel()
+    grid["quota_month"] = np.where(active, quotas, 0).astype("int64")
     counted = grid["quota_month"] > 0
     grid["status"] = np.select(
         [~counted, grid["held"] >= grid["quota_month"], grid["held"] == 0],
@@ -233,9 +289,19 @@ class Report:
         return doc
 
 
-def report(*, session: Session, start: str, end: str, town: str | None = None, unit_type: str | None = None) -> Report:
+def report(
+    *,
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    start: str,
+    end: str,
+    town: str | None = None,
+    unit_type: str | None = None,
+) -> Report:
     """Held against required over a period, for a township and/or unit type."""
-    grid = unit_months(session=session, start=start, end=end, town=town, unit_type=unit_type)
+    town = scope(actor, "view", town)
+    grid = unit_months(session=session, start=start, end=end, settings=settings, town=town, unit_type=unit_type)
     return Report(start=parse_month_arg(start), end=parse_month_arg(end), grid=grid)
 
 
@@ -258,19 +324,52 @@ def with_streaks(grid: pd.DataFrame) -> pd.DataFrame:
     return grid
 
 
-def interviews(
-    *, session: Session, month: str, min_streak: int = 2, town: str | None = None, unit_type: str | None = None
+def streak_months(
+    *,
+    session: Session,
+    start: str,
+    end: str,
+    settings: Settings,
+    town: str | None = None,
+    unit_type: str | None = None,
+    on_time: bool = True,
 ) -> pd.DataFrame:
-    """Units whose streak at `month` is at least min_streak, longest first.
+    """unit_months of [start, end] with each unit-month's streak (SPEC §4), the one definition.
 
-    Streaks count back no further than the first month that holds any data: months before the
-    district started reporting are not held against anyone.
+    A streak counts back through every month since the first month that holds any data, not
+    only from `start`: 单位明细, a unit's history and 约谈名单 give one unit the same streak.
+    Months before the district started reporting are not held against anyone.
     """
-    month = parse_month_arg(month)
-    first, _ = data_months(session=session)
-    start = min(first, month) if first else month
+    start, end = parse_month_arg(start), parse_month_arg(end)
+    first, _ = data_months(session=session, earliest=f"{settings.earliest_year:04d}-01")
+    since = min(first, start) if first else start
     grid = with_streaks(
-        unit_months(session=session, start=start, end=month, town=town, unit_type=unit_type, on_time=False)
+        unit_months(
+            session=session, start=since, end=end, settings=settings, town=town, unit_type=unit_type, on_time=on_time
+        )
+    )
+    return grid[grid["month"] >= start].reset_index(drop=True)
+
+
+def interviews(
+    *,
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    month: str,
+    min_streak: int = 2,
+    town: str | None = None,
+    unit_type: str | None = None,
+) -> pd.DataFrame:
+    """Units whose streak at `month` is at least min_streak, longest first."""
+    if min_streak < 1:
+        raise BadPeriod("连续未达标月数至少为 1。")
+    town = scope(actor, "view", town)
+    month = parse_month_arg(month)
+    first, _ = data_months(session=session, earliest=f"{settings.earliest_year:04d}-01")
+    start = min(first, month) if first else month
+    grid = streak_months(
+        session=session, start=start, end=month, settings=settings, town=town, unit_type=unit_type, on_time=False
     )
     now = grid[grid["month"] == month]
     due = now[now["streak"] >= min_streak].copy()
@@ -287,10 +386,23 @@ def interviews(
 
 
 def laggards(
-    *, session: Session, start: str, end: str, below: int, town: str | None = None, unit_type: str | None = None
+    *,
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    start: str,
+    end: str,
+    below: int,
+    town: str | None = None,
+    unit_type: str | None = None,
 ) -> pd.DataFrame:
     """Units active in the range whose total held is below `below` (cumulative laggards)."""
-    grid = unit_months(session=session, start=start, end=end, town=town, unit_type=unit_type, on_time=False)
+    if below < 0:
+        raise BadPeriod("“少于 N 场”中的 N 不能为负数。")
+    town = scope(actor, "view", town)
+    grid = unit_months(
+        session=session, start=start, end=end, settings=settings, town=town, unit_type=unit_type, on_time=False
+    )
     totals = grid.groupby("id").agg(
         code=("code", "first"),
         name=("name", "first"),

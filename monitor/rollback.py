@@ -1,72 +1,126 @@
-"""Rolling back an import batch: its activities removed, the rollback itself recorded."""
+"""Rolling back an import batch: the activities only it reported removed, the rollback itself recorded.
+
+An activity belongs to every batch that reported it (Activity.batch_id, the batch that stored it
+first, and ActivityBatch for the batches that reported it again). Rolling a batch back removes
+only the activities no other live batch reported, and hands the others over to such a batch.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import delete, func
-from sqlmodel import Session, col, select
+from sqlalchemy import text
+from sqlmodel import Session
 
 from monitor import audit
+from monitor.access import may_touch
 from monitor.auth import Actor, require
 from monitor.config import Settings
-from monitor.db import bump_version
+from monitor.db import Busy, begin_write, bump_version, is_busy
 from monitor.locks import locked_months
-from monitor.models import Activity, ImportBatch
+from monitor.models import ImportBatch
+
+
+def _live_other(activity: str, what: str = "1") -> str:
+    """A subquery over the other batches, still imported, that reported `activity` as well."""
+    return (
+        f"SELECT {what} FROM activitybatch ab JOIN importbatch ib ON ib.id = ab.batch_id "
+        f"WHERE ab.activity_id = {activity}.id AND ab.batch_id <> :b AND ib.status = 'imported'"
+    )
 
 
 class RollbackRefused(Exception):
     """The batch cannot be rolled back (unknown, already rolled back, or touches a locked month)."""
 
 
-def rollback_batch(
-    *,
-    session: Session,
-    batch_id: int,
-    user: str = "",
-    actor: Actor | None = None,
-    settings: Settings | None = None,
-    today: date | None = None,
-) -> int:
-    """Remove the activities a batch stored; returns how many. One transaction. Reviewers and admins only."""
-    if actor is not None:
-        require(actor, "rollback")
-        user = actor.name
+@dataclass(frozen=True)
+class Rollback:
+    batch_id: int
+    removed: int  # activities deleted
+    kept: int  # activities this batch reported that another live batch reported too
+
+
+def rollback_batch(*, session: Session, actor: Actor, settings: Settings, batch_id: int, today: date) -> Rollback:
+    """Roll one activity import back in one write transaction. Reviewers and admins only."""
+    require(actor, "rollback")
+    try:
+        begin_write(session, busy_seconds=settings.busy_seconds)
+        done = _rollback(session, actor=actor, settings=settings, batch_id=batch_id, today=today)
+        session.commit()
+    except Busy as exc:
+        raise RollbackRefused(str(exc)) from exc
+    except Exception as exc:
+        session.rollback()
+        if is_busy(exc):
+            raise RollbackRefused("数据库正忙，请稍后重试。") from exc
+        raise
+    return done
+
+
+def _rollback(session: Session, *, actor: Actor, settings: Settings, batch_id: int, today: date) -> Rollback:
     batch = session.get(ImportBatch, batch_id)
     if batch is None or batch.kind != "activities":
         raise RollbackRefused(f"导入记录 {batch_id} 不存在或不是活动台账导入。")
     if batch.status == "rolled_back":
         raise RollbackRefused(f"导入记录 {batch_id} 已撤销过。")
-    months = set(session.exec(select(Activity.month).where(Activity.batch_id == batch_id).distinct()).all())
+    if batch.status != "imported":
+        raise RollbackRefused(f"导入记录 {batch_id} 未导入任何数据，无需撤销。")
+    if batch.town:
+        may_touch(actor, "rollback", batch.town)
+
+    params = {"b": batch_id}
+    connection = session.connection()
+    shared = f"SELECT {{}} FROM activity a WHERE a.batch_id = :b AND {{}} EXISTS ({_live_other('a')})"
+    kept = connection.execute(text(shared.format("count(*)", "")), params).scalar_one()
+    months = {m for (m,) in connection.execute(text(shared.format("DISTINCT month", "NOT")), params)}
     locked = sorted(months & locked_months(session=session, settings=settings, today=today))
     if locked:
         raise RollbackRefused("该批次含已锁定月份（" + "、".join(locked) + "），不能撤销。")
-    count = session.exec(select(func.count()).select_from(Activity).where(Activity.batch_id == batch_id)).one()
-    session.exec(delete(Activity).where(col(Activity.batch_id) == batch_id))  # type: ignore[call-overload]
+    # Activities another live batch reported too pass to the earliest such batch.
+    connection.execute(
+        text(
+            f"UPDATE activity SET batch_id = ({_live_other('activity', 'min(ab.batch_id)')}) "
+            f"WHERE batch_id = :b AND EXISTS ({_live_other('activity')})"
+        ),
+        params,
+    )
+    connection.execute(text("DELETE FROM activitybatch WHERE batch_id = :b"), params)
+    connection.execute(
+        text(
+            "DELETE FROM activitybatch WHERE EXISTS (SELECT 1 FROM activity a "
+            "WHERE a.id = activitybatch.activity_id AND a.batch_id = activitybatch.batch_id)"
+        )
+    )
+    removed = connection.execute(text("DELETE FROM activity WHERE batch_id = :b"), params).rowcount
+    when = datetime.now(UTC)
     batch.status = "rolled_back"
-    batch.message = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC 由 {user or '未署名'} 撤销，删除 {count} 条活动"
+    batch.message = f"{when:%Y-%m-%d %H:%M} UTC 由 {actor.name} 撤销，删除 {removed} 条活动" + (
+        f"，保留 {kept} 条（其他导入也上报了）" if kept else ""
+    )
     session.add(batch)
     session.add(
         ImportBatch(
             kind="rollback",
-            user=user,
-            created_at=datetime.now(UTC),
+            user=actor.name,
+            created_at=when,
             file_name=batch.file_name,
             sha256=batch.sha256,
+            town=batch.town,
             status="done",
-            imported=-int(count),
-            message=f"撤销导入记录 {batch_id}",
+            imported=-removed,
+            duplicates=kept,
+            message=f"撤销导入记录 {batch_id}" + (f"，{kept} 条因其他导入也上报而保留" if kept else ""),
         )
     )
     audit.record(
         session,
-        actor=user,
+        actor=actor.name,
         action="rollback",
         target=batch.file_name,
         detail=f"导入记录 #{batch_id}",
-        before={"status": "imported", "activities": int(count)},
-        after={"status": "rolled_back"},
+        before={"status": "imported", "activities": removed + kept},
+        after={"status": "rolled_back", "removed": removed, "kept": kept},
     )
     bump_version(session)
-    session.commit()
-    return int(count)
+    return Rollback(batch_id=batch_id, removed=removed, kept=kept)

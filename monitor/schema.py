@@ -118,7 +118,8 @@ def prepare(engine: Engine, *, backups_dir: Path, upgrade: bool = True) -> Upgra
         raise SchemaError(f"数据库版本 {before} 比本程序新，请先升级程序。")
     if not upgrade:
         raise SchemaOutdated(
-            f"数据库版本为 {before}，本程序需要 {newest}：请先运行 python -m monitor init 升级（升级前会自动另存副本）。"
+            f"数据库版本为 {before}，本程序需要 {newest}："
+            "请先运行 python -m monitor init 升级（升级前会自动另存副本）。"
         )
     copy, note = _copy_aside(engine, backups_dir, before, newest)
     with engine.begin() as connection:

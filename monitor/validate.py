@@ -30,6 +30,12 @@ ACTIVITY_COLUMNS = [
     Column("notes", "备注", ("notes",)),
 ]
 UNIT_KEYS = ("code", "name")
+MAX_COUNT = 100_000  # more people than this at one village activity is a typing mistake
+TEXT_LIMITS = {"title": 200, "category": 20, "location": 200, "notes": 2000}
+TOO_LONG_HINTS = {
+    "title": "：活动名称请写简短的名称，较长的说明请写在“活动内容”或“备注”列。",
+    "notes": "：请精简备注。",
+}
 
 
 @dataclass
@@ -136,7 +142,13 @@ def _active_text(active_from: str | None, active_to: str | None) -> str:
 
 
 def check_activities(
-    table: Table, index: UnitIndex, *, today: date, locked_months: set[str], allowed_town: str | None = None
+    table: Table,
+    index: UnitIndex,
+    *,
+    today: date,
+    earliest: date,
+    locked_months: set[str],
+    allowed_town: str | None = None,
 ) -> Checked:
     """Validate every row; return the accepted rows (with unit_id, date, month, counts)."""
     frame = table.frame
@@ -176,6 +188,27 @@ def check_activities(
 
     report(problems.notna(), unit_issue)
 
+    # A code's township settles the unit; a different 所属乡镇 on the same row is a contradiction.
+    coded = (frame["code"] != "") & (frame["town"] != "") & unit_ids.notna()
+    if coded.any():
+        unit_towns = unit_ids[coded].astype("int64").map(index.units["town"])
+        differs = pd.Series(
+            [town_key(a) != town_key(b) for a, b in zip(frame.loc[coded, "town"], unit_towns, strict=True)],
+            index=unit_towns.index,
+            dtype=bool,
+        ).reindex(frame.index, fill_value=False)
+        report(
+            differs & ~bad,
+            lambda row, cells: issue(
+                Code.TOWN_MISMATCH,
+                row,
+                head["town"],
+                cells["town"],
+                unit_code=cells["code"],
+                town=index.units.at[int(unit_ids[row]), "town"] or "区级",
+            ),
+        )
+
     if allowed_town is not None:
         towns = unit_ids.map(lambda i: index.units.at[int(i), "town"] if pd.notna(i) else allowed_town)
         outside = (towns != allowed_town).astype(bool)
@@ -198,6 +231,20 @@ def check_activities(
     report(
         (frame["date"] != "") & dates.isna(), lambda row, cells: issue(Code.BAD_DATE, row, head["date"], cells["date"])
     )
+    early = dates.notna() & (dates.where(dates.notna(), earliest) < earliest)
+    if early.any():
+        bad |= early
+        errors.extend(
+            Issue(
+                code=Code.BAD_DATE.value,
+                row=int(row),
+                column=head["date"],
+                value=frame.at[row, "date"],
+                message=f"活动日期“{frame.at[row, 'date']}”早于 {earliest.isoformat()}，请核对年份。",
+            )
+            for row in frame.index[early]
+        )
+        dates = dates.where(~early, None)
     has_date = dates.notna()
     future = has_date & (dates.where(has_date, today) > today)
     report(
@@ -237,8 +284,22 @@ def check_activities(
             locked, lambda row, cells: issue(Code.LOCKED_MONTH, row, head["date"], str(dates[row]), month=months[row])
         )
 
-    # title
+    # title and the other texts: bounded, so that a description pasted into a cell is not stored as a name
     report(frame["title"] == "", lambda row, cells: issue(Code.MISSING_VALUE, row, head["title"]))
+    for key, limit in TEXT_LIMITS.items():
+        lengths = frame[key].str.len()
+        report(
+            lengths > limit,
+            lambda row, cells, key=key, limit=limit: issue(
+                Code.TOO_LONG,
+                row,
+                head[key],
+                cells[key],
+                limit=limit,
+                length=len(cells[key]),
+                hint=TOO_LONG_HINTS.get(key, "。"),
+            ),
+        )
 
     # counts
     counts: dict[str, pd.Series] = {}
@@ -248,9 +309,10 @@ def check_activities(
             if not text:
                 return None
             try:
-                return parse_count(text)
-            except ValueError:
+                count = parse_count(text)
+            except (ValueError, OverflowError):
                 return np.nan
+            return np.nan if count is not None and count > MAX_COUNT else count
 
         parsed = pd.Series(map_unique(frame[key], safe), index=frame.index, dtype=object)
         # Decided once per distinct text, not once per row: a bad count is the NaN safe() gives.

@@ -10,8 +10,9 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from monitor import metrics
-from monitor.auth import Actor, require, town_scope
-from monitor.config import TYPE_LABELS
+from monitor.access import may_touch, scope
+from monitor.auth import Actor
+from monitor.config import TYPE_LABELS, Settings
 from monitor.db import get_meta
 from monitor.models import Activity, ImportBatch, Interview, Unit
 
@@ -37,12 +38,9 @@ class Overview:
     distribution: pd.DataFrame
 
 
-def scoped(actor: Actor | None, filters: Filters) -> Filters:
+def scoped(actor: Actor, filters: Filters, action: str = "view") -> Filters:
     """The filters a person may use: town staff are held to their own township (Forbidden otherwise)."""
-    if actor is None:
-        return filters
-    require(actor, "view")
-    return replace(filters, town=town_scope(actor, filters.town))
+    return replace(filters, town=scope(actor, action, filters.town))
 
 
 def previous_period(start: str, end: str) -> tuple[str, str]:
@@ -51,30 +49,25 @@ def previous_period(start: str, end: str) -> tuple[str, str]:
     return metrics.shift_month(start, -length), metrics.shift_month(start, -1)
 
 
-def overview(*, session: Session, filters: Filters, min_streak: int = 2, actor: Actor | None = None) -> Overview:
+def overview(*, session: Session, actor: Actor, settings: Settings, filters: Filters, min_streak: int = 2) -> Overview:
     filters = scoped(actor, filters)
-    current = metrics.report(
-        session=session, start=filters.start, end=filters.end, town=filters.town, unit_type=filters.unit_type
-    )
+    common = {
+        "session": session,
+        "actor": actor,
+        "settings": settings,
+        "town": filters.town,
+        "unit_type": filters.unit_type,
+    }
+    current = metrics.report(start=filters.start, end=filters.end, **common)  # type: ignore[arg-type]
     doc = current.to_json()
-    first, _ = metrics.data_months(session=session)
+    first, _ = metrics.data_months(session=session, earliest=f"{settings.earliest_year:04d}-01")
     prev_start, prev_end = previous_period(filters.start, filters.end)
     previous = None
     due_previous = None
     if first and prev_end >= first:
-        previous = metrics.report(
-            session=session, start=prev_start, end=prev_end, town=filters.town, unit_type=filters.unit_type
-        ).to_json()
-        due_previous = len(
-            metrics.interviews(
-                session=session, month=prev_end, min_streak=min_streak, town=filters.town, unit_type=filters.unit_type
-            )
-        )
-    due = len(
-        metrics.interviews(
-            session=session, month=filters.end, min_streak=min_streak, town=filters.town, unit_type=filters.unit_type
-        )
-    )
+        previous = metrics.report(start=prev_start, end=prev_end, **common).to_json()  # type: ignore[arg-type]
+        due_previous = len(metrics.interviews(month=prev_end, min_streak=min_streak, **common))  # type: ignore[arg-type]
+    due = len(metrics.interviews(month=filters.end, min_streak=min_streak, **common))  # type: ignore[arg-type]
     by_town = pd.DataFrame(doc["by_town"], columns=["town", "held", "required", "completion_rate"])
     by_town = by_town.sort_values("completion_rate", ascending=True)
     by_month = pd.DataFrame(doc["by_month"], columns=["month", "held", "required", "completion_rate"])
@@ -104,12 +97,15 @@ class UnitsGrid:
     late: pd.DataFrame  # units with months not reported in full by the deadline
 
 
-def units_grid(*, session: Session, filters: Filters, actor: Actor | None = None) -> UnitsGrid:
+def units_grid(*, session: Session, actor: Actor, settings: Settings, filters: Filters) -> UnitsGrid:
     filters = scoped(actor, filters)
-    frame = metrics.with_streaks(
-        metrics.unit_months(
-            session=session, start=filters.start, end=filters.end, town=filters.town, unit_type=filters.unit_type
-        )
+    frame = metrics.streak_months(
+        session=session,
+        start=filters.start,
+        end=filters.end,
+        settings=settings,
+        town=filters.town,
+        unit_type=filters.unit_type,
     )
     months = metrics.month_range(filters.start, filters.end)
     if frame.empty:
@@ -150,13 +146,13 @@ class UnitDetail:
     interviews: pd.DataFrame
 
 
-def unit_detail(*, session: Session, code: str, start: str, end: str, actor: Actor | None = None) -> UnitDetail | None:
+def unit_detail(
+    *, session: Session, actor: Actor, settings: Settings, code: str, start: str, end: str
+) -> UnitDetail | None:
     unit = session.exec(select(Unit).where(Unit.code == code)).first()
     if unit is None:
         return None
-    if actor is not None:
-        require(actor, "view")
-        town_scope(actor, unit.town or "区级")
+    may_touch(actor, "view", unit.town)
     fields = ("date", "title", "category", "participants", "volunteers", "photos", "location")
     rows = (
         session.connection()
@@ -168,8 +164,8 @@ def unit_detail(*, session: Session, code: str, start: str, end: str, actor: Act
         .fetchall()
     )
     activities = pd.DataFrame([tuple(r) for r in rows], columns=list(fields))
-    grid = metrics.with_streaks(
-        metrics.unit_months(session=session, start=start, end=end, town=unit.town or None, unit_type=unit.type)
+    grid = metrics.streak_months(
+        session=session, start=start, end=end, settings=settings, town=unit.town or None, unit_type=unit.type
     )
     history = grid[grid["id"] == unit.id][["month", "held", "quota_month", "status", "streak"]].reset_index(drop=True)
     talks = session.exec(select(Interview).where(Interview.unit_id == unit.id).order_by(col(Interview.held_on))).all()
@@ -180,26 +176,23 @@ def unit_detail(*, session: Session, code: str, start: str, end: str, actor: Act
 
 
 def reporting_status(
-    *, session: Session, town: str | None, months: list[str], actor: Actor | None = None
+    *, session: Session, actor: Actor, settings: Settings, town: str | None, months: list[str]
 ) -> pd.DataFrame:
     """Per unit and month: activities stored so far, or 未上报 when nothing has been uploaded."""
-    if actor is not None:
-        require(actor, "view")
-        town = town_scope(actor, town)
-    grid = metrics.unit_months(session=session, start=months[0], end=months[-1], town=town)
+    town = scope(actor, "view", town)
+    grid = metrics.unit_months(session=session, start=months[0], end=months[-1], settings=settings, town=town)
     grid = grid[grid["quota_month"] > 0]
     grid = grid.assign(cell=grid["held"].map(lambda n: f"{n} 场" if n else "未上报"))
     table = grid.pivot(index=["town", "name"], columns="month", values="cell").reset_index()
     return table.rename(columns={"town": "所属乡镇", "name": "单位名称"})
 
 
-def batches(*, session: Session, limit: int = 500, actor: Actor | None = None) -> pd.DataFrame:
+def batches(*, session: Session, actor: Actor, limit: int = 500, town: str | None = None) -> pd.DataFrame:
     """Import batches, newest first; town staff see their own township's only."""
     statement = select(ImportBatch).order_by(col(ImportBatch.id).desc()).limit(limit)
-    if actor is not None:
-        require(actor, "view")
-        if actor.is_town:
-            statement = statement.where(ImportBatch.town == actor.town)
+    town = scope(actor, "view", town)
+    if town:
+        statement = statement.where(ImportBatch.town == town)
     rows = session.exec(statement).all()
     columns = [
         "id",
@@ -227,15 +220,18 @@ def has_units(*, session: Session) -> bool:
     return session.exec(select(Unit.id).limit(1)).first() is not None
 
 
-def month_options(*, session: Session, today: date) -> list[str]:
-    """Months a user may pick: from the first month with data (or two years back) to the last finished one."""
+def month_options(*, session: Session, settings: Settings, today: date) -> list[str]:
+    """Months a user may pick: from the first month with data (or two years back) to the last finished one.
+
+    Only well-formed months from the earliest year on count as data, whatever an older version stored.
+    """
     last = metrics.last_finished_month(today)
-    first, _ = metrics.data_months(session=session)
+    first, _ = metrics.data_months(session=session, earliest=f"{settings.earliest_year:04d}-01")
     start = min(first or last, metrics.shift_month(last, -23))
     return metrics.month_range(start, last)
 
 
-def default_period(*, session: Session, today: date) -> tuple[str, str]:
+def default_period(*, session: Session, settings: Settings, today: date) -> tuple[str, str]:
     """The year of the last finished month with data, from January through that month."""
-    end = metrics.default_month(session=session, today=today)
+    end = metrics.default_month(session=session, today=today, earliest=f"{settings.earliest_year:04d}-01")
     return f"{end[:4]}-01", end

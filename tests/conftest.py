@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
+from monitor.auth import Actor
 from monitor.config import Settings
 from monitor.db import drop_all, get_engine, init_db
 
@@ -72,7 +73,7 @@ def demo_settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
 
     settings = make_settings(request.param, tmp_path_factory.mktemp("demo"), "t_demo")
     with Session(get_engine(settings.database_url)) as s:
-        load_demo(session=s)
+        load_demo(session=s, actor=Actor(name="测试操作员", role="admin"))
     return settings
 
 

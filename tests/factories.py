@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 
 from sqlmodel import Session
 
+from monitor.auth import Actor
 from monitor.batches import ImportResult
 from monitor.config import Settings
 from monitor.importer import import_activities
@@ -25,6 +27,9 @@ ROSTER_HEADERS = {
     "active_to": "停用月份",
 }
 ACTIVITY_HEADER = ["单位编码", "所属乡镇", "单位名称", "活动日期", "活动名称", "参与人数"]
+OPERATOR = Actor(name="测试操作员", role="admin")  # the account tests act as, unless they test the roles
+RULES = Settings()  # the figures' settings (deadline day, time zone, earliest year) at their defaults
+TODAY = date(2026, 11, 26)
 
 # A small district: a center, two towns with an institute each, a station name found in both towns.
 SMALL_ROSTER: list[dict[str, object]] = [
@@ -61,7 +66,9 @@ def roster_csv(units: Iterable[Mapping[str, object]], *, headers: Mapping[str, s
 
 
 def load_roster(session: Session, settings: Settings, units: Iterable[Mapping[str, object]] = SMALL_ROSTER) -> None:
-    result = import_units(session=session, data=roster_csv(units), file_name="名册.csv", settings=settings)
+    result = import_units(
+        session=session, actor=OPERATOR, data=roster_csv(units), file_name="名册.csv", settings=settings, today=TODAY
+    )
     assert (result.file_error, result.errors) == (None, [])
 
 
@@ -79,7 +86,7 @@ def hold(session: Session, settings: Settings, counts: Mapping[tuple[str, str], 
     if not rows:
         return ImportResult()
     result = import_activities(
-        session=session, data=activities_csv(rows), file_name="台账.csv", settings=settings, today=today
+        session=session, actor=OPERATOR, data=activities_csv(rows), file_name="台账.csv", settings=settings, today=today
     )
     assert (result.errors, result.imported) == ([], len(rows))
     return result

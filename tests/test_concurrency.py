@@ -11,6 +11,7 @@ import pytest
 from factories import activities_csv, load_roster
 from sqlmodel import Session, func, select
 
+from monitor.auth import Actor
 from monitor.config import Settings
 from monitor.db import data_version, get_engine
 from monitor.importer import import_activities
@@ -38,7 +39,7 @@ def _import_at_barrier(url: str, data_dir: str, name: str, data: bytes, barrier,
         with Session(get_engine(url)) as session:
             barrier.wait(timeout=60)
             result = import_activities(
-                session=session, data=data, file_name=name, settings=settings, user=name, today=TODAY
+                session=session, actor=Actor(name=name, role="reviewer"), data=data, file_name=name, settings=settings, today=TODAY
             )
         results.put((name, result.imported, result.duplicates, len(result.errors), None))
     except Exception:  # the parent reports what escaped

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import openpyxl
 import pytest
 from conftest import TODAY
-from factories import ACTIVITY_HEADER, activities_csv, csv_bytes, load_roster
+from factories import ACTIVITY_HEADER, OPERATOR, RULES, activities_csv, csv_bytes, load_roster
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -17,6 +17,7 @@ from sqlmodel import delete, select
 
 from monitor import importer, metrics
 from monitor.db import data_version
+from monitor.auth import Actor
 from monitor.importer import import_activities
 from monitor.models import Activity, ImportBatch, MonthLock, Unit
 from monitor.normalize import title_key
@@ -29,6 +30,7 @@ def district(session, settings):
 
 
 def run(session, settings, data: bytes, *, file_name: str = "台账.csv", **options):
+    options.setdefault("actor", OPERATOR)
     return import_activities(
         session=session, data=data, file_name=file_name, settings=settings, today=options.pop("today", TODAY), **options
     )
@@ -175,9 +177,17 @@ def test_units_named_with_or_without_suffix_by_code_or_by_town(district, setting
 
 
 def test_a_code_wins_over_a_name(district, settings):
-    result = run(district, settings, activities_csv([("NJK-YCT", "兰溪镇", "和平村", "2025-03-01", "宣讲", "")]))
+    result = run(district, settings, activities_csv([("NJK-YCT", "", "和平村", "2025-03-01", "宣讲", "")]))
     assert found(result) == []
     assert [code for code, *_ in stored(district)] == ["NJK-YCT"]
+
+
+def test_a_code_of_another_township_than_the_row_says_is_refused(district, settings):
+    """NJK-YCT is 泥江口镇's; a row saying 兰溪镇 beside it is a contradiction, not a silent choice."""
+    result = run(district, settings, activities_csv([("NJK-YCT", "兰溪镇", "", "2025-03-01", "宣讲", "")]))
+    assert found(result) == [(2, "所属乡镇", "town_mismatch")]
+    assert "泥江口镇" in result.errors[0].message and "兰溪镇" in result.errors[0].message
+    assert stored(district) == []
 
 
 FILE = activities_csv(
@@ -305,7 +315,8 @@ def test_a_file_refused_as_a_whole_stores_nothing(district, settings, data, code
     ids=["clean", "with-errors", "strict", "whole-file"],
 )
 def test_every_import_is_recorded(district, settings, data, options, status, counts):
-    result = run(district, settings, data, file_name="泥江口镇3月台账.csv", user="town-clerk", **options)
+    clerk = Actor(name="town-clerk", role="reviewer")
+    result = run(district, settings, data, file_name="泥江口镇3月台账.csv", actor=clerk, **options)
     (batch,) = batches(district)
     assert batch.id == result.batch_id
     assert (batch.user, batch.file_name, batch.sha256, batch.size) == (
@@ -461,7 +472,7 @@ def test_report_counts_exactly_the_distinct_activities_imported(district, settin
     distinct = {(code, day, title_key(title)) for code, _, day, _, title in activities}
     assert (found(result), result.imported, result.duplicates) == ([], len(distinct), len(rows) - len(distinct))
     expected = Counter(day.strftime("%Y-%m") for _, day, _ in distinct)
-    by_month = metrics.report(session=district, start="2025-01", end="2025-12").to_json()["by_month"]
+    by_month = metrics.report(session=district, actor=OPERATOR, settings=RULES, start="2025-01", end="2025-12").to_json()["by_month"]
     assert {m["month"]: m["held"] for m in by_month} == {
         f"2025-{m:02d}": expected[f"2025-{m:02d}"] for m in range(1, 13)
     }

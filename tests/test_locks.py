@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
-from factories import activities_csv, load_roster
+from factories import OPERATOR, RULES, activities_csv, load_roster
 from sqlmodel import Session, func, select
 
 from monitor import metrics
@@ -81,12 +81,12 @@ def test_rollback_of_a_batch_touching_a_locked_month_is_refused(session: Session
     batch_id = _import(session, settings).batch_id
     lock_month(session=session, month="2025-04", actor=REVIEWER)
     with pytest.raises(RollbackRefused, match="2025-04"):
-        rollback_batch(session=session, batch_id=batch_id, actor=REVIEWER)
+        rollback_batch(session=session, batch_id=batch_id, actor=REVIEWER, settings=settings, today=TODAY)
     session.rollback()
     assert _count(session) == 4
     assert session.get(ImportBatch, batch_id).status == "imported"
     unlock_month(session=session, month="2025-04", actor=REVIEWER)
-    assert rollback_batch(session=session, batch_id=batch_id, actor=REVIEWER) == 4
+    assert rollback_batch(session=session, batch_id=batch_id, actor=REVIEWER, settings=settings, today=TODAY).removed == 4
     assert _count(session) == 0
 
 
@@ -159,7 +159,7 @@ def test_on_time_rate_counts_unit_months_met_by_activities_stored_by_the_deadlin
         _store(session, code, on_time, ON_TIME, 1)
         _store(session, code, late, LATE, on_time + 1)
     session.commit()
-    doc = metrics.report(session=session, start="2025-01", end="2025-01").to_json()
+    doc = metrics.report(session=session, actor=OPERATOR, settings=RULES, start="2025-01", end="2025-01").to_json()
     assert (doc["held"], doc["required"]) == (21, 20)
     assert doc["on_time_rate"] == 4 / 6
     assert {t["town"]: t["on_time_rate"] for t in doc["by_town"]} == {"兰溪镇": 1 / 2, "泥江口镇": 2 / 3}
@@ -169,11 +169,11 @@ def test_activities_stored_later_by_import_are_not_on_time(session: Session, set
     load_roster(session, settings)
     rows = [("NJK-S", "", "", f"2025-01-0{day}", "宣讲", "") for day in (1, 2, 3)]
     assert _import(session, settings, rows).imported == 3
-    doc = metrics.report(session=session, start="2025-01", end="2025-01", town="泥江口镇").to_json()
+    doc = metrics.report(session=session, actor=OPERATOR, settings=RULES, start="2025-01", end="2025-01", town="泥江口镇").to_json()
     assert doc["on_time_rate"] == 0.0
     for activity in session.exec(select(Activity)).all():
         activity.stored_at = (ON_TIME - timedelta(days=3)).astimezone(UTC)
         session.add(activity)
     session.commit()
-    doc = metrics.report(session=session, start="2025-01", end="2025-01", town="泥江口镇").to_json()
+    doc = metrics.report(session=session, actor=OPERATOR, settings=RULES, start="2025-01", end="2025-01", town="泥江口镇").to_json()
     assert doc["on_time_rate"] == 1 / 3

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 from conftest import TODAY
-from factories import BY_MONTH_KEYS, BY_TOWN_KEYS, BY_TYPE_KEYS, hold, load_roster, pick
+from factories import BY_MONTH_KEYS, BY_TOWN_KEYS, BY_TYPE_KEYS, OPERATOR, RULES, hold, load_roster, pick
 
 from monitor import metrics
 from monitor.metrics import BadPeriod
@@ -40,7 +40,7 @@ def district(session, settings):
 
 
 def report(session, start="2025-01", end="2025-03", **filters) -> dict:
-    return metrics.report(session=session, start=start, end=end, **filters).to_json()
+    return metrics.report(session=session, actor=OPERATOR, settings=RULES, start=start, end=end, **filters).to_json()
 
 
 def test_the_district_report_by_hand(district):
@@ -144,7 +144,7 @@ def streaks(session, settings):
 
 
 def due(session, month, min_streak) -> list[tuple[str, int]]:
-    frame = metrics.interviews(session=session, month=month, min_streak=min_streak)
+    frame = metrics.interviews(session=session, actor=OPERATOR, settings=RULES, month=month, min_streak=min_streak)
     return list(zip(frame["code"], frame["streak"], strict=True))
 
 
@@ -165,7 +165,7 @@ def test_who_is_due_for_interview(streaks, month, min_streak, expected):
 
 
 def test_an_interview_row_names_the_head_and_the_months_missed(streaks):
-    frame = metrics.interviews(session=streaks, month="2025-04", min_streak=2)
+    frame = metrics.interviews(session=streaks, actor=OPERATOR, settings=RULES, month="2025-04", min_streak=2)
     first = frame.iloc[0].to_dict()
     assert {k: first[k] for k in ("code", "name", "type", "town", "streak", "head", "phone", "held", "quota")} == {
         "code": "S1",
@@ -182,7 +182,7 @@ def test_an_interview_row_names_the_head_and_the_months_missed(streaks):
 
 
 def test_interviews_for_one_town(streaks):
-    frame = metrics.interviews(session=streaks, month="2025-04", min_streak=1, town="乙镇")
+    frame = metrics.interviews(session=streaks, actor=OPERATOR, settings=RULES, month="2025-04", min_streak=1, town="乙镇")
     assert frame["code"].tolist() == ["S3", "S4"]
 
 
@@ -197,7 +197,7 @@ def test_months_before_any_data_are_not_held_against_units(session, settings):
 
 def test_laggards_over_a_period(district):
     def lag(below, **filters):
-        frame = metrics.laggards(session=district, start="2025-01", end="2025-03", below=below, **filters)
+        frame = metrics.laggards(session=district, actor=OPERATOR, settings=RULES, start="2025-01", end="2025-03", below=below, **filters)
         return list(zip(frame["code"], frame["held"], strict=True))
 
     assert lag(3) == []
@@ -212,7 +212,7 @@ def test_laggards_over_a_period(district):
 def test_a_unit_inactive_over_the_whole_period_is_no_laggard(session, settings):
     roster = [*DISTRICT[:3], {**DISTRICT[3], "active_to": "2024-12"}]
     setup_district(session, settings, roster, {**HELD, "B-1": (0, 0, 0)})
-    frame = metrics.laggards(session=session, start="2025-01", end="2025-03", below=10)
+    frame = metrics.laggards(session=session, actor=OPERATOR, settings=RULES, start="2025-01", end="2025-03", below=10)
     assert frame["code"].tolist() == ["A-1", "A-S"]
 
 
@@ -263,4 +263,4 @@ def test_a_report_with_a_bad_period_raises_bad_period(session):
     with pytest.raises(BadPeriod):
         report(session, start="2025-06", end="2025-01")
     with pytest.raises(BadPeriod):
-        metrics.interviews(session=session, month="2025-13")
+        metrics.interviews(session=session, actor=OPERATOR, settings=RULES, month="2025-13")

@@ -14,6 +14,7 @@ from sqlmodel import Session, SQLModel, select
 
 from monitor import metrics
 from monitor.auth import Actor
+from monitor.config import Settings
 from monitor.db import drop_all, get_engine, init_db
 from monitor.models import QuotaRule
 from monitor.schema import SchemaOutdated, head
@@ -90,7 +91,7 @@ def test_an_old_database_upgrades_with_every_row_intact(backend, tmp_path):
     with Session(engine) as s:
         rules = s.exec(select(QuotaRule.unit_type, QuotaRule.from_month, QuotaRule.quota)).all()
         assert sorted(r for r in rules if r[0]) == [("center", "", 8), ("institute", "", 3), ("station", "", 2)]
-        doc = metrics.report(session=s, start="2025-01", end="2025-02", actor=OPERATOR).to_json()
+        doc = metrics.report(session=s, actor=OPERATOR, settings=Settings(), start="2025-01", end="2025-02").to_json()
     # Held 8 + 2 + 3 + 1; required per month: center 8, two institutes 3, three stations 2
     # (新建村 starts in 2025-03), over two months.
     assert (doc["held"], doc["required"]) == (14, 40)

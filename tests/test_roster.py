@@ -2,7 +2,7 @@
 
 import pytest
 from conftest import TODAY
-from factories import ROSTER_HEADERS, SMALL_ROSTER, activities_csv, csv_bytes, load_roster, roster_csv
+from factories import OPERATOR, ROSTER_HEADERS, SMALL_ROSTER, activities_csv, csv_bytes, load_roster, roster_csv
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -16,7 +16,8 @@ ENGLISH = {key: key.upper() if i % 2 else key for i, key in enumerate(ROSTER_HEA
 
 
 def run(session, settings, data: bytes, **options):
-    return import_units(session=session, data=data, file_name="名册.csv", settings=settings, **options)
+    options.setdefault("actor", OPERATOR)
+    return import_units(session=session, data=data, file_name="名册.csv", settings=settings, today=TODAY, **options)
 
 
 def found(result) -> list[tuple]:
@@ -107,7 +108,7 @@ def test_reimport_updates_by_code_and_is_unchanged_the_second_time(session, sett
 def test_a_roster_without_a_unit_never_deletes_it(session, settings):
     load_roster(session, settings)
     data = activities_csv([("NJK-YCT", "", "", "2025-03-01", "宣讲", "")])
-    import_activities(session=session, data=data, file_name="a.csv", settings=settings, today=TODAY)
+    import_activities(session=session, actor=OPERATOR, data=data, file_name="a.csv", settings=settings, today=TODAY)
     result = run(session, settings, roster_csv([SMALL_ROSTER[0]]))
     assert (found(result), result.imported) == ([], 0)
     assert set(units(session)) == {u["code"] for u in SMALL_ROSTER}

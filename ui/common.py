@@ -96,7 +96,7 @@ def filters() -> views.Filters:
     start, end = state.get("f_start"), state.get("f_end")
     if not start or not end:
         with session() as s:
-            start, end = views.default_period(session=s, today=today())
+            start, end = views.default_period(session=s, settings=settings(), today=today())
     if start > end:
         start, end = end, start
     town = state.get("f_town")

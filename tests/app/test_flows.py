@@ -7,7 +7,7 @@ from sqlmodel import Session, func, select
 
 from monitor.db import get_engine
 from monitor.models import Activity, ImportBatch
-from tests.factories import activities_csv, load_roster
+from tests.factories import OPERATOR, activities_csv, load_roster
 
 GOOD_AND_BAD = activities_csv(
     [
@@ -77,6 +77,7 @@ def test_an_interview_recorded_shows_as_status(app_for, district):
             data=activities_csv([["NJK-HP", "", "", "2025-01-05", "1月活动", "9"]]),
             file_name="a.csv",
             settings=district,
+            actor=OPERATOR,
         )
     at = _period(app_for(district), "2025-01", "2025-03").run()
     at.switch_page("app_pages/interviews.py").run()
@@ -136,8 +137,9 @@ def test_a_formula_in_a_title_comes_out_escaped(district):
             ),
             file_name="f.csv",
             settings=district,
+            actor=OPERATOR,
         )
-        data = ledger_xlsx(session=s, filters=Filters(start="2025-03", end="2025-03"))
+        data = ledger_xlsx(session=s, actor=OPERATOR, settings=district, filters=Filters(start="2025-03", end="2025-03"))
     sheet = openpyxl.load_workbook(io.BytesIO(data))["明细"]
     titles = [row[4] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert titles == ["'=1+1", "'@SUM(A1:A9)"]

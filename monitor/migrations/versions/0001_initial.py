@@ -60,7 +60,9 @@ def upgrade() -> None:
         sa.Column("locked_at", MOMENT, nullable=False),
     )
     op.create_table(
-        "typequota", sa.Column("type", sa.String(16), primary_key=True), sa.Column("quota", sa.Integer(), nullable=False)
+        "typequota",
+        sa.Column("type", sa.String(16), primary_key=True),
+        sa.Column("quota", sa.Integer(), nullable=False),
     )
     op.create_table(
         "unit",
@@ -129,5 +131,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("interview", "activity", "user", "unit", "typequota", "monthlock", "meta", "importbatch", "auditevent"):
+    for table in (
+        "interview",
+        "activity",
+        "user",
+        "unit",
+        "typequota",
+        "monthlock",
+        "meta",
+        "importbatch",
+        "auditevent",
+    ):
         op.drop_table(table)
