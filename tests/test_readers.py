@@ -451,3 +451,11 @@ def test_a_missing_column_message_stays_short_with_absurd_headers():
     with pytest.raises(FileError) as caught:
         read(text_file([header, ["甲村", "2025-03-05", *[""] * 300]]).encode())
     assert caught.value.code == "missing_column" and len(caught.value.message) < 1000
+
+
+def test_a_value_quoted_in_a_message_is_cut_at_50_characters():
+    from monitor.issues import Code, issue
+
+    found = issue(Code.UNKNOWN_UNIT, 2, "单位名称", "村" * 10_000, hint="")
+    assert found.value == "村" * 50 + "…"
+    assert len(found.message) < 100

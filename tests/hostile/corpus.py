@@ -164,7 +164,7 @@ def _truncated_xlsx() -> bytes:
 
 
 def _after_4k_with_nul() -> bytes:
-    notes = "活动记录说明" * 400  # 7 KB of UTF-8 before the NUL
+    notes = "活动记录说明" * 250  # 4.5 KB of UTF-8 before the NUL, under the 2,000 characters of 备注
     return _csv([HEADER, _row(notes=notes), _row(date="2025-03-06", title="理论宣讲\x00进村")])
 
 
