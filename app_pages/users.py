@@ -42,7 +42,7 @@ with add, st.form("add_user"):
     if st.form_submit_button("新增", type="primary"):
         try:
             with common.session() as s:
-                add_user(session=s, name=name, role=role, town=town, password=password, by=me.name)
+                add_user(session=s, actor=me, name=name, role=role, town=town, password=password)
         except UserError as exc:
             st.error(str(exc))
         else:
@@ -60,13 +60,13 @@ with manage, st.form("manage_user"):
         try:
             with common.session() as s:
                 if do_reset:
-                    set_password(session=s, name=who, password=new_password, by=me.name)
+                    set_password(session=s, actor=me, name=who, password=new_password)
                     done = f"已重设 {who} 的密码"
                 elif do_disable:
-                    disable_user(session=s, name=who, by=me.name)
+                    disable_user(session=s, actor=me, name=who)
                     done = f"已停用 {who}"
                 else:
-                    enable_user(session=s, name=who, by=me.name)
+                    enable_user(session=s, actor=me, name=who)
                     done = f"已启用 {who}"
         except UserError as exc:
             st.error(str(exc))

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 import pandas as pd
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
+from monitor import auth  # auth records events through this module; only its names at call time
 from monitor.models import AuditEvent
+
+PAGE_SIZE = 200
+EXPORT_LIMIT = 20_000  # events in one Excel download
+COLUMNS = ["id", "at", "actor", "action", "target", "before", "after", "detail"]
 
 ACTION_LABELS = {
     "import": "导入活动台账",
@@ -60,11 +66,34 @@ FIELD_LABELS = {
     "institute": "所任务",
     "station": "站任务",
 }
-VALUE_LABELS = {"imported": "已导入", "rolled_back": "已撤销"}
+STATUS_LABELS = {
+    "imported": "已导入",
+    "rolled_back": "已撤销",
+    "refused": "已拒收",
+    "pending": "处理中",
+    "done": "已完成",
+}
+
+
+def _value(key: str, v: object) -> str:
+    if v is None:
+        return "（空）"
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    if not isinstance(v, str):
+        return str(v)
+    if key == "role":
+        return auth.ROLE_LABELS.get(v, v)
+    if key == "status":
+        return STATUS_LABELS.get(v, v)
+    return v
 
 
 def readable(text: str) -> str:
-    """A stored before/after document as a reviewer reads it: 键：值；… with Chinese names."""
+    """A stored before/after document as a reviewer reads it: 键：值；… with Chinese names and values.
+
+    Roles and statuses read as their Chinese words, booleans as 是/否; an empty text is left out.
+    """
     if not text:
         return ""
     try:
@@ -73,15 +102,7 @@ def readable(text: str) -> str:
         return text
     if not isinstance(document, dict):
         return str(document)
-
-    def value(v: object) -> str:
-        if v is None:
-            return "（空）"
-        if isinstance(v, bool):
-            return "是" if v else "否"
-        return VALUE_LABELS.get(v, v) if isinstance(v, str) else str(v)
-
-    return "；".join(f"{FIELD_LABELS.get(k, k)}：{value(v)}" for k, v in document.items())
+    return "；".join(f"{FIELD_LABELS.get(k, k)}：{_value(k, v)}" for k, v in document.items() if v != "")
 
 
 def _json(value: object) -> str:
@@ -114,14 +135,41 @@ def record(
     )
 
 
+def day_start(day: date, timezone: tzinfo) -> datetime:
+    """Midnight of a calendar day where the district lives (Settings.timezone), as a moment."""
+    return datetime.combine(day, time.min, tzinfo=timezone)
+
+
+@dataclass(frozen=True)
+class EventPage:
+    """One page of the trail, newest first, and how many events the whole selection holds."""
+
+    frame: pd.DataFrame
+    total: int
+    offset: int
+    limit: int
+
+
 def events(
-    *, session: Session, since: datetime | None = None, town_actors: set[str] | None = None, limit: int = 5000
-) -> pd.DataFrame:
-    statement = select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(limit)
+    *,
+    session: Session,
+    actor: auth.Actor,
+    timezone: tzinfo,
+    since: date | None = None,
+    until: date | None = None,
+    offset: int = 0,
+    limit: int = PAGE_SIZE,
+) -> EventPage:
+    """Events from the start of `since` to the end of `until` (local calendar days, both included)."""
+    auth.require(actor, "audit")
+    conditions = []
     if since is not None:
-        statement = statement.where(col(AuditEvent.at) >= since)
+        conditions.append(col(AuditEvent.at) >= day_start(since, timezone))
+    if until is not None:
+        conditions.append(col(AuditEvent.at) < day_start(until + timedelta(days=1), timezone))
+    total = session.exec(select(func.count()).select_from(AuditEvent).where(*conditions)).one()
+    statement = (
+        select(AuditEvent).where(*conditions).order_by(col(AuditEvent.id).desc()).offset(max(0, offset)).limit(limit)
+    )
     rows = [e.model_dump() for e in session.exec(statement).all()]
-    frame = pd.DataFrame(rows, columns=["id", "at", "actor", "action", "target", "before", "after", "detail"])
-    if town_actors is not None:
-        frame = frame[frame["actor"].isin(town_actors)]
-    return frame
+    return EventPage(frame=pd.DataFrame(rows, columns=COLUMNS), total=total, offset=max(0, offset), limit=limit)

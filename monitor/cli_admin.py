@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import date
 from pathlib import Path
 
 from sqlmodel import Session
@@ -58,7 +58,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     months_list.add_argument("--json", action="store_true")
 
     trail = sub.add_parser("audit", help="the audit trail")
-    trail.add_argument("--since", help="YYYY-MM-DD")
+    trail.add_argument("--since", help="YYYY-MM-DD, from local midnight (Settings.timezone)")
+    trail.add_argument("--until", help="YYYY-MM-DD, to the end of that local day")
+    trail.add_argument("--limit", type=int, default=1000, help="newest events shown (default 1000)")
     trail.add_argument("--json", action="store_true")
 
     for verb in ("backup", "restore"):
@@ -73,6 +75,15 @@ def _password() -> str:
     return text
 
 
+def _day(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise AdminError(f"日期“{text}”格式不对，应为 YYYY-MM-DD。") from exc
+
+
 def _actor(session: Session, name: str) -> Actor:
     return actor_for(session=session, name=name) if name else shell_actor()
 
@@ -85,19 +96,25 @@ def run(args: argparse.Namespace, session: Session, settings: Settings) -> int:
 
 
 def _run(args: argparse.Namespace, session: Session, settings: Settings) -> int:
-    operator = shell_actor().name
     if args.command == "users":
         if args.action == "add":
-            add_user(session=session, name=args.name, role=args.role, town=args.town, password=_password(), by=operator)
+            add_user(
+                session=session,
+                actor=shell_actor(),
+                name=args.name,
+                role=args.role,
+                town=args.town,
+                password=_password(),
+            )
             print(f"user {args.name} added")
         elif args.action == "disable":
-            disable_user(session=session, name=args.name, by=operator)
+            disable_user(session=session, actor=shell_actor(), name=args.name)
             print(f"user {args.name} disabled")
         elif args.action == "enable":
-            enable_user(session=session, name=args.name, by=operator)
+            enable_user(session=session, actor=shell_actor(), name=args.name)
             print(f"user {args.name} enabled")
         elif args.action == "passwd":
-            set_password(session=session, name=args.name, password=_password(), by=operator)
+            set_password(session=session, actor=shell_actor(), name=args.name, password=_password())
             print(f"password of {args.name} changed")
         else:
             frame = users_frame(session=session)
@@ -119,18 +136,24 @@ def _run(args: argparse.Namespace, session: Session, settings: Settings) -> int:
         print(f"{args.month} {'locked' if args.action == 'lock' else 'unlocked'}")
         return 0
     if args.command == "audit":
-        since = None
-        if args.since:
-            try:
-                since = datetime.fromisoformat(args.since).replace(tzinfo=UTC)
-            except ValueError as exc:
-                raise AdminError(f"日期“{args.since}”格式不对，应为 YYYY-MM-DD。") from exc
-        frame = audit.events(session=session, since=since)
+        if args.limit < 1:
+            raise AdminError("--limit 至少为 1。")
+        page = audit.events(
+            session=session,
+            actor=shell_actor(),
+            timezone=settings.timezone,
+            since=_day(args.since),
+            until=_day(args.until),
+            limit=args.limit,
+        )
+        frame = page.frame
         if args.json:
             records = frame.assign(at=frame["at"].map(lambda t: t.isoformat())).to_dict("records")
-            print(json.dumps({"events": records}, ensure_ascii=False))
+            print(json.dumps({"events": records, "total": page.total}, ensure_ascii=False))
         else:
             print(frame.to_string(index=False) if not frame.empty else "(none)")
+            if page.total > len(frame):
+                print(f"(showing the newest {len(frame)} of {page.total}; use --limit for more)")
         return 0
     if args.command == "backup":
         print(f"backup written: {backup(settings.database_url, Path(args.path))}")

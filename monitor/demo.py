@@ -17,7 +17,7 @@ import pandas as pd
 from sqlmodel import Session, select
 
 from monitor import audit
-from monitor.auth import add_user
+from monitor.auth import Actor, add_user
 from monitor.db import bump_version, get_meta, set_meta
 from monitor.demo_names import (
     COMMUNITY,
@@ -264,11 +264,14 @@ def load_demo(*, session: Session, accounts: bool = True) -> dict[str, int]:
     return {"units": len(units), "activities": total}
 
 
+DEMO_OPERATOR = Actor(name="示例数据", role="admin")  # who the demo's accounts are recorded as added by
+
+
 def add_demo_accounts(*, session: Session) -> list[str]:
     """The demo's documented accounts (see README); names already taken are left as they are."""
     added = []
     for name, role, town, password in DEMO_ACCOUNTS:
         if session.exec(select(User).where(User.name == name)).first() is None:
-            add_user(session=session, name=name, role=role, town=town, password=password, by="示例数据")
+            add_user(session=session, actor=DEMO_OPERATOR, name=name, role=role, town=town, password=password)
             added.append(name)
     return added

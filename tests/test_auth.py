@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from factories import SMALL_ROSTER, activities_csv, hold, load_roster, roster_csv
-from sqlmodel import Session, func, select
+from sqlmodel import Session, delete, func, select
 
 from monitor import views
 from monitor.audit import events
 from monitor.auth import (
+    SOURCE_FREE_ATTEMPTS,
     Actor,
     AuthError,
     Forbidden,
@@ -20,16 +24,18 @@ from monitor.auth import (
     actor_for,
     add_user,
     authenticate,
+    create_first_admin,
     disable_user,
     enable_user,
+    set_password,
 )
 from monitor.config import Settings
-from monitor.db import data_version
+from monitor.db import data_version, get_engine
 from monitor.importer import import_activities
 from monitor.interview_log import InterviewInput, due_with_status, record_interview
 from monitor.ledger import ledger_xlsx
 from monitor.locks import lock_month, unlock_month
-from monitor.models import Activity, AuditEvent, Interview, MonthLock, TypeQuota, Unit, User
+from monitor.models import Activity, AuditEvent, Interview, LoginThrottle, MonthLock, TypeQuota, Unit, User
 from monitor.quotas import UnitChanges, set_type_quotas, update_unit
 from monitor.rollback import rollback_batch
 from monitor.roster import import_units
@@ -262,13 +268,32 @@ def test_reviewers_import_any_towns_rows(world: World, role: str) -> None:
     assert (result.errors, result.imported) == ([], 3)
 
 
+ADMIN = Actor(name="管理员", role="admin")
+WRONG = "用户名或密码不正确。"
+THROTTLED = "秒后再试"
+
+
 def _user_row(session: Session, name: str) -> User:
     session.expire_all()
     return session.exec(select(User).where(User.name == name)).one()
 
 
+def add_township(session: Session, town: str = "泥江口镇") -> None:
+    """A roster holding one unit of the township, so that town accounts of it can be made."""
+    session.add(Unit(code=f"{town}-S", name=f"{town}新时代文明实践所", short_name=town, type="institute", town=town))
+    session.commit()
+
+
+@pytest.fixture
+def clerk(session: Session) -> Session:
+    """One township in the roster and one town account, clerk of 泥江口镇 with password-1."""
+    add_township(session)
+    add_user(session=session, actor=ADMIN, name="clerk", role="town", town="泥江口镇", password="password-1")
+    return session
+
+
 def test_passwords_are_stored_as_argon2_hashes(session: Session) -> None:
-    add_user(session=session, name="reviewer1", role="reviewer", password="correct horse 9")
+    add_user(session=session, actor=ADMIN, name="reviewer1", role="reviewer", password="correct horse 9")
     row = _user_row(session, "reviewer1")
     assert row.password_hash.startswith("$argon2id$")
     assert "correct horse 9" not in row.password_hash
@@ -279,76 +304,263 @@ def test_passwords_are_stored_as_argon2_hashes(session: Session) -> None:
 
 def test_a_short_password_is_refused(session: Session) -> None:
     with pytest.raises(UserError, match="至少 8 位"):
-        add_user(session=session, name="short", role="admin", password="1234567")
+        add_user(session=session, actor=ADMIN, name="short", role="admin", password="1234567")
     assert session.exec(select(User)).all() == []
 
 
 def test_a_town_user_needs_a_township(session: Session) -> None:
     with pytest.raises(UserError, match="所属乡镇"):
-        add_user(session=session, name="clerk", role="town", password="password-1")
+        add_user(session=session, actor=ADMIN, name="clerk", role="town", password="password-1")
 
 
-def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(session: Session) -> None:
-    add_user(session=session, name="clerk", role="town", town="泥江口镇", password="password-1")
+@pytest.mark.parametrize(
+    ("name", "town", "words"),
+    [
+        ("长" * 101, "", "最多 100 个字符"),
+        ("x" * 150, "", "最多 100 个字符"),
+        ("two\nlines", "", "控制字符"),
+        ("tab\there", "", "控制字符"),
+        ("zero\u200bwidth", "", "控制字符"),
+        ("   ", "", "不能为空"),
+        ("clerk2", "不存在镇", "名册中没有乡镇“不存在镇”"),
+    ],
+)
+def test_an_account_that_cannot_be_stored_is_a_user_error(session: Session, name: str, town: str, words: str) -> None:
+    add_township(session)
+    role = "town" if town else "reviewer"
+    with pytest.raises(UserError, match=words):
+        add_user(session=session, actor=ADMIN, name=name, role=role, town=town, password="password-1")
+    session.rollback()
+    assert session.exec(select(User)).all() == []
+
+
+def test_a_name_of_100_characters_is_stored(session: Session) -> None:
+    add_user(session=session, actor=ADMIN, name="名" * 100, role="reviewer", password="password-1")
+    assert _user_row(session, "名" * 100).role == "reviewer"
+
+
+@pytest.mark.parametrize("role", ["reviewer", "town"])
+def test_only_the_users_permission_manages_accounts(clerk: Session, role: str) -> None:
+    someone = Actor(name="someone", role=role, town="泥江口镇" if role == "town" else "")
+    changes = [
+        lambda: add_user(session=clerk, actor=someone, name="new", role="admin", password="password-1"),
+        lambda: disable_user(session=clerk, actor=someone, name="clerk"),
+        lambda: enable_user(session=clerk, actor=someone, name="clerk"),
+        lambda: set_password(session=clerk, actor=someone, name="clerk", password="password-9"),
+    ]
+    for change in changes:
+        with pytest.raises(Forbidden, match="无权管理用户"):
+            change()
+    assert [u.name for u in clerk.exec(select(User)).all()] == ["clerk"]
+    assert authenticate(session=clerk, name="clerk", password="password-1").name == "clerk"
+
+
+def test_the_first_admin_only_on_an_empty_database(session: Session) -> None:
+    first = create_first_admin(session=session, name="admin", password="password-1")
+    assert (first.name, first.role) == ("admin", "admin")
+    with pytest.raises(UserError, match="已有账号"):
+        create_first_admin(session=session, name="second", password="password-2")
+    assert [u.name for u in session.exec(select(User)).all()] == ["admin"]
+    trail = events(session=session, actor=first_actor(first), timezone=Settings().timezone).frame
+    assert trail[["actor", "action", "target"]].values.tolist() == [["admin", "user_add", "admin"]]
+
+
+def first_actor(user: User) -> Actor:
+    return Actor(name=user.name, role=user.role, town=user.town)
+
+
+def test_two_first_admins_at_once_make_one(settings: Settings) -> None:
+    engine = get_engine(settings.database_url)
+    barrier = threading.Barrier(4)
+
+    def create(i: int) -> str:
+        with Session(engine) as s:
+            barrier.wait()
+            try:
+                create_first_admin(session=s, name=f"admin{i}", password="password-1")
+            except UserError as exc:
+                return str(exc)
+            return "created"
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(create, range(4)))
+    assert answers.count("created") == 1, answers
+    with Session(engine) as s:
+        assert len(s.exec(select(User)).all()) == 1
+
+
+def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(clerk: Session) -> None:
     with pytest.raises(AuthError) as wrong:
-        authenticate(session=session, name="clerk", password="password-2")
+        authenticate(session=clerk, name="clerk", password="password-2")
     with pytest.raises(AuthError) as unknown:
-        authenticate(session=session, name="nobody", password="password-1")
-    assert str(wrong.value) == str(unknown.value) == "用户名或密码不正确。"
+        authenticate(session=clerk, name="nobody", password="password-1")
+    assert str(wrong.value) == str(unknown.value) == WRONG
 
 
-def test_after_five_wrong_passwords_even_the_right_one_waits(session: Session) -> None:
-    add_user(session=session, name="clerk", role="town", town="泥江口镇", password="password-1")
+def _answers(session: Session, name: str, tries: int, now: datetime, source: str = "") -> list[str]:
+    answers = []
+    for _ in range(tries):
+        try:
+            authenticate(session=session, name=name, password="guess-guess", now=now, source=source)
+        except AuthError as exc:
+            answers.append(WRONG if str(exc) == WRONG else THROTTLED if THROTTLED in str(exc) else str(exc))
+    return answers
+
+
+def test_an_unknown_name_is_throttled_like_a_real_one(clerk: Session) -> None:
+    start = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
+    real = _answers(clerk, "clerk", 7, start)
+    unknown = _answers(clerk, "nobody", 7, start)
+    assert real == unknown == [WRONG] * 5 + [THROTTLED] * 2
+    with pytest.raises(AuthError, match="请 30 秒后再试") as real_wait:
+        authenticate(session=clerk, name="clerk", password="guess-guess", now=start + timedelta(seconds=1))
+    with pytest.raises(AuthError, match="请 30 秒后再试") as unknown_wait:
+        authenticate(session=clerk, name="nobody", password="guess-guess", now=start + timedelta(seconds=1))
+    assert str(real_wait.value) == str(unknown_wait.value)
+
+
+def test_the_name_is_throttled_whatever_its_case_and_spaces(clerk: Session) -> None:
+    start = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
+    spellings = ["Clerk", " clerk", "CLERK ", "clerk", "cLeRk"]
+    for name in spellings:
+        assert _answers(clerk, name, 1, start) == [WRONG]
+    assert _answers(clerk, "clerk", 1, start) == [THROTTLED]
+
+
+def test_an_unknown_name_costs_a_password_check(clerk: Session) -> None:
+    """Timing: an unknown name runs the same argon2 check as a known one (not answered at once)."""
+
+    def elapsed(name: str) -> float:
+        best = []
+        for attempt in range(3):
+            now = datetime(2025, 3, 1, 8, 0, tzinfo=UTC) + timedelta(days=attempt)
+            clerk.execute(delete(LoginThrottle))
+            clerk.commit()
+            started = time.perf_counter()
+            with pytest.raises(AuthError, match=WRONG):
+                authenticate(session=clerk, name=name, password="guess-guess", now=now)
+            best.append(time.perf_counter() - started)
+        return min(best)
+
+    known, unknown = elapsed("clerk"), elapsed("no-such-account")
+    assert unknown >= known / 2, (known, unknown)
+
+
+def test_sixteen_concurrent_guesses_check_exactly_five_passwords(settings: Settings) -> None:
+    engine = get_engine(settings.database_url)
+    with Session(engine) as s:
+        add_township(s)
+        add_user(session=s, actor=ADMIN, name="clerk", role="town", town="泥江口镇", password="password-1")
+    barrier = threading.Barrier(16)
+
+    def guess(i: int) -> str:
+        with Session(engine) as s:
+            barrier.wait()
+            try:
+                authenticate(session=s, name="clerk", password=f"guess-{i:04d}")
+            except AuthError as exc:
+                return WRONG if str(exc) == WRONG else THROTTLED if THROTTLED in str(exc) else str(exc)
+            return "signed in"
+
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(guess, range(16)))
+    assert sorted(answers) == sorted([WRONG] * 5 + [THROTTLED] * 11), answers
+    with Session(engine) as s:
+        failed = s.exec(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "login_failed")).one()
+        assert failed == 5
+        assert s.get(LoginThrottle, "name:clerk").failures == 5
+
+
+def test_a_source_gets_a_larger_allowance_across_names(clerk: Session) -> None:
+    start = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
+    answers = []
+    for i in range(SOURCE_FREE_ATTEMPTS + 1):
+        answers += _answers(clerk, f"user{i}", 1, start, source="10.1.2.3")
+    assert answers == [WRONG] * SOURCE_FREE_ATTEMPTS + [THROTTLED]
+    assert _answers(clerk, "someone-else", 1, start, source="10.1.2.3") == [THROTTLED]
+    # Another office is not held up, and the names of the first were tried once each.
+    assert _answers(clerk, "user0", 1, start, source="10.9.9.9") == [WRONG]
+
+
+def test_after_five_wrong_passwords_even_the_right_one_waits(clerk: Session) -> None:
     start = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
     for attempt in range(5):
-        with pytest.raises(AuthError, match="用户名或密码不正确"):
-            authenticate(session=session, name="clerk", password="guess", now=start + timedelta(seconds=attempt))
+        with pytest.raises(AuthError, match=WRONG):
+            authenticate(session=clerk, name="clerk", password="guess", now=start + timedelta(seconds=attempt))
     last = start + timedelta(seconds=4)
     with pytest.raises(AuthError, match="秒后再试"):
-        authenticate(session=session, name="clerk", password="password-1", now=last + timedelta(seconds=29))
-    actor = authenticate(session=session, name="clerk", password="password-1", now=last + timedelta(seconds=31))
+        authenticate(session=clerk, name="clerk", password="password-1", now=last + timedelta(seconds=29))
+    actor = authenticate(session=clerk, name="clerk", password="password-1", now=last + timedelta(seconds=31))
     assert actor == Actor(name="clerk", role="town", town="泥江口镇")
-    assert _user_row(session, "clerk").failed_logins == 0
+    clerk.expire_all()
+    assert clerk.get(LoginThrottle, "name:clerk").failures == 0
 
 
-def test_four_wrong_passwords_do_not_slow_down_the_right_one(session: Session) -> None:
-    add_user(session=session, name="clerk", role="town", town="泥江口镇", password="password-1")
+def test_each_further_try_waits_twice_as_long_up_to_fifteen_minutes(clerk: Session) -> None:
+    now = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
+    waits = []
+    for _ in range(12):
+        try:
+            authenticate(session=clerk, name="clerk", password="guess-guess", now=now)
+        except AuthError:
+            pass
+        clerk.expire_all()
+        row = clerk.get(LoginThrottle, "name:clerk")
+        if row.next_at is not None:
+            waits.append(int((row.next_at.replace(tzinfo=UTC) - now).total_seconds()))
+            now = row.next_at.replace(tzinfo=UTC)
+        else:
+            waits.append(0)
+    assert waits == [0, 0, 0, 0, 30, 60, 120, 240, 480, 900, 900, 900]
+
+
+def test_four_wrong_passwords_do_not_slow_down_the_right_one(clerk: Session) -> None:
     start = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
     for _ in range(4):
         with pytest.raises(AuthError):
-            authenticate(session=session, name="clerk", password="guess", now=start)
-    assert authenticate(session=session, name="clerk", password="password-1", now=start).name == "clerk"
+            authenticate(session=clerk, name="clerk", password="guess", now=start)
+    assert authenticate(session=clerk, name="clerk", password="password-1", now=start).name == "clerk"
 
 
-def test_a_disabled_user_cannot_sign_in(session: Session) -> None:
-    add_user(session=session, name="clerk", role="town", town="泥江口镇", password="password-1")
-    assert actor_for(session=session, name="clerk").town == "泥江口镇"
-    disable_user(session=session, name="clerk", by="admin")
+def test_a_new_password_lifts_the_wait(clerk: Session) -> None:
+    start = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
+    assert _answers(clerk, "clerk", 6, start)[-1] == THROTTLED
+    set_password(session=clerk, actor=ADMIN, name="clerk", password="password-9")
+    assert authenticate(session=clerk, name="clerk", password="password-9", now=start).name == "clerk"
+
+
+def test_a_disabled_user_cannot_sign_in(clerk: Session) -> None:
+    assert actor_for(session=clerk, name="clerk").town == "泥江口镇"
+    disable_user(session=clerk, actor=ADMIN, name="clerk")
     with pytest.raises(AuthError, match="停用"):
-        authenticate(session=session, name="clerk", password="password-1")
+        authenticate(session=clerk, name="clerk", password="password-1")
     with pytest.raises(UserError, match="停用"):
-        actor_for(session=session, name="clerk")
+        actor_for(session=clerk, name="clerk")
 
 
-def test_a_disabled_user_enabled_again_signs_in_and_both_changes_are_on_record(session: Session) -> None:
-    add_user(session=session, name="clerk", role="town", town="泥江口镇", password="password-1")
-    disable_user(session=session, name="clerk", by="admin")
+def test_an_admin_cannot_disable_their_own_account(clerk: Session) -> None:
+    with pytest.raises(UserError, match="不能停用自己"):
+        disable_user(session=clerk, actor=Actor(name="clerk", role="admin"), name="clerk")
+
+
+def test_a_disabled_user_enabled_again_signs_in_and_both_changes_are_on_record(clerk: Session) -> None:
+    disable_user(session=clerk, actor=ADMIN, name="clerk")
     with pytest.raises(UserError, match="已是停用"):
-        disable_user(session=session, name="clerk", by="admin")
-    enable_user(session=session, name="clerk", by="admin")
-    assert authenticate(session=session, name="clerk", password="password-1").town == "泥江口镇"
+        disable_user(session=clerk, actor=ADMIN, name="clerk")
+    enable_user(session=clerk, actor=ADMIN, name="clerk")
+    assert authenticate(session=clerk, name="clerk", password="password-1").town == "泥江口镇"
     with pytest.raises(UserError, match="未停用"):
-        enable_user(session=session, name="clerk", by="admin")
-    trail = events(session=session)
+        enable_user(session=clerk, actor=ADMIN, name="clerk")
+    trail = events(session=clerk, actor=ADMIN, timezone=Settings().timezone).frame
     assert list(trail.loc[trail["target"] == "clerk", "action"])[:2] == ["user_enable", "user_disable"]
+    assert set(trail.loc[trail["target"] == "clerk", "actor"]) == {"管理员"}
 
 
-def test_failed_logins_are_audit_events(session: Session) -> None:
-    add_user(session=session, name="clerk", role="town", town="泥江口镇", password="password-1")
+def test_failed_logins_are_audit_events_and_throttled_ones_are_not(clerk: Session) -> None:
+    start = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
     for name in ("clerk", "nobody"):
-        with pytest.raises(AuthError):
-            authenticate(session=session, name=name, password="wrong-password")
-    failed = session.exec(
+        assert _answers(clerk, name, 7, start) == [WRONG] * 5 + [THROTTLED] * 2
+    failed = clerk.exec(
         select(AuditEvent.actor).where(AuditEvent.action == "login_failed").order_by(AuditEvent.id)
     ).all()
-    assert failed == ["clerk", "nobody"]
+    assert failed == ["clerk"] * 5 + ["nobody"] * 5

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
-from monitor.auth import Actor, AuthError, UserError, actor_for, add_user, authenticate, has_users
+from monitor.auth import Actor, AuthError, UserError, actor_for, authenticate, create_first_admin, has_users
 from ui import common
 
 KEY, SEEN = "actor", "actor_seen"
@@ -40,10 +40,7 @@ def _first_admin() -> None:
                 return
             try:
                 with common.session() as s:
-                    if has_users(session=s):
-                        st.error("管理员已由他人创建，请登录。")
-                        return
-                    add_user(session=s, name=name, role="admin", password=password, by=name)
+                    create_first_admin(session=s, name=name, password=password)
             except UserError as exc:
                 st.error(str(exc))
                 return
@@ -61,7 +58,9 @@ def _password_form() -> None:
         if st.form_submit_button("登录", type="primary"):
             try:
                 with common.session() as s:
-                    st.session_state[KEY] = authenticate(session=s, name=name, password=password)
+                    st.session_state[KEY] = authenticate(
+                        session=s, name=name, password=password, source=st.context.ip_address or ""
+                    )
                 st.session_state[SEEN] = datetime.now(UTC)
             except AuthError as exc:
                 st.error(str(exc))
@@ -91,13 +90,12 @@ def _bootstrap_admin() -> None:
         return
     with common.session() as s:
         if not has_users(session=s):
-            add_user(
-                session=s,
-                name=os.environ.get("MONITOR_ADMIN_NAME", "admin"),
-                role="admin",
-                password=password,
-                by="MONITOR_ADMIN_PASSWORD",
-            )
+            try:
+                create_first_admin(session=s, name=os.environ.get("MONITOR_ADMIN_NAME", "admin"), password=password)
+            except UserError as exc:
+                if has_users(session=s):
+                    return  # another session created it first
+                st.error(f"未能按 MONITOR_ADMIN_PASSWORD 创建管理员：{exc}")
 
 
 def signed_in() -> Actor | None:

@@ -14,19 +14,26 @@ import pytest
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
-from monitor.auth import Actor, add_user
+from monitor.auth import Actor, add_user, shell_actor
 from monitor.config import Settings
 from monitor.db import get_engine
-from monitor.models import User
+from monitor.models import Unit, User
+from monitor.units import towns
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "test-password-1"
 
 
 def ensure_user(settings: Settings, name: str, role: str, town: str = "") -> Actor:
+    """The account, added by the operator as `users add` would; a township not yet in the roster gets a unit."""
     with Session(get_engine(settings.database_url)) as s:
         if s.exec(select(User).where(User.name == name)).first() is None:
-            add_user(session=s, name=name, role=role, town=town, password=PASSWORD)
+            if town and town not in towns(session=s):
+                s.add(
+                    Unit(code=f"T-{town}", name=f"{town}新时代文明实践所", short_name=town, type="institute", town=town)
+                )
+                s.commit()
+            add_user(session=s, actor=shell_actor(), name=name, role=role, town=town, password=PASSWORD)
     return Actor(name=name, role=role, town=town)
 
 
