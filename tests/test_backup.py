@@ -384,6 +384,7 @@ def test_cli_backup_of_postgresql_explains_pg_dump(tmp_path: Path) -> None:
 
 
 def test_cli_users_add_reads_the_password_from_stdin(settings: Settings, session: Session) -> None:
+    load_roster(session, settings)
     cli = Cli(settings)
     done = cli(
         "users", "add", "clerk", "--role", "town", "--town", "泥江口镇", "--password-stdin", stdin="clerk-password-1\n"
@@ -395,8 +396,9 @@ def test_cli_users_add_reads_the_password_from_stdin(settings: Settings, session
 
 
 def test_cli_users_list_json_has_no_password(settings: Settings, session: Session) -> None:
-    add_user(session=session, name="clerk", role="town", town="泥江口镇", password="clerk-password-1")
-    add_user(session=session, name="审核员", role="reviewer", password="reviewer-password")
+    load_roster(session, settings)
+    add_user(session=session, actor=ADMIN, name="clerk", role="town", town="泥江口镇", password="clerk-password-1")
+    add_user(session=session, actor=ADMIN, name="审核员", role="reviewer", password="reviewer-password")
     done = Cli(settings)("users", "list", "--json")
     assert done.returncode == 0, done.stderr
     users = json.loads(done.stdout)["users"]
@@ -409,8 +411,9 @@ def test_cli_users_list_json_has_no_password(settings: Settings, session: Sessio
 
 
 def test_cli_months_lock_by_a_town_user_exits_2(settings: Settings, session: Session) -> None:
-    add_user(session=session, name="clerk", role="town", town="泥江口镇", password="clerk-password-1")
-    add_user(session=session, name="审核员", role="reviewer", password="reviewer-password")
+    load_roster(session, settings)
+    add_user(session=session, actor=ADMIN, name="clerk", role="town", town="泥江口镇", password="clerk-password-1")
+    add_user(session=session, actor=ADMIN, name="审核员", role="reviewer", password="reviewer-password")
     cli = Cli(settings)
     done = cli("months", "lock", "2025-03", "--user", "clerk")
     assert done.returncode == 2
@@ -423,7 +426,7 @@ def test_cli_months_lock_by_a_town_user_exits_2(settings: Settings, session: Ses
 
 
 def test_cli_audit_json_lists_events(settings: Settings, session: Session) -> None:
-    add_user(session=session, name="审核员", role="reviewer", password="reviewer-password", by="管理员")
+    add_user(session=session, actor=ADMIN, name="审核员", role="reviewer", password="reviewer-password")
     cli = Cli(settings)
     assert cli("months", "lock", "2025-03", "--user", "审核员").returncode == 0
     events = cli.json("audit")["events"]
