@@ -5,12 +5,15 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from factories import BY_MONTH_KEYS, BY_TOWN_KEYS, BY_TYPE_KEYS, SMALL_ROSTER, activities_csv, pick, roster_csv
 
 ROOT = Path(__file__).resolve().parent.parent
+THIS_MONTH = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
 
 UNIT_KEYS = {"code", "name", "type", "town", "head", "phone", "quota", "active_from", "active_to"}
 IMPORT_KEYS = {"rows", "imported", "duplicates", "rejected", "errors", "warnings"}
@@ -323,6 +326,83 @@ def test_a_bad_argument_is_told_in_chinese_and_exits_2(loaded, args):
     assert done.stderr.startswith("错误：") and ("月份" in done.stderr or "单位类型" in done.stderr)
     assert "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        # A month not yet over would list every unit as due.
+        (("interviews", "--month", "9999-12"), "尚未结束"),
+        (("interviews", "--month", THIS_MONTH), "尚未结束"),
+        (("interviews", "--month", "0202-06"), "早于"),
+        (("report", "--start", "1900-01", "--end", "2025-02"), "早于"),
+        (("report", "--start", "2025-01", "--end", "2025-02", "--town", "不存在镇"), "不存在镇"),
+        (("units", "list", "--town", "不存在镇"), "不存在镇"),
+        (("interviews", "--month", "2025-02", "--min-streak", "0"), "至少为 1"),
+        (("laggards", "--start", "2025-01", "--end", "2025-02", "--below", "-1"), "负数"),
+    ],
+)
+def test_nonsense_on_the_command_line_exits_2(loaded, args, words):
+    done = loaded(*args, "--json")
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith("错误：") and words in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_units_import_acts_only_as_an_active_account_whose_role_allows_it(cli):
+    roster = cli.file("名册.csv", roster_csv(SMALL_ROSTER))
+    assert (
+        cli(
+            "users", "add", "clerk", "--role", "town", "--town", "泥江口镇", "--password-stdin", stdin="clerk-pass-1\n"
+        ).returncode
+        == 0
+    )
+    assert cli("users", "add", "gone", "--role", "reviewer", "--password-stdin", stdin="gone-pass-12\n").returncode == 0
+    assert cli("users", "disable", "gone").returncode == 0
+    for name in ("clerk", "gone", "nobody"):
+        doc = cli.json("units", "import", roster, "--user", name, code=2)
+        assert doc["errors"][0]["code"] == "unknown_user", name
+    events = cli.json("audit")["events"]
+    assert not [e for e in events if e["action"] == "roster_import" and e["actor"] in ("clerk", "gone", "nobody")]
+
+
+def test_batches_are_listed_and_rolled_back_from_the_command_line(cli):
+    first = cli.json(
+        "activities",
+        "import",
+        cli.file("a.csv", activities_csv([("NJK-S", "", "", f"2025-03-0{d}", f"活动{d}", "") for d in range(1, 7)])),
+    )
+    second = cli.json(
+        "activities",
+        "import",
+        cli.file(
+            "b.csv", activities_csv([("NJK-S", "", "", f"2025-03-{d:02d}", f"活动{d}", "") for d in range(4, 11)])
+        ),
+    )
+    assert (first["imported"], second["imported"], second["duplicates"]) == (6, 4, 3)
+    listed = cli.json("batches", "list")["batches"]
+    assert [(b["id"], b["file_name"], b["imported"], b["status"]) for b in listed] == [
+        (second["batch_id"], "b.csv", 4, "imported"),
+        (first["batch_id"], "a.csv", 6, "imported"),
+    ]
+    assert set(listed[0]) >= {
+        "id",
+        "file_name",
+        "user",
+        "created_at",
+        "rows",
+        "imported",
+        "duplicates",
+        "rejected",
+        "status",
+    }
+    done = cli.json("batches", "rollback", str(first["batch_id"]))
+    assert (done["removed"], done["kept"]) == (3, 3)  # 4th-6th were reported by b.csv too
+    report = cli.json("report", "--start", "2025-03", "--end", "2025-03", "--town", "泥江口镇", "--type", "institute")
+    assert report["held"] == 7
+    again = cli("batches", "rollback", str(first["batch_id"]))
+    assert again.returncode == 2 and "已撤销过" in again.stderr
+    assert cli("batches", "rollback", "999").returncode == 2
 
 
 def test_demo_reproduces_the_departments_report(tmp_path):
