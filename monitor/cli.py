@@ -137,7 +137,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if args.command in ADMIN_COMMANDS:
             return cli_admin.run(args, session, settings)
         if args.command == "batches":
-            return cli_batches.run(args, session, settings, _acting(session, getattr(args, "user", ""), "rollback"))
+            return cli_batches.run(
+                args, session, settings, actor=_acting(session, getattr(args, "user", ""), "rollback")
+            )
         if args.command == "init":
             where = engine.url.render_as_string(hide_password=True)
             if done.before is None:

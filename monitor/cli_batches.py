@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     rollback.add_argument("--json", action="store_true")
 
 
-def run(args: argparse.Namespace, session: Session, settings: Settings, actor: Actor) -> int:
+def run(args: argparse.Namespace, session: Session, settings: Settings, *, actor: Actor) -> int:
     if args.action == "list":
         frame = views.batches(session=session, actor=actor, town=args.town, limit=100_000)
         frame = frame[frame["kind"] == "activities"]
