@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -45,9 +45,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from monitor import demo_names, metrics  # noqa: E402
+from monitor.auth import Actor  # noqa: E402
 from monitor.config import Settings  # noqa: E402
 from monitor.db import get_engine, init_db  # noqa: E402
 from monitor.demo import load_demo  # noqa: E402
+
+OPERATOR = Actor(name="bench", role="admin")
+RULES = Settings()
 
 OUT = ROOT / "bench" / "out"
 SEED = 20250101
@@ -284,7 +288,9 @@ def _child_import(url: str, data_dir: str, csv_path: str, profile_path: str, que
             profiler = cProfile.Profile()
             profiler.enable()
         start, cpu = time.perf_counter(), time.process_time()
-        result = import_activities(session=session, data=data, file_name="activities.csv", settings=settings)
+        result = import_activities(
+            session=session, actor=OPERATOR, data=data, file_name="activities.csv", settings=settings
+        )
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         if profiler is not None:
             profiler.disable()
@@ -345,11 +351,13 @@ def latencies(url: str, repeat: int) -> dict[str, tuple[float, list[float]]]:
 
     def run_report() -> object:
         with Session(engine) as session:
-            return metrics.report(session=session, start=f"{YEAR}-01", end=f"{YEAR}-12").to_json()
+            return metrics.report(
+                session=session, actor=OPERATOR, settings=RULES, start=f"{YEAR}-01", end=f"{YEAR}-12"
+            ).to_json()
 
     def run_interviews() -> object:
         with Session(engine) as session:
-            return metrics.interviews(session=session, month=f"{YEAR}-12")
+            return metrics.interviews(session=session, actor=OPERATOR, settings=RULES, month=f"{YEAR}-12")
 
     return {"report": median_seconds(run_report, repeat), "interviews": median_seconds(run_interviews, repeat)}
 
@@ -411,7 +419,12 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     with Session(engine) as session:
         roster_result = import_units(
-            session=session, data=roster_path.read_bytes(), file_name="roster.csv", settings=settings
+            session=session,
+            actor=OPERATOR,
+            data=roster_path.read_bytes(),
+            file_name="roster.csv",
+            settings=settings,
+            today=datetime.now(settings.timezone).date(),
         )
     roster_s = time.perf_counter() - start
     if roster_result.file_error or roster_result.errors or roster_result.created != len(roster):
@@ -442,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
     demo_engine = get_engine(demo_url)
     init_db(demo_engine)
     with Session(demo_engine) as session:
-        demo = load_demo(session=session)
+        demo = load_demo(session=session, actor=OPERATOR)
     district = latencies(demo_url, repeat=5)
     print(
         f"district ({demo['units']} units, {demo['activities']:,} activities): "

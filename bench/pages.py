@@ -37,14 +37,14 @@ def main() -> None:
     from sqlmodel import Session
     from streamlit.testing.v1 import AppTest
 
-    from monitor.auth import actor_for
+    from monitor.auth import Actor, actor_for
     from monitor.db import get_engine, init_db
     from monitor.demo import load_demo
 
     engine = get_engine(os.environ["MONITOR_DATABASE_URL"])
     init_db(engine)
     with Session(engine) as s:
-        load_demo(session=s)
+        load_demo(session=s, actor=Actor(name="bench", role="admin"))
         admin = actor_for(session=s, name="admin")
     os.chdir(ROOT)
 

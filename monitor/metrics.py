@@ -138,23 +138,24 @@ def quota_grid(*, session: Session, units: pd.DataFrame, months: list[str]) -> n
     grid = np.zeros((len(units), len(months)), dtype="int64")
     if not len(units):
         return grid
-    types = units["type"].to_numpy(dtype=object)
-    position = pd.Index(units["id"])
+    codes, kinds = pd.factorize(units["type"])
+    where = pd.Index(units["id"]).get_indexer([int(r[1]) for r in rules if r[1] is not None])
+    positions = iter(where)
+    ordered = [(r, next(positions) if r[1] is not None else -1) for r in rules]
     for j, month in enumerate(months):
         by_type = dict(DEFAULT_QUOTAS)
-        own: dict[int, int | None] = {}
-        for unit_type, unit_id, from_month, quota in rules:
+        own: dict[int, int | None] = {}  # row in the frame -> the unit's own quota (None: its type's)
+        for (unit_type, unit_id, from_month, quota), row in ordered:
             if from_month > month:
                 break
             if unit_id is None:
                 by_type[unit_type] = int(quota or 0)
-            else:
-                own[int(unit_id)] = quota
-        column = np.array(pd.Series(types).map(by_type).fillna(0), dtype="int64")
-        for unit_id, quota in own.items():
-            i = position.get_indexer([unit_id])[0]
-            if i >= 0 and quota is not None:
-                column[i] = int(quota)
+            elif row >= 0:
+                own[row] = quota
+        column = np.array([by_type.get(kind, 0) for kind in kinds], dtype="int64")[codes]
+        for row, quota in own.items():
+            if quota is not None:
+                column[row] = int(quota)
         grid[:, j] = column
     return grid
 

@@ -15,6 +15,7 @@ from monitor.auth import Actor, Forbidden, require
 from monitor.config import Settings
 from monitor.db import data_version, get_engine, init_db
 from monitor.importer import today_in
+from monitor.schema import SchemaError
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TYPE_OPTIONS = {"全部类型": None, "中心": "center", "所": "institute", "站": "station"}
@@ -23,13 +24,18 @@ ALL_TOWNS = "全部乡镇"
 
 @lru_cache(maxsize=8)
 def _ready(url: str) -> None:
-    init_db(get_engine(url))
+    """A new database is made here; an older one is upgraded by `python -m monitor init` (make run does it)."""
+    init_db(get_engine(url), upgrade=False)
 
 
 def settings() -> Settings:
     """Read on every run (cheap), so the database in the environment is the one used."""
     current = Settings.from_env()
-    _ready(current.database_url)
+    try:
+        _ready(current.database_url)
+    except SchemaError as exc:
+        st.error(f"数据库暂不能使用：{exc}", icon=":material/database:")
+        st.stop()
     return current
 
 
