@@ -48,7 +48,7 @@ if since > until:
     st.stop()
 total = selected(0, 1).total
 pages = max(1, -(-total // PAGE_SIZE))
-st.caption(f"共 {total:,} 条，每页 {PAGE_SIZE} 条，最新的在前。记录只增不改，本页不能编辑或删除。")
+st.caption(f"共 {total} 条。每页 {PAGE_SIZE} 条，最新的在前；记录只增不改，本页不能编辑或删除。")
 if total == 0:
     st.info("所选期间没有操作记录。")
     st.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 from collections.abc import Callable
@@ -28,7 +29,9 @@ from monitor.auth import (
     disable_user,
     enable_user,
     set_password,
+    shell_actor,
 )
+from monitor.cli import main as cli_main
 from monitor.config import Settings
 from monitor.db import data_version, get_engine
 from monitor.importer import import_activities
@@ -564,3 +567,39 @@ def test_failed_logins_are_audit_events_and_throttled_ones_are_not(clerk: Sessio
         select(AuditEvent.actor).where(AuditEvent.action == "login_failed").order_by(AuditEvent.id)
     ).all()
     assert failed == ["clerk"] * 5 + ["nobody"] * 5
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["clerk", "--role", "town", "--town", "不存在镇"], "名册中没有乡镇“不存在镇”"),
+        (["x" * 150, "--role", "reviewer"], "最多 100 个字符"),
+    ],
+)
+def test_cli_users_add_refuses_what_cannot_be_stored_with_exit_2(
+    session: Session,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    words: str,
+) -> None:
+    add_township(session)
+    monkeypatch.setattr("sys.stdin", io.StringIO("password-1\n"))
+    assert cli_main(["--db", settings.database_url, "users", "add", *args, "--password-stdin"]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+    session.expire_all()
+    assert session.exec(select(User)).all() == []
+
+
+def test_cli_users_commands_act_as_the_operator(
+    session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_township(session)
+    monkeypatch.setattr("sys.stdin", io.StringIO("password-1\n"))
+    add = ["users", "add", "clerk", "--role", "town", "--town", "泥江口镇", "--password-stdin"]
+    assert cli_main(["--db", settings.database_url, *add]) == 0
+    assert cli_main(["--db", settings.database_url, "users", "disable", "clerk"]) == 0
+    trail = events(session=session, actor=ADMIN, timezone=Settings().timezone).frame
+    assert set(trail["actor"]) == {shell_actor().name}
