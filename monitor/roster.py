@@ -130,7 +130,11 @@ def _left_out(session: Session, unit_id: int, active_from: object, active_to: ob
     return int(session.exec(statement).one())
 
 
-def upsert_units(session: Session, records: list[dict[str, object]], *, by: str, from_month: str) -> Upsert:
+class QuotaMonthLocked(Exception):
+    """A roster changes a unit's quota while the month it would take effect is locked."""
+
+
+def upsert_units(session: Session, records: list[dict[str, object]], *, by: str, from_month: str | None) -> Upsert:
     """Create or update units by code (case-insensitive), only the fields a record holds.
 
     A new unit's own quota holds from the beginning; a changed quota of a known unit holds from
@@ -180,6 +184,8 @@ def upsert_units(session: Session, records: list[dict[str, object]], *, by: str,
                 )
             setattr(unit, key, value)
         if "quota" in changed:
+            if from_month is None:
+                raise QuotaMonthLocked(str(record["code"]))
             set_rule(session, unit_id=unit.id, quota=unit.quota, from_month=from_month, by=by)
         session.add(unit)
         done.updated += 1
@@ -232,12 +238,16 @@ def import_units(
     if strict and errors:
         records = []
     try:
-        from_month = effective_month(session=session, settings=settings, today=today, from_month=None)
-    except EditError as exc:
-        result.file_error = Issue(code="locked_month", row=None, column=None, value="", message=str(exc))
-        return result
+        from_month: str | None = effective_month(session=session, settings=settings, today=today, from_month=None)
+    except EditError as exc:  # only a quota change needs the month: refused below if the file makes one
+        from_month, locked = None, str(exc)
     try:
-        done = upsert_units(session, records, by=actor.name, from_month=from_month)
+        try:
+            done = upsert_units(session, records, by=actor.name, from_month=from_month)
+        except QuotaMonthLocked:
+            session.rollback()
+            result.file_error = Issue(code="locked_month", row=None, column=None, value="", message=locked)
+            return result
         result.created, result.updated, result.duplicates = done.created, done.updated, done.unchanged
         result.changes = changes_frame(done.changes)
         result.imported = result.created + result.updated
