@@ -17,7 +17,7 @@ import pandas as pd
 from sqlmodel import Session, select
 
 from monitor import audit
-from monitor.auth import Actor, add_user
+from monitor.auth import Actor, add_user, require
 from monitor.db import bump_version, get_meta, set_meta
 from monitor.demo_names import (
     COMMUNITY,
@@ -212,19 +212,20 @@ def _upload_time(month: str, late: bool, rng: random.Random) -> datetime:
     return local.replace(tzinfo=SHANGHAI).astimezone(UTC)
 
 
-def load_demo(*, session: Session, accounts: bool = True) -> dict[str, int]:
+def load_demo(*, session: Session, actor: Actor, accounts: bool = True) -> dict[str, int]:
     """Load the demo district into an empty database; loading it again changes nothing.
 
     accounts=False leaves out the demo accounts, whose passwords are published in the README:
     loaded from the screen, by a signed-in admin, the database already has its own accounts.
     """
+    require(actor, "users")  # loading a district into the database is an administrator's act
     if get_meta(session, "demo") == "1":
         return {"units": len(session.exec(select(Unit.id)).all()), "activities": -1}
     if session.exec(select(Unit.id).limit(1)).first() is not None:
         raise DemoRefused("数据库中已有单位名册，示例数据只能载入空数据库。")
     rng = random.Random(SEED)
     units = build_roster(rng)
-    upsert_units(session, [dict(u) for u in units])
+    upsert_units(session, [dict(u) for u in units], by=actor.name, from_month="")
     session.flush()
     ids = {u.code: u.id for u in session.exec(select(Unit)).all()}
     counts = plan_counts(units, rng)

@@ -79,7 +79,7 @@ def _loaded(settings: Settings) -> dict[str, object]:
 
 def _report(settings: Settings) -> dict[str, object]:
     with Session(get_engine(settings.database_url)) as session:
-        return metrics.report(session=session, start="2025-01", end="2025-02").to_json()
+        return metrics.report(session=session, actor=ADMIN, settings=settings, start="2025-01", end="2025-02").to_json()
 
 
 def _add_more(settings: Settings) -> None:
