@@ -69,18 +69,30 @@ def _password_form() -> None:
 
 
 def _oidc() -> Actor | None:
+    """The provider says who; the users table says whether and as what, asked again on every run.
+
+    The account found is stored where the pages look for the signed-in person (ui.common.actor),
+    and forgotten as soon as the provider's sign-in ends or the account is disabled or removed.
+    """
     if not st.user.is_logged_in:
+        st.session_state.pop(KEY, None)
+        st.session_state.pop(SEEN, None)
         st.title("文明实践活动监测")
         st.button("使用统一身份认证登录", type="primary", on_click=st.login)
         return None
     identity = str(st.user.get("email") or st.user.get("name") or "")
     try:
         with common.session() as s:
-            return actor_for(session=s, name=identity)
+            actor = actor_for(session=s, name=identity)
     except UserError:
+        st.session_state.pop(KEY, None)
+        st.session_state.pop(SEEN, None)
         st.error(f"账号 {identity} 尚未在本系统开通或已停用，请联系管理员。")
         st.button("退出登录", on_click=st.logout)
         return None
+    st.session_state[KEY] = actor
+    st.session_state[SEEN] = datetime.now(UTC)
+    return actor
 
 
 def _bootstrap_admin() -> None:

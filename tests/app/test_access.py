@@ -6,13 +6,15 @@ import io
 
 import pandas as pd
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from monitor import metrics
 from monitor.db import get_engine
 from monitor.ledger import ledger_xlsx
+from monitor.models import User
 from monitor.views import Filters
 from tests.app.conftest import PASSWORD, ensure_user
+from tests.app.test_pages import DEMO_REQUIRED_2025, DEMO_UNITS, END, ORACLE, START, expected, shows
 
 ADMIN_ONLY = {"users"}
 REVIEWER = {"overview", "units", "interviews", "upload", "roster", "imports", "export", "months", "audit"}
@@ -86,10 +88,12 @@ def test_town_staff_figures_interviews_and_ledger_hold_their_township_only(app_f
     """Asked for the whole district, a clerk still gets only their own township."""
     me = ensure_user(demo_settings, "t_town_泥江口镇", "town", "泥江口镇")
     with Session(get_engine(demo_settings.database_url)) as s:
-        own = metrics.report(session=s, start="2025-01", end="2025-12", town="泥江口镇").to_json()
-        district = metrics.report(session=s, start="2025-01", end="2025-12").to_json()
+        oracle = {"session": s, "actor": ORACLE, "settings": demo_settings, "start": "2025-01", "end": "2025-12"}
+        own = metrics.report(**oracle, town="泥江口镇").to_json()  # type: ignore[arg-type]
+        district = metrics.report(**oracle).to_json()  # type: ignore[arg-type]
+        period = Filters(start="2025-01", end="2025-12")
         sheets = pd.read_excel(
-            io.BytesIO(ledger_xlsx(session=s, filters=Filters(start="2025-01", end="2025-12"), actor=me)),
+            io.BytesIO(ledger_xlsx(session=s, actor=me, settings=demo_settings, filters=period)),
             sheet_name=None,
         )
     assert own["held"] < district["held"]
@@ -145,3 +149,51 @@ def test_a_provider_identity_without_an_account_is_turned_away(app_for, settings
     assert any("尚未在本系统开通" in e.value for e in at.error)
     assert [b.label for b in at.button] == ["退出登录"]
     assert not at.metric and not at.sidebar.selectbox  # no page, no filters
+
+
+def test_a_provider_sign_in_opens_the_pages_with_their_content(app_for, demo_settings):
+    """The pages find the signed-in person where they look for it: the figures show, not only the title."""
+    ensure_user(demo_settings, "reviewer@example.gov.cn", "reviewer")
+    at = app_for(demo_settings, role=None)
+    at.secrets["auth"] = OIDC
+    at.user = {"is_logged_in": True, "email": "reviewer@example.gov.cn", "name": "区委宣传部审核员"}
+    at.session_state["f_start"], at.session_state["f_end"] = START, END
+    at.run()
+    e = expected(demo_settings, units=DEMO_UNITS, required=DEMO_REQUIRED_2025)
+    shows(at, "overview", e)
+    assert at.session_state["actor"].name == "reviewer@example.gov.cn"
+    assert at.session_state["actor"].role == "reviewer"
+    at.switch_page("app_pages/units.py").run()
+    shows(at, "units", e)
+
+
+def test_a_provider_identity_whose_account_is_disabled_is_turned_away_on_the_next_run(app_for, settings):
+    ensure_user(settings, "clerk@njk.example.gov.cn", "reviewer")
+    at = app_for(settings, role=None)
+    at.secrets["auth"] = OIDC
+    at.user = {"is_logged_in": True, "email": "clerk@njk.example.gov.cn"}
+    at.run()
+    assert at.session_state["actor"].name == "clerk@njk.example.gov.cn"
+    with Session(get_engine(settings.database_url)) as s:
+        user = s.exec(select(User).where(User.name == "clerk@njk.example.gov.cn")).one()
+        user.disabled = True
+        s.add(user)
+        s.commit()
+    at.run()
+    assert not at.exception
+    assert any("尚未在本系统开通或已停用" in e.value for e in at.error)
+    assert "actor" not in at.session_state
+    assert not at.metric and not at.sidebar.selectbox
+
+
+def test_a_provider_sign_out_forgets_the_account(app_for, settings):
+    ensure_user(settings, "clerk@njk.example.gov.cn", "reviewer")
+    at = app_for(settings, role=None)
+    at.secrets["auth"] = OIDC
+    at.user = {"is_logged_in": True, "email": "clerk@njk.example.gov.cn"}
+    at.run()
+    assert "actor" in at.session_state
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert "actor" not in at.session_state
+    assert [b.label for b in at.button] == ["使用统一身份认证登录"]

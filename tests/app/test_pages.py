@@ -1,20 +1,193 @@
-"""Every page renders, filters move the figures to the engine's values, and the data flows work."""
+"""Every page shows its content, filters move the figures to the engine's values, and the data flows work.
+
+A page test asserts what the reader sees (a KPI value, a table's rows, a caption), never only that
+nothing raised: a page that stops after its title raises nothing. `shows` holds, for each page,
+what must be on it; the meta-tests below prove it fails on a page that stopped after its title.
+"""
 
 from __future__ import annotations
 
 import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 import openpyxl
 import pytest
-from sqlmodel import Session, select
+import streamlit as st
+from sqlalchemy import delete, insert
+from sqlmodel import Session, func, select
+from streamlit.testing.v1 import AppTest
 
 from monitor import metrics
-from monitor.db import get_engine
+from monitor.auth import Actor
+from monitor.config import Settings
+from monitor.db import bump_version, get_engine
 from monitor.ledger import ledger_xlsx
-from monitor.models import User
+from monitor.models import Activity, ImportBatch, Unit, User
 from monitor.views import Filters
+from tests.factories import SMALL_ROSTER, load_roster
 
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = ["overview", "units", "interviews", "upload", "roster", "imports", "export", "months", "audit", "users"]
+TITLES = {
+    "overview": "总览",
+    "units": "单位明细",
+    "interviews": "约谈名单",
+    "upload": "数据上传",
+    "roster": "名册与任务",
+    "imports": "导入记录",
+    "export": "导出台账",
+    "months": "月份锁定",
+    "audit": "操作记录",
+    "users": "用户管理",
+}
+# The demo district, known by hand (monitor/demo.py): 1 center, 18 institutes, 241 stations, each
+# active all year; monthly quotas 8, 3 and 2, so 544 a month. Jan–Jun 2025 holds exactly the
+# reported 3617 activities.
+DEMO_UNITS = 260
+DEMO_REQUIRED_2025 = 12 * (8 + 18 * 3 + 241 * 2)
+START, END = "2025-01", "2025-12"
+ORACLE = Actor(name="t_admin_", role="admin")  # the engine asked as an admin: the whole district
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a database holds for START..END, as the pages should show it to an admin."""
+
+    units: int
+    required: int
+    held: int
+    completion_rate: float | None
+    compliance_rate: float | None
+    due: frozenset[str]  # codes of the units due for interview at END
+    users: frozenset[str]
+    batches: int
+
+
+def expected(settings: Settings, *, units: int, required: int) -> Expected:
+    """Hand-known counts as given; held, rates and the interview list from the engine, which is their oracle."""
+    with Session(get_engine(settings.database_url)) as s:
+        common = {"session": s, "actor": ORACLE, "settings": settings}
+        report = metrics.report(**common, start=START, end=END).to_json()  # type: ignore[arg-type]
+        due = metrics.interviews(**common, month=END, min_streak=settings.interview_min_streak)  # type: ignore[arg-type]
+        users = s.exec(select(User.name)).all()
+        batches = s.exec(select(func.count()).select_from(ImportBatch)).one()
+    assert report["required"] == required, "the hand-known quota total and the engine disagree"
+    return Expected(
+        units=units,
+        required=required,
+        held=int(report["held"]),  # type: ignore[call-overload]
+        completion_rate=report["completion_rate"],  # type: ignore[arg-type]
+        compliance_rate=report["compliance_rate"],  # type: ignore[arg-type]
+        due=frozenset(due["code"]),
+        users=frozenset(users),
+        batches=int(batches),
+    )
+
+
+def _pct(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.2f}%"
+
+
+def _captions(at: AppTest) -> list[str]:
+    return [c.value for c in at.caption]
+
+
+def _table(at: AppTest, column: str):  # type: ignore[no-untyped-def]
+    """The first table on the page that has `column`; AssertionError when there is none."""
+    tables = [d.value for d in at.dataframe if column in d.value.columns]
+    assert tables, f"no table with a {column} column"
+    return tables[0]
+
+
+def _overview(at: AppTest, e: Expected) -> None:
+    shown = {m.label: m.value for m in at.metric}
+    assert shown.get("开展活动（场次）") == f"{e.held:,}"
+    assert shown.get("任务数（场次）") == f"{e.required:,}"
+    assert shown.get("完成率") == _pct(e.completion_rate)
+    assert shown.get("达标率") == _pct(e.compliance_rate)
+    assert any(c.startswith(f"统计期间：{START} 至 {END}") for c in _captions(at))
+
+
+def _units(at: AppTest, e: Expected) -> None:
+    assert len(_table(at, "单位编码")) == e.units
+    assert any(c.startswith(f"共 {e.units} 个单位") for c in _captions(at))
+
+
+def _interviews(at: AppTest, e: Expected) -> None:
+    assert any(f"截至 {END}，" in c and f"共 {len(e.due)} 个" in c for c in _captions(at)), _captions(at)
+    if e.due:
+        assert set(_table(at, "单位编码")["单位编码"]) == e.due
+    else:
+        assert any("没有连续" in s.value for s in at.success)
+
+
+def _upload(at: AppTest, e: Expected) -> None:
+    assert [u.label for u in at.get("file_uploader")] == ["上传活动台账（CSV、XLSX 或 XLS）"]
+    labels = {b.label for b in at.get("download_button")}
+    assert {"下载活动台账模板（Excel）", "下载活动台账模板（CSV）"} <= labels
+
+
+def _roster(at: AppTest, e: Expected) -> None:
+    assert len(_table(at, "单位编码")) == e.units
+    assert any(c.startswith(f"共 {e.units} 个单位") for c in _captions(at))
+
+
+def _imports(at: AppTest, e: Expected) -> None:
+    assert e.batches > 0, "the database holds no import to list"
+    assert len(_table(at, "文件名")) == e.batches
+
+
+def _export(at: AppTest, e: Expected) -> None:
+    assert "下载台账（Excel）" in [b.label for b in at.get("download_button")]
+
+
+def _months(at: AppTest, e: Expected) -> None:
+    [lock] = [s for s in at.selectbox if s.label == "锁定月份"] or [None]
+    assert lock is not None, "no lock form"
+    assert lock.options and lock.value in lock.options
+
+
+def _audit(at: AppTest, e: Expected) -> None:
+    assert any(re.match(r"共 \d+ 条。", c) for c in _captions(at)), _captions(at)
+
+
+def _users(at: AppTest, e: Expected) -> None:
+    assert set(_table(at, "用户名")["用户名"]) == e.users
+
+
+CONTENT: dict[str, Callable[[AppTest, Expected], None]] = {
+    "overview": _overview,
+    "units": _units,
+    "interviews": _interviews,
+    "upload": _upload,
+    "roster": _roster,
+    "imports": _imports,
+    "export": _export,
+    "months": _months,
+    "audit": _audit,
+    "users": _users,
+}
+
+
+def shows(at: AppTest, page: str, e: Expected | None) -> None:
+    """The page ran to its content: its title, no error or exception, and what CONTENT asks of it."""
+    assert not at.exception, [x.stack_trace[-1:] or x.value for x in at.exception]
+    assert [t.value for t in at.title][:1] == [TITLES[page]]
+    assert not at.error, [x.value for x in at.error]
+    assert e is not None, "no figures from the engine to compare the page with"
+    CONTENT[page](at, e)
+
+
+def open_page(at: AppTest, page: str) -> AppTest:
+    at.session_state["f_start"], at.session_state["f_end"] = START, END
+    at.run()
+    if page != "overview":
+        at.switch_page(f"app_pages/{page}.py").run()
+    return at
 
 
 def _metrics(at) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -23,7 +196,7 @@ def _metrics(at) -> dict[str, str]:  # type: ignore[no-untyped-def]
 
 def _report(settings, **kwargs) -> dict[str, object]:  # type: ignore[no-untyped-def]
     with Session(get_engine(settings.database_url)) as s:
-        return metrics.report(session=s, **kwargs).to_json()
+        return metrics.report(session=s, actor=ORACLE, settings=settings, **kwargs).to_json()
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -31,6 +204,20 @@ def test_every_page_renders_on_an_empty_database(app_for, settings, page):
     at = app_for(settings).run()
     at.switch_page(f"app_pages/{page}.py").run()
     assert not at.exception
+
+
+def test_town_staff_on_an_empty_database_see_the_overview(app_for, settings):
+    """The empty-database hints link only to pages the role may open."""
+    with Session(get_engine(settings.database_url)) as s:
+        load_roster(s, settings, [u for u in SMALL_ROSTER if u["code"] == "NJK-S"])  # a township to sign in to
+    at = app_for(settings, role="town", town="泥江口镇")
+    with Session(get_engine(settings.database_url)) as s:
+        s.exec(delete(Unit))  # then no unit left: the database is empty again for the pages
+        s.commit()
+    at.run()
+    assert not at.exception, [x.stack_trace[-1:] or x.value for x in at.exception]
+    assert [t.value for t in at.title] == ["总览"]
+    assert any("数据库还是空的" in i.value for i in at.info)
 
 
 def test_empty_database_offers_the_demo_and_loads_it(app_for, settings):
@@ -50,11 +237,87 @@ def test_empty_database_offers_the_demo_and_loads_it(app_for, settings):
     assert any("示例账号未创建" in m.value for m in at.success)
 
 
+def test_every_page_is_in_the_content_table():
+    assert set(CONTENT) == set(TITLES) == set(PAGES) == {p.stem for p in (ROOT / "app_pages").glob("*.py")}
+
+
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_renders_on_the_demo(app_for, demo_settings, page):
-    at = app_for(demo_settings).run()
-    at.switch_page(f"app_pages/{page}.py").run()
+def test_every_page_shows_its_content_on_the_demo(app_for, demo_settings, page):
+    at = app_for(demo_settings)  # signs in its admin first, so the users table holds it
+    e = expected(demo_settings, units=DEMO_UNITS, required=DEMO_REQUIRED_2025)
+    shows(open_page(at, page), page, e)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_the_content_check_fails_on_a_page_that_stops_after_its_title(demo_settings, monkeypatch, page):
+    """The page run on its own, without a signed-in person, draws its title and stops, raising nothing."""
+    monkeypatch.setenv("MONITOR_DATABASE_URL", demo_settings.database_url)
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(str(ROOT / "app_pages" / f"{page}.py"), default_timeout=60).run()
     assert not at.exception
+    assert [t.value for t in at.title] == [TITLES[page]]
+    with pytest.raises(AssertionError):
+        shows(at, page, expected(demo_settings, units=DEMO_UNITS, required=DEMO_REQUIRED_2025))
+
+
+def test_the_content_check_fails_on_figures_other_than_the_databases(app_for, demo_settings):
+    """The overview check reads the values: the first half-year's figures do not pass for the whole year."""
+    at = app_for(demo_settings)
+    at.session_state["f_start"], at.session_state["f_end"] = "2025-01", "2025-06"
+    at.run()
+    with pytest.raises(AssertionError):
+        shows(at, "overview", expected(demo_settings, units=DEMO_UNITS, required=DEMO_REQUIRED_2025))
+
+
+def _insert_activity(settings: Settings, code: str, month: str, day: date) -> None:
+    """A row as a broken import or a hand edit might have left it, written past the importer's checks."""
+    with Session(get_engine(settings.database_url)) as s:
+        unit_id = s.exec(select(Unit.id).where(Unit.code == code)).one()
+        s.exec(
+            insert(Activity.__table__).values(  # type: ignore[attr-defined]
+                unit_id=unit_id,
+                date=day,
+                month=month,
+                title=f"活动{month}",
+                title_key=f"活动{month}",
+                category="",
+                location="",
+                notes="",
+                stored_at=datetime(2025, 6, 4, tzinfo=UTC),
+            )
+        )
+        bump_version(s)
+        s.commit()
+
+
+BAD_ROWS = {
+    "0202": [("NJK-S", "202-06", date(202, 6, 3))],  # a year typed 0202, stored as month 202-06
+    "1900": [("NJK-HP", "1900-01", date(1900, 1, 15))],
+    "both": [("NJK-S", "202-06", date(202, 6, 3)), ("NJK-HP", "1900-01", date(1900, 1, 15))],
+}
+
+
+@pytest.mark.parametrize("rows", list(BAD_ROWS))
+def test_a_mistyped_year_in_the_data_leaves_every_page_working(app_for, settings, rows):
+    """One absurd date in the activity table must not take the sidebar, and so every page, down."""
+    st.cache_data.clear()  # fresh PostgreSQL databases share one URL; start from no cached figures
+    with Session(get_engine(settings.database_url)) as s:
+        load_roster(s, settings)
+    for code, month, day in BAD_ROWS[rows]:
+        _insert_activity(settings, code, month, day)
+    at = app_for(settings)  # signs in its admin first, so the users table holds it
+    failures: dict[str, str] = {}
+    try:
+        # Quotas 8, 3, 2: a center, two institutes and three stations all year, one station Mar–Jun.
+        e: Expected | None = expected(settings, units=len(SMALL_ROSTER), required=12 * (8 + 2 * 3 + 3 * 2) + 4 * 2)
+    except ValueError as exc:  # the engine itself refuses the data: still see what each page does
+        failures["engine"], e = f"{type(exc).__name__}: {exc}", None
+    for page in PAGES:
+        try:
+            shows(open_page(at, page), page, e)
+        except AssertionError as exc:
+            failures[page] = str(exc).splitlines()[0]
+    assert not failures, failures
 
 
 def test_overview_shows_the_reported_first_half_of_2025(app_for, demo_settings):
@@ -87,8 +350,10 @@ def test_filters_change_the_figures_to_the_engines(app_for, demo_settings, town,
 
 def test_ledger_summary_equals_the_report(demo_settings):
     with Session(get_engine(demo_settings.database_url)) as s:
-        data = ledger_xlsx(session=s, filters=Filters(start="2025-01", end="2025-06"))
-        doc = metrics.report(session=s, start="2025-01", end="2025-06").to_json()
+        data = ledger_xlsx(
+            session=s, actor=ORACLE, settings=demo_settings, filters=Filters(start="2025-01", end="2025-06")
+        )
+        doc = metrics.report(session=s, actor=ORACLE, settings=demo_settings, start="2025-01", end="2025-06").to_json()
     book = openpyxl.load_workbook(io.BytesIO(data))
     assert book.sheetnames == ["汇总", "乡镇", "单位月度", "未达标", "约谈", "明细"]
     summary = {row[0]: row[1] for row in book["汇总"].iter_rows(min_row=2, values_only=True)}
