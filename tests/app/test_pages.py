@@ -199,11 +199,37 @@ def _report(settings, **kwargs) -> dict[str, object]:  # type: ignore[no-untyped
         return metrics.report(session=s, actor=ORACLE, settings=settings, **kwargs).to_json()
 
 
+# What each page says on a database with no unit, no activity and one account: (element, text in it).
+EMPTY = {
+    "overview": ("info", "数据库还是空的"),
+    "units": ("info", "当前筛选下没有单位"),
+    "interviews": ("caption", "单位共 0 个"),
+    "upload": ("download_button", "下载活动台账模板（CSV）"),
+    "roster": ("caption", "共 0 个单位"),
+    "imports": ("info", "还没有导入记录"),
+    "export": ("download_button", "下载台账（Excel）"),
+    "months": ("selectbox", "锁定月份"),
+    "audit": ("caption", "共 1 条。"),  # the account the test signs in with, added
+    "users": ("dataframe", "t_admin_"),
+}
+
+
+def _texts(at: AppTest, kind: str) -> list[str]:
+    if kind == "dataframe":
+        return [" ".join(map(str, d.value.to_numpy().ravel())) for d in at.dataframe]
+    if kind in ("download_button", "selectbox"):
+        return [e.label for e in at.get(kind)]
+    return [e.value for e in at.get(kind)]
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_on_an_empty_database(app_for, settings, page):
     at = app_for(settings).run()
     at.switch_page(f"app_pages/{page}.py").run()
     assert not at.exception
+    assert [t.value for t in at.title] == [TITLES[page]]
+    kind, words = EMPTY[page]
+    assert any(words in found for found in _texts(at, kind)), _texts(at, kind)
 
 
 def test_town_staff_on_an_empty_database_see_the_overview(app_for, settings):
