@@ -169,7 +169,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             result = import_units(
                 session=session,
                 actor=actor,
-                data=read_path(args.file),
+                data=read_path(args.file, limit_bytes=settings.upload_limit_bytes),
                 file_name=args.file,
                 settings=settings,
                 today=today,
@@ -192,7 +192,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 return 2
             result = import_activities(
                 session=session,
-                data=read_path(args.file),
+                data=read_path(args.file, limit_bytes=settings.upload_limit_bytes),
                 file_name=args.file,
                 settings=settings,
                 actor=actor,

@@ -337,6 +337,8 @@ def _record(
     keep_original(data, uploads_dir=settings.uploads_dir, digest=result.sha256, fmt=fmt)
 
 
-def read_path(path: str) -> bytes:
+def read_path(path: str, *, limit_bytes: int) -> bytes:
+    """A file's bytes, read no further than one byte past the limit: a larger file is then refused
+    as too_large by the reader without ever being held whole."""
     with open(path, "rb") as handle:
-        return handle.read()
+        return handle.read(limit_bytes + 1)

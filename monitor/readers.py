@@ -254,9 +254,9 @@ def read_table(
     A file above limit_bytes, or a workbook that would not fit in memory once read (see
     monitor.bounded), is refused as too_large before anything is parsed.
     """
-    if len(data) > limit_bytes:
-        size, limit = f"{len(data) / 1048576:.1f}", f"{limit_bytes / 1048576:g}"
-        raise FileError("too_large", f"文件大小 {size} MB，超过上限 {limit} MB：请按月或按乡镇拆分后上传。")
+    if len(data) > limit_bytes:  # a path is read only one byte past the limit: no size to tell beyond it
+        limit = f"{limit_bytes / 1048576:g}"
+        raise FileError("too_large", f"文件超过上限 {limit} MB：请按月或按乡镇拆分后上传。")
     if not data.strip():
         raise FileError("empty_file", "文件是空的。")
     fmt = detect_format(data)
