@@ -6,6 +6,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from monitor import charts, views
+from monitor.auth import PERMISSIONS
 from monitor.demo import DemoRefused, load_demo
 from ui import common
 
@@ -20,7 +21,10 @@ if not has_units:
     left, right = st.columns(2)
     with left:
         st.markdown("**正式使用**：在“名册与任务”页导入单位名册，再由各乡镇在“数据上传”页上传活动台账。")
-        st.page_link("app_pages/roster.py", label="去“名册与任务”页，在“导入名册”中上传", icon=":material/groups:")
+        if "roster" in PERMISSIONS[me.role]:
+            st.page_link("app_pages/roster.py", label="去“名册与任务”页，在“导入名册”中上传", icon=":material/groups:")
+        else:
+            st.caption("名册由区委宣传部审核人员导入，导入后即可上传本乡镇的活动台账。")
     with right:
         st.markdown("**试用**：载入虚构的示例区县（1 个中心、18 个所、241 个站，2024—2025 年活动）。")
         if st.button(

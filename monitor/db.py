@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -59,6 +60,8 @@ def init_db(engine: Engine, *, upgrade: bool = True, backups_dir: Path | None = 
     """
     done = prepare(engine, backups_dir=backups_dir or default_backups_dir(engine), upgrade=upgrade)
     with Session(engine) as session:
+        if session.get(Meta, "database_id") is None:
+            session.add(Meta(key="database_id", value=uuid.uuid4().hex))
         existing = {q.type for q in session.exec(select(TypeQuota)).all()}
         ruled = set(session.exec(select(QuotaRule.unit_type).where(col(QuotaRule.unit_id).is_(None))).all())
         for unit_type, quota in DEFAULT_QUOTAS.items():
@@ -160,6 +163,18 @@ def data_version(session: Session) -> int:
     """Read from the database, not the session's identity map, so another writer's change shows."""
     value = session.exec(select(Meta.value).where(Meta.key == "data_version")).first()
     return int(value or 0)
+
+
+def data_identity(session: Session) -> str:
+    """The database's own id and its data version: what cached figures are keyed on.
+
+    The id tells apart databases that share a URL (one PostgreSQL URL whose search_path points
+    somewhere else, a file replaced by another); the version moves on with every write.
+    """
+    rows = dict(
+        session.exec(select(Meta.key, Meta.value).where(col(Meta.key).in_(["database_id", "data_version"]))).all()
+    )
+    return f"{rows.get('database_id', '')}:{rows.get('data_version', '0')}"
 
 
 def is_postgres(engine: Engine) -> bool:

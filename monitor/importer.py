@@ -6,7 +6,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pandas as pd
-from sqlmodel import Session, col, select
+from sqlalchemy import select as core_select
+from sqlmodel import Session, col
 
 from monitor import audit
 from monitor.auth import Actor, require
@@ -143,7 +144,9 @@ def already_stored(session: Session, rows: pd.DataFrame) -> int:
     months = sorted(set(rows["month"].tolist()))
     stored = fetch_tuples(
         session,
-        select(Activity.unit_id, Activity.date, Activity.title_key).where(col(Activity.month).in_(months)),
+        core_select(col(Activity.unit_id), col(Activity.date), col(Activity.title_key)).where(
+            col(Activity.month).in_(months)
+        ),
     )
     if not stored:
         return 0

@@ -34,6 +34,7 @@ from monitor.auth import (
 from monitor.cli import main as cli_main
 from monitor.config import Settings
 from monitor.db import data_version, get_engine
+from monitor.demo import DemoRefused, load_demo
 from monitor.importer import import_activities
 from monitor.interview_log import InterviewInput, due_with_status, record_interview
 from monitor.ledger import ledger_xlsx
@@ -70,6 +71,7 @@ def world(session: Session, settings: Settings) -> World:
         today=TODAY,
     )
     lock_month(session=session, month="2025-04", actor=ACTORS["admin"])
+    add_user(session=session, actor=ACTORS["admin"], name="将停用", role="reviewer", password="to-disable-1")
     assert held.batch_id is not None
     return World(session=session, settings=settings, batch_id=held.batch_id)
 
@@ -99,28 +101,35 @@ def import_own_town(world: World, actor: Actor) -> bool:
 
 def import_roster(world: World, actor: Actor) -> bool:
     data = roster_csv([*SMALL_ROSTER, {"code": "NJK-XC", "name": "新村", "type": "站", "town": "泥江口镇"}])
-    result = import_units(session=world.session, data=data, file_name="名册.csv", settings=world.settings, actor=actor)
+    result = import_units(
+        session=world.session, actor=actor, data=data, file_name="名册.csv", settings=world.settings, today=TODAY
+    )
     return result.created == 1
 
 
 def change_quotas(world: World, actor: Actor) -> bool:
-    set_type_quotas(session=world.session, quotas={"station": 3}, actor=actor)
+    set_type_quotas(session=world.session, actor=actor, settings=world.settings, quotas={"station": 3}, today=TODAY)
     return world.session.get(TypeQuota, "station").quota == 3
 
 
 def change_unit(world: World, actor: Actor) -> bool:
     changes = UnitChanges(quota=4, head="赵六", phone="", active_from="", active_to="")
-    unit = update_unit(session=world.session, code="NJK-HP", changes=changes, actor=actor)
+    unit = update_unit(
+        session=world.session, actor=actor, settings=world.settings, code="NJK-HP", changes=changes, today=TODAY
+    )
     return (unit.quota, unit.head) == (4, "赵六")
 
 
 def roll_back(world: World, actor: Actor) -> bool:
-    return rollback_batch(session=world.session, batch_id=world.batch_id, actor=actor) == 8
+    done = rollback_batch(
+        session=world.session, actor=actor, settings=world.settings, batch_id=world.batch_id, today=TODAY
+    )
+    return done.removed == 8
 
 
 def record_talk(world: World, actor: Actor) -> bool:
     entry = InterviewInput(code="LX-S", month="2025-02", held_on=date(2025, 3, 10), interviewer="区委宣传部")
-    record_interview(session=world.session, entry=entry, actor=actor)
+    record_interview(session=world.session, actor=actor, entry=entry)
     return world.session.exec(select(func.count()).select_from(Interview)).one() == 1
 
 
@@ -136,7 +145,7 @@ def unlock(world: World, actor: Actor) -> bool:
 
 def export_other_town(world: World, actor: Actor) -> bool:
     filters = views.Filters(start="2025-01", end="2025-02", town=OTHER_TOWN)
-    return ledger_xlsx(session=world.session, filters=filters, actor=actor)[:2] == b"PK"
+    return ledger_xlsx(session=world.session, actor=actor, settings=world.settings, filters=filters)[:2] == b"PK"
 
 
 def view_scoped(world: World, actor: Actor) -> bool:
@@ -144,21 +153,47 @@ def view_scoped(world: World, actor: Actor) -> bool:
 
 
 def view_due(world: World, actor: Actor) -> bool:
-    due = due_with_status(session=world.session, month="2025-02", town=OTHER_TOWN, actor=actor)
+    due = due_with_status(session=world.session, actor=actor, settings=world.settings, month="2025-02", town=OTHER_TOWN)
     return sorted(due["code"]) == ["LX-HP", "LX-S"]
 
 
 def view_unit(world: World, actor: Actor) -> bool:
-    detail = views.unit_detail(session=world.session, code="LX-S", start="2025-01", end="2025-02", actor=actor)
+    detail = views.unit_detail(
+        session=world.session, actor=actor, settings=world.settings, code="LX-S", start="2025-01", end="2025-02"
+    )
     return detail is not None and len(detail.activities) == 2
 
 
 def view_center(world: World, actor: Actor) -> bool:
-    detail = views.unit_detail(session=world.session, code="ZX", start="2025-01", end="2025-02", actor=actor)
+    detail = views.unit_detail(
+        session=world.session, actor=actor, settings=world.settings, code="ZX", start="2025-01", end="2025-02"
+    )
     return detail is not None and detail.unit["code"] == "ZX"
 
 
+def add_account(world: World, actor: Actor) -> bool:
+    add_user(session=world.session, actor=actor, name="新同事", role="reviewer", password="new-colleague-1")
+    return world.session.exec(select(User).where(User.name == "新同事")).first() is not None
+
+
+def disable_account(world: World, actor: Actor) -> bool:
+    disable_user(session=world.session, actor=actor, name="将停用")
+    return world.session.exec(select(User.disabled).where(User.name == "将停用")).one()
+
+
+def load_the_demo(world: World, actor: Actor) -> bool:
+    """Authorised, the demo is still refused here (the roster is not empty): the role check comes first."""
+    try:
+        load_demo(session=world.session, actor=actor, accounts=False)
+    except DemoRefused:
+        return True
+    return False
+
+
 ACTIONS: dict[str, tuple[Callable[[World, Actor], bool], set[str]]] = {
+    "add an account": (add_account, {"admin"}),
+    "disable an account": (disable_account, {"admin"}),
+    "load the demo": (load_the_demo, {"admin"}),
     "import own town": (import_own_town, {"admin", "reviewer", "town"}),
     "roster import": (import_roster, {"admin", "reviewer"}),
     "quota change": (change_quotas, {"admin", "reviewer"}),
@@ -200,7 +235,7 @@ def test_role_matrix(world: World, role: str, action: str) -> None:
 def test_a_town_user_sees_its_own_township_by_default(world: World) -> None:
     filters = views.scoped(ACTORS["town"], views.Filters(start="2025-01", end="2025-02"))
     assert filters.town == "泥江口镇"
-    due = due_with_status(session=world.session, month="2025-02", actor=ACTORS["town"])
+    due = due_with_status(session=world.session, actor=ACTORS["town"], settings=world.settings, month="2025-02")
     assert set(due["town"]) == {"泥江口镇"}
 
 

@@ -39,7 +39,12 @@ def _import_at_barrier(url: str, data_dir: str, name: str, data: bytes, barrier,
         with Session(get_engine(url)) as session:
             barrier.wait(timeout=60)
             result = import_activities(
-                session=session, actor=Actor(name=name, role="reviewer"), data=data, file_name=name, settings=settings, today=TODAY
+                session=session,
+                actor=Actor(name=name, role="reviewer"),
+                data=data,
+                file_name=name,
+                settings=settings,
+                today=TODAY,
             )
         results.put((name, result.imported, result.duplicates, len(result.errors), None))
     except Exception:  # the parent reports what escaped

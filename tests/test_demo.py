@@ -23,7 +23,15 @@ def test_first_half_2025_is_110_81_percent(demo_session):
 
 
 def test_fifteen_stations_below_ten_by_august_2024(demo_session):
-    frame = metrics.laggards(session=demo_session, actor=OPERATOR, settings=RULES, start="2024-01", end="2024-08", below=10, unit_type="station")
+    frame = metrics.laggards(
+        session=demo_session,
+        actor=OPERATOR,
+        settings=RULES,
+        start="2024-01",
+        end="2024-08",
+        below=10,
+        unit_type="station",
+    )
     assert len(frame) == 15
     first = frame.iloc[0]
     assert (first["code"], first["held"]) == ("NJK-YCT", 0)

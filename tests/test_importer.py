@@ -16,8 +16,8 @@ from sqlalchemy import func
 from sqlmodel import delete, select
 
 from monitor import importer, metrics
-from monitor.db import data_version
 from monitor.auth import Actor
+from monitor.db import data_version
 from monitor.importer import import_activities
 from monitor.models import Activity, ImportBatch, MonthLock, Unit
 from monitor.normalize import title_key
@@ -472,7 +472,9 @@ def test_report_counts_exactly_the_distinct_activities_imported(district, settin
     distinct = {(code, day, title_key(title)) for code, _, day, _, title in activities}
     assert (found(result), result.imported, result.duplicates) == ([], len(distinct), len(rows) - len(distinct))
     expected = Counter(day.strftime("%Y-%m") for _, day, _ in distinct)
-    by_month = metrics.report(session=district, actor=OPERATOR, settings=RULES, start="2025-01", end="2025-12").to_json()["by_month"]
+    by_month = metrics.report(
+        session=district, actor=OPERATOR, settings=RULES, start="2025-01", end="2025-12"
+    ).to_json()["by_month"]
     assert {m["month"]: m["held"] for m in by_month} == {
         f"2025-{m:02d}": expected[f"2025-{m:02d}"] for m in range(1, 13)
     }

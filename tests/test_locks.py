@@ -86,7 +86,9 @@ def test_rollback_of_a_batch_touching_a_locked_month_is_refused(session: Session
     assert _count(session) == 4
     assert session.get(ImportBatch, batch_id).status == "imported"
     unlock_month(session=session, month="2025-04", actor=REVIEWER)
-    assert rollback_batch(session=session, batch_id=batch_id, actor=REVIEWER, settings=settings, today=TODAY).removed == 4
+    assert (
+        rollback_batch(session=session, batch_id=batch_id, actor=REVIEWER, settings=settings, today=TODAY).removed == 4
+    )
     assert _count(session) == 0
 
 
@@ -169,11 +171,15 @@ def test_activities_stored_later_by_import_are_not_on_time(session: Session, set
     load_roster(session, settings)
     rows = [("NJK-S", "", "", f"2025-01-0{day}", "宣讲", "") for day in (1, 2, 3)]
     assert _import(session, settings, rows).imported == 3
-    doc = metrics.report(session=session, actor=OPERATOR, settings=RULES, start="2025-01", end="2025-01", town="泥江口镇").to_json()
+    doc = metrics.report(
+        session=session, actor=OPERATOR, settings=RULES, start="2025-01", end="2025-01", town="泥江口镇"
+    ).to_json()
     assert doc["on_time_rate"] == 0.0
     for activity in session.exec(select(Activity)).all():
         activity.stored_at = (ON_TIME - timedelta(days=3)).astimezone(UTC)
         session.add(activity)
     session.commit()
-    doc = metrics.report(session=session, actor=OPERATOR, settings=RULES, start="2025-01", end="2025-01", town="泥江口镇").to_json()
+    doc = metrics.report(
+        session=session, actor=OPERATOR, settings=RULES, start="2025-01", end="2025-01", town="泥江口镇"
+    ).to_json()
     assert doc["on_time_rate"] == 1 / 3

@@ -182,7 +182,9 @@ def test_an_interview_row_names_the_head_and_the_months_missed(streaks):
 
 
 def test_interviews_for_one_town(streaks):
-    frame = metrics.interviews(session=streaks, actor=OPERATOR, settings=RULES, month="2025-04", min_streak=1, town="乙镇")
+    frame = metrics.interviews(
+        session=streaks, actor=OPERATOR, settings=RULES, month="2025-04", min_streak=1, town="乙镇"
+    )
     assert frame["code"].tolist() == ["S3", "S4"]
 
 
@@ -197,7 +199,9 @@ def test_months_before_any_data_are_not_held_against_units(session, settings):
 
 def test_laggards_over_a_period(district):
     def lag(below, **filters):
-        frame = metrics.laggards(session=district, actor=OPERATOR, settings=RULES, start="2025-01", end="2025-03", below=below, **filters)
+        frame = metrics.laggards(
+            session=district, actor=OPERATOR, settings=RULES, start="2025-01", end="2025-03", below=below, **filters
+        )
         return list(zip(frame["code"], frame["held"], strict=True))
 
     assert lag(3) == []

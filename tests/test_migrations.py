@@ -39,7 +39,17 @@ def _old_database(backend: str, tmp_path: Path) -> str:
     with engine.begin() as connection:
         for statement in filter(str.strip, ddl.split(";")):
             connection.execute(text(statement))
-        for name in ("unit", "importbatch", "user", "auditevent", "meta", "monthlock", "typequota", "activity", "interview"):
+        for name in (
+            "unit",
+            "importbatch",
+            "user",
+            "auditevent",
+            "meta",
+            "monthlock",
+            "typequota",
+            "activity",
+            "interview",
+        ):
             rows = ROWS[name]
             if not rows:
                 continue
@@ -50,8 +60,10 @@ def _old_database(backend: str, tmp_path: Path) -> str:
         if backend == "postgresql":  # ids were given: move the sequences past them
             for name in tables:
                 if "id" in tables[name].c and ROWS.get(name):
-                    connection.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), :n)"),
-                                       {"n": max(r["id"] for r in ROWS[name])})
+                    connection.execute(
+                        text(f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), :n)"),
+                        {"n": max(r["id"] for r in ROWS[name])},
+                    )
     return url
 
 
@@ -62,12 +74,26 @@ def _rows(url: str, name: str) -> list[dict[str, object]]:
     return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()} for r in found]
 
 
+def _moment(value: object) -> object:
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] in " T":
+        return value[:19].replace("T", " ")
+    return value
+
+
 def _normal(rows: list[dict[str, object]]) -> list[dict[str, object]]:
     """Stored moments compared to the second, as text without a zone (SQLite hands back naive UTC)."""
     out = []
     for row in rows:
-        out.append({k: (v[:19].replace("T", " ") if isinstance(v, str) and len(v) >= 19 and v[4] == "-" and v[10] in " T" else v)
-                    for k, v in row.items()})
+        out.append(
+            {
+                k: (
+                    v[:19].replace("T", " ")
+                    if isinstance(v, str) and len(v) >= 19 and v[4] == "-" and v[10] in " T"
+                    else v
+                )
+                for k, v in row.items()
+            }
+        )
     return out
 
 
@@ -109,4 +135,3 @@ def test_the_upgraded_schema_is_the_models_schema(backend, tmp_path):
         diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     assert diff == []
     assert "alembic_version" in inspect(engine).get_table_names()
-

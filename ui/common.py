@@ -13,7 +13,7 @@ from sqlmodel import Session
 from monitor import views
 from monitor.auth import Actor, Forbidden, require
 from monitor.config import Settings
-from monitor.db import data_version, get_engine, init_db
+from monitor.db import data_identity, get_engine, init_db
 from monitor.importer import today_in
 from monitor.schema import SchemaError
 
@@ -47,14 +47,14 @@ def today() -> date:
     return today_in(settings())
 
 
-def version() -> int:
-    """The data version in the database: every import, rollback or edit moves it on."""
+def version() -> str:
+    """The database's id and data version: every import, rollback or edit moves it on."""
     with session() as s:
-        return data_version(s)
+        return data_identity(s)
 
 
 @st.cache_data(show_spinner=False, max_entries=256, ttl=3600)
-def _cached(name: str, url: str, data_version_: int, kwargs: tuple[tuple[str, Any], ...]) -> Any:
+def _cached(name: str, url: str, data_version_: str, kwargs: tuple[tuple[str, Any], ...]) -> Any:
     function: Callable[..., Any] = CACHEABLE[name]
     with Session(get_engine(url)) as s:
         return function(session=s, **dict(kwargs))

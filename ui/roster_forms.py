@@ -16,9 +16,7 @@ def _from_month(key: str) -> str:
     """This month or one of the next twelve; months before stay as they were."""
     this = common.today().strftime("%Y-%m")
     options = metrics.month_range(this, metrics.shift_month(this, 12))
-    return st.selectbox(
-        "自哪个月起生效", options, key=key, help="之前各月仍按原任务数统计；已锁定的月份不会被改动。"
-    )
+    return st.selectbox("自哪个月起生效", options, key=key, help="之前各月仍按原任务数统计；已锁定的月份不会被改动。")
 
 
 def quota_form(me: Actor, quotas: dict[str, int]) -> None:

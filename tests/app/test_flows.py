@@ -139,7 +139,9 @@ def test_a_formula_in_a_title_comes_out_escaped(district):
             settings=district,
             actor=OPERATOR,
         )
-        data = ledger_xlsx(session=s, actor=OPERATOR, settings=district, filters=Filters(start="2025-03", end="2025-03"))
+        data = ledger_xlsx(
+            session=s, actor=OPERATOR, settings=district, filters=Filters(start="2025-03", end="2025-03")
+        )
     sheet = openpyxl.load_workbook(io.BytesIO(data))["明细"]
     titles = [row[4] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert titles == ["'=1+1", "'@SUM(A1:A9)"]
