@@ -60,17 +60,21 @@ with tab_import:
             f"有问题 {done.rejected} 行。"
         )
     if upload is not None:
-        data = upload.getvalue()
-        with common.session() as s:
-            preview = import_units(
-                session=s,
-                data=data,
-                file_name=upload.name,
-                settings=common.settings(),
-                actor=me,
-                today=common.today(),
-                dry_run=True,
-            )
+        data, name = upload.getvalue(), upload.name
+
+        def roster_import(dry_run: bool) -> ImportResult:
+            with common.session() as s:
+                return import_units(
+                    session=s,
+                    actor=me,
+                    data=data,
+                    file_name=name,
+                    settings=common.settings(),
+                    today=common.today(),
+                    dry_run=dry_run,
+                )
+
+        preview = roster_import(dry_run=True)
         if preview.file_error is not None:
             st.error(f"文件未能读取：{preview.file_error.message}")
         else:
@@ -88,15 +92,7 @@ with tab_import:
                     "下载有问题的行（Excel）", frame_xlsx(preview.rejected_rows, "未导入"), "名册有问题的行.xlsx"
                 )
             if st.button("确认导入名册", type="primary", disabled=preview.imported == 0):
-                with common.session() as s:
-                    state["roster_result"] = import_units(
-                        session=s,
-                        data=data,
-                        file_name=upload.name,
-                        settings=common.settings(),
-                        actor=me,
-                        today=common.today(),
-                    )
+                state["roster_result"] = roster_import(dry_run=False)
                 state["roster_round"] = state.get("roster_round", 0) + 1
                 st.rerun()
 
