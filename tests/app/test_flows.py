@@ -191,3 +191,32 @@ def test_roster_import_previews_refused_rows_then_adds_the_good_ones(app_for, di
     confirm.click().run()
     assert not at.exception
     assert _unit(district, "NJK-XM").town == "泥江口镇"
+
+
+def test_roster_preview_shows_each_change_before_and_after_and_keeps_blank_cells(app_for, district):
+    """A file with a new head and a blank phone: the head changes, the stored phone stays."""
+    roster = (
+        "单位编码,单位名称,单位类型,所属乡镇,负责人,联系电话\r\nNJK-YCT,油草塘村新时代文明实践站,站,泥江口镇,赵六,\r\n"
+    )
+    with Session(get_engine(district.database_url)) as s:
+        from monitor.quotas import UnitChanges, update_unit
+        from tests.factories import TODAY
+
+        update_unit(
+            session=s,
+            actor=OPERATOR,
+            settings=district,
+            code="NJK-YCT",
+            today=TODAY,
+            changes=UnitChanges(quota=None, head="王五", phone="13800000009", active_from="", active_to=""),
+        )
+    at = app_for(district).run()
+    at.switch_page("app_pages/roster.py").run()
+    at.file_uploader[0].set_value(("名册.csv", roster.encode("utf-8"), "text/csv")).run()
+    assert not at.exception
+    changes = at.dataframe[-1].value
+    assert changes[["单位编码", "项目", "原值", "新值"]].values.tolist() == [["NJK-YCT", "负责人", "王五", "赵六"]]
+    [confirm] = [b for b in at.button if b.label == "确认导入名册"]
+    confirm.click().run()
+    saved = _unit(district, "NJK-YCT")
+    assert (saved.head, saved.phone) == ("赵六", "13800000009")
