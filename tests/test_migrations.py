@@ -112,7 +112,11 @@ def test_an_old_database_upgrades_with_every_row_intact(backend, tmp_path):
     for name, expected in ROWS.items():
         dropped = DROPPED.get(name, set())
         kept = [{k: v for k, v in row.items() if k not in dropped} for row in expected]
-        assert _normal(_rows(url, name)) == _normal(kept), name
+        found = _rows(url, name)
+        if name == "meta":  # the upgrade gives the database an id of its own, beside what it held
+            assert [r["key"] for r in found].count("database_id") == 1
+            found = [r for r in found if r["key"] != "database_id"]
+        assert _normal(found) == _normal(kept), name
     # The quotas in force before the upgrade hold from the beginning: past figures do not move.
     with Session(engine) as s:
         rules = s.exec(select(QuotaRule.unit_type, QuotaRule.from_month, QuotaRule.quota)).all()

@@ -278,7 +278,7 @@ def read_in_child(data: bytes, tmp_path: Path) -> tuple[int, dict, int]:
     path = tmp_path / "upload.bin"
     path.write_bytes(data)
     script = (
-        "import json, resource, sys\n"
+        "import json, sys\n"
         "from monitor.readers import FileError, read_table\n"
         "from monitor.validate import ACTIVITY_COLUMNS, UNIT_KEYS\n"
         "try:\n"
@@ -286,7 +286,8 @@ def read_in_child(data: bytes, tmp_path: Path) -> tuple[int, dict, int]:
         "    doc = {'rows': len(t.frame)}\n"
         "except FileError as e:\n"
         "    doc = {'code': e.code, 'message': e.message}\n"
-        "doc['maxrss'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        # VmHWM belongs to this process image; ru_maxrss would carry over the forking parent's peak.
+        "doc['maxrss'] = int([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])\n"
         "print(json.dumps(doc, ensure_ascii=False))\n"
     )
     done = subprocess.run(
