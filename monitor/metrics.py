@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
 
@@ -62,16 +63,35 @@ def last_finished_month(today: date) -> str:
     return shift_month(today.strftime("%Y-%m"), -1)
 
 
+_WELL_FORMED = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+
+
+def _edge_month(session: Session, earliest: str, *, last: bool) -> str | None:
+    """The first (or last) well-formed month from `earliest` on, walking the month index.
+
+    Each step is one index seek; a malformed value ('202-06' sorts among 2019 and 2020) is
+    stepped over, and there are only ever a few distinct ones.
+    """
+    month = col(Activity.month)
+    beyond: str | None = None
+    for _ in range(1000):
+        statement = select(month).where(month >= earliest)
+        if beyond is not None:
+            statement = statement.where(month < beyond if last else month > beyond)
+        found = session.exec(statement.order_by(month.desc() if last else month).limit(1)).first()
+        if found is None or _WELL_FORMED.match(found):
+            return found
+        beyond = found
+    return None
+
+
 def data_months(*, session: Session, earliest: str = "2000-01") -> tuple[str | None, str | None]:
     """The first and last month that hold any activity, among well-formed months from `earliest` on.
 
     A row stored with a mistyped year ('202-06', '1900-01') by an older version must not stretch
     every month list and streak back by centuries.
     """
-    month = col(Activity.month)
-    statement = select(func.min(month), func.max(month)).where(func.length(month) == 7, month >= earliest)
-    first, last = session.exec(statement).one()
-    return first, last
+    return _edge_month(session, earliest, last=False), _edge_month(session, earliest, last=True)
 
 
 def default_month(*, session: Session, today: date, earliest: str = "2000-01") -> str:
@@ -160,6 +180,20 @@ def quota_grid(*, session: Session, units: pd.DataFrame, months: list[str]) -> n
     return grid
 
 
+def active_grid(units: pd.DataFrame, months: list[str]) -> np.ndarray:
+    """Whether each unit (rows) is active in each month (columns): its active range as positions.
+
+    Compared per unit, not per unit-month: 30,000 ranges instead of 360,000 text comparisons.
+    """
+    labels = np.array(months)
+    start = units["active_from"].map(lambda m: m if isinstance(m, str) and m else "").to_numpy(dtype=object)
+    end = units["active_to"].map(lambda m: m if isinstance(m, str) and m else "").to_numpy(dtype=object)
+    first = np.where(start == "", 0, np.searchsorted(labels, start.astype(str), side="left"))
+    last = np.where(end == "", len(months), np.searchsorted(labels, end.astype(str), side="right"))
+    column = np.arange(len(months))
+    return (column >= first[:, None]) & (column < last[:, None])
+
+
 def unit_months(
     *,
     session: Session,
@@ -200,10 +234,7 @@ def unit_months(
         }
     )
     grid["month"] = pd.Series(np.tile(np.array(months, dtype=object), len(units)), dtype=object)
-    active_from = grid["active_from"].fillna("")
-    active_to = grid["active_to"].fillna("")
-    active = ((active_from == "") | (grid["month"] >= active_from)) & ((active_to == "") | (grid["month"] <= active_to))
-    active = active.to_numpy(dtype=bool)
+    active = active_grid(units, months).ravel()
     # Held and required over the same active months: an activity dated outside them counts for neither.
     grid["held"] = np.where(active, counts.ravel(), 0)
     grid["on_time_held"] = np.where(active, timely.ravel(), 0)
@@ -334,6 +365,7 @@ def streak_months(
     town: str | None = None,
     unit_type: str | None = None,
     on_time: bool = True,
+    first: str | None = None,
 ) -> pd.DataFrame:
     """unit_months of [start, end] with each unit-month's streak (SPEC §4), the one definition.
 
@@ -342,7 +374,8 @@ def streak_months(
     Months before the district started reporting are not held against anyone.
     """
     start, end = parse_month_arg(start), parse_month_arg(end)
-    first, _ = data_months(session=session, earliest=f"{settings.earliest_year:04d}-01")
+    if first is None:  # the first month with data, unless the caller has just read it
+        first, _ = data_months(session=session, earliest=f"{settings.earliest_year:04d}-01")
     since = min(first, start) if first else start
     grid = with_streaks(
         unit_months(
@@ -370,7 +403,14 @@ def interviews(
     first, _ = data_months(session=session, earliest=f"{settings.earliest_year:04d}-01")
     start = min(first, month) if first else month
     grid = streak_months(
-        session=session, start=start, end=month, settings=settings, town=town, unit_type=unit_type, on_time=False
+        session=session,
+        start=start,
+        end=month,
+        settings=settings,
+        town=town,
+        unit_type=unit_type,
+        on_time=False,
+        first=first,
     )
     now = grid[grid["month"] == month]
     due = now[now["streak"] >= min_streak].copy()
