@@ -6,8 +6,8 @@ from monitor import metrics, templates, views
 from monitor.batches import ImportResult
 from monitor.export import frame_xlsx
 from monitor.importer import import_activities
-from monitor.units import units_frame
-from ui import common
+from monitor.units import towns, units_frame
+from ui import common, reading
 
 st.title("数据上传")
 me = common.allow("import")
@@ -45,6 +45,17 @@ st.caption(
     + (f"（只能上报{me.town}的所、站）" if me.is_town else "")
     + f"。单个文件不超过 {common.settings().upload_limit_mb} MB。"
 )
+pick = None
+if not me.is_town:
+    with common.session() as s:
+        choices = ["（按文件标题识别）", *towns(session=s)]
+    picked = st.selectbox(
+        "代哪个乡镇（街道）上传",
+        choices,
+        index=choices.index(f.town) if f.town in choices else 0,
+        help="文件里只写村名、且该村名在几个乡镇都有时，按这里的乡镇确定。",
+    )
+    pick = None if picked == choices[0] else picked
 upload = st.file_uploader(
     "上传活动台账（CSV、XLSX 或 XLS）",
     type=["csv", "xlsx", "xls"],
@@ -71,11 +82,11 @@ if upload is None:
     st.stop()
 
 data = upload.getvalue()
-preview_key = ("preview", upload.file_id)
+preview_key = ("preview", upload.file_id, pick)
 if state.get("preview_key") != preview_key:
     with common.session() as s, st.spinner("正在校验…"):
         state["preview"] = import_activities(
-            session=s, data=data, file_name=upload.name, settings=common.settings(), actor=me, dry_run=True
+            session=s, data=data, file_name=upload.name, settings=common.settings(), actor=me, town=pick, dry_run=True
         )
     state["preview_key"] = preview_key
 preview: ImportResult = state["preview"]
@@ -85,6 +96,7 @@ if preview.file_error is not None:
     st.stop()
 
 st.subheader("导入预览")
+reading.show(preview.reading)
 m = st.columns(4)
 m[0].metric("读取行数", preview.rows)
 m[1].metric("将新增", preview.imported)
@@ -95,7 +107,9 @@ if preview.errors:
     st.dataframe(preview.issues_table(), hide_index=True, column_config=common.ISSUE_COLUMNS)
     common.xlsx_button("下载有问题的行（Excel）", frame_xlsx(preview.rejected_rows, "未导入"), "有问题的行.xlsx")
 for warning in preview.warnings:
-    st.caption(f"提示：第 {warning.row} 行，{warning.message}")
+    if warning.code != "skipped_row":  # listed in 识别结果
+        where = f"工作表“{warning.sheet}”" if warning.sheet else ""
+        st.caption(f"提示：{where}第 {warning.row} 行，{warning.message}")
 
 strict = st.checkbox("有问题时整份文件都不导入", value=False)
 can_import = preview.imported > 0 and not (strict and preview.errors)
@@ -108,6 +122,7 @@ if st.button("确认导入", type="primary", disabled=not can_import, icon=":mat
             file_name=upload.name,
             settings=common.settings(),
             actor=me,
+            town=pick,
             strict=strict,
             progress=lambda p, t: bar.progress(min(p, 1.0), text=t),
         )

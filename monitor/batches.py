@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +33,7 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     changes: pd.DataFrame = field(default_factory=pd.DataFrame)  # roster: before → after per unit and field
+    reading: dict[str, object] | None = None  # 识别结果: how the file was read (readers.Reading.to_json)
 
     @property
     def exit_code(self) -> int:
@@ -60,6 +62,8 @@ class ImportResult:
         }
         if self.file_error is not None:
             doc["file_error"] = self.file_error.code
+        if self.reading is not None:
+            doc["reading"] = self.reading
         return doc
 
 
@@ -98,14 +102,27 @@ def new_batch(*, kind: str, user: str, file_name: str, digest: str, size: int) -
     )
 
 
-def rejected_rows(frame: pd.DataFrame, headers: dict[str, str], errors: list[Issue]) -> pd.DataFrame:
-    """The refused rows as the user wrote them, with a 问题说明 column to fix and re-upload."""
+def rejected_rows(
+    frame: pd.DataFrame,
+    headers: dict[str, str],
+    errors: list[Issue],
+    locate: Callable[[int], tuple[str, int]] | None = None,
+) -> pd.DataFrame:
+    """The refused rows as the user wrote them, with a 问题说明 column to fix and re-upload.
+
+    The errors still carry row ids (see readers.Table.locate); the table shows the sheet and the
+    row number as Excel shows them.
+    """
     by_row: dict[int, list[str]] = {}
     for error in errors:
         if error.row is not None:
             by_row.setdefault(error.row, []).append(error.message)
     rows = [r for r in frame.index if r in by_row]
-    out = frame.loc[rows].rename(columns=headers)
-    out.insert(0, "行号", rows)
+    shown = [c for c in frame.columns if not str(c).startswith("_")]
+    out = frame.loc[rows, shown].rename(columns=headers)
+    places = [locate(r) if locate else ("", r) for r in rows]
+    out.insert(0, "行号", [row for _, row in places])
+    if any(sheet for sheet, _ in places):
+        out.insert(0, "工作表", [sheet for sheet, _ in places])
     out["问题说明"] = ["；".join(by_row[r]) for r in rows]
     return out.reset_index(drop=True)

@@ -52,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     act_import.add_argument("file")
     act_import.add_argument("--strict", action="store_true")
     act_import.add_argument("--user", default="")
+    act_import.add_argument("--town", help="the township the file is for: settles village names found in several")
     act_import.add_argument("--json", action="store_true")
 
     report = sub.add_parser("report", help="held against required over a period")
@@ -197,6 +198,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 settings=settings,
                 actor=actor,
                 strict=args.strict,
+                town=_town(session, args.town),
             )
             _print_import(result, args.json)
             return result.exit_code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pandas as pd
@@ -10,16 +11,17 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col
 
 from monitor import audit
-from monitor.auth import Actor, require
+from monitor.access import scope
+from monitor.auth import Actor
 from monitor.batches import ImportResult, keep_original, new_batch, rejected_rows, sha256_of
 from monitor.config import Settings
 from monitor.db import BUSY_MESSAGE, Busy, begin_write, bump_version, fetch_tuples, is_busy
 from monitor.issues import Issue
 from monitor.locks import locked_months
 from monitor.models import Activity, ImportBatch
-from monitor.readers import FileError, read_table
+from monitor.readers import FileError, Table, read_table
 from monitor.units import units_frame
-from monitor.validate import ACTIVITY_COLUMNS, UNIT_KEYS, UnitIndex, check_activities
+from monitor.validate import ACTIVITY_COLUMNS, UNIT_ANCHORS, UNIT_KEYS, Checked, UnitIndex, check_activities
 
 Progress = Callable[[float, str], None]
 
@@ -172,6 +174,7 @@ def import_activities(
     strict: bool = False,
     dry_run: bool = False,
     today: date | None = None,
+    town: str | None = None,
     progress: Progress = _quiet,
 ) -> ImportResult:
     """Validate and store one activity log. A dry run reports the same counts, writes nothing and
@@ -181,7 +184,7 @@ def import_activities(
     are refused with forbidden_unit). The checks against the roster and the month locks run
     inside the write transaction that stores the rows, so a month locked meanwhile takes nothing.
     """
-    require(actor, "import")
+    town = scope(actor, "import", town)  # a township's staff report for their own township only
     today = today or today_in(settings)
     digest = sha256_of(data)
     result = ImportResult(sha256=digest)
@@ -195,6 +198,7 @@ def import_activities(
             ACTIVITY_COLUMNS,
             preferred_sheet="活动台账",
             one_of=UNIT_KEYS,
+            anchors=UNIT_ANCHORS,
             limit_bytes=settings.upload_limit_bytes,
         )
         fmt = table.format
@@ -216,15 +220,18 @@ def import_activities(
             earliest=date(settings.earliest_year, 1, 1),
             locked_months=locked_months(session=session, settings=settings, today=today),
             allowed_town=actor.town if actor.is_town else None,
+            town=town,
+            file_name=file_name,
         )
         rows = checked.rows
         first = ~rows.duplicated(subset=["unit_id", "date", "title_key"], keep="first")
         unique_rows = rows[first]
         result.rows = len(table.frame)
         result.rejected = len(checked.rejected)
-        result.errors = checked.errors
-        result.warnings = checked.warnings
-        result.rejected_rows = rejected_rows(table.frame, table.headers, checked.errors)
+        result.rejected_rows = rejected_rows(table.frame, table.headers, checked.errors, table.locate)
+        result.errors = _placed(table, checked.errors)
+        result.warnings = _placed(table, checked.warnings)
+        result.reading = _reading(table, checked)
 
         if dry_run:
             result.imported = len(unique_rows) - already_stored(session, unique_rows)
@@ -278,6 +285,33 @@ def import_activities(
     keep_original(data, uploads_dir=settings.uploads_dir, digest=digest, fmt=fmt)
     progress(1.0, "完成")
     return result
+
+
+def _placed(table: Table, issues: list[Issue]) -> list[Issue]:
+    """Issues at the sheet and row number a clerk finds them on, instead of the row ids of the table."""
+    out = []
+    for found in issues:
+        if found.row is None:
+            out.append(found)
+            continue
+        sheet, row = table.locate(found.row)
+        out.append(replace(found, sheet=sheet, row=row))
+    return out
+
+
+def _reading(table: Table, checked: Checked) -> dict[str, object] | None:
+    """识别结果 as the preview and `--json` show it, with the context found for the first sheet."""
+    if table.reading is None:
+        return None
+    context = checked.contexts[0] if checked.contexts else None
+    if context is not None:
+        table.reading.context = {
+            "year": context.year,
+            "month": context.month,
+            "town": context.town,
+            "source": context.sources,
+        }
+    return table.reading.to_json({c.key: c.header for c in ACTIVITY_COLUMNS})
 
 
 def _busy(

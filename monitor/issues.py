@@ -25,12 +25,14 @@ class Code(StrEnum):
     TOO_LONG = "too_long"
     # warnings
     SKIPPED_ROW = "skipped_row"
+    GUESSED_DATE = "guessed_date"
     UNKNOWN_CATEGORY = "unknown_category"
 
 
 MESSAGES: dict[Code, str] = {
     Code.UNKNOWN_UNIT: "找不到单位“{value}”。{hint}",
-    Code.AMBIGUOUS_UNIT: "单位名称“{value}”在多个乡镇都有（{towns}），请填写所属乡镇或单位编码。",
+    Code.AMBIGUOUS_UNIT: "单位名称“{value}”在多个乡镇都有（{towns}），请填写所属乡镇或单位编码，"
+    "或在表格标题中写明乡镇（审核人员代为上传时也可选择乡镇）。",
     Code.BAD_DATE: "活动日期“{value}”无法识别，请写成 2025-03-05 这样的日期。",
     Code.FUTURE_DATE: "活动日期 {value} 晚于今天（{today}），尚未开展的活动不能上报。",
     Code.INACTIVE_UNIT: "{unit}在 {month} 不在启用期内（{active}），该月活动不计入。",
@@ -42,6 +44,7 @@ MESSAGES: dict[Code, str] = {
     Code.DUPLICATE_CODE: "单位编码“{value}”在本文件中重复出现（第 {first} 行已有），本行未导入。",
     Code.FORBIDDEN_UNIT: "{unit}属于{town}，您只能上报本乡镇（{own}）的所、站。",
     Code.SKIPPED_ROW: "{reason}。",
+    Code.GUESSED_DATE: "活动日期“{value}”{reason}，已按 {day} 记入，请核对。",
     Code.TOWN_MISMATCH: "单位编码 {unit_code} 属于{town}，与本行所属乡镇“{value}”不符：请核对单位编码或所属乡镇。",
     Code.TOO_LONG: "“{column}”超过 {limit} 字（现为 {length} 字）{hint}",
     Code.UNKNOWN_CATEGORY: "活动类型“{value}”不在标准分类中，已按原样保存。",
@@ -55,9 +58,19 @@ class Issue:
     column: str | None
     value: str
     message: str
+    sheet: str = ""  # the sheet of a workbook the row is on; "" for a CSV
 
     def to_json(self) -> dict[str, object]:
-        return {"row": self.row, "column": self.column, "code": self.code, "message": self.message, "value": self.value}
+        doc: dict[str, object] = {
+            "row": self.row,
+            "column": self.column,
+            "code": self.code,
+            "message": self.message,
+            "value": self.value,
+        }
+        if self.sheet:
+            doc["sheet"] = self.sheet
+        return doc
 
 
 VALUE_CHARS = 50
@@ -74,13 +87,24 @@ def issue(code: Code, row: int | None, column: str | None, value: str = "", **fi
     return Issue(code=code.value, row=row, column=column, value=value, message=message)
 
 
-ISSUE_HEADINGS = {"row": "行号", "column": "列", "value": "内容", "code": "问题代码", "message": "问题说明"}
+ISSUE_HEADINGS = {
+    "sheet": "工作表",
+    "row": "行号",
+    "column": "列",
+    "value": "内容",
+    "code": "问题代码",
+    "message": "问题说明",
+}
 
 
 def issues_frame(issues: list[Issue]) -> pd.DataFrame:
     """The validation report as a page shows it and exports it."""
     columns = ["row", "column", "value", "code", "message"]
-    return pd.DataFrame([asdict(i) for i in issues], columns=["code", "row", "column", "value", "message"])[columns]
+    if any(i.sheet for i in issues):
+        columns = ["sheet", *columns]
+    return pd.DataFrame([asdict(i) for i in issues], columns=["code", "row", "column", "value", "message", "sheet"])[
+        columns
+    ]
 
 
 def issues_table(issues: list[Issue]) -> pd.DataFrame:

@@ -85,6 +85,24 @@ def parse_date(text: str) -> date | None:
     return None
 
 
+_MONTH_DAY = re.compile(r"^(\d{1,2})\s*(?:月\s*(\d{1,2})\s*[日号]?|[./-]\s*(\d{1,2}))$")
+_TENS_CUT = re.compile(r"^\d{1,2}\.[1-3]$")  # 6.3 typed in a number cell may have been 6.30
+
+
+def parse_month_day(text: str) -> tuple[int, int, bool] | None:
+    """A date written without its year (6月11日, 6/11, 6.24): (month, day, unsure).
+
+    unsure: 6.1, 6.2 or 6.3, which a number cell shows for 6.10, 6.20 or 6.30 too.
+    """
+    match = _MONTH_DAY.match(text.strip())
+    if not match:
+        return None
+    month, day = int(match.group(1)), int(match.group(2) or match.group(3))
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    return month, day, bool(_TENS_CUT.match(text.strip()))
+
+
 def parse_month(text: str) -> str | None:
     """'2025-03', '2025/3', '2025年3月', or a date (its month). None when not a month."""
     text = clean(text)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import struct
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -14,16 +12,14 @@ import pandas as pd
 
 from monitor import bounded
 from monitor.config import Settings
-from monitor.normalize import CONTROL_CHARS, clean, map_unique_text
+from monitor.layout import SKIPPED_SHEET_WORDS, Column, SheetTable, header_text, read_sheet
 
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-HEADER_SCAN_ROWS = 15
 DEFAULT_LIMIT_BYTES = Settings.upload_limit_mb * 1024 * 1024
 # A ledger has a dozen columns; a line of a million separators must not become a million-column frame.
 MAX_COLUMNS = bounded.MAX_COLUMNS
 CELL_CHARS = bounded.CELL_CHARS
-TOTAL_WORDS = ("合计", "总计", "小计", "共计")
 
 
 UNREADABLE_TEXT = "文件编码无法识别：请在 Excel 中“另存为”CSV UTF-8 或 Excel 工作簿后重新上传。"
@@ -38,17 +34,53 @@ class FileError(Exception):
         self.message = message
 
 
-@dataclass(frozen=True)
-class Column:
-    key: str
-    header: str
-    aliases: tuple[str, ...] = ()
-    required: bool = False
+SHEET_STRIDE = 10_000_000  # row ids of a workbook with several sheets: sheet number × this + row
+
+
+@dataclass
+class Reading:
+    """How a file was read: the sheets used and skipped, headers, rows set aside, context found."""
+
+    format: str
+    encoding: str | None
+    sheets: list[SheetTable]
+    skipped_sheets: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
+    context: dict[str, object] = field(default_factory=dict)  # year, month, town and where each came from
+
+    def to_json(self, labels: dict[str, str]) -> dict[str, object]:
+        return {
+            "format": self.format,
+            "encoding": self.encoding,
+            "sheets": [
+                {
+                    "name": sheet.name,
+                    "header_rows": sheet.header_rows,
+                    "columns": [
+                        {"header": written, "field": labels.get(key, key)}
+                        for key, written in sheet.headers.items()
+                        if key in sheet.mapped
+                    ],
+                    "unmapped": sheet.unmapped,
+                    "unit_from_sheet": sheet.unit_from_sheet,
+                    "rows": len(sheet.frame),
+                    "filled_from_merged": {labels.get(k, k): n for k, n in sheet.filled.items()},
+                }
+                for sheet in self.sheets
+            ],
+            "skipped_sheets": [{"name": name, "reason": reason} for name, reason in self.skipped_sheets],
+            "skipped_rows": [
+                {"sheet": sheet.name, "row": row, "reason": reason}
+                for sheet in self.sheets
+                for row, reason in sheet.skipped
+            ],
+            "context": self.context,
+        }
 
 
 @dataclass
 class Table:
-    """Data rows as text, one column per known key, indexed by the row number Excel shows."""
+    """Data rows as text, one column per known key, indexed by a row id: the row number Excel shows
+    for a file of one sheet, sheet number × SHEET_STRIDE + row for several (see locate)."""
 
     frame: pd.DataFrame
     headers: dict[str, str]
@@ -56,12 +88,15 @@ class Table:
     encoding: str | None
     header_row: int
     skipped: list[tuple[int, str]] = field(default_factory=list)
+    reading: Reading | None = None
+    sheet_of_row: pd.Series | None = None  # row id -> sheet number, when several sheets are read
 
-
-def _header_token(text: object) -> str:
-    token = CONTROL_CHARS.sub("", unicodedata.normalize("NFKC", str(text or "")).replace("\ufeff", ""))
-    token = re.sub(r"\s+", "", token).rstrip(":").casefold()
-    return token
+    def locate(self, row_id: int) -> tuple[str, int]:
+        """(sheet name, row number as Excel shows it) of a row id; the sheet is "" for a CSV."""
+        sheets = self.reading.sheets if self.reading else []
+        if len(sheets) > 1:
+            return sheets[row_id // SHEET_STRIDE].name, row_id % SHEET_STRIDE
+        return (sheets[0].name if sheets else ""), row_id
 
 
 def detect_format(data: bytes) -> str:
@@ -197,48 +232,70 @@ def _check_workbook(data: bytes, fmt: str, limit_bytes: int) -> None:
         raise _unreadable_workbook() from exc
 
 
-def _excel_rows(data: bytes, preferred_sheet: str) -> pd.DataFrame:
+Merged = list[tuple[tuple[int, int], tuple[int, int]]]
+
+
+def _excel_sheets(data: bytes) -> list[tuple[str, pd.DataFrame | None, Merged]]:
+    """Every sheet as (name, cells, merged ranges); cells None for a hidden sheet."""
     from python_calamine import CalamineWorkbook
 
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        names = workbook.sheet_names
-        if not names:
-            raise FileError("empty_file", "文件中没有工作表。")
-        name = preferred_sheet if preferred_sheet in names else names[0]
-        rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    except FileError:
-        raise
+        sheets: list[tuple[str, pd.DataFrame | None, Merged]] = []
+        for meta in workbook.sheets_metadata:
+            if str(meta.visible).rsplit(".", 1)[-1] != "Visible" or str(meta.typ).rsplit(".", 1)[-1] != "WorkSheet":
+                sheets.append((meta.name, None, []))
+                continue
+            sheet = workbook.get_sheet_by_name(meta.name)
+            rows = sheet.to_python(skip_empty_area=False)
+            width = max((len(row) for row in rows), default=0)
+            padded = [[_excel_cell(v) for v in row] + [""] * (width - len(row)) for row in rows]
+            merged = list(sheet.merged_cell_ranges or [])
+            sheets.append((meta.name, pd.DataFrame(padded, columns=list(range(width)), dtype=object), merged))
     except Exception as exc:
         raise _unreadable_workbook() from exc
-    width = max((len(row) for row in rows), default=0)
-    padded = [[_excel_cell(v) for v in row] + [""] * (width - len(row)) for row in rows]
-    return pd.DataFrame(padded, columns=list(range(width)), dtype=object)
+    if not sheets:
+        raise FileError("empty_file", "文件中没有工作表。")
+    return sheets
 
 
-def _find_header(raw: pd.DataFrame, columns: list[Column]) -> tuple[int, dict[int, Column]]:
-    lookup: dict[str, Column] = {}
-    for column in columns:
-        for name in (column.header, column.key, *column.aliases):
-            lookup[_header_token(name)] = column
-    for i in range(min(HEADER_SCAN_ROWS, len(raw))):
-        matched: dict[int, Column] = {}
-        for j, cell in enumerate(raw.iloc[i].tolist()):
-            found = lookup.get(_header_token(cell))
-            if found is not None and found not in matched.values():
-                matched[j] = found
-        if len(matched) >= 2:
-            return i, matched
-    raise FileError(
-        "no_header",
-        "没有找到表头行：第一行应是列名，如 " + "、".join(c.header for c in columns if c.required) + "。",
-    )
+def _skip_reason(name: str) -> str:
+    for word in SKIPPED_SHEET_WORDS:
+        if word in name:
+            return f"工作表名含“{word}”，不是活动台账"
+    return ""
 
 
-def _header_text(value: object) -> str:
-    """A header as the clerk wrote it: no BOM, no control characters, no trailing colon."""
-    text = CONTROL_CHARS.sub("", str(value)).replace("\ufeff", "").strip().rstrip(":：").rstrip()
-    return text if len(text) <= 30 else text[:30] + "…"
+def _missing(sheet: SheetTable, columns: list[Column], one_of: tuple[str, ...]) -> list[Column]:
+    missing = [c for c in columns if c.required and c.key not in sheet.mapped]
+    if one_of and not sheet.unit_from_sheet and not sheet.mapped.intersection(one_of):
+        missing += [c for c in columns if c.key in one_of][:1]
+    return missing
+
+
+def _missing_message(
+    sheet: SheetTable, missing: list[Column], columns: list[Column], one_of: tuple[str, ...], others: list[str]
+) -> str:
+    """What is missing (code or name: either will do), the columns the file has, the other sheets."""
+    seen = [*_written(sheet), *sheet.unmapped]
+    if len(seen) > 20:
+        seen = [*seen[:20], f"等共 {len(seen)} 列"]
+    names = []
+    for column in missing:
+        if column.key in one_of:
+            names.append("、".join(c.header for c in columns if c.key in one_of) + "（填一项即可）")
+        else:
+            names.append(column.header)
+    text = "缺少必填列：" + "；".join(names) + "。"
+    text += "文件中的列为：" + ("、".join(seen) if seen else "（未找到列名）") + "；"
+    text += "应有的列为：" + "、".join(c.header for c in columns) + "。"
+    if others:
+        text += "文件中另有工作表：" + "、".join(others[:10]) + "。"
+    return text
+
+
+def _written(sheet: SheetTable) -> list[str]:
+    return [sheet.headers[k] for k in sheet.headers if k in sheet.mapped]
 
 
 def read_table(
@@ -247,9 +304,16 @@ def read_table(
     *,
     preferred_sheet: str = "",
     one_of: tuple[str, ...] = (),
+    anchors: tuple[str, ...] = ("date", "title"),
     limit_bytes: int = DEFAULT_LIMIT_BYTES,
 ) -> Table:
     """Read CSV/XLSX/XLS bytes into a Table of cleaned text cells keyed by column key.
+
+    Every sheet that holds a table is read (a sheet of explanations is skipped and named); the
+    table may start below title rows and have a header over two rows; merged cells are filled;
+    rows that are not activities are set aside with a reason. A workbook with a sheet named
+    preferred_sheet reads that sheet only. With one_of, a sheet without any of those columns
+    takes its unit from the sheet's name.
 
     A file above limit_bytes, or a workbook that would not fit in memory once read (see
     monitor.bounded), is refused as too_large before anything is parsed.
@@ -263,54 +327,87 @@ def read_table(
     encoding = None
     if fmt == "csv":
         text, encoding = decode_text(data)
-        raw = _csv_rows(text)
+        sources: list[tuple[str, pd.DataFrame | None, Merged]] = [("", _csv_rows(text), [])]
     else:
         _check_workbook(data, fmt, limit_bytes)
-        raw = _excel_rows(data, preferred_sheet)
-    if raw.empty:
+        sources = _excel_sheets(data)
+        if preferred_sheet and any(name == preferred_sheet for name, *_ in sources):
+            sources = [s for s in sources if s[0] == preferred_sheet]
+    if all(raw is None or raw.empty for _, raw, _ in sources):
         raise FileError("empty_file", "文件是空的。")
 
-    header_index, matched = _find_header(raw, columns)
-    found = {column.key for column in matched.values()}
-    missing = [c for c in columns if c.required and c.key not in found]
-    if one_of and not found.intersection(one_of):
-        missing += [c for c in columns if c.key in one_of][:1]
-    if missing:
-        headers_found = [_header_text(v) for v in raw.iloc[header_index].tolist() if _header_text(v)]
-        if len(headers_found) > 20:
-            headers_found = [*headers_found[:20], f"等共 {len(headers_found)} 列"]
-        raise FileError(
-            "missing_column",
-            "缺少必填列："
-            + "、".join(c.header for c in missing)
-            + "。文件中的列为："
-            + "、".join(headers_found)
-            + "；应有的列为："
-            + "、".join(c.header for c in columns)
-            + "。",
-        )
+    names = [name for name, *_ in sources]
+    used: list[SheetTable] = []
+    skipped: list[tuple[str, str]] = []
+    refused: list[tuple[pd.DataFrame, SheetTable | None, list[Column]]] = []
+    for name, raw, merged in sources:
+        if raw is None:
+            skipped.append((name, "隐藏的工作表"))
+            continue
+        reason = _skip_reason(name) if len(sources) > 1 else ""
+        if reason:
+            skipped.append((name, reason))
+            continue
+        sheet = read_sheet(raw, name=name, columns=columns, anchors=anchors, unit_keys=one_of, merged=merged)
+        if sheet is None:
+            if not raw.empty and len(sources) > 1:
+                skipped.append((name, "没有找到表头（不是活动表格）" if (raw != "").any().any() else "空工作表"))
+            refused.append((raw, None, [c for c in columns if c.required]))
+            continue
+        missing = _missing(sheet, columns, one_of)
+        if missing:
+            skipped.append((name, "缺少必填列：" + "、".join(c.header for c in missing)))
+            refused.append((raw, sheet, missing))
+            continue
+        used.append(sheet)
+    if not used:
+        raw, sheet, missing = refused[0] if refused else (pd.DataFrame(), None, [])
+        others = [n for n in names if n != (sheet.name if sheet else names[0])]
+        if sheet is None:
+            seen = [header_text(v) for v in (raw.iloc[0].tolist() if len(raw) else []) if header_text(v)][:20]
+            raise FileError(
+                "no_header",
+                "没有找到表头行：表格应有一行列名，至少包括 "
+                + "、".join(c.header for c in columns if c.required or c.key in one_of)
+                + "中的两项。"
+                + ("第一行为：" + "、".join(seen) + "。" if seen else "")
+                + (f"已查看的工作表：{'、'.join(n for n in names if n)}。" if any(names) else ""),
+            )
+        raise FileError("missing_column", _missing_message(sheet, missing, columns, one_of, others))
 
-    body = raw.iloc[header_index + 1 :]
-    frame = pd.DataFrame(index=pd.RangeIndex(header_index + 2, header_index + 2 + len(body), name="row"))
     headers: dict[str, str] = {}
-    for j, column in matched.items():
-        frame[column.key] = map_unique_text(body[j].reset_index(drop=True), clean)
-        headers[column.key] = _header_text(raw.iat[header_index, j])
+    for sheet in used:
+        for key, written in sheet.headers.items():
+            if key in sheet.mapped:
+                headers.setdefault(key, written)
     for column in columns:
-        if column.key not in frame:
-            frame[column.key] = ""
-            headers[column.key] = column.header
-
-    blank = (frame == "").all(axis=1)
-    skipped: list[tuple[int, str]] = []
-    frame = frame[~blank]
-    if len(frame):
-        last = frame.iloc[-1]
-        if any(str(v).startswith(TOTAL_WORDS) for v in last.tolist()):
-            skipped.append((int(frame.index[-1]), "合计行，已跳过"))
-            frame = frame.iloc[:-1]
+        headers.setdefault(column.key, column.header)
+    if len(used) == 1:
+        frame = used[0].frame
+        rows_skipped = list(used[0].skipped)
+        sheet_of_row = None
+    else:
+        parts = []
+        for number, sheet in enumerate(used):
+            part = sheet.frame.copy()
+            part.index = part.index + number * SHEET_STRIDE
+            parts.append(part)
+        frame = pd.concat(parts)
+        frame.index.name = "row"
+        rows_skipped = [(n * SHEET_STRIDE + row, reason) for n, s_ in enumerate(used) for row, reason in s_.skipped]
+        sheet_of_row = pd.Series(frame.index // SHEET_STRIDE, index=frame.index)
+    sheet_numbers = sheet_of_row if sheet_of_row is not None else pd.Series(0, index=frame.index)
+    frame = frame.assign(_sheet=sheet_numbers.to_numpy())
     if frame.empty:
         raise FileError("empty_file", "文件只有表头，没有数据行。")
+    reading = Reading(format=fmt, encoding=encoding, sheets=used, skipped_sheets=skipped)
     return Table(
-        frame=frame, headers=headers, format=fmt, encoding=encoding, header_row=header_index + 1, skipped=skipped
+        frame=frame,
+        headers=headers,
+        format=fmt,
+        encoding=encoding,
+        header_row=used[0].header_rows[-1],
+        skipped=[(row, reason) for row, reason in rows_skipped if not reason.startswith("空行")],
+        reading=reading,
+        sheet_of_row=sheet_of_row,
     )

@@ -221,7 +221,13 @@ def import_units(
     result = ImportResult(sha256=digest)
     batch = new_batch(kind="units", user=actor.name, file_name=file_name, digest=digest, size=len(data))
     try:
-        table = read_table(data, ROSTER_COLUMNS, preferred_sheet="单位名册", limit_bytes=settings.upload_limit_bytes)
+        table = read_table(
+            data,
+            ROSTER_COLUMNS,
+            preferred_sheet="单位名册",
+            anchors=("code", "name"),
+            limit_bytes=settings.upload_limit_bytes,
+        )
     except FileError as exc:
         result.file_error = Issue(code=exc.code, row=None, column=None, value="", message=exc.message)
         batch.status, batch.message = "refused", exc.message

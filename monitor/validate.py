@@ -9,26 +9,67 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from monitor.issues import Code, Issue, issue
-from monitor.normalize import map_unique, parse_count, parse_date, short_unit_name, title_key, town_key
-from monitor.readers import Column, Table
+from monitor.issues import Code, Issue, issue, shorten
+from monitor.layout import Column, SheetTable, context_of
+from monitor.normalize import map_unique, parse_count, parse_date, parse_month_day, short_unit_name, title_key, town_key
+from monitor.readers import Table
 
 CATEGORIES = ("理论宣讲", "志愿服务", "移风易俗", "文体活动", "科普宣传", "法治宣传", "卫生健康", "其他")
 COUNT_KEYS = ("participants", "volunteers", "photos")
 
+# The header vocabulary: the template's header, the English alias, then the words offices use.
+# A header is looked up without spaces, line breaks or a trailing colon; the first field that
+# claims a column keeps it.
 ACTIVITY_COLUMNS = [
-    Column("code", "单位编码", ("code",)),
-    Column("town", "所属乡镇", ("town",)),
-    Column("name", "单位名称", ("unit", "name")),
-    Column("date", "活动日期", ("date",), required=True),
-    Column("title", "活动名称", ("title",), required=True),
-    Column("category", "活动类型", ("category",)),
-    Column("participants", "参与人数", ("participants",)),
-    Column("volunteers", "志愿者人数", ("volunteers",)),
-    Column("location", "活动地点", ("location",)),
-    Column("photos", "图片数", ("photos",)),
-    Column("notes", "备注", ("notes",)),
+    Column("code", "单位编码", ("code", "编码", "站点编码", "单位代码")),
+    Column("town", "所属乡镇", ("town", "乡镇", "乡镇（街道）", "乡镇(街道)", "所属乡镇（街道）", "街道", "镇")),
+    Column(
+        "name",
+        "单位名称",
+        (
+            "unit",
+            "name",
+            "单位",
+            "站点",
+            "站点名称",
+            "村（社区）",
+            "村(社区)",
+            "村（社区）名称",
+            "村社区",
+            "村名",
+            "村",
+            "社区",
+            "实践站",
+            "实践站名称",
+            "所（站）",
+            "所(站)",
+            "所站名称",
+        ),
+    ),
+    Column(
+        "date",
+        "活动日期",
+        ("date", "活动时间", "时间", "日期", "开展时间", "开展日期", "活动开展时间", "举办时间"),
+        required=True,
+    ),
+    Column(
+        "title",
+        "活动名称",
+        ("title", "活动主题", "主题", "活动内容", "活动名称及内容", "活动项目", "名称", "内容"),
+        required=True,
+    ),
+    Column("category", "活动类型", ("category", "活动形式", "形式", "类别", "活动类别", "类型")),
+    Column(
+        "participants",
+        "参与人数",
+        ("participants", "参加人数", "参与人次", "参加人次", "人数", "参与人数（人）", "群众", "参与群众", "受众人数"),
+    ),
+    Column("volunteers", "志愿者人数", ("volunteers", "志愿者", "志愿者人次", "参与志愿者")),
+    Column("location", "活动地点", ("location", "地点", "开展地点", "活动场所", "场所")),
+    Column("photos", "图片数", ("photos", "图片", "照片", "照片数", "图片数量", "照片张数")),
+    Column("notes", "备注", ("notes", "说明")),
 ]
+UNIT_ANCHORS = ("date", "title")  # a table of activities names at least one of these
 UNIT_KEYS = ("code", "name")
 MAX_COUNT = 100_000  # more people than this at one village activity is a typing mistake
 TEXT_LIMITS = {"title": 200, "category": 20, "location": 200, "notes": 2000}
@@ -61,6 +102,14 @@ class UnitIndex:
         index.town_set = frozenset(index.towns)
         index.town_lengths = sorted({len(t) for t in index.towns}, reverse=True)
         return index
+
+    def find_town(self, text: str) -> str | None:
+        """The township a title or a name mentions (泥江口镇2026年6月…台账), the longest name first."""
+        compact = "".join((text or "").split())
+        for town in self.towns:
+            if town in compact or (len(town_key(town)) >= 2 and town_key(town) in compact):
+                return str(town)
+        return None
 
     def label(self, unit_id: int) -> str:
         unit = self.units.loc[unit_id]
@@ -122,12 +171,23 @@ class UnitIndex:
         return None, Code.UNKNOWN_UNIT, self._suggest(short, "")
 
 
+@dataclass(frozen=True)
+class SheetContext:
+    """What a sheet's title, its name, the file's name or the upload says about its rows."""
+
+    year: int | None
+    month: int | None
+    town: str | None
+    sources: dict[str, str]  # "year" / "town" -> where it was read: 标题, 工作表名, 文件名, 上传时选择
+
+
 @dataclass
 class Checked:
     rows: pd.DataFrame
     errors: list[Issue]
     warnings: list[Issue]
     rejected: pd.Index
+    contexts: list[SheetContext] = field(default_factory=list)
 
 
 def _active_text(active_from: str | None, active_to: str | None) -> str:
@@ -141,6 +201,35 @@ def _active_text(active_from: str | None, active_to: str | None) -> str:
     return f"启用至 {active_to}" if active_to else "全部月份"
 
 
+def sheet_contexts(table: Table, index: UnitIndex, *, file_name: str, town: str | None) -> list[SheetContext]:
+    sheets: list[SheetTable | None] = list(table.reading.sheets) if table.reading else []
+    out = []
+    for sheet in sheets or [None]:
+        places = [
+            ("标题", sheet.title if sheet else ""),
+            ("工作表名", sheet.name if sheet else ""),
+            ("文件名", file_name),
+        ]
+        year = month = None
+        sources: dict[str, str] = {}
+        for where, text in places:
+            year, month = context_of(text)
+            if year:
+                sources["year"] = where
+                break
+        found = town
+        if found:
+            sources["town"] = "上传时选择"
+        else:
+            for where, text in places:
+                found = index.find_town(text)
+                if found:
+                    sources["town"] = where
+                    break
+        out.append(SheetContext(year=year, month=month, town=found, sources=sources))
+    return out
+
+
 def check_activities(
     table: Table,
     index: UnitIndex,
@@ -149,13 +238,26 @@ def check_activities(
     earliest: date,
     locked_months: set[str],
     allowed_town: str | None = None,
+    town: str | None = None,
+    file_name: str = "",
 ) -> Checked:
-    """Validate every row; return the accepted rows (with unit_id, date, month, counts)."""
+    """Validate every row; return the accepted rows (with unit_id, date, month, counts).
+
+    town: the township a reviewer picked at upload; without it a township named in a sheet's
+    title, its name or the file's name settles a bare unit name found in several townships, and
+    a year written there completes dates written without one (6月11日).
+    """
     frame = table.frame
     head = table.headers
     errors: list[Issue] = []
     warnings: list[Issue] = [issue(Code.SKIPPED_ROW, row, None, reason=reason) for row, reason in table.skipped]
     bad = pd.Series(False, index=frame.index)
+    contexts = sheet_contexts(table, index, file_name=file_name, town=town)
+    sheet_number = frame["_sheet"] if "_sheet" in frame else pd.Series(0, index=frame.index)
+    sheets = table.reading.sheets if table.reading else []
+    from_sheet = [s.name if s.unit_from_sheet else "" for s in sheets] or [""]
+    names = frame["name"].where(frame["name"] != "", sheet_number.map(dict(enumerate(from_sheet))).fillna(""))
+    hints = sheet_number.map({n: c.town or "" for n, c in enumerate(contexts)}).fillna("")
 
     def report(mask: pd.Series, make) -> None:  # type: ignore[no-untyped-def]
         nonlocal bad
@@ -165,11 +267,17 @@ def check_activities(
                 errors.append(make(row, dict(zip(frame.columns, values, strict=True))))
 
     # unit
-    keys = frame["code"] + "\x1f" + frame["town"] + "\x1f" + frame["name"]
+    keys = frame["code"] + "\x1f" + frame["town"] + "\x1f" + names + "\x1f" + hints
 
     def resolve(key: str) -> tuple[int | None, Code | None, str]:
-        code, town, name = key.split("\x1f")
-        return index.resolve(code, town, name, home_town=allowed_town)
+        code, row_town, name, hint = key.split("\x1f")
+        found = index.resolve(code, row_town, name, home_town=allowed_town)
+        if hint and not code and not row_town and found[1] in (Code.AMBIGUOUS_UNIT, Code.UNKNOWN_UNIT):
+            # The township of the title or of the upload settles a name found in several townships.
+            settled = index.resolve(code, hint, name, home_town=allowed_town)
+            if settled[0] is not None:
+                return settled
+        return found
 
     resolved = map_unique(keys, resolve)
     unit_ids = pd.Series([r[0] for r in resolved], index=frame.index, dtype="Int64")
@@ -179,9 +287,24 @@ def check_activities(
     def unit_issue(row: int, cells: dict[str, str]) -> Issue:
         code = problems[row]
         column = head["code"] if cells["code"] else head["name"]
-        value = cells["code"] or cells["name"]
+        value = cells["code"] or names[row]
         if code is Code.MISSING_VALUE:
-            return issue(code, row, head["name"], "")
+            return Issue(
+                code=Code.MISSING_VALUE.value,
+                row=row,
+                column=head["name"],
+                value="",
+                message=f"“{head['name']}”不能为空：如与上一行是同一单位，请把单位名称写在每一行，"
+                "或把这几行的单位名称设为合并单元格。",
+            )
+        if not cells["name"] and not cells["code"] and from_sheet[int(sheet_number[row])]:
+            return issue(
+                Code.UNKNOWN_UNIT,
+                row,
+                "工作表名",
+                value,
+                hint="本表没有单位列，按工作表名识别单位：请把工作表改名为单位名称，或加一列“单位名称”。",
+            )
         if code is Code.AMBIGUOUS_UNIT:
             return issue(code, row, column, value, towns=details[row])
         return issue(Code.UNKNOWN_UNIT, row, column, value, hint=details[row])
@@ -225,12 +348,65 @@ def check_activities(
             ),
         )
 
-    # date
+    # date: a date without its year takes the year of its sheet's title, name or the file's name
     dates = pd.Series(map_unique(frame["date"], parse_date), index=frame.index, dtype=object)
     report(frame["date"] == "", lambda row, cells: issue(Code.MISSING_VALUE, row, head["date"]))
-    report(
-        (frame["date"] != "") & dates.isna(), lambda row, cells: issue(Code.BAD_DATE, row, head["date"], cells["date"])
-    )
+    undated = (frame["date"] != "") & dates.isna()
+    no_year: dict[int, tuple[int, int]] = {}
+    completed: dict[int, list[int]] = {}  # sheet -> rows whose year came from the context
+    if undated.any():
+        for row in frame.index[undated]:
+            text, context = frame.at[row, "date"], contexts[int(sheet_number[row])]
+            partial = parse_month_day(text)
+            if partial is None:
+                continue
+            month, day, unsure = partial
+            if context.year is None:
+                no_year[row] = (month, day)
+                continue
+            try:
+                found = date(context.year, month, day)
+            except ValueError:
+                continue
+            dates[row] = found
+            completed.setdefault(int(sheet_number[row]), []).append(row)
+            reason = ""
+            if unsure:
+                reason = f"可能是 {month}月{day}日，也可能是 {month}月{day * 10}日（数字单元格会省去末尾的 0）"
+            elif context.month is not None and context.month != month:
+                reason = f"不在{context.sources.get('year', '标题')}所写的 {context.year}年{context.month}月"
+            if reason:
+                warnings.append(issue(Code.GUESSED_DATE, row, head["date"], text, reason=reason, day=found.isoformat()))
+
+    for number, rows in completed.items():  # one warning a sheet: the year was not written on the rows
+        context = contexts[number]
+        sheets_named = table.reading.sheets if table.reading else []
+        where = f"工作表“{sheets_named[number].name}”中" if len(sheets_named) > 1 else ""
+        warnings.append(
+            Issue(
+                code=Code.GUESSED_DATE.value,
+                row=rows[0],
+                column=head["date"],
+                value=frame.at[rows[0], "date"],
+                message=f"{where}{len(rows)} 个活动日期没有写年份，已按{context.sources.get('year', '标题')}中的 "
+                f"{context.year} 年补全，请核对。",
+            )
+        )
+
+    def bad_date(row: int, cells: dict[str, str]) -> Issue:
+        if row in no_year:
+            month, day = no_year[row]
+            return Issue(
+                code=Code.BAD_DATE.value,
+                row=row,
+                column=head["date"],
+                value=shorten(cells["date"]),
+                message=f"活动日期“{shorten(cells['date'])}”没有年份：请写成 {today.year}-{month:02d}-{day:02d}，"
+                "或在表格标题、工作表名或文件名中写明年份（如“2026年6月活动台账”）。",
+            )
+        return issue(Code.BAD_DATE, row, head["date"], cells["date"])
+
+    report((frame["date"] != "") & dates.isna(), bad_date)
     early = dates.notna() & (dates.where(dates.notna(), earliest) < earliest)
     if early.any():
         bad |= early
@@ -344,4 +520,4 @@ def check_activities(
         index=frame.index[good],
     )
     errors.sort(key=lambda i: i.row or 0)
-    return Checked(rows=accepted, errors=errors, warnings=warnings, rejected=frame.index[bad])
+    return Checked(rows=accepted, errors=errors, warnings=warnings, rejected=frame.index[bad], contexts=contexts)
