@@ -153,6 +153,46 @@ def test_upload_then_confirm(server: str, page, tmp_path: Path) -> None:  # type
     page.screenshot(path=str(ARTIFACTS / "upload-done.png"), full_page=True)
 
 
+def _township_ledger(path: Path) -> None:
+    """A workbook as a township office keeps it: instructions first, a title, a two-row header,
+    unit names merged down, dates without a year, a total and the sign-off."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "填表说明"
+    book.active.append(["请按月填写本镇各村（社区）开展的新时代文明实践活动。"])
+    sheet = book.create_sheet("10月")
+    sheet.append(["泥江口镇2026年10月新时代文明实践活动台账"])
+    sheet.append(["序号", "村（社区）", "活动\n时间", "活动主题", "参与人数", None, "地点"])
+    sheet.append([None, None, None, None, "群众", "志愿者", None])
+    for cells in ("A1:G1", "A2:A3", "B2:B3", "C2:C3", "D2:D3", "E2:F2", "G2:G3"):
+        sheet.merge_cells(cells)
+    sheet.append([1, "梅港村", "10月9日", "理论宣讲进村组", 42, 6, "村部"])
+    sheet.append([2, None, "10月16日", "重阳敬老志愿服务", 35, 12, "村部"])
+    sheet.merge_cells("B4:B5")
+    sheet.append([3, "杨坡村", "10月12日", "移风易俗倡议", 28, 4, "广场"])
+    sheet.append(["合计", None, None, None, 105, 22, None])
+    sheet.append(["填报人：张三　　审核人：李四　　填报日期：2026年11月2日"])
+    book.save(path)
+
+
+def test_a_township_ledger_is_read_as_a_person_would(server: str, page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    source = tmp_path / "泥江口镇10月台账.xlsx"
+    _township_ledger(source)
+    _open(page, "数据上传")
+    page.set_input_files("input[type='file']", str(source))
+    page.get_by_text("识别结果").wait_for(timeout=30_000)
+    _settle(page)
+    assert page.get_by_text("表头在第 2、3 行").first.is_visible()
+    assert page.get_by_text("跳过工作表“填表说明”").first.is_visible()
+    assert page.get_by_text("2026年10月（标题）").first.is_visible()
+    page.get_by_text("列的对应").first.click()
+    _settle(page)
+    page.screenshot(path=str(ARTIFACTS / "upload-reading.png"), full_page=True)
+    metrics = page.locator("[data-testid='stMetric']").filter(has_text="将新增")
+    assert metrics.first.inner_text().strip().endswith("3")
+
+
 def test_the_period_widens_to_the_whole_year(server: str, page) -> None:  # type: ignore[no-untyped-def]
     """The remaining screenshots show 2025 through December, when some units are due for interview."""
     _open(page, "总览")
