@@ -220,3 +220,27 @@ def test_roster_preview_shows_each_change_before_and_after_and_keeps_blank_cells
     confirm.click().run()
     saved = _unit(district, "NJK-YCT")
     assert (saved.head, saved.phone) == ("赵六", "13800000009")
+
+
+def test_a_reviewer_picks_the_township_that_settles_a_village_name_found_in_two(app_for, district):
+    """和平村 is a station of 泥江口镇 and of 兰溪镇: refused as ambiguous until the township is picked."""
+    ledger = "村（社区）,活动时间,活动主题\r\n和平村,2026-06-11,理论宣讲\r\n".encode("gb18030")
+    at = app_for(district).run()
+    at.switch_page("app_pages/upload.py").run()
+    at.file_uploader[0].set_value(("台账.csv", ledger, "text/csv")).run()
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}
+    assert (shown["将新增"], shown["有问题（不导入）"]) == ("0", "1")
+    reading = "\n".join(m.value for m in at.markdown)
+    assert "识别结果" in reading and "表头在第 1 行" in reading
+    [town] = [s for s in at.selectbox if s.label == "代哪个乡镇（街道）上传"]
+    town.set_value("兰溪镇").run()
+    shown = {m.label: m.value for m in at.metric}
+    assert (shown["将新增"], shown["有问题（不导入）"]) == ("1", "0")
+    [confirm] = [b for b in at.button if b.label == "确认导入"]
+    confirm.click().run()
+    with Session(get_engine(district.database_url)) as s:
+        from monitor.models import Unit
+
+        codes = s.exec(select(Unit.code).join(Activity, Activity.unit_id == Unit.id)).all()
+    assert codes == ["LX-HP"]
