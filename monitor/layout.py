@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from monitor.normalize import CONTROL_CHARS, clean, map_unique_text, parse_date
+from monitor.normalize import CONTROL_CHARS, clean, map_unique, map_unique_text, parse_date
 
 HEADER_SCAN_ROWS = 20
 TOTAL_WORDS = ("合计", "总计", "小计", "共计")
@@ -181,8 +181,15 @@ def matched_keys(matched: dict[int, Column]) -> set[str]:
 
 
 def _starts_with(series: pd.Series, words: tuple[str, ...]) -> pd.Series:
-    compact = series.str.replace(r"\s+", "", regex=True)
-    return compact.str.startswith(words).fillna(False).astype(bool)
+    """Whether each cell begins with one of the words, spaces inside ignored (合 计).
+
+    Decided once per distinct beginning of a cell: a million rows hold few of them.
+    """
+    if not len(series):
+        return pd.Series(False, index=series.index)
+    heads = series.astype("str").str.slice(0, 12)
+    found = map_unique(heads, lambda text: "".join(str(text).split()).startswith(words))
+    return pd.Series(found, index=series.index, dtype=bool)
 
 
 def read_sheet(
@@ -246,18 +253,21 @@ def read_sheet(
     else:
         only_number = pd.Series(False, index=frame.index)
     blank = mapped_blank & ~other_filled.any(axis=1)
+    # A total or a sign-off has no date (合计村 on a dated row is a village): only rows without
+    # one are looked at, in the columns where a person writes those words.
+    undated = pd.Series(True, index=frame.index)
+    if "date" in frame:
+        undated = ~pd.Series(
+            map_unique(frame["date"], lambda t: bool(t) and parse_date(t) is not None), index=frame.index, dtype=bool
+        )
     total = pd.Series(False, index=frame.index)
     sign_off = pd.Series(False, index=frame.index)
-    # The words stand where a person writes them: in the first columns, the unit or the title.
-    looked = [frame[k] for k in ("code", "name", "town", "date", "title") if k in matched_keys(matched)]
-    looked += [other[j] for j in other_columns]
-    for text in looked:
-        total |= _starts_with(text, TOTAL_WORDS)
-        sign_off |= _starts_with(text, SIGN_OFF_WORDS)
-    if "date" in frame:  # 合计村 on a dated row is a village, not a total
-        dated = frame["date"].map(lambda t: bool(t) and parse_date(t) is not None).astype(bool)
-        total &= ~dated
-        sign_off &= ~dated
+    if undated.any():
+        keys = [k for k in ("code", "name", "town", "date", "title") if k in matched_keys(matched)]
+        looked = [frame.loc[undated, k] for k in keys] + [other.loc[undated, j] for j in other_columns]
+        for text in looked:
+            total |= _starts_with(text, TOTAL_WORDS).reindex(frame.index, fill_value=False)
+            sign_off |= _starts_with(text, SIGN_OFF_WORDS).reindex(frame.index, fill_value=False)
     reasons = [
         (blank, "空行，已跳过"),
         (total, "合计行，已跳过"),
