@@ -32,6 +32,8 @@ ACTION_LABELS = {
     "user_passwd": "修改密码",
     "login_failed": "登录失败",
     "login": "登录",
+    "logout": "退出登录",
+    "session_end": "结束登录会话",
     "restore": "恢复备份",
     "demo": "载入示例数据",
 }

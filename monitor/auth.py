@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from monitor import audit
-from monitor.models import LoginThrottle, Meta, User
+from monitor.models import LoginThrottle, Meta, SignInSession, User
 from monitor.units import towns
 
 ROLES = ("admin", "reviewer", "town")
@@ -172,6 +172,7 @@ def disable_user(*, session: Session, actor: Actor, name: str) -> None:
         raise UserError(f"账号 {name} 已是停用状态。")
     user.disabled = True
     session.add(user)
+    _end_sessions(session, user, "account_disabled")
     audit.record(
         session,
         actor=actor.name,
@@ -210,8 +211,19 @@ def set_password(*, session: Session, actor: Actor, name: str, password: str) ->
     user.password_hash = hash_password(password)
     session.add(user)
     _reset(session, [_name_key(name)])
+    _end_sessions(session, user, "password_reset")
     audit.record(session, actor=actor.name, action="user_passwd", target=name)
     session.commit()
+
+
+def _end_sessions(session: Session, user: User, reason: str) -> None:
+    """Every open sign-in session of the account ends now, in the caller's transaction."""
+    statement = (
+        update(SignInSession)
+        .where(col(SignInSession.user_id) == user.id, col(SignInSession.ended_at).is_(None))
+        .values(ended_at=datetime.now(UTC), ended_reason=reason)
+    )
+    session.exec(statement)  # type: ignore[call-overload]
 
 
 def has_users(*, session: Session) -> bool:

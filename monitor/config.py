@@ -29,6 +29,7 @@ class Settings:
     upload_limit_mb: int = 20
     autolock_days: int = 0
     session_idle_hours: int = 8
+    session_max_days: int = 7  # a sign-in ends after this however active it is
     earliest_year: int = 2000  # activity dates before 1 January of this year are mistakes
     busy_seconds: float = 30.0  # how long a write waits for another writer before giving up
 
@@ -52,6 +53,7 @@ class Settings:
             upload_limit_mb=int(os.environ.get("MONITOR_UPLOAD_LIMIT_MB", "20")),
             autolock_days=int(os.environ.get("MONITOR_AUTOLOCK_DAYS", "0")),
             session_idle_hours=int(os.environ.get("MONITOR_SESSION_IDLE_HOURS", "8")),
+            session_max_days=int(os.environ.get("MONITOR_SESSION_MAX_DAYS", "7")),
             earliest_year=int(os.environ.get("MONITOR_EARLIEST_YEAR", "2000")),
             busy_seconds=float(os.environ.get("MONITOR_BUSY_SECONDS", "30")),
         )

@@ -136,6 +136,20 @@ class User(SQLModel, table=True):
     created_at: datetime
 
 
+class SignInSession(SQLModel, table=True):
+    """A password sign-in kept across refreshes: the browser's cookie holds the token, this row its hash."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime
+    last_seen: datetime
+    expires_at: datetime  # the absolute end, however active the session is
+    ended_at: datetime | None = None
+    ended_reason: str = Field(default="", max_length=40)
+    source: str = Field(default="", max_length=100)
+
+
 class LoginThrottle(SQLModel, table=True):
     """Failed sign-ins counted per user name and per source address, whether the name exists or not."""
 

@@ -1,4 +1,8 @@
-"""Sign-in on screen: the first admin, the password form or the district's OIDC provider, idle expiry."""
+"""Sign-in on screen: the first admin, the password form or the district's OIDC provider.
+
+A password sign-in is kept across refreshes, new tabs and links by a session token in a cookie
+(monitor.sessions): the few lines of script below only write or clear that cookie.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,29 @@ from datetime import UTC, datetime, timedelta
 import streamlit as st
 
 from monitor.auth import Actor, AuthError, UserError, actor_for, authenticate, create_first_admin, has_users
+from monitor.sessions import COOKIE, end_session, session_actor, start_session
 from ui import common
 
-KEY, SEEN = "actor", "actor_seen"
+KEY, SEEN, TOKEN = "actor", "actor_seen", "session_token"
+
+# Writes the session cookie, or clears it for an empty token. The token is random and carries
+# nothing about the person; no other data reaches this script.
+COOKIE_JS = """
+export default function (component) {
+  const data = component.data || {};
+  if (typeof data.token !== "string") return;
+  const secure = window.location.protocol === "https:" ? "; Secure" : "";
+  const age = data.token ? "; Max-Age=" + String(Math.max(0, Math.floor(Number(data.maxAge) || 0))) : "; Max-Age=0";
+  document.cookie = "COOKIE=" + encodeURIComponent(data.token) + "; Path=/; SameSite=Strict" + age + secure;
+}
+""".replace("COOKIE=", f"{COOKIE}=")
+_cookie = st.components.v2.component("monitor_session_cookie", js=COOKIE_JS)
+
+
+def _write_cookie(token: str) -> None:
+    """Keep (or, with "", clear) the browser's session cookie."""
+    max_age = common.settings().session_max_days * 86400
+    _cookie(data={"token": token, "maxAge": max_age}, key="session_cookie")
 
 
 def _oidc_configured() -> bool:
@@ -21,6 +45,11 @@ def _oidc_configured() -> bool:
 
 
 def sign_out(message: str = "") -> None:
+    """End the session here and in the database: the cookie's token signs no one in any more."""
+    token = st.session_state.pop(TOKEN, None)
+    if token:
+        with common.session() as s:
+            end_session(session=s, token=token)
     st.session_state.pop(KEY, None)
     st.session_state.pop(SEEN, None)
     if message:
@@ -58,9 +87,11 @@ def _password_form() -> None:
         if st.form_submit_button("登录", type="primary"):
             try:
                 with common.session() as s:
-                    st.session_state[KEY] = authenticate(
-                        session=s, name=name, password=password, source=st.context.ip_address or ""
+                    actor = authenticate(session=s, name=name, password=password, source=_source())
+                    st.session_state[TOKEN] = start_session(
+                        session=s, actor=actor, settings=common.settings(), source=_source()
                     )
+                st.session_state[KEY] = actor
                 st.session_state[SEEN] = datetime.now(UTC)
             except AuthError as exc:
                 st.error(str(exc))
@@ -110,11 +141,44 @@ def _bootstrap_admin() -> None:
                 st.error(f"未能按 MONITOR_ADMIN_PASSWORD 创建管理员：{exc}")
 
 
+def _source() -> str:
+    """The client's address, as Streamlit knows it (none on some setups)."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) else ""
+
+
+def _token() -> str:
+    """This session's token, or the one in the browser's cookie (a refresh, a new tab, a link)."""
+    cookie = st.context.cookies.get(COOKIE)
+    return str(st.session_state.get(TOKEN) or (cookie if isinstance(cookie, str) else ""))
+
+
+def _from_token(token: str) -> Actor | None:
+    """The account the token signs in; None (and the cookie cleared) when it signs in no one."""
+    with common.session() as s:
+        actor = session_actor(session=s, token=token, settings=common.settings())
+    if actor is None:
+        st.session_state.pop(TOKEN, None)
+        st.session_state.pop(KEY, None)
+        st.session_state.setdefault("gate_message", "登录已过期或已退出，请重新登录。")
+        _write_cookie("")
+        return None
+    st.session_state[KEY], st.session_state[TOKEN] = actor, token
+    _write_cookie(token)
+    return actor
+
+
 def signed_in() -> Actor | None:
     """The person using this session, or None after drawing the sign-in screen."""
     if _oidc_configured():
         return _oidc()
-    actor: Actor | None = st.session_state.get(KEY)
+    token = _token()
+    if token:
+        actor = _from_token(token)
+        if actor is None:
+            _password_form()
+        return actor
+    actor = st.session_state.get(KEY)  # an account set without a token (page tests do): checked as any
     now = datetime.now(UTC)
     idle = timedelta(hours=common.settings().session_idle_hours)
     if actor is not None and now - st.session_state.get(SEEN, now) > idle:
