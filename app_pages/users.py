@@ -13,21 +13,36 @@ from monitor.auth import (
     users_frame,
 )
 from monitor.clock import local_text
+from monitor.sessions import end_session_by_id, last_sign_ins, open_sessions
 from monitor.units import towns
 from ui import common
 
 st.title("用户管理")
 me = common.allow("users")
+zone = common.settings().timezone
 with common.session() as s:
     frame = users_frame(session=s)
     town_names = towns(session=s)
+    last = last_sign_ins(session=s, actor=me)
+    sessions = open_sessions(session=s, actor=me)
+open_count = sessions["name"].value_counts()
 st.dataframe(
     frame.assign(
         role=frame["role"].map(ROLE_LABELS),
         disabled=frame["disabled"].map({True: "已停用", False: "正常"}),
-        created_at=frame["created_at"].map(lambda t: local_text(t, common.settings().timezone)),
+        created_at=frame["created_at"].map(lambda t: local_text(t, zone)),
+        last=frame["name"].map(lambda n: local_text(last.get(n), zone)),
+        sessions=frame["name"].map(lambda n: int(open_count.get(n, 0))),
     ).rename(
-        columns={"name": "用户名", "role": "角色", "town": "所属乡镇", "disabled": "状态", "created_at": "创建时间"}
+        columns={
+            "name": "用户名",
+            "role": "角色",
+            "town": "所属乡镇",
+            "disabled": "状态",
+            "created_at": "创建时间",
+            "last": "最近登录",
+            "sessions": "在线会话",
+        }
     ),
     hide_index=True,
 )
@@ -73,3 +88,23 @@ with manage, st.form("manage_user"):
         else:
             st.toast(done, icon="✅")
             st.rerun()
+
+st.subheader("登录会话")
+st.caption(
+    f"密码登录后，刷新页面或另开标签页仍保持登录；闲置 {common.settings().session_idle_hours} 小时"
+    f"或满 {common.settings().session_max_days} 天自动结束。停用账号或重设密码会结束该账号的全部会话。"
+)
+if sessions.empty:
+    st.info("目前没有保持登录的会话。")
+else:
+    labels = {
+        f"{r.name}｜登录于 {local_text(r.created_at, zone)}｜最近 {local_text(r.last_seen, zone)}"
+        + (f"｜{r.source}" if r.source else ""): int(r.id)
+        for r in sessions.itertuples()
+    }
+    chosen = st.selectbox("会话", list(labels))
+    if st.button("结束这个会话", icon=":material/logout:"):
+        with common.session() as s:
+            end_session_by_id(session=s, actor=me, session_id=labels[chosen])
+        st.toast("已结束该会话，对方下次操作时需重新登录。", icon="✅")
+        st.rerun()
