@@ -14,9 +14,22 @@ from ui import common, gate
 
 st.set_page_config(page_title="文明实践活动监测", page_icon="🏮", layout="wide")
 
+actor = gate.signed_in()
+if actor is None:
+    st.stop()
+
+# Town staff open on this month's progress; the department on the overview.
+home = "progress" if actor.is_town else "overview"
 PAGES = {
     "监测": [
-        ("view", st.Page("app_pages/overview.py", title="总览", icon=":material/dashboard:", default=True)),
+        (
+            "view",
+            st.Page("app_pages/progress.py", title="本月进度", icon=":material/today:", default=home == "progress"),
+        ),
+        (
+            "view",
+            st.Page("app_pages/overview.py", title="总览", icon=":material/dashboard:", default=home == "overview"),
+        ),
         ("view", st.Page("app_pages/units.py", title="单位明细", icon=":material/grid_on:")),
         ("view", st.Page("app_pages/interviews.py", title="约谈名单", icon=":material/record_voice_over:")),
     ],
@@ -32,29 +45,21 @@ PAGES = {
         ("users", st.Page("app_pages/users.py", title="用户管理", icon=":material/manage_accounts:")),
     ],
 }
-
-actor = gate.signed_in()
-if actor is None:
-    st.stop()
-
 allowed = PERMISSIONS[actor.role]
 visible = {section: [page for need, page in pages if need in allowed] for section, pages in PAGES.items()}
 navigation = st.navigation({section: pages for section, pages in visible.items() if pages})
 
 with common.session() as s, st.sidebar:
     st.markdown("### 新时代文明实践活动监测")
-    st.caption(f"{actor.name} · {ROLE_LABELS[actor.role]}" + (f" · {actor.town}" if actor.town else ""))
-    gate.logout_button(actor)
     months = views.month_options(session=s, settings=common.settings(), today=common.today())
     start, end = views.default_period(session=s, settings=common.settings(), today=common.today())
+    town_options = [actor.town] if actor.is_town else [common.ALL_TOWNS, *towns(session=s)]
+common.filters_from_link(months=months, towns=town_options)  # a link's ?start=&end=&town=&type= on first load
+with st.sidebar:
     for key, label, default in (("f_start", "起始月份", start), ("f_end", "截止月份", end)):
-        linked = st.query_params.get(key.removeprefix("f_"))
-        if key not in st.session_state and linked in months:
-            st.session_state[key] = linked
         if st.session_state.get(key) not in months:
             st.session_state[key] = default if default in months else months[-1]
         st.selectbox(label, months, key=key)
-    town_options = [actor.town] if actor.is_town else [common.ALL_TOWNS, *towns(session=s)]
     if st.session_state.get("f_town") not in town_options:
         st.session_state["f_town"] = town_options[0]
     st.selectbox("乡镇（街道）", town_options, key="f_town", disabled=actor.is_town)
@@ -62,5 +67,9 @@ with common.session() as s, st.sidebar:
     if st.session_state["f_start"] > st.session_state["f_end"]:
         st.warning(f"起始月份晚于截止月份，按 {st.session_state['f_end']} 至 {st.session_state['f_start']} 统计。")
     st.caption("只统计已结束的整月；默认为最近一个有数据的整月所在年度。")
+    st.divider()
+    st.caption(f"{actor.name} · {ROLE_LABELS[actor.role]}" + (f" · {actor.town}" if actor.town else ""))
+    gate.logout_button(actor)
+common.link_filters()  # the address bar follows the sidebar, so a link shows exactly this
 
 navigation.run()

@@ -126,10 +126,51 @@ ISSUE_COLUMNS = {
 }
 
 
+TYPE_LINK = {"center": "中心", "institute": "所", "station": "站"}  # ?type= in a link -> the sidebar's choice
+
+
+def filters_from_link(*, months: list[str], towns: list[str]) -> None:
+    """On a session's first run, the period, township and type a link carries (?start=&end=&town=&type=)."""
+    state, link = st.session_state, st.query_params
+    if state.get("f_linked"):
+        return
+    state["f_linked"] = True
+    for key in ("start", "end"):
+        if link.get(key) in months:
+            state[f"f_{key}"] = link.get(key)
+    if link.get("town") in towns:
+        state["f_town"] = link.get("town")
+    chosen = TYPE_LINK.get(str(link.get("type") or ""))
+    if chosen:
+        state["f_type"] = chosen
+
+
+def link_filters() -> None:
+    """Write the sidebar's choices into the address bar: a link sent from here opens on the same view."""
+    state = st.session_state
+    wanted = {"start": state.get("f_start"), "end": state.get("f_end")}
+    town = state.get("f_town")
+    if town and town != ALL_TOWNS:
+        wanted["town"] = town
+    unit_type = TYPE_OPTIONS.get(state.get("f_type") or "全部类型")
+    if unit_type:
+        wanted["type"] = unit_type
+    current = {key: st.query_params.get(key) for key in ("start", "end", "town", "type")}
+    if {k: v for k, v in current.items() if v} != {k: v for k, v in wanted.items() if v}:
+        for key in ("start", "end", "town", "type"):
+            if wanted.get(key):
+                st.query_params[key] = str(wanted[key])
+            elif key in st.query_params:
+                del st.query_params[key]
+
+
 def reset_filters() -> None:
     """Forget the sidebar's choices, so the next run takes the defaults of the data now stored."""
     for key in ("f_start", "f_end", "f_town", "f_type"):
         st.session_state.pop(key, None)
+    for key in ("start", "end", "town", "type"):  # the address bar follows the new defaults
+        if key in st.query_params:
+            del st.query_params[key]
 
 
 def demo_badge() -> None:

@@ -102,6 +102,8 @@ def test_town_staff_figures_interviews_and_ledger_hold_their_township_only(app_f
     at.session_state["f_start"], at.session_state["f_end"] = "2025-01", "2025-12"
     at.run()
     assert not at.exception
+    assert [t.value for t in at.title] == ["本月进度"]  # town staff open on this month's progress
+    at.switch_page("app_pages/overview.py").run()
     assert {m.label: m.value for m in at.metric}["开展活动（场次）"] == f"{own['held']:,}"
     at.switch_page("app_pages/interviews.py").run()
     assert not at.exception

@@ -25,14 +25,29 @@ from monitor import metrics
 from monitor.auth import Actor
 from monitor.config import Settings
 from monitor.db import bump_version, get_engine
+from monitor.importer import today_in
 from monitor.ledger import ledger_xlsx
 from monitor.models import Activity, ImportBatch, Unit, User
+from monitor.progress import month_progress
 from monitor.views import Filters
 from tests.factories import SMALL_ROSTER, load_roster
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = ["overview", "units", "interviews", "upload", "roster", "imports", "export", "months", "audit", "users"]
+PAGES = [
+    "progress",
+    "overview",
+    "units",
+    "interviews",
+    "upload",
+    "roster",
+    "imports",
+    "export",
+    "months",
+    "audit",
+    "users",
+]
 TITLES = {
+    "progress": "本月进度",
     "overview": "总览",
     "units": "单位明细",
     "interviews": "约谈名单",
@@ -65,6 +80,8 @@ class Expected:
     due: frozenset[str]  # codes of the units due for interview at END
     users: frozenset[str]
     batches: int
+    progress: str  # 本月进度's summary line for the district, today
+    progress_units: tuple[tuple[str, str, int], ...]  # its rows: township, unit, still owed
 
 
 def expected(settings: Settings, *, units: int, required: int) -> Expected:
@@ -75,6 +92,7 @@ def expected(settings: Settings, *, units: int, required: int) -> Expected:
         due = metrics.interviews(**common, month=END, min_streak=settings.interview_min_streak)  # type: ignore[arg-type]
         users = s.exec(select(User.name)).all()
         batches = s.exec(select(func.count()).select_from(ImportBatch)).one()
+        month = month_progress(**common, today=today_in(settings))  # type: ignore[arg-type]
     assert report["required"] == required, "the hand-known quota total and the engine disagree"
     return Expected(
         units=units,
@@ -85,6 +103,8 @@ def expected(settings: Settings, *, units: int, required: int) -> Expected:
         due=frozenset(due["code"]),
         users=frozenset(users),
         batches=int(batches),
+        progress=month.summary,
+        progress_units=tuple(month.units[["town", "name", "owed"]].itertuples(index=False, name=None)),
     )
 
 
@@ -101,6 +121,13 @@ def _table(at: AppTest, column: str):  # type: ignore[no-untyped-def]
     tables = [d.value for d in at.dataframe if column in d.value.columns]
     assert tables, f"no table with a {column} column"
     return tables[0]
+
+
+def _progress(at: AppTest, e: Expected) -> None:
+    assert [m.value for m in (*at.warning, *at.info) if m.value == f"**{e.progress}**"], e.progress
+    if e.progress_units:
+        shown = _table(at, "还差")[["所属乡镇", "单位名称", "还差"]]
+        assert tuple(shown.itertuples(index=False, name=None)) == e.progress_units
 
 
 def _overview(at: AppTest, e: Expected) -> None:
@@ -160,6 +187,7 @@ def _users(at: AppTest, e: Expected) -> None:
 
 
 CONTENT: dict[str, Callable[[AppTest, Expected], None]] = {
+    "progress": _progress,
     "overview": _overview,
     "units": _units,
     "interviews": _interviews,
@@ -185,8 +213,7 @@ def shows(at: AppTest, page: str, e: Expected | None) -> None:
 def open_page(at: AppTest, page: str) -> AppTest:
     at.session_state["f_start"], at.session_state["f_end"] = START, END
     at.run()
-    if page != "overview":
-        at.switch_page(f"app_pages/{page}.py").run()
+    at.switch_page(f"app_pages/{page}.py").run()  # the page, whichever page the last run was on
     return at
 
 
@@ -201,6 +228,7 @@ def _report(settings, **kwargs) -> dict[str, object]:  # type: ignore[no-untyped
 
 # What each page says on a database with no unit, no activity and one account: (element, text in it).
 EMPTY = {
+    "progress": ("info", "本月没有需要开展活动的单位"),
     "overview": ("info", "数据库还是空的"),
     "units": ("info", "当前筛选下没有单位"),
     "interviews": ("caption", "单位共 0 个"),
@@ -241,6 +269,7 @@ def test_town_staff_on_an_empty_database_see_the_overview(app_for, settings):
         s.exec(delete(Unit))  # then no unit left: the database is empty again for the pages
         s.commit()
     at.run()
+    at.switch_page("app_pages/overview.py").run()  # town staff open on 本月进度
     assert not at.exception, [x.stack_trace[-1:] or x.value for x in at.exception]
     assert [t.value for t in at.title] == ["总览"]
     assert any("数据库还是空的" in i.value for i in at.info)
