@@ -1,0 +1,51 @@
+"""本月进度: this month so far for a township — what each unit still owes, days to the deadline, 预警."""
+
+import streamlit as st
+
+from monitor.progress import MonthProgress, month_progress
+from ui import common, progress
+
+st.title("本月进度")
+me = common.allow("view")
+common.demo_badge()
+f = common.filters()
+today = common.today()
+data: MonthProgress = common.cached(
+    month_progress, today=today, town=f.town, unit_type=f.unit_type, actor=me, settings=common.settings()
+)
+
+(st.warning if data.owed else st.info)(f"**{data.summary}**", icon=":material/today:")
+st.page_link("app_pages/upload.py", label="上传活动台账", icon=":material/upload_file:")
+st.caption(
+    f"{f.town or '全区'} · {data.month}（截至 {today:%m月%d日}），上报截止 {data.deadline:%Y年%m月%d日}。"
+    "本页只看本月，不受侧边栏起止月份影响。"
+)
+
+if data.units.empty:
+    st.info("当前筛选下没有需要开展活动的单位。")
+else:
+    st.caption(f"共 {len(data.units)} 个单位，按还差场次从多到少排列。红色：未开展；黄色：未完成。")
+    progress.show(data.units)
+
+if data.last_open:
+    st.subheader(f"上月未报齐（{data.last_month}）")
+    left = (data.last_deadline - today).days
+    if data.unreported.empty:
+        st.success(f"{data.last_month} 各单位均已完成任务。")
+    else:
+        st.error(
+            f"{data.last_month} 还有 {len(data.unreported)} 个单位未完成任务，共差 "
+            f"{int(data.unreported['owed'].sum())} 场；{data.last_deadline:%m月%d日} 24 时截止上报，"
+            f"还有 {left} 天。",
+            icon=":material/priority_high:",
+        )
+        progress.show(data.unreported, when="上月")
+
+st.subheader("预警")
+minimum = common.settings().interview_min_streak
+st.caption(f"截至上月已连续未达标、本月仍未完成的单位：月底前仍未完成，连续未达标将达 {minimum} 个月，列入约谈。")
+if data.warnings.empty:
+    st.success("目前没有本月结束后将被约谈的单位。")
+else:
+    st.warning(f"{len(data.warnings)} 个单位本月若未完成任务将被约谈，请尽快联系负责人。", icon=":material/warning:")
+    progress.show(data.warnings, streak=True)

@@ -1,0 +1,44 @@
+"""本月进度's tables: Chinese headings, a plain-word status, and the unfinished rows coloured."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from pandas.io.formats.style import Styler
+
+from monitor.config import TYPE_LABELS
+
+STATUS = {"none": "未开展", "below": "未完成", "met": "已完成"}
+COLORS = {"none": "background-color: #ffcdd2", "below": "background-color: #fff3c4", "met": ""}
+# Narrow columns so the table stays readable on a 390 px phone; the unit's name stays in view.
+COLUMNS = {
+    "单位名称": st.column_config.TextColumn(pinned=True),
+    "类型": st.column_config.TextColumn(width="small"),
+    "还差": st.column_config.NumberColumn(width="small"),
+    "状态": st.column_config.TextColumn(width="small"),
+}
+
+
+def unit_table(frame: pd.DataFrame, *, when: str = "本月", streak: bool = False) -> Styler:
+    """Units of monitor.progress as shown: 所属乡镇, 单位名称, 类型, held, quota, 还差, 状态, 负责人, 联系电话."""
+    frame = frame.reset_index(drop=True)
+    table = pd.DataFrame(
+        {
+            "所属乡镇": frame["town"],
+            "单位名称": frame["name"],
+            "类型": frame["type"].map(TYPE_LABELS),
+            **({"已连续未达标（月）": frame["streak"]} if streak else {}),
+            f"{when}已开展": frame["held"],
+            f"{when}任务": frame["quota"],
+            "还差": frame["owed"],
+            "状态": frame["status"].map(STATUS),
+            "负责人": frame["head"],
+            "联系电话": frame["phone"],
+        }
+    )
+    colours = frame["status"].map(COLORS).fillna("")
+    return table.style.apply(lambda row: [colours.iloc[row.name]] * len(row), axis=1)
+
+
+def show(frame: pd.DataFrame, **options: object) -> None:
+    st.dataframe(unit_table(frame, **options), hide_index=True, column_config=COLUMNS)  # type: ignore[arg-type]
