@@ -6,21 +6,12 @@ Chromium with Playwright. Skipped only where no Chromium is installed; CI instal
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+from tests.e2e.conftest import ARTIFACTS, CHROMIUM, open_page, settle
+
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")]
 PAGES = {
     "units": "单位明细",
@@ -40,97 +31,15 @@ UPLOAD = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("e2e")
-    env = {**os.environ, "MONITOR_DATABASE_URL": f"sqlite:///{tmp / 'monitor.db'}", "MONITOR_DATA_DIR": str(tmp)}
-    subprocess.run([sys.executable, "-m", "monitor", "demo"], cwd=ROOT, env=env, check=True, capture_output=True)
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--server.fileWatcherType",
-            "none",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("the dashboard did not start within 60 s")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def page(server: str) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        tab = browser.new_page(viewport={"width": 1400, "height": 2000}, locale="zh-CN")
-        yield tab
-        browser.close()
-
-
-def _settle(page, timeout: float = 30_000) -> None:  # type: ignore[no-untyped-def]
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
-    page.wait_for_timeout(800)
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
-
-
-def _open(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    """Follow a sidebar link: a click keeps the signed-in session, a new URL would start another."""
-    page.locator("[data-testid='stSidebarNav']").get_by_text(name, exact=True).click()
-    _settle(page)
-
-
 def test_sign_in_then_the_overview_shows_the_reported_rate(server: str, page) -> None:  # type: ignore[no-untyped-def]
     ARTIFACTS.mkdir(exist_ok=True)
     page.goto(f"{server}/?start=2025-01&end=2025-06")
-    _settle(page)
+    settle(page)
     page.get_by_label("用户名").fill("admin")
     page.get_by_label("密码").fill("demo-admin-2025")
     page.screenshot(path=str(ARTIFACTS / "login.png"))
     page.get_by_role("button", name="登录").click()
-    _settle(page)
+    settle(page)
     page.get_by_text("110.81%").first.wait_for(timeout=20_000)
     assert page.get_by_text("3,617").first.is_visible()
     page.locator(".js-plotly-plot .main-svg").nth(2).wait_for(timeout=20_000)
@@ -140,15 +49,15 @@ def test_sign_in_then_the_overview_shows_the_reported_rate(server: str, page) ->
 def test_upload_then_confirm(server: str, page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     source = tmp_path / "十月活动台账.csv"
     source.write_text(UPLOAD, encoding="utf-8")
-    _open(page, "数据上传")
+    open_page(page, "数据上传")
     page.set_input_files("input[type='file']", str(source))
     page.get_by_text("导入预览").wait_for(timeout=30_000)
-    _settle(page)
+    settle(page)
     assert page.get_by_text("有 1 行存在问题").first.is_visible()
     page.screenshot(path=str(ARTIFACTS / "upload-preview.png"), full_page=True)
     page.get_by_role("button", name="确认导入").click()
     page.get_by_text("导入完成").wait_for(timeout=30_000)
-    _settle(page)
+    settle(page)
     assert page.get_by_text("新增 2 场").first.is_visible()
     page.screenshot(path=str(ARTIFACTS / "upload-done.png"), full_page=True)
 
@@ -179,15 +88,15 @@ def _township_ledger(path: Path) -> None:
 def test_a_township_ledger_is_read_as_a_person_would(server: str, page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     source = tmp_path / "泥江口镇10月台账.xlsx"
     _township_ledger(source)
-    _open(page, "数据上传")
+    open_page(page, "数据上传")
     page.set_input_files("input[type='file']", str(source))
     page.get_by_text("识别结果").wait_for(timeout=30_000)
-    _settle(page)
+    settle(page)
     assert page.get_by_text("表头在第 2、3 行").first.is_visible()
     assert page.get_by_text("跳过工作表“填表说明”").first.is_visible()
     assert page.get_by_text("2026年10月（标题）").first.is_visible()
     page.get_by_text("列的对应").first.click()
-    _settle(page)
+    settle(page)
     page.screenshot(path=str(ARTIFACTS / "upload-reading.png"), full_page=True)
     metrics = page.locator("[data-testid='stMetric']").filter(has_text="将新增")
     assert metrics.first.inner_text().strip().endswith("3")
@@ -195,17 +104,17 @@ def test_a_township_ledger_is_read_as_a_person_would(server: str, page, tmp_path
 
 def test_the_period_widens_to_the_whole_year(server: str, page) -> None:  # type: ignore[no-untyped-def]
     """The remaining screenshots show 2025 through December, when some units are due for interview."""
-    _open(page, "总览")
+    open_page(page, "总览")
     field = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(has_text="截止月份")
     field.locator("input").click()
     page.keyboard.type("2025-12")
     page.keyboard.press("Enter")
-    _settle(page)
+    settle(page)
     page.get_by_text("2025-01 至 2025-12").first.wait_for(timeout=20_000)
 
 
 @pytest.mark.parametrize("path", list(PAGES))
 def test_every_page_renders(server: str, page, path: str) -> None:  # type: ignore[no-untyped-def]
-    _open(page, PAGES[path])
+    open_page(page, PAGES[path])
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(ARTIFACTS / f"{path}.png"), full_page=True)
