@@ -17,7 +17,7 @@ data: MonthProgress = common.cached(
 (st.warning if data.owed else st.info)(f"**{data.summary}**", icon=":material/today:")
 st.page_link("app_pages/upload.py", label="上传活动台账", icon=":material/upload_file:")
 st.caption(
-    f"{f.town or '全区'} · {data.month}（截至 {today:%m月%d日}），上报截止 {data.deadline:%Y年%m月%d日}。"
+    f"{f.town or '全区'} · {data.month}（截至 {progress.day(today)}），上报截止 {progress.day(data.deadline)} 24 时。"
     "本页只看本月，不受侧边栏起止月份影响。"
 )
 
@@ -35,7 +35,7 @@ if data.last_open:
     else:
         st.error(
             f"{data.last_month} 还有 {len(data.unreported)} 个单位未完成任务，共差 "
-            f"{int(data.unreported['owed'].sum())} 场；{data.last_deadline:%m月%d日} 24 时截止上报，"
+            f"{int(data.unreported['owed'].sum())} 场；{progress.day(data.last_deadline)} 24 时截止上报，"
             f"还有 {left} 天。",
             icon=":material/priority_high:",
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
@@ -20,24 +22,29 @@ COLUMNS = {
 
 
 def unit_table(frame: pd.DataFrame, *, when: str = "本月", streak: bool = False) -> Styler:
-    """Units of monitor.progress as shown: 所属乡镇, 单位名称, 类型, held, quota, 还差, 状态, 负责人, 联系电话."""
+    """Units of monitor.progress as shown. On a phone the pinned name and what it still owes come first."""
     frame = frame.reset_index(drop=True)
     table = pd.DataFrame(
         {
-            "所属乡镇": frame["town"],
             "单位名称": frame["name"],
-            "类型": frame["type"].map(TYPE_LABELS),
+            "还差": frame["owed"],
+            "状态": frame["status"].map(STATUS),
             **({"已连续未达标（月）": frame["streak"]} if streak else {}),
             f"{when}已开展": frame["held"],
             f"{when}任务": frame["quota"],
-            "还差": frame["owed"],
-            "状态": frame["status"].map(STATUS),
+            "类型": frame["type"].map(TYPE_LABELS),
+            "所属乡镇": frame["town"],
             "负责人": frame["head"],
             "联系电话": frame["phone"],
         }
     )
     colours = frame["status"].map(COLORS).fillna("")
     return table.style.apply(lambda row: [colours.iloc[row.name]] * len(row), axis=1)
+
+
+def day(moment: date) -> str:
+    """date(2026, 7, 5) -> '7月5日', as the department writes a deadline."""
+    return f"{moment.month}月{moment.day}日"
 
 
 def show(frame: pd.DataFrame, **options: object) -> None:

@@ -47,7 +47,7 @@ def test_a_town_clerk_sees_the_month_and_who_to_call(app_for, district, monkeypa
     assert [(link.proto.label, link.proto.page) for link in at.get("page_link")][:1] == [("上传活动台账", "upload")]
     units, warnings = at.dataframe
     assert list(units.value.columns) == [
-        "所属乡镇", "单位名称", "类型", "本月已开展", "本月任务", "还差", "状态", "负责人", "联系电话"
+        "单位名称", "还差", "状态", "本月已开展", "本月任务", "类型", "所属乡镇", "负责人", "联系电话"
     ]  # fmt: skip
     assert _rows(units, "单位名称", "类型", "本月已开展", "本月任务", "还差", "状态") == [
         ("泥江口镇新时代文明实践所", "所", 1, 3, 2, "未完成"),
@@ -70,7 +70,7 @@ def test_while_last_month_is_open_its_short_units_are_listed(app_for, district, 
     assert at.warning[0].value.endswith("距上报截止还有 32 天**")
     assert [h.value for h in at.subheader] == ["上月未报齐（2026-05）", "预警"]
     assert [e.value for e in at.error] == [
-        "2026-05 还有 2 个单位未完成任务，共差 3 场；06月05日 24 时截止上报，还有 2 天。"
+        "2026-05 还有 2 个单位未完成任务，共差 3 场；6月5日 24 时截止上报，还有 2 天。"
     ]
     _, last, _ = at.dataframe
     assert _rows(last, "单位名称", "上月已开展", "上月任务", "还差", "状态") == [
