@@ -36,7 +36,7 @@ if data.last_open:
         st.error(
             f"{data.last_month} 还有 {len(data.unreported)} 个单位未完成任务，共差 "
             f"{int(data.unreported['owed'].sum())} 场；{progress.day(data.last_deadline)} 24 时截止上报，"
-            f"还有 {left} 天。",
+            + (f"还有 {left} 天。" if left else "今天截止。"),
             icon=":material/priority_high:",
         )
         progress.show(data.unreported, when="上月")

@@ -96,3 +96,10 @@ def test_everything_done_reads_as_done(app_for, district, monkeypatch):
     at.selectbox(key="f_type").set_value("所").run()
     assert [i.value for i in at.info][:1] == ["**本月任务已全部完成；距上报截止还有 23 天**"]
     assert [s.value for s in at.success] == ["目前没有本月结束后将被约谈的单位。"]
+
+
+def test_on_the_deadline_day_last_month_closes_today(app_for, district, monkeypatch):
+    at = _open(app_for, district, monkeypatch, date(2026, 6, 5), role="town", town="泥江口镇")
+    assert [e.value for e in at.error] == [
+        "2026-05 还有 2 个单位未完成任务，共差 3 场；6月5日 24 时截止上报，今天截止。"
+    ]
