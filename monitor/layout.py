@@ -145,10 +145,8 @@ def find_header(
         child = raw.iloc[best + 1].tolist()
         filled = [j for j, v in enumerate(child) if clean(v)]
         if filled and not any(_is_date(child[j]) for j in filled):
-            sub = {j: lookup.get(header_token(child[j])) for j in filled}
-            if all(found is not None or header_token(child[j]) in lookup for j, found in sub.items()) and any(
-                found is not None for found in sub.values()
-            ):
+            # Every word of the row under it is a heading of its own: 群众, 志愿者.
+            if all(lookup.get(header_token(child[j])) is not None for j in filled):
                 rows.append(best + 1)
                 combined: dict[int, Column] = {}
                 for j in range(len(parent)):
