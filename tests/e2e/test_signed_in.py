@@ -45,6 +45,21 @@ def test_a_sign_in_survives_a_reload_and_a_link_in_a_new_tab_and_ends_on_sign_ou
     assert _signed_in(tab), "a link opened in a new tab must find the session"
     assert "start=2025-01" in tab.url and "end=2025-06" in tab.url  # the address still says what is shown
 
+    deep = context.new_page()  # any page, by its own address, with the filters in the query string
+    deep.goto(f"{server}/units?start=2025-03&end=2025-04&town=%E6%B3%A5%E6%B1%9F%E5%8F%A3%E9%95%87&type=station")
+    settle(deep)
+    deep.get_by_role("heading", name="单位明细").wait_for(timeout=20_000)
+    boxes = deep.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']")
+
+    def chosen(label: str) -> str:
+        box = boxes.filter(has_text=label).first
+        field = box.locator("input")
+        return field.input_value() if field.count() and field.input_value() else box.inner_text()
+
+    assert "泥江口镇" in chosen("乡镇（街道）") and "2025-03" in chosen("起始月份") and "站" in chosen("单位类型")
+    assert deep.locator("[data-testid='stException']").count() == 0
+    deep.close()
+
     tab.get_by_role("button", name="退出登录").click()
     settle(tab)
     tab.get_by_label("密码").wait_for(timeout=20_000)
