@@ -38,6 +38,7 @@ PAGES = {
         ("roster", st.Page("app_pages/roster.py", title="名册与任务", icon=":material/groups:")),
         ("view", st.Page("app_pages/imports.py", title="导入记录", icon=":material/history:")),
         ("export", st.Page("app_pages/export.py", title="导出台账", icon=":material/download:")),
+        ("bulletin", st.Page("app_pages/bulletin.py", title="通报", icon=":material/description:")),
     ],
     "管理": [
         ("lock", st.Page("app_pages/months.py", title="月份锁定", icon=":material/lock:")),

@@ -24,8 +24,12 @@ from monitor.units import towns
 ROLES = ("admin", "reviewer", "town")
 ROLE_LABELS = {"admin": "管理员", "reviewer": "审核人员", "town": "乡镇（街道）经办人"}
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "admin": frozenset({"view", "import", "rollback", "lock", "roster", "interview", "audit", "export", "users"}),
-    "reviewer": frozenset({"view", "import", "rollback", "lock", "roster", "interview", "audit", "export"}),
+    "admin": frozenset(
+        {"view", "import", "rollback", "lock", "roster", "interview", "audit", "export", "bulletin", "users"}
+    ),
+    "reviewer": frozenset(
+        {"view", "import", "rollback", "lock", "roster", "interview", "audit", "export", "bulletin"}
+    ),
     "town": frozenset({"view", "import", "export"}),
 }
 ACTION_LABELS = {
@@ -37,6 +41,7 @@ ACTION_LABELS = {
     "interview": "登记约谈",
     "audit": "查看操作记录",
     "export": "导出台账",
+    "bulletin": "生成通报",
     "users": "管理用户",
 }
 FREE_ATTEMPTS = 5  # per user name, whether the name exists or not

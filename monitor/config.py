@@ -32,6 +32,8 @@ class Settings:
     session_max_days: int = 7  # a sign-in ends after this however active it is
     earliest_year: int = 2000  # activity dates before 1 January of this year are mistakes
     busy_seconds: float = 30.0  # how long a write waits for another writer before giving up
+    bulletin_issuer: str = "区委宣传部"  # who issues the 通报
+    bulletin_requirements: str = ""  # 通报's 四、下步要求; empty: the default text in monitor/bulletin.py
 
     @property
     def upload_limit_bytes(self) -> int:
@@ -56,4 +58,6 @@ class Settings:
             session_max_days=int(os.environ.get("MONITOR_SESSION_MAX_DAYS", "7")),
             earliest_year=int(os.environ.get("MONITOR_EARLIEST_YEAR", "2000")),
             busy_seconds=float(os.environ.get("MONITOR_BUSY_SECONDS", "30")),
+            bulletin_issuer=os.environ.get("MONITOR_BULLETIN_ISSUER", "区委宣传部"),
+            bulletin_requirements=os.environ.get("MONITOR_BULLETIN_REQUIREMENTS", ""),
         )

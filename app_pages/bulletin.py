@@ -1,0 +1,59 @@
+"""通报: the department's write-up of the sidebar's period, previewed, then downloaded as Word."""
+
+import streamlit as st
+
+from monitor.bulletin import NUMBERS, bulletin
+from monitor.bulletin_docx import bulletin_docx
+from ui import common
+
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+st.title("通报")
+me = common.allow("bulletin")
+common.demo_badge()
+f = common.filters()
+content = common.cached(
+    bulletin,
+    actor=me,
+    settings=common.settings(),
+    start=f.start,
+    end=f.end,
+    town=f.town,
+    unit_type=f.unit_type,
+    today=common.today(),
+)
+st.caption("按侧边栏所选期间、乡镇和单位类型生成；下载的 Word 文件可在 WPS 或 Word 中继续修改。")
+charts = st.checkbox("插入图表（生成约需数秒）", value=True)
+
+
+def document() -> bytes:
+    return bulletin_docx(content, with_charts=charts)
+
+
+st.download_button(
+    "下载通报（Word）",
+    data=document,
+    file_name=f"{content.title}.docx",
+    mime=DOCX_MIME,
+    on_click="ignore",
+    type="primary",
+    icon=":material/description:",
+)
+
+with st.container(border=True):
+    st.markdown(f"#### {content.title}")
+    st.markdown("各乡镇（街道）：")
+    st.markdown(f"**{NUMBERS[0]}、总体情况**")
+    for text in content.overall:
+        st.markdown(text)
+    st.markdown(f"**{NUMBERS[1]}、各乡镇情况**")
+    if content.towns.empty:
+        st.markdown("所选范围内没有乡镇（街道）数据。")
+    else:
+        st.dataframe(content.towns, hide_index=True)
+    st.markdown(f"**{NUMBERS[2]}、存在问题**")
+    for line in content.problems():
+        st.markdown(line)
+    st.markdown(f"**{NUMBERS[3]}、下步要求**")
+    st.markdown(content.requirements)
+    st.markdown(f"{content.issuer}　{content.issued_on}")
