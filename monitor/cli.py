@@ -11,7 +11,7 @@ from dataclasses import replace
 import pandas as pd
 from sqlmodel import Session
 
-from monitor import cli_admin, cli_batches, metrics
+from monitor import cli_admin, cli_batches, cli_missing, metrics
 from monitor.auth import Actor, Forbidden, UserError, actor_for, require, shell_actor
 from monitor.batches import ImportResult
 from monitor.config import Settings
@@ -75,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     laggards.add_argument("--json", action="store_true")
     cli_admin.register(sub)
     cli_batches.register(sub)
+    cli_missing.register(sub)
     return parser
 
 
@@ -141,6 +142,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return cli_batches.run(
                 args, session, settings, actor=_acting(session, getattr(args, "user", ""), "rollback")
             )
+        if args.command == "missing":
+            return cli_missing.run(args, session, settings, today=today, town=_town(session, args.town))
         if args.command == "init":
             where = engine.url.render_as_string(hide_password=True)
             if done.before is None:

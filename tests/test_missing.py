@@ -10,7 +10,8 @@ from openpyxl import load_workbook
 
 from monitor.auth import Actor, Forbidden
 from monitor.missing import message, missing_reports, missing_xlsx
-from tests.factories import OPERATOR, SMALL_ROSTER, TODAY, hold, load_roster
+from tests.factories import OPERATOR, SMALL_ROSTER, TODAY, activities_csv, hold, load_roster, roster_csv
+from tests.test_cli import THIS_MONTH, Cli
 
 # The small roster with phones (one starting like a formula) and a township unit without a quota.
 ROSTER = [
@@ -128,3 +129,63 @@ def test_the_xlsx_has_the_rows_and_runs_no_formula(district, settings):  # type:
         ("泥江口镇", "油草塘村新时代文明实践站", "NJK-YCT", "王五", "13800000000"),
     ]
     assert not [v for row in rows for v in row if isinstance(v, str) and v.startswith(("=", "+", "-", "@"))]
+
+
+@pytest.fixture(scope="module")
+def cli(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The roster above and HELD in a database the command line opens, as a user runs it."""
+    run = Cli(tmp_path_factory.mktemp("missing"))
+    assert run("init").returncode == 0
+    assert run("units", "import", run.file("名册.csv", roster_csv(ROSTER))).returncode == 0
+    rows = [(code, "", "", f"{month}-01", "活动", "") for (code, month) in HELD]
+    assert run.json("activities", "import", run.file("台账.csv", activities_csv(rows)))["imported"] == 4
+    return run
+
+
+def test_cli_lists_the_missing_units(cli):  # type: ignore[no-untyped-def]
+    doc = cli.json("missing", "--month", "2025-02")
+    assert (doc["month"], doc["deadline"], doc["past_deadline"]) == ("2025-02", "2025-03-05", True)
+    assert doc["units"] == [
+        {
+            "town": "兰溪镇",
+            "code": "LX-S",
+            "name": "兰溪镇新时代文明实践所",
+            "type": "institute",
+            "head": "",
+            "phone": "",
+        },
+        {
+            "town": "兰溪镇",
+            "code": "LX-HP",
+            "name": "和平村",
+            "type": "station",
+            "head": "",
+            "phone": "+86 13800000002",
+        },
+        {
+            "town": "泥江口镇",
+            "code": "NJK-YCT",
+            "name": "油草塘村新时代文明实践站",
+            "type": "station",
+            "head": "王五",
+            "phone": "13800000000",
+        },
+    ]
+    march = cli.json("missing", "--month", "2025-03", "--town", "泥江口镇")
+    assert [u["code"] for u in march["units"]] == ["NJK-S", "NJK-HP"]
+    assert [u["town"] for u in cli.json("missing", "--month", "2025-03")["units"]][:2] == ["", "兰溪镇"]  # the center
+    text = cli("missing", "--month", "2025-02")
+    assert text.returncode == 0
+    assert text.stdout.splitlines()[1:] == [
+        "兰溪镇：兰溪镇新时代文明实践所、和平村（+86 13800000002）",
+        "泥江口镇：油草塘村新时代文明实践站（王五 13800000000）",
+    ]
+    assert text.stdout.startswith("请以下单位于") and "前补报2025年2月新时代文明实践活动台账：" in text.stdout
+
+
+def test_cli_refuses_a_month_not_yet_finished_or_an_unknown_township(cli):  # type: ignore[no-untyped-def]
+    done = cli("missing", "--month", THIS_MONTH, "--json")
+    assert (done.returncode, done.stdout) == (2, "")
+    assert "尚未结束" in done.stderr and "Traceback" not in done.stderr
+    unknown = cli("missing", "--month", "2025-02", "--town", "无此镇")
+    assert unknown.returncode == 2 and "无此镇" in unknown.stderr
