@@ -7,7 +7,7 @@ from monitor.batches import ImportResult
 from monitor.export import frame_xlsx
 from monitor.importer import import_activities
 from monitor.units import towns, units_frame
-from ui import common, reading
+from ui import common, missing, reading
 
 st.title("数据上传")
 me = common.allow("import")
@@ -39,6 +39,7 @@ with st.expander(f"上报情况：{f.town or '全区'}（截至 {f.end} 的 6 �
     status = common.cached(views.reporting_status, town=f.town, months=months, actor=me, settings=common.settings())
     st.caption("“未上报”表示该单位该月还没有任何活动记录。")
     st.dataframe(status, hide_index=True)
+missing.section(me, town=f.town)
 
 st.caption(
     f"经办人：{me.name}"
