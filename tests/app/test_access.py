@@ -17,8 +17,20 @@ from tests.app.conftest import PASSWORD, ensure_user
 from tests.app.test_pages import DEMO_REQUIRED_2025, DEMO_UNITS, END, ORACLE, START, expected, shows
 
 ADMIN_ONLY = {"users"}
-REVIEWER = {"overview", "units", "interviews", "upload", "roster", "imports", "export", "months", "audit"}
-TOWN = {"overview", "units", "interviews", "upload", "imports", "export"}
+REVIEWER = {
+    "progress",
+    "overview",
+    "units",
+    "interviews",
+    "upload",
+    "roster",
+    "imports",
+    "export",
+    "bulletin",
+    "months",
+    "audit",
+}
+TOWN = {"progress", "overview", "units", "interviews", "upload", "imports", "export"}
 
 
 def test_a_new_database_asks_for_the_first_admin(app_for, settings):

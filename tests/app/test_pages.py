@@ -42,6 +42,7 @@ PAGES = [
     "roster",
     "imports",
     "export",
+    "bulletin",
     "months",
     "audit",
     "users",
@@ -55,6 +56,7 @@ TITLES = {
     "roster": "名册与任务",
     "imports": "导入记录",
     "export": "导出台账",
+    "bulletin": "通报",
     "months": "月份锁定",
     "audit": "操作记录",
     "users": "用户管理",
@@ -172,6 +174,14 @@ def _export(at: AppTest, e: Expected) -> None:
     assert "下载台账（Excel）" in [b.label for b in at.get("download_button")]
 
 
+def _bulletin(at: AppTest, e: Expected) -> None:
+    text = " ".join(m.value for m in at.markdown)
+    assert f"开展活动{e.held}场次" in text and f"完成率达到{e.completion_rate * 100:.2f}%" in text  # type: ignore[operator]
+    assert "下载通报（Word）" in [b.label for b in at.get("download_button")]
+    ranked = _table(at, "乡镇（街道）")
+    assert len(ranked) and list(ranked["排名"]) == list(range(1, len(ranked) + 1))
+
+
 def _months(at: AppTest, e: Expected) -> None:
     [lock] = [s for s in at.selectbox if s.label == "锁定月份"] or [None]
     assert lock is not None, "no lock form"
@@ -195,6 +205,7 @@ CONTENT: dict[str, Callable[[AppTest, Expected], None]] = {
     "roster": _roster,
     "imports": _imports,
     "export": _export,
+    "bulletin": _bulletin,
     "months": _months,
     "audit": _audit,
     "users": _users,
@@ -236,6 +247,7 @@ EMPTY = {
     "roster": ("caption", "共 0 个单位"),
     "imports": ("info", "还没有导入记录"),
     "export": ("download_button", "下载台账（Excel）"),
+    "bulletin": ("markdown", "所选范围内没有乡镇（街道）数据"),
     "months": ("selectbox", "锁定月份"),
     "audit": ("caption", "共 1 条。"),  # the account the test signs in with, added
     "users": ("dataframe", "t_admin_"),
