@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import pandas as pd
 from sqlmodel import Session
@@ -73,6 +74,13 @@ def _parser() -> argparse.ArgumentParser:
     laggards.add_argument("--below", type=int, required=True)
     laggards.add_argument("--type")
     laggards.add_argument("--json", action="store_true")
+    bulletin = sub.add_parser("bulletin", help="the 通报 of a period as a Word document")
+    bulletin.add_argument("--start", required=True)
+    bulletin.add_argument("--end", required=True)
+    bulletin.add_argument("--town")
+    bulletin.add_argument("--type")
+    bulletin.add_argument("-o", "--output", required=True, help="the .docx file to write")
+    bulletin.add_argument("--no-charts", action="store_true", help="tables only, no chart pictures")
     cli_admin.register(sub)
     cli_batches.register(sub)
     cli_missing.register(sub)
@@ -205,6 +213,27 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             )
             _print_import(result, args.json)
             return result.exit_code
+        if args.command == "bulletin":
+            from monitor.bulletin import bulletin
+            from monitor.bulletin_docx import bulletin_docx
+
+            content = bulletin(
+                session=session,
+                actor=operator,
+                settings=settings,
+                start=metrics.check_month(args.start, settings, today=today),
+                end=metrics.check_month(args.end, settings, today=today),
+                town=_town(session, args.town),
+                unit_type=_type(args.type),
+                today=today,
+            )
+            output = Path(args.output)
+            try:
+                output.write_bytes(bulletin_docx(content, with_charts=not args.no_charts))
+            except OSError as exc:
+                raise UsageError(f"无法写入 {output}：{exc.strerror or exc}") from exc
+            print(f"bulletin written: {output} ({content.title})")
+            return 0
         if args.command == "report":
             doc = metrics.report(
                 session=session,
