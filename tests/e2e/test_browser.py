@@ -102,6 +102,24 @@ def test_a_township_ledger_is_read_as_a_person_would(server: str, page, tmp_path
     assert metrics.first.inner_text().strip().endswith("3")
 
 
+def test_the_bulletin_is_previewed_and_downloads_as_word(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from docx import Document
+
+    open_page(page, "通报")
+    page.get_by_text("3617场次").first.wait_for(timeout=30_000)
+    settle(page)
+    page.screenshot(path=str(ARTIFACTS / "bulletin.png"), full_page=True)
+    page.get_by_text("插入图表（生成约需数秒）").click()  # tables only: a quicker download
+    settle(page)
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="下载通报（Word）").click()
+    saved = tmp_path / "通报.docx"
+    download.value.save_as(saved)
+    texts = [p.text for p in Document(str(saved)).paragraphs]
+    assert texts[0] == "关于2025年1-6月全区新时代文明实践活动开展情况的通报"
+    assert any("3617场次" in t and "110.81%" in t for t in texts)
+
+
 def test_the_period_widens_to_the_whole_year(server: str, page) -> None:  # type: ignore[no-untyped-def]
     """The remaining screenshots show 2025 through December, when some units are due for interview."""
     open_page(page, "总览")
