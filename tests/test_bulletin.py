@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 from datetime import date
 
 import plotly.io
@@ -136,3 +137,14 @@ def test_dates_in_the_bulletin_follow_the_clock(demo_session, demo_settings):
         today=date(2026, 1, 5),
     )
     assert content.issued_on == "2026年1月5日"
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="the chart export draws with Chromium")
+def test_with_a_browser_the_charts_are_pictures_in_the_document(demo_session, demo_settings):
+    content = bulletin(
+        session=demo_session, actor=REVIEWER, settings=demo_settings, start="2025-01", end="2025-06", today=TODAY
+    )
+    document = _document(bulletin_docx(content))
+    assert len(document.inline_shapes) == 2  # the monthly trend and the townships
+    assert NO_CHARTS not in _texts(document)
