@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TypedDict
 
 import pandas as pd
 from sqlmodel import Session
@@ -135,6 +136,24 @@ def _table(frame: pd.DataFrame) -> None:
     print(frame.to_string(index=False) if not frame.empty else "(none)")
 
 
+class Period(TypedDict):
+    start: str
+    end: str
+    town: str | None
+    unit_type: str | None
+
+
+def _period(args: argparse.Namespace, session: Session, settings: Settings) -> Period:
+    """--start, --end, --town and --type, each checked (exit 2 on nonsense), as a report's keywords."""
+    today = today_in(settings)
+    return {
+        "start": metrics.check_month(args.start, settings, today=today),
+        "end": metrics.check_month(args.end, settings, today=today),
+        "town": _town(session, getattr(args, "town", None)),
+        "unit_type": _type(args.type),
+    }
+
+
 def _refused(name: str, exc: Exception) -> ImportResult:
     return ImportResult(file_error=Issue(code="unknown_user", row=None, column=None, value=name, message=str(exc)))
 
@@ -218,14 +237,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             from monitor.bulletin_docx import bulletin_docx
 
             content = bulletin(
-                session=session,
-                actor=operator,
-                settings=settings,
-                start=metrics.check_month(args.start, settings, today=today),
-                end=metrics.check_month(args.end, settings, today=today),
-                town=_town(session, args.town),
-                unit_type=_type(args.type),
-                today=today,
+                session=session, actor=operator, settings=settings, today=today, **_period(args, session, settings)
             )
             output = Path(args.output)
             try:
@@ -236,13 +248,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         if args.command == "report":
             doc = metrics.report(
-                session=session,
-                actor=operator,
-                settings=settings,
-                start=metrics.check_month(args.start, settings, today=today),
-                end=metrics.check_month(args.end, settings, today=today),
-                town=_town(session, args.town),
-                unit_type=_type(args.type),
+                session=session, actor=operator, settings=settings, **_period(args, session, settings)
             ).to_json()
             if args.json:
                 print(json.dumps(doc, ensure_ascii=False))
@@ -279,13 +285,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         if args.command == "laggards":
             frame = metrics.laggards(
-                session=session,
-                actor=operator,
-                settings=settings,
-                start=metrics.check_month(args.start, settings, today=today),
-                end=metrics.check_month(args.end, settings, today=today),
-                below=args.below,
-                unit_type=_type(args.type),
+                session=session, actor=operator, settings=settings, below=args.below, **_period(args, session, settings)
             )
             keys = ["code", "name", "type", "town", "held"]
             if args.json:
