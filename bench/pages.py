@@ -22,7 +22,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-PAGES = ["overview", "units", "interviews", "upload", "roster", "imports", "export", "months", "audit", "users"]
+PAGES = [
+    "progress",
+    "overview",
+    "units",
+    "interviews",
+    "upload",
+    "roster",
+    "imports",
+    "export",
+    "bulletin",
+    "months",
+    "audit",
+    "users",
+]
 TARGET_MS = 1000
 
 
