@@ -22,20 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-PAGES = [
-    "progress",
-    "overview",
-    "units",
-    "interviews",
-    "upload",
-    "roster",
-    "imports",
-    "export",
-    "bulletin",
-    "months",
-    "audit",
-    "users",
-]
+# Every page, in the order app.py registers them: no second list to keep in step.
+PAGES = re.findall(r'st\.Page\("app_pages/([a-z_]+)\.py"', (ROOT / "app.py").read_text("utf-8"))
 TARGET_MS = 1000
 
 
