@@ -36,6 +36,9 @@ ACTION_LABELS = {
     "session_end": "结束登录会话",
     "restore": "恢复备份",
     "demo": "载入示例数据",
+    "photos": "上传活动照片",
+    "review": "活动认定",
+    "review_reply": "答复认定意见",
 }
 
 
@@ -50,6 +53,10 @@ FIELD_LABELS = {
     "imported": "新增",
     "duplicates": "重复",
     "rejected": "有问题",
+    "decision": "认定结果",
+    "reason": "理由",
+    "reply": "答复",
+    "photos": "照片",
     "sha256": "文件 SHA-256",
     "status": "状态",
     "created": "新增单位",

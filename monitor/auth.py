@@ -25,10 +25,10 @@ ROLES = ("admin", "reviewer", "town")
 ROLE_LABELS = {"admin": "管理员", "reviewer": "审核人员", "town": "乡镇（街道）经办人"}
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(
-        {"view", "import", "rollback", "lock", "roster", "interview", "audit", "export", "bulletin", "users"}
+        {"view", "import", "rollback", "lock", "roster", "interview", "audit", "export", "bulletin", "review", "users"}
     ),
     "reviewer": frozenset(
-        {"view", "import", "rollback", "lock", "roster", "interview", "audit", "export", "bulletin"}
+        {"view", "import", "rollback", "lock", "roster", "interview", "audit", "export", "bulletin", "review"}
     ),
     "town": frozenset({"view", "import", "export"}),
 }
@@ -42,6 +42,7 @@ ACTION_LABELS = {
     "audit": "查看操作记录",
     "export": "导出台账",
     "bulletin": "生成通报",
+    "review": "认定活动",
     "users": "管理用户",
 }
 FREE_ATTEMPTS = 5  # per user name, whether the name exists or not

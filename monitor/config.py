@@ -34,6 +34,19 @@ class Settings:
     busy_seconds: float = 30.0  # how long a write waits for another writer before giving up
     bulletin_issuer: str = "区委宣传部"  # who issues the 通报
     bulletin_requirements: str = ""  # 通报's 四、下步要求; empty: the default text in monitor/bulletin.py
+    photo_limit_mb: int = 10  # one photo
+    photo_upload_limit_mb: int = 200  # one zip or one multi-file upload of photos
+    photo_max_pixels: int = 64_000_000  # a 48-megapixel phone photo fits; a decompression bomb does not
+    photo_store_url: str = ""  # empty: the folder data/photos; s3://bucket/prefix for an object store
+    # Signals (疑点, SPEC §8): hints for a reviewer, never verdicts.
+    photo_date_days: int = 3  # EXIF date this many days or more from the activity date
+    photo_near_distance: int = 4  # perceptual hashes this close (bits of 64) are the same picture
+    copied_title_units: int = 10  # one title at this many stations or more on one day
+    bunching_days: int = 3  # "the last days" of a month
+    bunching_share: float = 0.8  # this share of a unit's month in its last days
+    outlier_z: float = 3.5  # modified z-score above which a unit's month is far above its history
+    outlier_history: int = 6  # months of a unit's own history needed before judging
+    repeated_title_months: int = 3  # the same title this many months running
 
     @property
     def upload_limit_bytes(self) -> int:
@@ -42,6 +55,18 @@ class Settings:
     @property
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
+
+    @property
+    def photos_dir(self) -> Path:
+        return self.data_dir / "photos"
+
+    @property
+    def photo_limit_bytes(self) -> int:
+        return self.photo_limit_mb * 1024 * 1024
+
+    @property
+    def photo_upload_limit_bytes(self) -> int:
+        return self.photo_upload_limit_mb * 1024 * 1024
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -60,4 +85,7 @@ class Settings:
             busy_seconds=float(os.environ.get("MONITOR_BUSY_SECONDS", "30")),
             bulletin_issuer=os.environ.get("MONITOR_BULLETIN_ISSUER", "区委宣传部"),
             bulletin_requirements=os.environ.get("MONITOR_BULLETIN_REQUIREMENTS", ""),
+            photo_limit_mb=int(os.environ.get("MONITOR_PHOTO_LIMIT_MB", "10")),
+            photo_upload_limit_mb=int(os.environ.get("MONITOR_PHOTO_UPLOAD_LIMIT_MB", "200")),
+            photo_store_url=os.environ.get("MONITOR_PHOTO_STORE", ""),
         )

@@ -15,7 +15,7 @@ from monitor.access import scope
 from monitor.auth import Actor
 from monitor.config import DEFAULT_QUOTAS, UNIT_TYPES, Settings
 from monitor.db import fetch_tuples
-from monitor.models import Activity, QuotaRule
+from monitor.models import Activity, QuotaRule, Review
 from monitor.units import units_frame
 
 
@@ -113,10 +113,12 @@ def deadlines(months: list[str], *, deadline_day: int, timezone: tzinfo) -> dict
 
 
 def held_counts(*, session: Session, start: str, end: str, settings: Settings, on_time: bool = True) -> pd.DataFrame:
-    """Activities per (unit, month) in the range, and how many were stored by the month's deadline.
+    """Activities held per (unit, month) in the range, how many were stored by the month's deadline,
+    and how many were 不予认定 (already left out of `held` and `on_time_held`).
 
     One GROUP BY unit per month over the (month, unit_id, stored_at) index, which covers the
     query and hands the groups over in unit order; each month's deadline is a plain parameter.
+    Activities not recognised are few, read apart and taken off.
     """
     months = month_range(start, end)
     due = deadlines(months, deadline_day=settings.deadline_day, timezone=settings.timezone)
@@ -133,7 +135,7 @@ def held_counts(*, session: Session, start: str, end: str, settings: Settings, o
             parts.append(np.asarray(rows, dtype="int64").reshape(len(rows), 3))
             labels.append(np.full(len(rows), month, dtype=object))
     values = np.concatenate(parts) if parts else np.zeros((0, 3), dtype="int64")
-    return pd.DataFrame(
+    held = pd.DataFrame(
         {
             "month": pd.Series(np.concatenate(labels) if labels else [], dtype=object),
             "unit_id": values[:, 0],
@@ -141,6 +143,36 @@ def held_counts(*, session: Session, start: str, end: str, settings: Settings, o
             "on_time_held": values[:, 2],
         }
     )
+    rejected = rejected_counts(session=session, months=months, due=due if on_time else None)
+    held["rejected"] = 0
+    if len(rejected):
+        held = held.set_index(["unit_id", "month"])
+        taken = rejected.set_index(["unit_id", "month"]).reindex(held.index, fill_value=0)
+        held["held"] -= taken["rejected"]
+        held["on_time_held"] -= taken["on_time_rejected"]
+        held["rejected"] = taken["rejected"]
+        held = held.reset_index()[["month", "unit_id", "held", "on_time_held", "rejected"]]
+    return held
+
+
+def rejected_counts(*, session: Session, months: list[str], due: dict[str, datetime] | None) -> pd.DataFrame:
+    """Activities 不予认定 per (unit, month), and how many of them were stored by the month's deadline."""
+    rows = fetch_tuples(
+        session,
+        select(Activity.unit_id, Activity.month, Activity.stored_at)
+        .join(Review, col(Review.activity_id) == col(Activity.id))
+        .where(col(Review.decision) == "rejected", col(Activity.month) >= months[0], col(Activity.month) <= months[-1]),
+    )
+    frame = pd.DataFrame.from_records(rows, columns=["unit_id", "month", "stored_at"])
+    if frame.empty:
+        return pd.DataFrame(columns=["unit_id", "month", "rejected", "on_time_rejected"])
+    stored = pd.to_datetime(frame["stored_at"], utc=True)  # SQLite: naive UTC; PostgreSQL: aware
+    limit = pd.to_datetime(frame["month"].map(due), utc=True) if due else None
+    frame["timely"] = (stored <= limit).astype("int64") if limit is not None else 0
+    grouped = frame.groupby(["unit_id", "month"]).agg(
+        rejected=("stored_at", "size"), on_time_rejected=("timely", "sum")
+    )
+    return grouped.reset_index()
 
 
 def quota_grid(*, session: Session, units: pd.DataFrame, months: list[str]) -> np.ndarray:
@@ -216,12 +248,14 @@ def unit_months(
     # month (units in roster order, months ascending) rather than by a cross join and a merge.
     shape = (len(units), len(months))
     counts, timely = np.zeros(shape, dtype="int64"), np.zeros(shape, dtype="int64")
+    refused = np.zeros(shape, dtype="int64")
     if len(held):
         row = pd.Index(units["id"]).get_indexer(held["unit_id"])
         column = pd.Index(months).get_indexer(held["month"])
         keep = row >= 0  # groups of units outside the town/type filter
         counts[row[keep], column[keep]] = held["held"].to_numpy()[keep]
         timely[row[keep], column[keep]] = held["on_time_held"].to_numpy()[keep]
+        refused[row[keep], column[keep]] = held["rejected"].to_numpy()[keep]
     repeat = np.repeat(np.arange(len(units)), len(months))
     # Text columns stay plain object arrays: converting 12 × 30,000 repeated names back to Arrow
     # strings would cost more than everything else here.
@@ -238,6 +272,7 @@ def unit_months(
     # Held and required over the same active months: an activity dated outside them counts for neither.
     grid["held"] = np.where(active, counts.ravel(), 0)
     grid["on_time_held"] = np.where(active, timely.ravel(), 0)
+    grid["not_recognised"] = np.where(active, refused.ravel(), 0)  # 不予认定, already out of `held`
     quotas = quota_grid(session=session, units=units, months=months).ravel()
     grid["quota_month"] = np.where(active, quotas, 0).astype("int64")
     counted = grid["quota_month"] > 0
@@ -291,13 +326,14 @@ class Report:
     grid: pd.DataFrame
 
     def to_json(self) -> dict[str, object]:
-        grid = self.grid[["id", "type", "town", "month", "held", "quota_month", "on_time"]]
+        grid = self.grid[["id", "type", "town", "month", "held", "quota_month", "on_time", "not_recognised"]]
         counted = grid["quota_month"] > 0
         doc: dict[str, object] = {
             "start": self.start,
             "end": self.end,
             "units": int(grid.loc[counted, "id"].nunique()),
             **_sums(grid),
+            "not_recognised": int(grid["not_recognised"].sum()),
         }
         capped = np.minimum(grid["held"], grid["quota_month"]).sum()
         doc["capped_rate"] = _rate(capped, doc["required"])  # type: ignore[arg-type]

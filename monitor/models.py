@@ -169,3 +169,46 @@ class AuditEvent(SQLModel, table=True):
     before: str = ""
     after: str = ""
     detail: str = ""
+
+
+class Photo(SQLModel, table=True):
+    """A photo attached to an activity. The file itself is stored once per SHA-256 (monitor.photo_store);
+    one row per activity it is attached to, so the same picture on two activities is two rows."""
+
+    __table_args__ = (
+        UniqueConstraint("activity_id", "sha256", name="uq_photo_activity_sha256"),
+        Index("ix_photo_phash", "phash"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: int = Field(foreign_key="activity.id", index=True)
+    sha256: str = Field(max_length=64, index=True)
+    phash: str = Field(default="", max_length=16)  # imagehash.phash as 16 hex digits
+    taken_at: str = Field(default="", max_length=19)  # EXIF DateTimeOriginal, camera clock: "YYYY-MM-DD HH:MM:SS"
+    width: int = 0
+    height: int = 0
+    size: int = 0
+    file_name: str = Field(default="", max_length=255)  # as uploaded, for display only
+    uploaded_by: str = Field(default="", max_length=100)
+    uploaded_at: datetime
+
+
+class Review(SQLModel, table=True):
+    """The current decision (认定) on an activity; its history is in Feedback and the audit trail."""
+
+    activity_id: int = Field(foreign_key="activity.id", primary_key=True)
+    decision: str = Field(max_length=16, index=True)  # recognised | rejected
+    reason: str = ""
+    reviewer: str = Field(default="", max_length=100)
+    decided_at: datetime
+
+
+class Feedback(SQLModel, table=True):
+    """One message about an activity: a reviewer's decision with its reason, or town staff's answer."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: int = Field(foreign_key="activity.id", index=True)
+    at: datetime
+    author: str = Field(default="", max_length=100)
+    kind: str = Field(max_length=16)  # recognised | rejected | reply
+    text: str = ""

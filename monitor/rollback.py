@@ -39,6 +39,7 @@ class Rollback:
     batch_id: int
     removed: int  # activities deleted
     kept: int  # activities this batch reported that another live batch reported too
+    photos: int = 0  # photo links removed with the deleted activities
 
 
 def rollback_batch(*, session: Session, actor: Actor, settings: Settings, batch_id: int, today: date) -> Rollback:
@@ -92,11 +93,21 @@ def _rollback(session: Session, *, actor: Actor, settings: Settings, batch_id: i
             "WHERE a.id = activitybatch.activity_id AND a.batch_id = activitybatch.batch_id)"
         )
     )
+    # The photos, decisions and feedback of the activities that go, go with them (the photo files
+    # stay in the store: another activity may show the same picture).
+    unlinked = 0
+    for table in ("photo", "review", "feedback"):
+        gone = connection.execute(
+            text(f"DELETE FROM {table} WHERE activity_id IN (SELECT id FROM activity WHERE batch_id = :b)"), params
+        ).rowcount
+        unlinked += gone if table == "photo" else 0
     removed = connection.execute(text("DELETE FROM activity WHERE batch_id = :b"), params).rowcount
     when = datetime.now(UTC)
     batch.status = "rolled_back"
-    batch.message = f"{when:%Y-%m-%d %H:%M} UTC 由 {actor.name} 撤销，删除 {removed} 条活动" + (
-        f"，保留 {kept} 条（其他导入也上报了）" if kept else ""
+    batch.message = (
+        f"{when:%Y-%m-%d %H:%M} UTC 由 {actor.name} 撤销，删除 {removed} 条活动"
+        + (f"及其 {unlinked} 张照片" if unlinked else "")
+        + (f"，保留 {kept} 条（其他导入也上报了）" if kept else "")
     )
     session.add(batch)
     session.add(
@@ -120,7 +131,7 @@ def _rollback(session: Session, *, actor: Actor, settings: Settings, batch_id: i
         target=batch.file_name,
         detail=f"导入记录 #{batch_id}",
         before={"status": "imported", "activities": removed + kept},
-        after={"status": "rolled_back", "removed": removed, "kept": kept},
+        after={"status": "rolled_back", "removed": removed, "kept": kept, "photos": unlinked},
     )
     bump_version(session)
-    return Rollback(batch_id=batch_id, removed=removed, kept=kept)
+    return Rollback(batch_id=batch_id, removed=removed, kept=kept, photos=unlinked)

@@ -1,0 +1,105 @@
+"""The photos of one upload: a zip (folders and all) or several files, read within bounds.
+
+A zip is judged by its directory before anything is inflated: too many entries, or more
+declared bytes than the upload limit, refuse it whole; each entry is then read with a cap, so
+an entry that lies about its size costs no more than the cap. Names inside the zip are text to
+match activities by, never paths on this machine.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+
+from monitor.config import Settings
+
+MAX_ENTRIES = 5000
+_IGNORED = ("__MACOSX/", ".DS_Store", "Thumbs.db", "desktop.ini")
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".heic", ".heif")
+
+
+class UploadRefused(ValueError):
+    """The upload as a whole cannot be read (not a zip, too large, too many files)."""
+
+
+@dataclass
+class Incoming:
+    name: str  # the path inside the zip, or the file name, with "/" between folders
+    data: bytes | None
+    problem: str = ""  # why it was not read (too large)
+
+
+def _zip_name(info: zipfile.ZipInfo) -> str:
+    """Chinese Windows zips write GBK names without the UTF-8 flag; zipfile reads those as cp437."""
+    name = info.filename
+    if not info.flag_bits & 0x800:
+        try:
+            name = name.encode("cp437").decode("gbk")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            pass
+    return name.replace("\\", "/")
+
+
+def _skipped(name: str) -> bool:
+    base = name.rsplit("/", 1)[-1]
+    return name.endswith("/") or any(part in name for part in _IGNORED) or base.startswith(".")
+
+
+def read_zip(data: bytes, settings: Settings) -> list[Incoming]:
+    if len(data) > settings.photo_upload_limit_bytes:
+        raise UploadRefused(f"压缩包超过 {settings.photo_upload_limit_mb} MB 的上限，请分几次上传。")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise UploadRefused("不是有效的 zip 压缩包，或压缩包已损坏。") from exc
+    entries = [info for info in infos if not _skipped(_zip_name(info))]
+    if len(entries) > MAX_ENTRIES:
+        raise UploadRefused(f"压缩包内文件过多（{len(entries)} 个），每次最多 {MAX_ENTRIES} 个。")
+    declared = sum(info.file_size for info in entries)
+    if declared > settings.photo_upload_limit_bytes * 2:
+        raise UploadRefused(f"压缩包解压后约 {declared / 1048576:.0f} MB，超过上限，请分几次上传。")
+    out, total = [], 0
+    for info in entries:
+        name = _zip_name(info)
+        if info.flag_bits & 0x1:
+            out.append(Incoming(name, None, "文件已加密，无法读取。"))
+            continue
+        if info.file_size > settings.photo_limit_bytes:
+            out.append(Incoming(name, None, _too_large(info.file_size, settings)))
+            continue
+        try:
+            with archive.open(info) as member:
+                content = member.read(settings.photo_limit_bytes + 1)
+        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError) as exc:
+            out.append(Incoming(name, None, f"无法从压缩包读出：{type(exc).__name__}"))
+            continue
+        if len(content) > settings.photo_limit_bytes:
+            out.append(Incoming(name, None, _too_large(len(content), settings)))
+            continue
+        total += len(content)
+        if total > settings.photo_upload_limit_bytes * 2:
+            raise UploadRefused("压缩包解压后超过上限，请分几次上传。")
+        out.append(Incoming(name, content))
+    return out
+
+
+def _too_large(size: int, settings: Settings) -> str:
+    return f"照片大小 {size / 1048576:.1f} MB，超过单张 {settings.photo_limit_mb} MB 的上限。"
+
+
+def read_files(files: list[tuple[str, bytes]], settings: Settings) -> list[Incoming]:
+    """A multi-file upload; a zip among the files is opened in place."""
+    if sum(len(data) for _, data in files) > settings.photo_upload_limit_bytes:
+        raise UploadRefused(f"本次上传超过 {settings.photo_upload_limit_mb} MB 的上限，请分几次上传。")
+    out: list[Incoming] = []
+    for name, data in files:
+        name = name.replace("\\", "/").rsplit("/", 1)[-1]
+        if name.lower().endswith(".zip"):
+            out.extend(read_zip(data, settings))
+        elif len(data) > settings.photo_limit_bytes:
+            out.append(Incoming(name, None, _too_large(len(data), settings)))
+        else:
+            out.append(Incoming(name, data))
+    return out

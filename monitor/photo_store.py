@@ -1,0 +1,125 @@
+"""Where photo files live: one small interface, a folder by default, an S3-compatible store as a drop-in.
+
+Files are addressed by their SHA-256, so the same picture uploaded twice is stored once, and a
+name a user chose never becomes a path. Each photo has its original and a JPEG thumbnail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlparse
+
+from monitor.config import Settings
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+KINDS = ("original", "thumb")
+
+
+class StoreError(Exception):
+    """The photo store cannot be reached or does not hold a file it should."""
+
+
+def _key(sha256: str, kind: str) -> str:
+    if not _SHA256.match(sha256) or kind not in KINDS:
+        raise ValueError(f"not a photo key: {sha256!r} {kind!r}")
+    return f"{kind}/{sha256[:2]}/{sha256}"
+
+
+class PhotoStore(Protocol):
+    def put(self, sha256: str, kind: str, data: bytes) -> None: ...
+    def get(self, sha256: str, kind: str) -> bytes: ...
+    def has(self, sha256: str, kind: str) -> bool: ...
+
+
+class FolderStore:
+    """Files under one folder: original/ab/abcd…, thumb/ab/abcd…; written whole or not at all."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def _path(self, sha256: str, kind: str) -> Path:
+        return self.root / _key(sha256, kind)
+
+    def put(self, sha256: str, kind: str, data: bytes) -> None:
+        path = self._path(sha256, kind)
+        if path.exists():
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def get(self, sha256: str, kind: str) -> bytes:
+        try:
+            return self._path(sha256, kind).read_bytes()
+        except FileNotFoundError as exc:
+            raise StoreError(f"照片文件缺失：{sha256[:12]}…（{kind}）") from exc
+
+    def has(self, sha256: str, kind: str) -> bool:
+        return self._path(sha256, kind).exists()
+
+
+class ObjectStore:
+    """An S3-compatible bucket, through any client with boto3's put_object/get_object/head_object."""
+
+    def __init__(self, client: Any, bucket: str, prefix: str = "") -> None:
+        self.client, self.bucket, self.prefix = client, bucket, prefix.strip("/")
+
+    def _name(self, sha256: str, kind: str) -> str:
+        key = _key(sha256, kind)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def put(self, sha256: str, kind: str, data: bytes) -> None:
+        if self.has(sha256, kind):
+            return
+        content_type = "image/jpeg" if kind == "thumb" else "application/octet-stream"
+        self.client.put_object(Bucket=self.bucket, Key=self._name(sha256, kind), Body=data, ContentType=content_type)
+
+    def get(self, sha256: str, kind: str) -> bytes:
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=self._name(sha256, kind))
+        except Exception as exc:
+            raise StoreError(f"照片文件缺失：{sha256[:12]}…（{kind}）") from exc
+        return bytes(response["Body"].read())
+
+    def has(self, sha256: str, kind: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._name(sha256, kind))
+        except Exception as exc:
+            if _missing(exc):
+                return False
+            raise StoreError(f"照片存储无法访问：{exc}") from exc
+        return True
+
+
+def _missing(exc: Exception) -> bool:
+    response = getattr(exc, "response", None) or {}
+    code = str(response.get("Error", {}).get("Code", ""))
+    return code in {"404", "NoSuchKey", "NotFound"}
+
+
+def open_store(settings: Settings) -> PhotoStore:
+    """The store the settings name: the data folder's photos/ unless MONITOR_PHOTO_STORE is s3://bucket/prefix."""
+    url = settings.photo_store_url
+    if not url:
+        return FolderStore(settings.photos_dir)
+    parsed = urlparse(url)
+    if parsed.scheme != "s3" or not parsed.netloc:
+        raise StoreError(f"照片存储地址“{url}”无法识别，应为 s3://存储桶/前缀，或留空使用本地文件夹。")
+    try:
+        import boto3  # type: ignore[import-not-found]  # only for an object store
+    except ImportError as exc:
+        raise StoreError("使用对象存储需要安装 boto3（pip install boto3）。") from exc
+    client = boto3.client("s3", endpoint_url=os.environ.get("MONITOR_S3_ENDPOINT") or None)
+    return ObjectStore(client, parsed.netloc, parsed.path)
