@@ -40,13 +40,19 @@ class Bulletin:
     none: list[str]  # units with no activity in the whole period
     due: list[str]  # units due for interview at the period's end
     requirements: str  # 四、下步要求
+    rejected: list[str] = field(default_factory=list)  # units with activities 不予认定 in the period
     figures: dict[str, object] = field(default_factory=dict)  # the report it was built from (report --json)
     by_month: pd.DataFrame = field(default_factory=pd.DataFrame)
     by_town: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def problems(self) -> list[str]:
         """三、存在问题, one line each: （一）未完成月度任务的单位（N个）：…。"""
-        groups = [("未完成月度任务的单位", self.below), ("全期未开展活动的单位", self.none), ("应约谈的单位", self.due)]
+        groups = [
+            ("未完成月度任务的单位", self.below),
+            ("全期未开展活动的单位", self.none),
+            ("应约谈的单位", self.due),
+            ("有活动经审核不予认定的单位", self.rejected),
+        ]
         return [
             f"（{NUMBERS[i]}）{heading}（{len(names)}个）：" + ("、".join(names) + "。" if names else "无。")
             for i, (heading, names) in enumerate(groups)
@@ -116,6 +122,9 @@ def bulletin(
         f"在次月{settings.deadline_day}日前按时上报并完成任务的单位月份占{rate(doc.get('on_time_rate'))}。"
         f"任务数共{required}场次。",
     ]
+    not_recognised = int(doc["not_recognised"])  # type: ignore[call-overload]
+    if not_recognised:
+        overall.append(f"经审核，另有{not_recognised}场次活动不予认定，未计入开展活动数。")
 
     grid = report.grid
     counted = grid[grid["quota_month"] > 0]
@@ -154,6 +163,11 @@ def bulletin(
         f"{_label(row)}（连续{int(row['streak'])}个月未完成，负责人：{row['head'] or '未登记'}）"
         for _, row in due_frame.iterrows()
     ]
+    refused = counted[counted["not_recognised"] > 0]
+    rejected = [
+        f"{_label(rows.iloc[0])}（{int(rows['not_recognised'].sum())}场次）"
+        for _, rows in refused.sort_values(["town", "code"]).groupby("id", sort=False)
+    ]
     return Bulletin(
         title=f"关于{words}{where}新时代文明实践活动开展情况的通报",
         issuer=settings.bulletin_issuer,
@@ -163,6 +177,7 @@ def bulletin(
         below=below,
         none=none,
         due=due,
+        rejected=rejected,
         requirements=settings.bulletin_requirements or DEFAULT_REQUIREMENTS,
         figures=doc,
         by_month=pd.DataFrame(doc["by_month"], columns=["month", "held", "required", "completion_rate"]),

@@ -11,6 +11,8 @@ from monitor.auth import Actor
 from monitor.config import TYPE_LABELS, Settings
 from monitor.export import workbook_bytes
 from monitor.models import Activity, Unit
+from monitor.photos import photo_counts
+from monitor.review import DECISIONS, decisions_of
 from monitor.views import STATUS_LABELS, Filters, scoped
 
 RATE_COLUMNS = ("完成率", "封顶完成率", "达标率", "数值")
@@ -22,6 +24,7 @@ def summary_frame(doc: dict[str, object]) -> pd.DataFrame:
         ("统计期间", f"{doc['start']} 至 {doc['end']}"),
         ("单位数", doc["units"]),
         ("开展活动（场次）", doc["held"]),
+        ("不予认定（场次，未计入开展活动）", doc["not_recognised"]),
         ("任务数（场次）", doc["required"]),
         ("完成率", doc["completion_rate"]),
         ("封顶完成率", doc["capped_rate"]),
@@ -38,6 +41,18 @@ def summary_frame(doc: dict[str, object]) -> pd.DataFrame:
             (f"{label}·完成率", part["completion_rate"]),
         ]
     return pd.DataFrame(rows, columns=["指标", "数值"])
+
+
+def _with_evidence(session: Session, details: pd.DataFrame) -> pd.DataFrame:
+    """The photos stored on each activity and its 认定 (an activity 不予认定 is listed but not held)."""
+    ids = [int(i) for i in details["id"]]
+    photos = photo_counts(session, ids)
+    reviews = decisions_of(session, ids)
+    details = details.drop(columns="id")
+    details["已上传照片"] = [photos.get(i, 0) for i in ids]
+    details["认定情况"] = [DECISIONS[reviews[i][0]] if i in reviews else "未认定" for i in ids]
+    details["不予认定理由"] = [reviews[i][1] if i in reviews and reviews[i][0] == "rejected" else "" for i in ids]
+    return details
 
 
 def ledger_xlsx(*, session: Session, actor: Actor, settings: Settings, filters: Filters, min_streak: int = 2) -> bytes:
@@ -106,6 +121,7 @@ def ledger_xlsx(*, session: Session, actor: Actor, settings: Settings, filters: 
             *[
                 col(c)
                 for c in (
+                    Activity.id,
                     Unit.town,
                     Unit.code,
                     Unit.name,
@@ -131,6 +147,7 @@ def ledger_xlsx(*, session: Session, actor: Actor, settings: Settings, filters: 
     details = pd.DataFrame(
         [tuple(r) for r in session.connection().execute(statement).fetchall()],
         columns=[
+            "id",
             "所属乡镇",
             "单位编码",
             "单位名称",
@@ -144,6 +161,7 @@ def ledger_xlsx(*, session: Session, actor: Actor, settings: Settings, filters: 
             "备注",
         ],
     )
+    details = _with_evidence(session, details)
 
     by_town = pd.DataFrame(doc["by_town"], columns=["town", "held", "required", "completion_rate"]).rename(
         columns={"town": "所属乡镇", "held": "开展活动", "required": "任务数", "completion_rate": "完成率"}

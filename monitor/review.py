@@ -210,7 +210,7 @@ def feedback(
     frame = pd.DataFrame.from_records(fetch_tuples(session, statement), columns=FEEDBACK_COLUMNS[:10])
     ids = [int(i) for i in frame["activity_id"]]
     photos: dict[int, int] = {}
-    last_reply: dict[int, datetime] = {}
+    last_reply: dict[int, datetime | str] = {}
     for first in range(0, len(ids), 1000):
         chunk = ids[first : first + 1000]
         photos.update(
@@ -237,6 +237,7 @@ def feedback(
     return frame
 
 
-def _utc(moment: datetime) -> datetime:
-    """SQLite hands back naive UTC; PostgreSQL aware moments."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def _utc(moment: datetime | str) -> pd.Timestamp:
+    """SQLite hands back naive UTC (as text from an aggregate); PostgreSQL aware moments."""
+    stamp = pd.Timestamp(moment)
+    return stamp if stamp.tzinfo else stamp.tz_localize(UTC)
