@@ -7,13 +7,14 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TypedDict
 
 import pandas as pd
 from sqlmodel import Session
 
-from monitor import cli_admin, cli_batches, cli_missing, metrics
+from monitor import cli_admin, cli_batches, cli_evidence, cli_missing, metrics
 from monitor.auth import Actor, Forbidden, UserError, actor_for, require, shell_actor
 from monitor.batches import ImportResult
 from monitor.config import Settings
@@ -85,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_admin.register(sub)
     cli_batches.register(sub)
     cli_missing.register(sub)
+    cli_evidence.register(sub)
     return parser
 
 
@@ -169,6 +171,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return cli_batches.run(
                 args, session, settings, actor=_acting(session, getattr(args, "user", ""), "rollback")
             )
+        if args.command in cli_evidence.COMMANDS:
+            town = _town(session, getattr(args, "town", None))
+            return cli_evidence.run(args, session, settings, town=town, acting=partial(_acting, session))
         if args.command == "missing":
             return cli_missing.run(args, session, settings, today=today, town=_town(session, args.town))
         if args.command == "init":
@@ -319,6 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         metrics.BadPeriod,
         cli_admin.AdminError,
         cli_batches.BatchError,
+        cli_evidence.EvidenceError,
         UserError,
         Forbidden,
         SchemaError,

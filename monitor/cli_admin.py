@@ -157,6 +157,11 @@ def _run(args: argparse.Namespace, session: Session, settings: Settings) -> int:
         return 0
     if args.command == "backup":
         print(f"backup written: {backup(settings.database_url, Path(args.path))}")
+        if not settings.photo_store_url:
+            print(
+                f"photos are files, not in this backup: copy {settings.photos_dir} as well "
+                "(named by content, so a plain incremental copy such as rsync is enough)"
+            )
         return 0
     if args.command == "restore":
         session.close()

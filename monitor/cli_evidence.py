@@ -1,0 +1,151 @@
+"""`python -m monitor photos import | review | signals`: the evidence workflow from a shell (SPEC §8)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+
+from sqlmodel import Session
+
+from monitor import metrics
+from monitor.auth import Actor, Forbidden, UserError, shell_actor
+from monitor.config import Settings
+from monitor.db import Busy
+from monitor.images import PhotoRefused
+from monitor.importer import read_path, today_in
+from monitor.photo_files import UploadRefused, read_files, read_zip
+from monitor.photo_store import StoreError, open_store
+from monitor.photos import STATUS_LABELS, attach_plan, plan_photos
+from monitor.review import DECISIONS, ReviewRefused, decide
+
+COMMANDS = {"photos", "review", "signals"}
+
+
+class EvidenceError(Exception):
+    """An evidence command refused, told in one line."""
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    photos = sub.add_parser("photos", help="activity photos").add_subparsers(dest="action", required=True)
+    photos_import = photos.add_parser("import", help="attach the photos of a zip (or one photo) to activities")
+    photos_import.add_argument("file")
+    photos_import.add_argument("--user", default="")
+    photos_import.add_argument("--town", help="the township the photos are for")
+    photos_import.add_argument("--json", action="store_true")
+
+    review = sub.add_parser("review", help="mark an activity 认定 (recognised) or 不予认定 (rejected)")
+    review.add_argument("activity_id", type=int)
+    review.add_argument("--decision", required=True, choices=sorted(DECISIONS))
+    review.add_argument("--reason", default="")
+    review.add_argument("--user", required=True)
+    review.add_argument("--json", action="store_true")
+
+    signals = sub.add_parser("signals", help="signals (疑点) that tell a reviewer where to look")
+    signals.add_argument("--start", required=True)
+    signals.add_argument("--end", required=True)
+    signals.add_argument("--town")
+    signals.add_argument("--code")
+    signals.add_argument("--json", action="store_true")
+
+
+Acting = Callable[[str, str], Actor]  # (account name, action) -> the account, checked; the operator for ""
+
+
+def _refused(file: str, code: str, message: str, as_json: bool) -> int:
+    if as_json:
+        doc = {"photos": 0, "matched": 0, "stored": 0, "ambiguous": 0, "unmatched": 0, "duplicates": 0}
+        print(json.dumps({**doc, "errors": [{"file": file, "code": code, "message": message}]}, ensure_ascii=False))
+    else:
+        print(f"照片未导入：{message}", file=sys.stderr)
+    return 2
+
+
+def _photos(args: argparse.Namespace, session: Session, settings: Settings, town: str | None, acting: Acting) -> int:
+    try:
+        actor = acting(args.user, "import")
+    except (UserError, Forbidden) as exc:
+        return _refused(args.file, "unknown_user", str(exc), args.json)
+    data = read_path(args.file, limit_bytes=settings.photo_upload_limit_bytes)
+    try:
+        if len(data) > settings.photo_upload_limit_bytes:
+            raise UploadRefused(f"文件超过 {settings.photo_upload_limit_mb} MB 的上限，请分几次导入。")
+        if args.file.lower().endswith(".zip"):
+            incoming = read_zip(data, settings)
+        else:
+            incoming = read_files([(args.file, data)], settings)
+        plan = plan_photos(session=session, actor=actor, settings=settings, incoming=incoming, town=town)
+        attach_plan(session=session, actor=actor, settings=settings, store=open_store(settings), plan=plan)
+    except (UploadRefused, PhotoRefused, Busy, StoreError, Forbidden) as exc:
+        return _refused(args.file, "refused", str(exc), args.json)
+    doc = plan.to_json()
+    if args.json:
+        print(json.dumps(doc, ensure_ascii=False))
+    else:
+        print(
+            f"photos {doc['photos']}  matched {doc['matched']}  stored {doc['stored']}  ambiguous {doc['ambiguous']}  "
+            f"unmatched {doc['unmatched']}  duplicates {doc['duplicates']}"
+        )
+        for item in plan.items:
+            if item.status in {"ambiguous", "unmatched", "error"}:
+                print(f"  {item.name}: {STATUS_LABELS[item.status]}，{item.message}")
+    return 1 if doc["errors"] else 0
+
+
+def _review(args: argparse.Namespace, session: Session, settings: Settings, acting: Acting) -> int:
+    actor = acting(args.user, "review")
+    try:
+        done = decide(
+            session=session,
+            actor=actor,
+            settings=settings,
+            activity_id=args.activity_id,
+            decision=args.decision,
+            reason=args.reason,
+            today=today_in(settings),
+        )
+    except (ReviewRefused, Busy) as exc:
+        raise EvidenceError(str(exc)) from exc
+    if args.json:
+        doc = {
+            "activity_id": done.activity_id,
+            "decision": done.decision,
+            "reason": done.reason,
+            "reviewer": actor.name,
+        }
+        print(json.dumps(doc, ensure_ascii=False))
+    else:
+        print(f"activity {done.activity_id}: {done.decision} ({DECISIONS[done.decision]}) by {actor.name}")
+    return 0
+
+
+def _signals(args: argparse.Namespace, session: Session, settings: Settings, town: str | None) -> int:
+    from monitor.signals import SIGNALS, signals, to_json
+
+    if args.code and args.code not in SIGNALS:
+        raise EvidenceError(f"疑点代码“{args.code}”无法识别，应为 " + "、".join(SIGNALS) + " 之一。")
+    today = today_in(settings)
+    start = metrics.check_month(args.start, settings, today=today)
+    end = metrics.check_month(args.end, settings, today=today)
+    if start > end:
+        raise EvidenceError(f"起始月份 {start} 晚于结束月份 {end}。")
+    frame = signals(
+        session=session, actor=shell_actor(), settings=settings, start=start, end=end, town=town, code=args.code
+    )
+    if args.json:
+        print(json.dumps(to_json(frame, start=start, end=end), ensure_ascii=False))
+    elif frame.empty:
+        print("(none)")
+    else:
+        shown = frame[["code", "unit_code", "unit_name", "town", "month", "activity_id", "message"]]
+        print(shown.to_string(index=False))
+    return 0
+
+
+def run(args: argparse.Namespace, session: Session, settings: Settings, *, town: str | None, acting: Acting) -> int:
+    if args.command == "photos":
+        return _photos(args, session, settings, town, acting)
+    if args.command == "review":
+        return _review(args, session, settings, acting)
+    return _signals(args, session, settings, town)
