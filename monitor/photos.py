@@ -85,7 +85,9 @@ def _activities(session: Session, unit_ids: list[int]) -> pd.DataFrame:
     if not unit_ids:
         return pd.DataFrame(columns=columns)
     statement = select(*[col(getattr(Activity, c)) for c in columns]).where(col(Activity.unit_id).in_(unit_ids))
-    return pd.DataFrame.from_records(fetch_tuples(session, statement), columns=columns)
+    frame = pd.DataFrame.from_records(fetch_tuples(session, statement), columns=columns)
+    frame["date"] = pd.to_datetime(frame["date"]).dt.date  # SQLite hands plain tuples back with text dates
+    return frame
 
 
 def _attached(session: Session, hashes: list[str]) -> set[tuple[int, str]]:
