@@ -72,8 +72,11 @@ def read_zip(data: bytes, settings: Settings) -> list[Incoming]:
         try:
             with archive.open(info) as member:
                 content = member.read(settings.photo_limit_bytes + 1)
-        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError) as exc:
-            out.append(Incoming(name, None, f"无法从压缩包读出：{type(exc).__name__}"))
+        except NotImplementedError:
+            out.append(Incoming(name, None, "压缩方式不受支持，请用电脑自带的“压缩”功能重新打包。"))
+            continue
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            out.append(Incoming(name, None, "压缩包中的这个文件已损坏（解压出的内容与记录不符），无法读取。"))
             continue
         if len(content) > settings.photo_limit_bytes:
             out.append(Incoming(name, None, _too_large(len(content), settings)))

@@ -2,7 +2,7 @@
 
 `油草塘村/2025-06-03 理论宣讲/1.jpg`, `油草塘村-0603-1.jpg`, `泥江口镇/油草塘村/6月3日/2.heic`,
 `NJK-YCT_20250603.jpg`: the unit is a roster name or code found in the path (the longest wins,
-a township in the path or the clerk's own settles a name two townships share), the date is the
+a township in the path, else the one the upload is for, settles a name two townships share), the date is the
 first date spelled in the path, and words left over pick among several activities of that day.
 """
 
@@ -79,7 +79,8 @@ class UnitFinder:
                 if not any(needle in longer for longer, _ in found):  # 塘村 inside 油草塘村
                     found.append((needle, group))
         ids: list[int] = sorted({i for _, group in found for i in group})
-        named = town or next((t for t in self.towns if t in compact or town_key(t) in compact), None)
+        # A township written in the path says more than the one the upload is for.
+        named = next((t for t in self.towns if t in compact or town_key(t) in compact), None) or town
         if named and len(ids) > 1:
             local = [i for i in ids if town_key(str(self.units.at[i, "town"])) == town_key(named)]
             ids = local or ids
@@ -98,6 +99,7 @@ def hints(name: str, finder: UnitFinder, *, town: str | None = None) -> Hints:
     for unit_id in unit_ids:
         for needle in (str(finder.units.at[unit_id, "name"]), str(finder.units.at[unit_id, "short_name"])):
             words = words.replace(needle, " ")
+        words = re.sub(re.escape(str(finder.units.at[unit_id, "code"])), " ", words, flags=re.IGNORECASE)
     for known in finder.towns:
         words = words.replace(known, " ")
     return Hints(

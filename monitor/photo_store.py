@@ -87,15 +87,17 @@ class ObjectStore:
         self.client.put_object(Bucket=self.bucket, Key=self._name(sha256, kind), Body=data, ContentType=content_type)
 
     def get(self, sha256: str, kind: str) -> bytes:
+        key = self._name(sha256, kind)  # a malformed key is a mistake here, not a missing file
         try:
-            response = self.client.get_object(Bucket=self.bucket, Key=self._name(sha256, kind))
+            response = self.client.get_object(Bucket=self.bucket, Key=key)
         except Exception as exc:
             raise StoreError(f"照片文件缺失：{sha256[:12]}…（{kind}）") from exc
         return bytes(response["Body"].read())
 
     def has(self, sha256: str, kind: str) -> bool:
+        key = self._name(sha256, kind)
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self._name(sha256, kind))
+            self.client.head_object(Bucket=self.bucket, Key=key)
         except Exception as exc:
             if _missing(exc):
                 return False

@@ -9,20 +9,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from monitor import audit
 from monitor.access import may_touch, scope
 from monitor.auth import Actor
 from monitor.config import Settings
-from monitor.db import begin_write, bump_version, fetch_tuples
+from monitor.db import BUSY_MESSAGE, Busy, begin_write, bump_version, fetch_tuples, is_busy
 from monitor.images import PhotoFacts, PhotoRefused, describe
 from monitor.models import Activity, Photo, Unit
+from monitor.normalize import town_key
 from monitor.photo_files import Incoming
-from monitor.photo_match import UnitFinder, hints, match
+from monitor.photo_match import Hints, UnitFinder, hints, match
 from monitor.photo_store import PhotoStore
 from monitor.units import units_frame
 
@@ -56,6 +60,8 @@ class PlannedPhoto:
 class PhotoPlan:
     items: list[PlannedPhoto]
     stored: int = 0  # after attach
+    town: str | None = None  # the township the upload was for (town staff: their own)
+    months: list[str] = field(default_factory=list)  # YYYY-MM the names speak of, for matching by hand
 
     def count(self, status: str) -> int:
         return sum(1 for item in self.items if item.status == status)
@@ -108,9 +114,13 @@ def plan_photos(
     town: str | None = None,
     progress: Progress = _quiet,
 ) -> PhotoPlan:
-    """Read, judge and match every photo of an upload; nothing is written."""
+    """Read, judge and match every photo of an upload; nothing is written.
+
+    Units are looked for in the whole roster, so a unit of another township named in a path is
+    told as such (unmatched) instead of being taken for a same-named unit of this one.
+    """
     town = scope(actor, "import", town)
-    finder = UnitFinder(units_frame(session=session, town=town))
+    finder = UnitFinder(units_frame(session=session))
     items: list[PlannedPhoto] = []
     for number, entry in enumerate(incoming):
         progress(number / max(len(incoming), 1), f"读取照片 {number + 1}/{len(incoming)}")
@@ -130,23 +140,70 @@ def plan_photos(
     for item in items:
         if item.facts is None:
             continue
+        outside = _outside(found[item.name], finder, town)
+        if outside:
+            item.status, item.message = "unmatched", outside
+            continue
         result = match(found[item.name], activities, finder)
         item.status, item.message = result.status, result.message
         item.activity_id, item.candidates, item.unit_id = result.activity_id, result.candidates, result.unit_id
-    _mark_duplicates(items, attached)
-    return PhotoPlan(items)
+    _mark_duplicates(items, attached, _linked_in(session, attached, town))
+    return PhotoPlan(items, town=town, months=_months(list(found.values()), items, activities))
 
 
-def _mark_duplicates(items: list[PlannedPhoto], attached: set[tuple[int, str]]) -> None:
-    """A photo already on its activity, or twice on one activity in this upload, is a duplicate."""
+def _outside(h: Hints, finder: UnitFinder, town: str | None) -> str:
+    """Why the unit a path names is not one this upload may reach: it belongs to another township."""
+    if not town or not h.unit_ids:
+        return ""
+    if any(town_key(str(finder.units.at[i, "town"])) == town_key(town) for i in h.unit_ids):
+        return ""
+    unit = finder.units.loc[h.unit_ids[0]]
+    where = str(unit["town"]) or "区级"
+    return f"{unit['name']}属于{where}，不在{town}范围内，不能上传到该单位"
+
+
+def _linked_in(session: Session, attached: set[tuple[int, str]], town: str | None) -> set[tuple[int, str]]:
+    """The links already made to activities of the township (every link when there is none)."""
+    if not town or not attached:
+        return attached
+    ids = sorted({a for a, _ in attached})
+    statement = select(Activity.id).join(Unit, col(Unit.id) == col(Activity.unit_id)).where(col(Activity.id).in_(ids))
+    local = {int(i) for (i,) in fetch_tuples(session, statement.where(col(Unit.town) == town))}
+    return {(a, sha) for a, sha in attached if a in local}
+
+
+def _mark_duplicates(items: list[PlannedPhoto], attached: set[tuple[int, str]], linked: set[tuple[int, str]]) -> None:
+    """A photo already on its activity, or twice on one activity in this upload, is a duplicate; so is
+    one left to match by hand that is already on one of its candidates (or, with none, on an
+    activity of the township): the same zip sent again is all duplicates."""
     seen = set(attached)
     for item in items:
-        if item.status != "matched" or item.facts is None or item.activity_id is None:
+        if item.facts is None:
+            continue
+        if item.status in {"ambiguous", "unmatched"}:
+            on = sorted(a for a, sha in linked if sha == item.facts.sha256)
+            hit = [a for a in on if a in item.candidates] if item.candidates else on
+            if hit:
+                item.status, item.activity_id, item.message = "duplicate", hit[0], "该照片此前已上传到此活动"
+            continue
+        if item.status != "matched" or item.activity_id is None:
             continue
         pair = (item.activity_id, item.facts.sha256)
         if pair in seen:
             item.status, item.message = "duplicate", "该照片已在此活动中"
         seen.add(pair)
+
+
+def _months(found: list[Hints], items: list[PlannedPhoto], activities: pd.DataFrame) -> list[str]:
+    """The months an upload speaks of: its full dates, the activities it matched, and its
+    dates without a year in the years those give."""
+    ids = {i for item in items for i in [item.activity_id, *item.candidates] if i is not None}
+    days = list(activities.loc[activities["id"].isin(ids), "date"])
+    days += [h.day for h in found if h.day is not None]
+    months = {f"{d:%Y-%m}" for d in days}
+    years = {d.year for d in days} | {h.year for h in found if h.year is not None}
+    months |= {f"{y}-{h.month_day[0]:02d}" for h in found if h.month_day for y in years}
+    return sorted(months)
 
 
 @dataclass
@@ -168,56 +225,81 @@ def attach_photos(
         return Attached(0, 0)
     begin_write(session, busy_seconds=settings.busy_seconds)
     try:
-        ids = sorted({activity_id for *_, activity_id in photos})
-        towns = dict(
-            fetch_tuples(
-                session,
-                select(Activity.id, Unit.town)
-                .join(Unit, col(Unit.id) == col(Activity.unit_id))
-                .where(col(Activity.id).in_(ids)),
-            )
-        )
-        for activity_id in ids:
-            if activity_id not in towns:
-                raise PhotoRefused(f"活动 {activity_id} 不存在（可能已被撤销），请重新选择。")
-            may_touch(actor, "import", str(towns[activity_id]))
-        seen = _attached(session, sorted({facts.sha256 for facts, *_ in photos}))
-        now, stored, duplicates = datetime.now(UTC), 0, 0
-        for facts, data, name, activity_id in photos:
-            if (activity_id, facts.sha256) in seen:
-                duplicates += 1
-                continue
-            store.put(facts.sha256, "original", data)
-            store.put(facts.sha256, "thumb", facts.thumb)
-            seen.add((activity_id, facts.sha256))
-            session.add(
-                Photo(
-                    activity_id=activity_id,
-                    sha256=facts.sha256,
-                    phash=facts.phash,
-                    taken_at=facts.taken_at,
-                    width=facts.width,
-                    height=facts.height,
-                    size=facts.size,
-                    file_name=name.rsplit("/", 1)[-1][:255],
-                    uploaded_by=actor.name,
-                    uploaded_at=now,
-                )
-            )
-            stored += 1
-        audit.record(
-            session,
-            actor=actor.name,
-            action="photos",
-            target=f"{len(ids)} 项活动",
-            after={"photos": stored, "duplicates": duplicates},
-        )
-        bump_version(session)
+        done = _attach(session, actor=actor, store=store, photos=photos)
         session.commit()
-    except BaseException:
+    except BaseException as exc:
         session.rollback()
+        if isinstance(exc, Exception) and is_busy(exc):
+            raise Busy(BUSY_MESSAGE) from exc
         raise
+    return done
+
+
+def _attach(
+    session: Session, *, actor: Actor, store: PhotoStore, photos: list[tuple[PhotoFacts, bytes, str, int]]
+) -> Attached:
+    ids = sorted({activity_id for *_, activity_id in photos})
+    towns = dict(
+        fetch_tuples(
+            session,
+            select(Activity.id, Unit.town)
+            .join(Unit, col(Unit.id) == col(Activity.unit_id))
+            .where(col(Activity.id).in_(ids)),
+        )
+    )
+    for activity_id in ids:
+        if activity_id not in towns:
+            raise PhotoRefused(f"活动 {activity_id} 不存在（可能已被撤销），请重新选择。")
+        may_touch(actor, "import", str(towns[activity_id]))
+    seen = _attached(session, sorted({facts.sha256 for facts, *_ in photos}))
+    now, duplicates, rows = datetime.now(UTC), 0, []
+    for facts, data, name, activity_id in photos:
+        if (activity_id, facts.sha256) in seen:
+            duplicates += 1
+            continue
+        store.put(facts.sha256, "original", data)
+        store.put(facts.sha256, "thumb", facts.thumb)
+        seen.add((activity_id, facts.sha256))
+        rows.append(
+            {
+                "activity_id": activity_id,
+                "sha256": facts.sha256,
+                "phash": facts.phash,
+                "taken_at": facts.taken_at,
+                "width": facts.width,
+                "height": facts.height,
+                "size": facts.size,
+                "file_name": name.rsplit("/", 1)[-1][:255],
+                "uploaded_by": actor.name,
+                "uploaded_at": now,
+            }
+        )
+    stored = _insert_links(session, rows)
+    duplicates += len(rows) - stored
+    audit.record(
+        session,
+        actor=actor.name,
+        action="photos",
+        target=f"{len(ids)} 项活动",
+        after={"photos": stored, "duplicates": duplicates},
+    )
+    bump_version(session)
     return Attached(stored, duplicates)
+
+
+def _insert_links(session: Session, rows: list[dict[str, Any]]) -> int:
+    """INSERT ... ON CONFLICT DO NOTHING, in key order: a link another upload made meanwhile is
+    skipped (and counted a duplicate by the caller), and two uploads wait for each other's rows
+    in the same order instead of deadlocking."""
+    table = Photo.__table__  # type: ignore[attr-defined]
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    rows = sorted(rows, key=lambda row: (row["activity_id"], row["sha256"]))
+    stored = 0
+    for start in range(0, len(rows), 500):
+        statement = insert(table).values(rows[start : start + 500])
+        statement = statement.on_conflict_do_nothing(index_elements=[table.c.activity_id, table.c.sha256])
+        stored += len(session.execute(statement.returning(table.c.id)).all())
+    return stored
 
 
 def attach_plan(
@@ -249,6 +331,106 @@ def attach_one(
     return attach_photos(
         session=session, actor=actor, settings=settings, store=store, photos=[(facts, data, name, activity_id)]
     )
+
+
+def _label_select() -> Any:
+    """id, town, short_name, name, type, date, title of activities, for _labelled."""
+    fields = [Activity.id, Unit.town, Unit.short_name, Unit.name, Unit.type, Activity.date, Activity.title]
+    return select(*[col(f) for f in fields]).join(Unit, col(Unit.id) == col(Activity.unit_id))
+
+
+def _labelled(session: Session, statement: Any, with_town: bool) -> dict[int, str]:
+    """id -> “单位 · 日期 · 标题” for rows of (id, town, short_name, name, type, date, title)."""
+    out: dict[int, str] = {}
+    for activity_id, town, short, name, kind, day, title in fetch_tuples(session, statement):
+        unit = str(name if kind == "center" else short)
+        out[int(activity_id)] = f"{town if with_town else ''}{unit} · {str(day)[:10]} · {title}"
+    return out
+
+
+def activity_choices(
+    *,
+    session: Session,
+    actor: Actor,
+    town: str | None = None,
+    unit_id: int | None = None,
+    months: list[str] | None = None,
+    ids: list[int] | None = None,
+    limit: int = 300,
+) -> dict[int, str]:
+    """Activities a photo may be matched to by hand, newest first: id -> “单位 · 日期 · 标题”.
+
+    Only activities the actor may attach photos to (town staff: their township's); narrowed to
+    one unit, to some months (YYYY-MM) or to some ids when given.
+    """
+    town = scope(actor, "import", town)
+    statement = _label_select().order_by(col(Activity.date).desc(), col(Unit.code), col(Activity.id)).limit(limit)
+    if town:
+        statement = statement.where(col(Unit.town) == town)
+    if unit_id is not None:
+        statement = statement.where(col(Activity.unit_id) == unit_id)
+    if months is not None:
+        statement = statement.where(col(Activity.month).in_(months))
+    if ids is not None:
+        statement = statement.where(col(Activity.id).in_(ids))
+    return _labelled(session, statement, with_town=not town)
+
+
+NEEDS_HAND = ("ambiguous", "unmatched")
+
+
+def hand_choices(*, session: Session, actor: Actor, plan: PhotoPlan, limit: int = 300) -> dict[int, dict[int, str]]:
+    """For each photo of a plan left to match by hand (item index), the activities to choose from:
+    its candidates first, then its unit's activities, or, with no unit found, the township's in
+    the months the upload speaks of (its latest activities when it names no month)."""
+    needing = [n for n, item in enumerate(plan.items) if item.status in NEEDS_HAND and item.facts is not None]
+    if not needing:
+        return {}
+    items = [plan.items[n] for n in needing]
+    wanted = sorted({c for item in items for c in item.candidates})
+    known = activity_choices(session=session, actor=actor, town=plan.town, ids=wanted) if wanted else {}
+    by_unit = {
+        unit: activity_choices(session=session, actor=actor, town=plan.town, unit_id=unit, limit=limit)
+        for unit in sorted({item.unit_id for item in items if item.unit_id is not None})
+    }
+    township: dict[int, str] = {}
+    if any(item.unit_id is None for item in items):
+        township = activity_choices(
+            session=session, actor=actor, town=plan.town, months=plan.months or None, limit=limit
+        )
+    out: dict[int, dict[int, str]] = {}
+    for number, item in zip(needing, items, strict=True):
+        options = {c: known[c] for c in item.candidates if c in known}
+        rest = by_unit[item.unit_id] if item.unit_id is not None else township
+        options.update((k, v) for k, v in rest.items() if k not in options)
+        out[number] = options
+    return out
+
+
+PLAN_COLUMNS = ["文件", "状态", "单位", "活动日期", "活动名称", "说明"]
+
+
+def plan_table(*, session: Session, plan: PhotoPlan) -> pd.DataFrame:
+    """The preview of a plan as the clerk reads it: one row per file, with the activity it goes to."""
+    ids = sorted({item.activity_id for item in plan.items if item.activity_id is not None})
+    units = sorted({item.unit_id for item in plan.items if item.unit_id is not None})
+    found: dict[int, tuple[str, str, str]] = {}
+    for start in range(0, len(ids), 500):
+        statement = _label_select().where(col(Activity.id).in_(ids[start : start + 500]))
+        for activity_id, label in _labelled(session, statement, with_town=not plan.town).items():
+            unit, day, title = label.split(" · ", 2)
+            found[activity_id] = (unit, day, title)
+    names: dict[int, str] = {}
+    if units:
+        fields = [col(Unit.id), col(Unit.town), col(Unit.short_name), col(Unit.name), col(Unit.type)]
+        statement = select(*fields).where(col(Unit.id).in_(units))
+        for unit_id, town, short, name, kind in fetch_tuples(session, statement):
+            names[int(unit_id)] = f"{'' if plan.town else town}{name if kind == 'center' else short}"
+    rows = []
+    for item in plan.items:
+        unit, day, title = found.get(item.activity_id or -1, (names.get(item.unit_id or -1, ""), "", ""))
+        rows.append([item.name, STATUS_LABELS[item.status], unit, day, title, item.message])
+    return pd.DataFrame(rows, columns=PLAN_COLUMNS)
 
 
 def photos_of(*, session: Session, actor: Actor, activity_ids: list[int]) -> pd.DataFrame:
