@@ -39,7 +39,7 @@ class Settings:
     photo_max_pixels: int = 64_000_000  # a 48-megapixel phone photo fits; a decompression bomb does not
     photo_store_url: str = ""  # empty: the folder data/photos; s3://bucket/prefix for an object store
     # Signals (疑点, SPEC §8): hints for a reviewer, never verdicts.
-    photo_date_days: int = 3  # EXIF date this many days or more from the activity date
+    photo_date_days: int = 3  # EXIF date more than this many days from the activity date
     photo_near_distance: int = 4  # perceptual hashes this close (bits of 64) are the same picture
     copied_title_units: int = 10  # one title at this many stations or more on one day
     bunching_days: int = 3  # "the last days" of a month
