@@ -1,4 +1,4 @@
-"""数据上传: template, upload, preview with the validation report, confirm, result."""
+"""数据上传: the activity ledger (template, upload, preview with the validation report, confirm) and 活动照片."""
 
 import streamlit as st
 
@@ -7,7 +7,7 @@ from monitor.batches import ImportResult
 from monitor.export import frame_xlsx
 from monitor.importer import import_activities
 from monitor.units import towns, units_frame
-from ui import common, missing, reading
+from ui import common, missing, photo_upload, reading
 
 st.title("数据上传")
 me = common.allow("import")
@@ -41,95 +41,108 @@ with st.expander(f"上报情况：{f.town or '全区'}（截至 {f.end} 的 6 �
     st.dataframe(status, hide_index=True)
 missing.section(me, town=f.town)
 
-st.caption(
-    f"经办人：{me.name}"
-    + (f"（只能上报{me.town}的所、站）" if me.is_town else "")
-    + f"。单个文件不超过 {common.settings().upload_limit_mb} MB。"
-)
-pick = None
-if not me.is_town:
-    with common.session() as s:
-        choices = ["（按文件标题识别）", *towns(session=s)]
-    picked = st.selectbox(
-        "代哪个乡镇（街道）上传",
-        choices,
-        index=choices.index(f.town) if f.town in choices else 0,
-        help="文件里只写村名、且该村名在几个乡镇都有时，按这里的乡镇确定。",
-    )
-    pick = None if picked == choices[0] else picked
-upload = st.file_uploader(
-    "上传活动台账（CSV、XLSX 或 XLS）",
-    type=["csv", "xlsx", "xls"],
-    key=f"uploader_{state.get('upload_round', 0)}",
-    max_upload_size=common.settings().upload_limit_mb,
-)
-
-if "last_result" in state:
-    done: ImportResult = state.pop("last_result")
-    st.success(
-        f"导入完成：读取 {done.rows} 行，新增 {done.imported} 场，重复 {done.duplicates} 行，"
-        f"未导入 {done.rejected} 行。",
-        icon=":material/check_circle:",
-    )
-    if done.errors:
-        common.xlsx_button(
-            "下载未导入的行（含问题说明，改正后可重新上传）",
-            frame_xlsx(done.rejected_rows, "未导入"),
-            "未导入的行.xlsx",
-            key="rejected_after",
-        )
-
-if upload is None:
+ledger_tab, photo_tab = st.tabs(["活动台账", "活动照片"], key="upload_tab", on_change="rerun")
+if photo_tab.open:  # only the open tab runs: the photo preview costs nothing while the ledger is shown
+    with photo_tab:
+        photo_upload.section(me, town=f.town)
     st.stop()
 
-data = upload.getvalue()
-preview_key = ("preview", upload.file_id, pick)
-if state.get("preview_key") != preview_key:
-    with common.session() as s, st.spinner("正在校验…"):
-        state["preview"] = import_activities(
-            session=s, data=data, file_name=upload.name, settings=common.settings(), actor=me, town=pick, dry_run=True
+with ledger_tab:
+    st.caption(
+        f"经办人：{me.name}"
+        + (f"（只能上报{me.town}的所、站）" if me.is_town else "")
+        + f"。单个文件不超过 {common.settings().upload_limit_mb} MB。"
+    )
+    pick = None
+    if not me.is_town:
+        with common.session() as s:
+            choices = ["（按文件标题识别）", *towns(session=s)]
+        picked = st.selectbox(
+            "代哪个乡镇（街道）上传",
+            choices,
+            index=choices.index(f.town) if f.town in choices else 0,
+            help="文件里只写村名、且该村名在几个乡镇都有时，按这里的乡镇确定。",
         )
-    state["preview_key"] = preview_key
-preview: ImportResult = state["preview"]
+        pick = None if picked == choices[0] else picked
+    upload = st.file_uploader(
+        "上传活动台账（CSV、XLSX 或 XLS）",
+        type=["csv", "xlsx", "xls"],
+        key=f"uploader_{state.get('upload_round', 0)}",
+        max_upload_size=common.settings().upload_limit_mb,
+    )
 
-if preview.file_error is not None:
-    st.error(f"文件未能读取：{preview.file_error.message}", icon=":material/error:")
-    st.stop()
-
-st.subheader("导入预览")
-reading.show(preview.reading)
-m = st.columns(4)
-m[0].metric("读取行数", preview.rows)
-m[1].metric("将新增", preview.imported)
-m[2].metric("重复（不再计入）", preview.duplicates)
-m[3].metric("有问题（不导入）", preview.rejected)
-if preview.errors:
-    st.warning(f"有 {preview.rejected} 行存在问题，不会导入。可下载这些行，按“问题说明”改正后重新上传。")
-    st.dataframe(preview.issues_table(), hide_index=True, column_config=common.ISSUE_COLUMNS)
-    common.xlsx_button("下载有问题的行（Excel）", frame_xlsx(preview.rejected_rows, "未导入"), "有问题的行.xlsx")
-for warning in preview.warnings:
-    if warning.code != "skipped_row":  # listed in 识别结果
-        where = f"工作表“{warning.sheet}”" if warning.sheet else ""
-        st.caption(f"提示：{where}第 {warning.row} 行，{warning.message}")
-
-strict = st.checkbox("有问题时整份文件都不导入", value=False)
-can_import = preview.imported > 0 and not (strict and preview.errors)
-if st.button("确认导入", type="primary", disabled=not can_import, icon=":material/cloud_upload:"):
-    bar = st.progress(0.0, text="开始导入")
-    with common.session() as s:
-        result = import_activities(
-            session=s,
-            data=data,
-            file_name=upload.name,
-            settings=common.settings(),
-            actor=me,
-            town=pick,
-            strict=strict,
-            progress=lambda p, t: bar.progress(min(p, 1.0), text=t),
+    if "last_result" in state:
+        done: ImportResult = state.pop("last_result")
+        st.success(
+            f"导入完成：读取 {done.rows} 行，新增 {done.imported} 场，重复 {done.duplicates} 行，"
+            f"未导入 {done.rejected} 行。",
+            icon=":material/check_circle:",
         )
-    state["last_result"] = result
-    state["upload_round"] = state.get("upload_round", 0) + 1
-    state.pop("preview_key", None)
-    st.rerun()
-elif not can_import:
-    st.caption("没有可新增的记录。" if not (strict and preview.errors) else "请先改正有问题的行。")
+        if done.errors:
+            common.xlsx_button(
+                "下载未导入的行（含问题说明，改正后可重新上传）",
+                frame_xlsx(done.rejected_rows, "未导入"),
+                "未导入的行.xlsx",
+                key="rejected_after",
+            )
+
+    if upload is None:
+        st.stop()
+
+    data = upload.getvalue()
+    preview_key = ("preview", upload.file_id, pick)
+    if state.get("preview_key") != preview_key:
+        with common.session() as s, st.spinner("正在校验…"):
+            state["preview"] = import_activities(
+                session=s,
+                data=data,
+                file_name=upload.name,
+                settings=common.settings(),
+                actor=me,
+                town=pick,
+                dry_run=True,
+            )
+        state["preview_key"] = preview_key
+    preview: ImportResult = state["preview"]
+
+    if preview.file_error is not None:
+        st.error(f"文件未能读取：{preview.file_error.message}", icon=":material/error:")
+        st.stop()
+
+    st.subheader("导入预览")
+    reading.show(preview.reading)
+    m = st.columns(4)
+    m[0].metric("读取行数", preview.rows)
+    m[1].metric("将新增", preview.imported)
+    m[2].metric("重复（不再计入）", preview.duplicates)
+    m[3].metric("有问题（不导入）", preview.rejected)
+    if preview.errors:
+        st.warning(f"有 {preview.rejected} 行存在问题，不会导入。可下载这些行，按“问题说明”改正后重新上传。")
+        st.dataframe(preview.issues_table(), hide_index=True, column_config=common.ISSUE_COLUMNS)
+        common.xlsx_button("下载有问题的行（Excel）", frame_xlsx(preview.rejected_rows, "未导入"), "有问题的行.xlsx")
+    for warning in preview.warnings:
+        if warning.code != "skipped_row":  # listed in 识别结果
+            where = f"工作表“{warning.sheet}”" if warning.sheet else ""
+            st.caption(f"提示：{where}第 {warning.row} 行，{warning.message}")
+
+    strict = st.checkbox("有问题时整份文件都不导入", value=False)
+    can_import = preview.imported > 0 and not (strict and preview.errors)
+    if st.button("确认导入", type="primary", disabled=not can_import, icon=":material/cloud_upload:"):
+        bar = st.progress(0.0, text="开始导入")
+        with common.session() as s:
+            result = import_activities(
+                session=s,
+                data=data,
+                file_name=upload.name,
+                settings=common.settings(),
+                actor=me,
+                town=pick,
+                strict=strict,
+                progress=lambda p, t: bar.progress(min(p, 1.0), text=t),
+            )
+        state["last_result"] = result
+        state["upload_round"] = state.get("upload_round", 0) + 1
+        state.pop("preview_key", None)
+        st.rerun()
+    elif not can_import:
+        st.caption("没有可新增的记录。" if not (strict and preview.errors) else "请先改正有问题的行。")
