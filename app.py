@@ -33,6 +33,11 @@ PAGES = {
         ("view", st.Page("app_pages/units.py", title="单位明细", icon=":material/grid_on:")),
         ("view", st.Page("app_pages/interviews.py", title="约谈名单", icon=":material/record_voice_over:")),
     ],
+    "认定": [
+        ("review", st.Page("app_pages/review.py", title="活动认定", icon=":material/photo_library:")),
+        ("review", st.Page("app_pages/signals.py", title="疑点核查", icon=":material/policy:")),
+        ("view", st.Page("app_pages/feedback.py", title="活动反馈", icon=":material/feedback:")),
+    ],
     "数据": [
         ("import", st.Page("app_pages/upload.py", title="数据上传", icon=":material/upload_file:")),
         ("roster", st.Page("app_pages/roster.py", title="名册与任务", icon=":material/groups:")),

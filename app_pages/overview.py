@@ -8,7 +8,8 @@ from streamlit.delta_generator import DeltaGenerator
 from monitor import charts, views
 from monitor.auth import PERMISSIONS
 from monitor.demo import DemoRefused, load_demo
-from ui import common
+from monitor.photo_store import StoreError, open_store
+from ui import common, feedback
 
 st.title("总览")
 me = common.allow("view")
@@ -36,8 +37,8 @@ if not has_units:
         ):
             with st.spinner("正在载入示例数据…"), common.session() as s:
                 try:
-                    load_demo(session=s, actor=me, accounts=False)
-                except DemoRefused as exc:
+                    load_demo(session=s, actor=me, store=open_store(common.settings()), accounts=False)
+                except (DemoRefused, StoreError) as exc:
                     st.error(str(exc))
                     st.stop()
             common.reset_filters()  # the period follows the data just loaded
@@ -120,6 +121,15 @@ kpi(
     delta_color="inverse",
     help="连续 2 个月及以上未完成任务的所（站）",
 )
+kpi(
+    row[3],
+    "不予认定（场次）",
+    f"{cur['not_recognised']:,}",
+    delta_count("not_recognised"),
+    delta_color="inverse",
+    help="经审核不予认定的活动，已不计入开展场次和各项比率",
+)
+feedback.notice(me, f)
 
 st.plotly_chart(charts.monthly(data.by_month), config={"displaylogo": False})
 left, right = st.columns([3, 2])

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from monitor.progress import MonthProgress, month_progress
-from ui import common, progress
+from ui import common, feedback, progress
 
 st.title("本月进度")
 me = common.allow("view")
@@ -20,6 +20,7 @@ st.caption(
     f"{f.town or '全区'} · {data.month}（截至 {progress.day(today)}），上报截止 {progress.day(data.deadline)} 24 时。"
     "本页只看本月，不受侧边栏起止月份影响。"
 )
+feedback.notice(me, f)  # decisions on earlier months: the sidebar's period
 
 if data.units.empty:
     st.info("当前筛选下没有需要开展活动的单位。")

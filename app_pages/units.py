@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from monitor import charts, views
-from ui import common
+from monitor import charts, gallery, views
+from ui import activity_card, common
 
 COLORS = {
     "met": "background-color: #dcedc8",
@@ -104,6 +104,9 @@ st.dataframe(
         }
     ),
     hide_index=True,
+)
+activity_card.pick(
+    common.cached(gallery.gallery, month=f.start, end=f.end, code=unit["code"], actor=me), me=me, key="un_activity"
 )
 if not detail.interviews.empty:
     st.markdown("**约谈记录**")

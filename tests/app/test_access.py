@@ -22,6 +22,9 @@ REVIEWER = {
     "overview",
     "units",
     "interviews",
+    "review",
+    "signals",
+    "feedback",
     "upload",
     "roster",
     "imports",
@@ -30,7 +33,7 @@ REVIEWER = {
     "months",
     "audit",
 }
-TOWN = {"progress", "overview", "units", "interviews", "upload", "imports", "export"}
+TOWN = {"progress", "overview", "units", "interviews", "feedback", "upload", "imports", "export"}
 
 
 def test_a_new_database_asks_for_the_first_admin(app_for, settings):

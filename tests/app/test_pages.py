@@ -21,7 +21,7 @@ from sqlalchemy import delete, insert
 from sqlmodel import Session, func, select
 from streamlit.testing.v1 import AppTest
 
-from monitor import metrics
+from monitor import gallery, metrics, signals
 from monitor.auth import Actor
 from monitor.config import Settings
 from monitor.db import bump_version, get_engine
@@ -29,6 +29,7 @@ from monitor.importer import today_in
 from monitor.ledger import ledger_xlsx
 from monitor.models import Activity, ImportBatch, Unit, User
 from monitor.progress import month_progress
+from monitor.review import feedback
 from monitor.views import Filters
 from tests.factories import SMALL_ROSTER, load_roster
 
@@ -38,6 +39,9 @@ PAGES = [
     "overview",
     "units",
     "interviews",
+    "review",
+    "signals",
+    "feedback",
     "upload",
     "roster",
     "imports",
@@ -52,6 +56,9 @@ TITLES = {
     "overview": "总览",
     "units": "单位明细",
     "interviews": "约谈名单",
+    "review": "活动认定",
+    "signals": "疑点核查",
+    "feedback": "活动反馈",
     "upload": "数据上传",
     "roster": "名册与任务",
     "imports": "导入记录",
@@ -84,6 +91,9 @@ class Expected:
     batches: int
     progress: str  # 本月进度's summary line for the district, today
     progress_units: tuple[tuple[str, str, int], ...]  # its rows: township, unit, still owed
+    queue: tuple[int, int, int]  # END's review queue for the district: units, activities, 待认定
+    rejected: int  # activities 不予认定 in START..END
+    signals: int  # signals in START..END
 
 
 def expected(settings: Settings, *, units: int, required: int) -> Expected:
@@ -95,6 +105,9 @@ def expected(settings: Settings, *, units: int, required: int) -> Expected:
         users = s.exec(select(User.name)).all()
         batches = s.exec(select(func.count()).select_from(ImportBatch)).one()
         month = month_progress(**common, today=today_in(settings))  # type: ignore[arg-type]
+        queue = gallery.queue(session=s, actor=ORACLE, month=END)
+        rejected = feedback(session=s, actor=ORACLE, start=START, end=END)
+        found = signals.signals(**common, start=START, end=END)  # type: ignore[arg-type]
     assert report["required"] == required, "the hand-known quota total and the engine disagree"
     return Expected(
         units=units,
@@ -107,6 +120,9 @@ def expected(settings: Settings, *, units: int, required: int) -> Expected:
         batches=int(batches),
         progress=month.summary,
         progress_units=tuple(month.units[["town", "name", "owed"]].itertuples(index=False, name=None)),
+        queue=(len(queue), int(queue["activities"].sum()), int(queue["pending"].sum())),
+        rejected=len(rejected),
+        signals=len(found),
     )
 
 
@@ -152,6 +168,36 @@ def _interviews(at: AppTest, e: Expected) -> None:
         assert set(_table(at, "单位编码")["单位编码"]) == e.due
     else:
         assert any("没有连续" in s.value for s in at.success)
+
+
+def _review(at: AppTest, e: Expected) -> None:
+    units, activities, pending = e.queue
+    if not units:
+        assert any("没有活动，无需认定" in i.value for i in at.info)
+        return
+    assert any(
+        c.startswith(f"{END} · 全区：{units} 个单位共 {activities} 项活动；待认定 {pending} 项") for c in _captions(at)
+    )
+    assert [m.value for m in at.markdown if m.value.startswith("#### ")], "the current activity's card"
+    assert {"认定", "不予认定", "上一项", "下一项"} <= {b.label for b in at.button}
+    assert len(_table(at, "待认定")) == units
+
+
+def _signals(at: AppTest, e: Expected) -> None:
+    assert any(c.startswith(f"{START} 至 {END} · 全区：疑点 {e.signals} 条") for c in _captions(at)), _captions(at)
+    if e.signals:
+        assert len(_table(at, "说明")) == e.signals
+        assert "下载疑点清单（Excel）" in [b.label for b in at.get("download_button")]
+    else:
+        assert any("没有疑点" in s.value for s in at.success)
+
+
+def _feedback(at: AppTest, e: Expected) -> None:
+    if e.rejected:
+        assert any(f"不予认定 {e.rejected} 项" in c for c in _captions(at)), _captions(at)
+        assert len(_table(at, "不予认定理由")) == e.rejected
+    else:
+        assert any("没有不予认定的活动" in s.value for s in at.success)
 
 
 def _upload(at: AppTest, e: Expected) -> None:
@@ -201,6 +247,9 @@ CONTENT: dict[str, Callable[[AppTest, Expected], None]] = {
     "overview": _overview,
     "units": _units,
     "interviews": _interviews,
+    "review": _review,
+    "signals": _signals,
+    "feedback": _feedback,
     "upload": _upload,
     "roster": _roster,
     "imports": _imports,
@@ -243,6 +292,9 @@ EMPTY = {
     "overview": ("info", "数据库还是空的"),
     "units": ("info", "当前筛选下没有单位"),
     "interviews": ("caption", "单位共 0 个"),
+    "review": ("info", "没有活动，无需认定"),
+    "signals": ("caption", "疑点 0 条"),
+    "feedback": ("success", "没有不予认定的活动"),
     "upload": ("download_button", "下载活动台账模板（CSV）"),
     "roster": ("caption", "共 0 个单位"),
     "imports": ("info", "还没有导入记录"),
