@@ -49,6 +49,7 @@ from monitor.auth import Actor  # noqa: E402
 from monitor.config import Settings  # noqa: E402
 from monitor.db import get_engine, init_db  # noqa: E402
 from monitor.demo import load_demo  # noqa: E402
+from monitor.photo_store import FolderStore  # noqa: E402
 
 OPERATOR = Actor(name="bench", role="admin")
 RULES = Settings()
@@ -455,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
     demo_engine = get_engine(demo_url)
     init_db(demo_engine)
     with Session(demo_engine) as session:
-        demo = load_demo(session=session, actor=OPERATOR)
+        demo = load_demo(session=session, actor=OPERATOR, store=FolderStore(tmp / "photos"))
     district = latencies(demo_url, repeat=5)
     print(
         f"district ({demo['units']} units, {demo['activities']:,} activities): "

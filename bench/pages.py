@@ -39,13 +39,15 @@ def main() -> None:
     from streamlit.testing.v1 import AppTest
 
     from monitor.auth import Actor, actor_for
+    from monitor.config import Settings
     from monitor.db import get_engine, init_db
     from monitor.demo import load_demo
+    from monitor.photo_store import open_store
 
     engine = get_engine(os.environ["MONITOR_DATABASE_URL"])
     init_db(engine)
     with Session(engine) as s:
-        load_demo(session=s, actor=Actor(name="bench", role="admin"))
+        load_demo(session=s, actor=Actor(name="bench", role="admin"), store=open_store(Settings.from_env()))
         admin = actor_for(session=s, name="admin")
     os.chdir(ROOT)
 

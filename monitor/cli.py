@@ -192,8 +192,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         operator = shell_actor()
         if args.command == "demo":
             from monitor.demo import load_demo
+            from monitor.photo_store import open_store
 
-            summary = load_demo(session=session, actor=operator)
+            summary = load_demo(session=session, actor=operator, store=open_store(settings))
             print(f"demo district loaded: {summary['units']} units, {summary['activities']} activities")
             return 0
         if args.command == "units" and args.action == "import":

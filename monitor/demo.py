@@ -5,11 +5,31 @@
 - Jan–Jun 2025: exactly 3617 activities against 3264 required (110.81 %).
 - Oct–Dec 2025: some units below quota two and three months running (due for interview).
 - Most months are uploaded by the 5th of the next month; some units upload late.
+
+Evidence (monitor.demo_evidence): every activity of December 2025 has one to three photos drawn
+with Pillow (monitor.demo_photos: a scene with the title on a banner, EXIF time on the day), and
+problems are planted in that month so that each signal (monitor.signals) shows, on these units
+and no others (PLANTED):
+- photo_reused: LX-012 (兰溪镇梅园村) shows on 12-12 the photo of NJK-007 (泥江口镇青山村) from
+  12-04; QJH-009's photo of 12-19 is its photo of 12-17 cropped and saved again (near, not equal).
+- photo_date: QJH-001's photo of 12-12 was taken 47 days earlier; LX-012's borrowed one is 8 days off.
+- no_photo: the first December activity of OJC-009 (12-20) and of CSP-009 (12-10).
+- copied_title: "12月学习贯彻党的二十届四中全会精神宣讲" at 20 stations on 12-12, YJQ-001…YJQ-014
+  (岳家桥镇) and HLQ-001…HLQ-006 (衡龙桥镇).
+- month_end_bunching: OJC-014's three activities all on 12-30; HS-S's three on 12-29, 12-30, 12-31.
+- count_outlier: CSP-010 holds 10 (7 added to the district) against a median of 2.
+- repeated_title: LX-003 calls its first activity of October, November and December "农家书屋读书会".
+The plants move activities within their month, retitle them, or add them (CSP-010 only).
+Decisions (认定) by `reviewer`: every December activity of NJK-S, NJK-002 and NJK-003 认定;
+不予认定, with the reason, for LX-012's 12-12 (borrowed photo), QJH-001's 12-12 (photo date) and
+OJC-009's 12-20 (no photo); `lx` answered the first with one more photo. Each of those units still
+holds its quota, so the figures above and the interview lists stand.
 """
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,6 +39,8 @@ from sqlmodel import Session, select
 from monitor import audit
 from monitor.auth import Actor, add_user, require
 from monitor.db import bump_version, get_meta, set_meta
+from monitor.demo_evidence import PLANTED as PLANTED
+from monitor.demo_evidence import add_evidence, plant_uploads
 from monitor.demo_names import (
     COMMUNITY,
     FIRST,
@@ -34,6 +56,7 @@ from monitor.demo_names import (
 from monitor.importer import insert_activities
 from monitor.models import ImportBatch, Unit, User
 from monitor.normalize import title_key
+from monitor.photo_store import PhotoStore
 from monitor.roster import upsert_units
 
 SEED = 20250728
@@ -212,7 +235,44 @@ def _upload_time(month: str, late: bool, rng: random.Random) -> datetime:
     return local.replace(tzinfo=SHANGHAI).astimezone(UTC)
 
 
-def load_demo(*, session: Session, actor: Actor, accounts: bool = True) -> dict[str, int]:
+@dataclass
+class Upload:
+    """One township's log of one month, as the demo uploads it; rows name their unit by code."""
+
+    town: str
+    month: str
+    stored_at: datetime
+    rows: list[dict[str, object]]
+
+
+def build_district(rng: random.Random) -> tuple[list[dict[str, object]], list[Upload]]:
+    """The roster and every upload of the demo, drawn from `rng` in a fixed order, with the plants."""
+    units = build_roster(rng)
+    counts = plan_counts(units, rng)
+    late_units = set(rng.sample([str(u["code"]) for u in units if u["type"] == "station"], 20))
+    groups: dict[str, list[dict[str, object]]] = {}
+    for unit in units:
+        groups.setdefault(str(unit["town"]) or "区中心", []).append(unit)
+    uploads = []
+    for month in MONTHS:
+        for town, members in groups.items():
+            late = any(str(u["code"]) in late_units for u in members) and rng.random() < 0.3
+            stored_at = _upload_time(month, late, rng)
+            rows = []
+            for unit in members:
+                for row in _activities(unit, month, counts[(str(unit["code"]), month)], rng):
+                    rows.append({"code": unit["code"], **row})
+            uploads.append(Upload(town, month, stored_at, rows))
+    by_code = {str(u["code"]): u for u in units}
+
+    def more_rows(code: str, month: str, n: int, other: random.Random) -> list[dict[str, object]]:
+        return [{"code": code, **row} for row in _activities(by_code[code], month, n, other)]
+
+    plant_uploads(uploads, more_rows, random.Random(SEED + 1))  # another stream: the district stays as drawn
+    return units, uploads
+
+
+def load_demo(*, session: Session, actor: Actor, store: PhotoStore, accounts: bool = True) -> dict[str, int]:
     """Load the demo district into an empty database; loading it again changes nothing.
 
     accounts=False leaves out the demo accounts, whose passwords are published in the README:
@@ -223,46 +283,36 @@ def load_demo(*, session: Session, actor: Actor, accounts: bool = True) -> dict[
         return {"units": len(session.exec(select(Unit.id)).all()), "activities": -1}
     if session.exec(select(Unit.id).limit(1)).first() is not None:
         raise DemoRefused("数据库中已有单位名册，示例数据只能载入空数据库。")
-    rng = random.Random(SEED)
-    units = build_roster(rng)
+    units, uploads = build_district(random.Random(SEED))
     upsert_units(session, [dict(u) for u in units], by=actor.name, from_month="")
     session.flush()
     ids = {u.code: u.id for u in session.exec(select(Unit)).all()}
-    counts = plan_counts(units, rng)
-    late_units = set(rng.sample([str(u["code"]) for u in units if u["type"] == "station"], 20))
     total = 0
-    groups: dict[str, list[dict[str, object]]] = {}
-    for unit in units:
-        groups.setdefault(str(unit["town"]) or "区中心", []).append(unit)
-    for month in MONTHS:
-        for town, members in groups.items():
-            late = any(str(u["code"]) in late_units for u in members) and rng.random() < 0.3
-            stored_at = _upload_time(month, late, rng)
-            rows = []
-            for unit in members:
-                for row in _activities(unit, month, counts[(str(unit["code"]), month)], rng):
-                    rows.append({"unit_id": ids[str(unit["code"])], **row})
-            batch = ImportBatch(
-                kind="activities",
-                user="示例数据",
-                created_at=stored_at,
-                town=town if town != "区中心" else "",
-                file_name=f"{town}{month}活动台账.xlsx",
-                sha256="demo",
-                status="imported",
-                rows=len(rows),
-                imported=len(rows),
-            )
-            session.add(batch)
-            session.flush()
-            total += insert_activities(session, pd.DataFrame(rows), batch_id=batch.id, stored_at=stored_at)
+    for upload in uploads:
+        batch = ImportBatch(
+            kind="activities",
+            user="示例数据",
+            created_at=upload.stored_at,
+            town=upload.town if upload.town != "区中心" else "",
+            file_name=f"{upload.town}{upload.month}活动台账.xlsx",
+            sha256="demo",
+            status="imported",
+            rows=len(upload.rows),
+            imported=len(upload.rows),
+        )
+        session.add(batch)
+        session.flush()
+        rows = pd.DataFrame([{"unit_id": ids[str(row["code"])], **row} for row in upload.rows]).drop(columns="code")
+        total += insert_activities(session, rows, batch_id=batch.id, stored_at=upload.stored_at)
+    evidence = add_evidence(session=session, store=store, rng=random.Random(SEED + 2))
     set_meta(session, "demo", "1")
-    audit.record(session, actor="示例数据", action="demo", after={"units": len(units), "activities": total})
+    after = {"units": len(units), "activities": total, "photos": evidence["photos"]}
+    audit.record(session, actor="示例数据", action="demo", after=after)
     bump_version(session)
     session.commit()
     if accounts:
         add_demo_accounts(session=session)
-    return {"units": len(units), "activities": total}
+    return {"units": len(units), "activities": total, **evidence}
 
 
 DEMO_OPERATOR = Actor(name="示例数据", role="admin")  # who the demo's accounts are recorded as added by

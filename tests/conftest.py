@@ -70,10 +70,11 @@ def session(settings: Settings) -> Iterator[Session]:
 def demo_settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The demo district, loaded once per backend and only read by the tests that use it."""
     from monitor.demo import load_demo
+    from monitor.photo_store import open_store
 
     settings = make_settings(request.param, tmp_path_factory.mktemp("demo"), "t_demo")
     with Session(get_engine(settings.database_url)) as s:
-        load_demo(session=s, actor=Actor(name="测试操作员", role="admin"))
+        load_demo(session=s, actor=Actor(name="测试操作员", role="admin"), store=open_store(settings))
     return settings
 
 

@@ -40,6 +40,7 @@ from monitor.interview_log import InterviewInput, due_with_status, record_interv
 from monitor.ledger import ledger_xlsx
 from monitor.locks import lock_month, unlock_month
 from monitor.models import Activity, AuditEvent, Interview, LoginThrottle, MonthLock, TypeQuota, Unit, User
+from monitor.photo_store import open_store
 from monitor.quotas import UnitChanges, set_type_quotas, update_unit
 from monitor.rollback import rollback_batch
 from monitor.roster import import_units
@@ -184,7 +185,7 @@ def disable_account(world: World, actor: Actor) -> bool:
 def load_the_demo(world: World, actor: Actor) -> bool:
     """Authorised, the demo is still refused here (the roster is not empty): the role check comes first."""
     try:
-        load_demo(session=world.session, actor=actor, accounts=False)
+        load_demo(session=world.session, actor=actor, store=open_store(world.settings), accounts=False)
     except DemoRefused:
         return True
     return False
