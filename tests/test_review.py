@@ -6,7 +6,6 @@ Every figure is checked against numbers worked out by hand from the activities e
 from __future__ import annotations
 
 import io
-from datetime import date
 
 import openpyxl
 import pandas as pd
