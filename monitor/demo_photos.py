@@ -138,10 +138,10 @@ def _banner(image: Image.Image, rng: random.Random, text: str, box: tuple[int, i
     draw.rectangle(box, fill=red)
     ink = rng.choice([(255, 255, 255), (255, 230, 80)])
     size = max(10, (y1 - y0) * 3 // 4)
+    length = draw.textlength(text, font=_font(size))
+    if length > x1 - x0 - size:  # too long for the banner: smaller, in proportion
+        size = max(10, int(size * (x1 - x0) / (length + size)))
     font = _font(size)
-    while size > 10 and draw.textlength(text, font=font) > x1 - x0 - size:
-        size -= 1
-        font = _font(size)
     draw.text(((x0 + x1) / 2, (y0 + y1) / 2), text, font=font, fill=ink, anchor="mm")
 
 
@@ -175,7 +175,7 @@ def _square(image: Image.Image, rng: random.Random, title: str) -> None:
     draw.rectangle((left, top, left + u(6), h), fill=(80, 80, 80))
     draw.rectangle((right - u(6), top, right, h), fill=(80, 80, 80))
     _banner(image, rng, title, (left, top, right, top + rng.randint(u(36), u(60))))
-    _crowd(draw, rng, (0, horizon + u(20), w, h + u(30)), rng.randint(8, 30), u(110))
+    _crowd(draw, rng, (0, horizon + u(20), w, h + u(30)), rng.randint(6, 22), u(110))
 
 
 def _room(image: Image.Image, rng: random.Random, title: str) -> None:
@@ -243,7 +243,7 @@ def _stage(image: Image.Image, rng: random.Random, title: str) -> None:
         x = rng.randint(left + u(20), right - u(20))
         _person(draw, x, edge - rng.randint(0, u(20)), rng.randint(u(110), u(170)), rng)
     draw.rectangle((0, edge, w, h), fill=_random_color(rng, 10, 90))
-    _crowd(draw, rng, (0, edge + u(40), w, h + u(60)), rng.randint(10, 40), u(110))
+    _crowd(draw, rng, (0, edge + u(40), w, h + u(60)), rng.randint(8, 26), u(110))
 
 
 def _field(image: Image.Image, rng: random.Random, title: str) -> None:
