@@ -43,7 +43,7 @@ activities.dataframe(triage.ranked(found.activities), hide_index=True, height=32
 
 listed = triage.table(found.signals)
 st.markdown(f"**疑点清单**（{len(listed)} 条）")
-st.dataframe(listed, hide_index=True)
+st.dataframe(listed, hide_index=True, column_config={"说明": st.column_config.TextColumn(width="large")})
 common.xlsx_button(
     "下载疑点清单（Excel）", lambda: frame_xlsx(listed, "疑点清单"), f"疑点清单_{f.start}_{f.end}.xlsx", key="sg_xlsx"
 )

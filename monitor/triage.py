@@ -11,24 +11,24 @@ import pandas as pd
 from monitor.signals import SIGNALS, ranking
 
 ACTIVITY_COLUMNS = ["activity_id", "unit_code", "unit_name", "town", "date", "title", "signals", "codes"]
-HEADINGS = {
+HEADINGS = {  # what a reviewer reads first comes first
+    "name": "疑点",
     "town": "所属乡镇",
     "unit_name": "单位名称",
+    "date": "活动日期",
+    "title": "活动名称",
+    "message": "说明",
     "unit_code": "单位编码",
     "month": "月份",
-    "date": "活动日期",
-    "title": "活动名称",
-    "name": "疑点",
-    "message": "说明",
 }
 RANKING_HEADINGS = {
-    "town": "所属乡镇",
-    "unit_name": "单位名称",
-    "unit_code": "单位编码",
-    "date": "活动日期",
-    "title": "活动名称",
     "signals": "疑点数",
     "codes": "疑点类型",
+    "town": "所属乡镇",
+    "unit_name": "单位名称",
+    "date": "活动日期",
+    "title": "活动名称",
+    "unit_code": "单位编码",
 }
 
 

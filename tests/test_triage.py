@@ -83,11 +83,11 @@ def test_no_signal_gives_empty_rankings():
 
 def test_the_exported_list_has_chinese_names_and_runs_no_formula():
     table = triage.table(triage.narrow(SIGNALLED).signals)
-    assert list(table.columns) == ["所属乡镇", "单位名称", "单位编码", "月份", "活动日期", "活动名称", "疑点", "说明"]
+    assert list(table.columns) == ["疑点", "所属乡镇", "单位名称", "活动日期", "活动名称", "说明", "单位编码", "月份"]
     assert list(table["疑点"])[:2] == ["照片重复使用", "拍摄日期不符"]
     sheet = openpyxl.load_workbook(io.BytesIO(frame_xlsx(table, "疑点清单")))["疑点清单"]
     cells = list(sheet.iter_rows(min_row=2, values_only=True))
     assert len(cells) == 5
-    assert '\'=HYPERLINK("x")' in [row[-1] for row in cells]  # kept as text, not run
+    assert '\'=HYPERLINK("x")' in [row[5] for row in cells]  # kept as text, not run
     ranked = triage.ranked(triage.narrow(SIGNALLED).units)
     assert list(ranked["排名"]) == [1, 2] and "疑点数" in ranked.columns

@@ -182,6 +182,7 @@ def _answer_form(item: GalleryItem, me: Actor, key: str) -> None:
             type=PHOTO_TYPES,
             accept_multiple_files=True,
             key=f"{key}_files",
+            max_upload_size=limit,
         )
         text = (
             st.text_area("答复", key=f"{key}_text", max_chars=1000, placeholder="说明整改情况或补充的材料")

@@ -55,7 +55,7 @@ def pick_unit(queue: pd.DataFrame, *, key: str) -> str:
     if st.session_state.get(key) not in codes:
         waiting = queue[(queue["pending"] + queue["answered"]) > 0]
         st.session_state[key] = str(waiting["code"].iloc[0]) if len(waiting) else codes[0]
-    choose, back, forward = st.columns([6, 1, 1], vertical_alignment="bottom")
+    choose, back, forward = st.columns([4, 1, 1], vertical_alignment="bottom")
     choose.selectbox("单位", codes, key=key, format_func=labels.__getitem__)
     back.button("上一个单位", on_click=_step, args=(key, codes, -1), width="stretch", icon=":material/arrow_upward:")
     forward.button(
@@ -108,6 +108,7 @@ def unit_gallery(items: list[GalleryItem], *, me: Actor, key: str, next_unit: Ca
         width="stretch",
         key=f"{key}_next",
     )
+    st.caption(activity_card.KEYS_HELP)
     activity_card.card(
         current,
         me=me,
@@ -115,7 +116,6 @@ def unit_gallery(items: list[GalleryItem], *, me: Actor, key: str, next_unit: Ca
         shortcuts=True,
         after=lambda: _go(key, _next_waiting(items, current.id)),
     )
-    st.caption(activity_card.KEYS_HELP)
     tiles(items, key=key, current=current.id)
 
 
