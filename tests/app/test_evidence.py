@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from monitor import metrics, signals, triage
 from monitor.db import get_engine
 from monitor.export import frame_xlsx
-from monitor.models import Feedback, Photo, Review
+from monitor.models import AuditEvent, Feedback, Photo, Review
 from monitor.review import decide
 from tests.app.test_pages import ORACLE
 from tests.factories import TODAY, hold, load_roster
@@ -104,6 +104,32 @@ def test_a_reviewer_rejects_with_a_reason_and_changes_it_back(app_for, june):
     with Session(get_engine(june.database_url)) as s:
         kinds = s.exec(select(Feedback.kind).where(Feedback.activity_id == first).order_by(col(Feedback.id))).all()
     assert list(kinds) == ["rejected", "recognised"]
+    with Session(get_engine(june.database_url)) as s:
+        audited = s.exec(
+            select(AuditEvent.action, AuditEvent.actor, AuditEvent.after).where(AuditEvent.action == "review")
+        ).all()
+    assert [(a, who) for a, who, _ in audited] == [("review", "审核员甲")] * 2
+    assert "照片与活动内容不符" in audited[0][2]
+
+
+def test_the_overview_counts_the_activities_not_recognised(app_for, june):
+    first = ids_of_june(june)[0]
+    with Session(get_engine(june.database_url)) as s:
+        decide(
+            session=s,
+            actor=REVIEWER,
+            settings=june,
+            activity_id=first,
+            decision="rejected",
+            reason="无现场照片",
+            today=TODAY,
+        )
+    at = app_for(june)
+    at.session_state["f_start"], at.session_state["f_end"] = JUNE, JUNE
+    at.run()
+    shown = {m.label: m.value for m in at.metric}
+    assert (shown["不予认定（场次）"], shown["开展活动（场次）"]) == ("1", "5")  # 6 held in June, one not recognised
+    assert any(f"{JUNE} 至 {JUNE}有 **1** 项活动不予认定，1 项待乡镇答复" in w.value for w in at.warning)
 
 
 def ids_of_june(settings) -> list[int]:  # type: ignore[no-untyped-def]
