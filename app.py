@@ -53,7 +53,8 @@ PAGES = {
 }
 allowed = PERMISSIONS[actor.role]
 visible = {section: [page for need, page in pages if need in allowed] for section, pages in PAGES.items()}
-navigation = st.navigation({section: pages for section, pages in visible.items() if pages})
+# Every page listed: past twelve Streamlit folds the rest under "View more", hiding 通报 and the admin pages.
+navigation = st.navigation({section: pages for section, pages in visible.items() if pages}, expanded=True)
 
 with common.session() as s, st.sidebar:
     st.markdown("### 新时代文明实践活动监测")
