@@ -39,6 +39,7 @@ ACTION_LABELS = {
     "photos": "上传活动照片",
     "review": "活动认定",
     "review_reply": "答复认定意见",
+    "unitmonth_repair": "重建单位月度计数",
 }
 
 
@@ -57,6 +58,8 @@ FIELD_LABELS = {
     "reason": "理由",
     "reply": "答复",
     "photos": "照片",
+    "differences": "不一致处",
+    "deadline_day": "上报截止日",
     "sha256": "文件 SHA-256",
     "status": "状态",
     "created": "新增单位",

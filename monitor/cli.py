@@ -14,7 +14,7 @@ from typing import TypedDict
 import pandas as pd
 from sqlmodel import Session
 
-from monitor import cli_admin, cli_batches, cli_evidence, cli_missing, metrics
+from monitor import cli_admin, cli_batches, cli_check, cli_evidence, cli_missing, metrics
 from monitor.auth import Actor, Forbidden, UserError, actor_for, require, shell_actor
 from monitor.batches import ImportResult
 from monitor.config import Settings
@@ -87,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_batches.register(sub)
     cli_missing.register(sub)
     cli_evidence.register(sub)
+    cli_check.register(sub)
     return parser
 
 
@@ -171,6 +172,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return cli_batches.run(
                 args, session, settings, actor=_acting(session, getattr(args, "user", ""), "rollback")
             )
+        if args.command == "check":
+            actor = _acting(session, args.user, "users" if args.repair else "view")
+            return cli_check.run(args, session, settings, actor=actor)
         if args.command in cli_evidence.COMMANDS:
             town = _town(session, getattr(args, "town", None))
             return cli_evidence.run(args, session, settings, town=town, acting=partial(_acting, session))

@@ -62,6 +62,8 @@ def init_db(engine: Engine, *, upgrade: bool = True, backups_dir: Path | None = 
     with Session(engine) as session:
         if session.get(Meta, "database_id") is None:
             session.add(Meta(key="database_id", value=uuid.uuid4().hex))
+        if session.get(Meta, "unitmonth_deadline_day") is None:  # a new database: its table is empty
+            session.add(Meta(key="unitmonth_deadline_day", value=str(Settings.from_env().deadline_day)))
         existing = {q.type for q in session.exec(select(TypeQuota)).all()}
         ruled = set(session.exec(select(QuotaRule.unit_type).where(col(QuotaRule.unit_id).is_(None))).all())
         for unit_type, quota in DEFAULT_QUOTAS.items():

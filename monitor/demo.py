@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from sqlmodel import Session, select
 
-from monitor import audit
+from monitor import audit, unitmonths
 from monitor.auth import Actor, add_user, require
 from monitor.db import bump_version, get_meta, set_meta
 from monitor.demo_evidence import PLANTED as PLANTED
@@ -302,12 +302,15 @@ def load_demo(*, session: Session, actor: Actor, store: PhotoStore, accounts: bo
         )
         session.add(batch)
         session.flush()
+        assert batch.id is not None  # given by the flush
         rows = pd.DataFrame([{"unit_id": ids[str(row["code"])], **row} for row in upload.rows]).drop(columns="code")
         total += insert_activities(session, rows, batch_id=batch.id, stored_at=upload.stored_at)
     evidence = add_evidence(session=session, store=store, rng=random.Random(SEED + 2))
     set_meta(session, "demo", "1")
     after = {"units": len(units), "activities": total, "photos": evidence["photos"]}
     audit.record(session, actor="示例数据", action="demo", after=after)
+    # The plants moved and added activities and wrote decisions directly: count the month table afresh.
+    unitmonths.rebuild(session, day=unitmonths.deadline_day(session))
     bump_version(session)
     session.commit()
     if accounts:

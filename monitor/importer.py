@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col
 
-from monitor import audit
+from monitor import audit, unitmonths
 from monitor.access import scope
 from monitor.auth import Actor
 from monitor.batches import ImportResult, keep_original, new_batch, rejected_rows, sha256_of
@@ -53,9 +53,10 @@ def today_in(settings: Settings) -> date:
 
 
 def insert_activities(
-    session: Session, rows: pd.DataFrame, *, batch_id: int | None, stored_at: datetime, progress: Progress = _quiet
+    session: Session, rows: pd.DataFrame, *, batch_id: int, stored_at: datetime, progress: Progress = _quiet
 ) -> int:
-    """Bulk INSERT ... ON CONFLICT DO NOTHING in the session's transaction; returns rows stored."""
+    """Bulk INSERT ... ON CONFLICT DO NOTHING in the session's transaction, and the unit × month counts
+    of the rows stored; returns rows stored."""
     connection = session.connection()
     total = len(rows)
     if total == 0:
@@ -136,6 +137,8 @@ def insert_activities(
                 cursor.execute(f"PRAGMA cache_size = {int(cache_size)}")
     finally:
         cursor.close()
+    if stored:  # the rows this batch stored first carry its id: their counts, in one grouped statement
+        unitmonths.add(session, where="a.batch_id = :batch", params={"batch": batch_id})
     return stored
 
 
@@ -247,6 +250,7 @@ def import_activities(
         progress(0.4, "写入数据库")
         session.add(batch)
         session.flush()
+        assert batch.id is not None  # given by the flush
         stored = insert_activities(
             session,
             unique_rows,

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, tzinfo
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import case, func, literal
 from sqlmodel import Session, col, select
 
+from monitor import unitmonths
 from monitor.access import scope
 from monitor.auth import Actor
 from monitor.config import DEFAULT_QUOTAS, UNIT_TYPES, Settings
 from monitor.db import fetch_tuples
-from monitor.models import Activity, QuotaRule, Review
+from monitor.models import Activity, QuotaRule, Review, UnitMonth
+from monitor.unitmonths import deadlines
 from monitor.units import units_frame
 
 
@@ -101,20 +103,47 @@ def default_month(*, session: Session, today: date, earliest: str = "2000-01") -
     return min(finished, last) if last else finished
 
 
-def deadlines(months: list[str], *, deadline_day: int, timezone: tzinfo) -> dict[str, datetime]:
-    """For each month, the end of the deadline day of the following month (local time), in UTC."""
-    out = {}
-    for month in months:
-        following = pd.Period(month, freq="M") + 1
-        day = min(deadline_day, following.days_in_month)
-        local = datetime.combine(date(following.year, following.month, day), time.max).replace(tzinfo=timezone)
-        out[month] = local.astimezone(UTC)
-    return out
-
-
 def held_counts(*, session: Session, start: str, end: str, settings: Settings, on_time: bool = True) -> pd.DataFrame:
-    """Activities held per (unit, month) in the range, how many were stored by the month's deadline,
-    and how many were 不予认定 (already left out of `held` and `on_time_held`).
+    """Activities held per (unit, month) in the range (不予认定 left out), how many of them were stored by
+    the month's deadline, and how many were 不予认定: read from the unit × month table.
+
+    One read per month over the table's (month, unit_id) key, in unit order. When the table's
+    on-time counts follow another deadline day than the settings' (the setting was changed since),
+    the on-time counts come from the activity rows until `python -m monitor check --repair`.
+    """
+    if on_time and unitmonths.deadline_day(session) != settings.deadline_day:
+        return held_from_activities(session=session, start=start, end=end, settings=settings)
+    months = month_range(start, end)
+    held = col(UnitMonth.activities) - col(UnitMonth.not_recognised)
+    timely = col(UnitMonth.on_time) - col(UnitMonth.not_recognised_on_time) if on_time else literal(0)
+    parts, labels = [], []
+    for month in months:
+        statement = (
+            select(UnitMonth.unit_id, held, timely, UnitMonth.not_recognised)
+            .where(col(UnitMonth.month) == month)
+            .order_by(col(UnitMonth.unit_id))
+        )
+        rows = fetch_tuples(session, statement)
+        if rows:
+            parts.append(np.asarray(rows, dtype="int64").reshape(len(rows), 4))
+            labels.append(np.full(len(rows), month, dtype=object))
+    values = np.concatenate(parts) if parts else np.zeros((0, 4), dtype="int64")
+    return pd.DataFrame(
+        {
+            "month": pd.Series(np.concatenate(labels) if labels else [], dtype=object),
+            "unit_id": values[:, 0],
+            "held": values[:, 1],
+            "on_time_held": values[:, 2],
+            "rejected": values[:, 3],
+        }
+    )
+
+
+def held_from_activities(
+    *, session: Session, start: str, end: str, settings: Settings, on_time: bool = True
+) -> pd.DataFrame:
+    """held_counts from the activity rows themselves: how the figures were read before the unit × month
+    table, and still are when its on-time counts follow another deadline day than the settings'.
 
     One GROUP BY unit per month over the (month, unit_id, stored_at) index, which covers the
     query and hands the groups over in unit order; each month's deadline is a plain parameter.

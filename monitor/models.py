@@ -212,3 +212,21 @@ class Feedback(SQLModel, table=True):
     author: str = Field(default="", max_length=100)
     kind: str = Field(max_length=16)  # recognised | rejected | reply
     text: str = ""
+
+
+class UnitMonth(SQLModel, table=True):
+    """Counts of activities per unit and month, kept in the same transaction as every write that
+    changes them (monitor.unitmonths): what every figure reads instead of the activity table.
+
+    `on_time` and `not_recognised_on_time` count activities stored by the month's deadline, the
+    deadline day stamped in Meta (unitmonth_deadline_day). The active range is applied on reading,
+    so a roster change never touches these counts.
+    """
+
+    month: str = Field(primary_key=True, max_length=7)
+    unit_id: int = Field(primary_key=True, foreign_key="unit.id")
+    activities: int = 0  # every stored activity, whatever its review
+    on_time: int = 0
+    recognised: int = 0  # 认定
+    not_recognised: int = 0  # 不予认定: not held
+    not_recognised_on_time: int = 0

@@ -14,7 +14,7 @@ from sqlalchemy import func
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from monitor import audit
+from monitor import audit, unitmonths
 from monitor.access import may_touch, scope
 from monitor.auth import Actor
 from monitor.config import Settings
@@ -75,10 +75,14 @@ def decide(
             raise ReviewRefused(f"{activity.month} 已锁定，认定结果会改变该月数字；请先解锁该月。")
         current = session.get(Review, activity_id)
         before = {"decision": DECISIONS[current.decision], "reason": current.reason} if current else None
+        counted = {"activity_id": activity_id}
+        unitmonths.take(session, where="a.id = :activity_id", params=counted)  # as it was counted
         now = datetime.now(UTC)
         review = current or Review(activity_id=activity_id, decision=decision, decided_at=now)
         review.decision, review.reason, review.reviewer, review.decided_at = decision, reason, actor.name, now
         session.add(review)
+        session.flush()
+        unitmonths.add(session, where="a.id = :activity_id", params=counted)  # as it counts now
         session.add(Feedback(activity_id=activity_id, at=now, author=actor.name, kind=decision, text=reason))
         audit.record(
             session,

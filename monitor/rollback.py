@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import text
 from sqlmodel import Session
 
-from monitor import audit
+from monitor import audit, unitmonths
 from monitor.access import may_touch
 from monitor.auth import Actor, require
 from monitor.config import Settings
@@ -95,6 +95,7 @@ def _rollback(session: Session, *, actor: Actor, settings: Settings, batch_id: i
     )
     # The photos, decisions and feedback of the activities that go, go with them (the photo files
     # stay in the store: another activity may show the same picture).
+    unitmonths.take(session, where="a.batch_id = :b", params=params)
     unlinked = 0
     for table in ("photo", "review", "feedback"):
         gone = connection.execute(

@@ -11,7 +11,7 @@ import pytest
 from factories import OPERATOR, RULES, activities_csv, load_roster
 from sqlmodel import Session, func, select
 
-from monitor import metrics
+from monitor import metrics, unitmonths
 from monitor.auth import Actor
 from monitor.config import Settings
 from monitor.importer import import_activities, insert_activities
@@ -150,7 +150,10 @@ def _store(session: Session, code: str, count: int, stored_at: datetime, first_d
             "notes": "",
         }
     )
-    assert insert_activities(session, rows, batch_id=None, stored_at=stored_at) == count
+    batch = ImportBatch(kind="activities", created_at=stored_at, file_name="台账.csv", sha256="", status="imported")
+    session.add(batch)
+    session.flush()
+    assert insert_activities(session, rows, batch_id=batch.id, stored_at=stored_at) == count
 
 
 def test_on_time_rate_counts_unit_months_met_by_activities_stored_by_the_deadline(
@@ -178,6 +181,8 @@ def test_activities_stored_later_by_import_are_not_on_time(session: Session, set
     for activity in session.exec(select(Activity)).all():
         activity.stored_at = (ON_TIME - timedelta(days=3)).astimezone(UTC)
         session.add(activity)
+    session.flush()
+    unitmonths.rebuild(session, day=RULES.deadline_day)  # the stored moments were rewritten behind its back
     session.commit()
     doc = metrics.report(
         session=session, actor=OPERATOR, settings=RULES, start="2025-01", end="2025-01", town="泥江口镇"

@@ -12,7 +12,7 @@ from conftest import BACKENDS, _pg_schema_url
 from sqlalchemy import inspect, text
 from sqlmodel import Session, SQLModel, select
 
-from monitor import metrics
+from monitor import metrics, unitmonths
 from monitor.auth import Actor
 from monitor.config import Settings
 from monitor.db import drop_all, get_engine, init_db
@@ -113,9 +113,10 @@ def test_an_old_database_upgrades_with_every_row_intact(backend, tmp_path):
         dropped = DROPPED.get(name, set())
         kept = [{k: v for k, v in row.items() if k not in dropped} for row in expected]
         found = _rows(url, name)
-        if name == "meta":  # the upgrade gives the database an id of its own, beside what it held
+        if name == "meta":  # the upgrade gives the database an id of its own, and stamps its month table
             assert [r["key"] for r in found].count("database_id") == 1
-            found = [r for r in found if r["key"] != "database_id"]
+            assert {"key": "unitmonth_deadline_day", "value": "5"} in found
+            found = [r for r in found if r["key"] not in {"database_id", "unitmonth_deadline_day"}]
         assert _normal(found) == _normal(kept), name
     # The quotas in force before the upgrade hold from the beginning: past figures do not move.
     with Session(engine) as s:
@@ -123,8 +124,11 @@ def test_an_old_database_upgrades_with_every_row_intact(backend, tmp_path):
         assert sorted(r for r in rules if r[0]) == [("center", "", 8), ("institute", "", 3), ("station", "", 2)]
         doc = metrics.report(session=s, actor=OPERATOR, settings=Settings(), start="2025-01", end="2025-02").to_json()
     # Held 8 + 2 + 3 + 1; required per month: center 8, two institutes 3, three stations 2
-    # (新建村 starts in 2025-03), over two months.
+    # (新建村 starts in 2025-03), over two months. The figures read the month table the upgrade filled.
     assert (doc["held"], doc["required"]) == (14, 40)
+    with Session(engine) as s:
+        assert int(unitmonths.stored(s)["activities"].sum()) == len(ROWS["activity"])
+        assert unitmonths.differences(s) == []
     # A second init changes nothing.
     again = init_db(engine, backups_dir=tmp_path / "backups")
     assert not again.changed

@@ -21,7 +21,7 @@ from sqlalchemy import delete, insert
 from sqlmodel import Session, func, select
 from streamlit.testing.v1 import AppTest
 
-from monitor import gallery, metrics, signals
+from monitor import gallery, metrics, signals, unitmonths
 from monitor.auth import Actor
 from monitor.config import Settings
 from monitor.db import bump_version, get_engine
@@ -405,6 +405,7 @@ def _insert_activity(settings: Settings, code: str, month: str, day: date) -> No
                 stored_at=datetime(2025, 6, 4, tzinfo=UTC),
             )
         )
+        unitmonths.rebuild(s, day=5)  # as the upgrade that met such a row counted it
         bump_version(s)
         s.commit()
 

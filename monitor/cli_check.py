@@ -1,0 +1,45 @@
+"""`python -m monitor check [--repair]`: prove the unit × month counts equal the activity rows, or rebuild them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from sqlmodel import Session, select
+
+from monitor.auth import Actor
+from monitor.config import Settings
+from monitor.models import Unit
+from monitor.unitmonths import check
+
+SHOWN = 20  # differences printed without --json
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser("check", help="compare the unit × month counts with the activity rows")
+    parser.add_argument("--repair", action="store_true", help="rebuild the counts from the activity rows")
+    parser.add_argument("--user", default="")
+    parser.add_argument("--json", action="store_true")
+
+
+def run(args: argparse.Namespace, session: Session, settings: Settings, *, actor: Actor) -> int:
+    done = check(session=session, actor=actor, settings=settings, repair=args.repair)
+    codes = {int(i): str(c) for i, c in session.exec(select(Unit.id, Unit.code)).all() if i is not None}
+    stale = done.deadline_day != settings.deadline_day
+    if args.json:
+        print(json.dumps(done.to_json(codes, settings.deadline_day), ensure_ascii=False))
+    else:
+        print(
+            f"unit-month rows {done.rows}  differences {len(done.differences)}"
+            + ("  (repaired)" if done.repaired else "")
+        )
+        for d in done.differences[:SHOWN]:
+            print(f"  {d.month} {codes.get(d.unit_id, d.unit_id)} {d.column}: stored {d.stored}, actual {d.actual}")
+        if len(done.differences) > SHOWN:
+            print(f"  … {len(done.differences) - SHOWN} more (--json lists them all)")
+        if stale:
+            print(
+                f"the on-time counts follow deadline day {done.deadline_day}, the settings say "
+                f"{settings.deadline_day}: run with --repair to count them for the settings' day"
+            )
+    return 0 if done.repaired or not (done.differences or stale) else 1

@@ -1,0 +1,223 @@
+"""The unit × month table of counts (UnitMonth): kept by every write, read by every figure.
+
+Every write that changes what a unit held in a month changes the table in the same transaction,
+with one grouped statement: an import adds its new rows, a rollback takes off the rows it
+deletes, a decision (认定 / 不予认定) moves one activity between the counts. A roster change
+touches nothing here: the active range is applied when the figures read the table.
+`recompute` builds the same counts from the activity rows themselves; `differences` compares
+the two and `rebuild` replaces the table (python -m monitor check [--repair]).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, tzinfo
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlalchemy import Connection, text
+from sqlmodel import Session
+
+from monitor import audit
+from monitor.auth import Actor, require
+from monitor.config import Settings
+from monitor.db import begin_write, bump_version, get_meta, set_meta
+
+STAMP = "unitmonth_deadline_day"  # Meta key: the deadline day the on_time counts follow
+COUNTS = ("activities", "on_time", "recognised", "not_recognised", "not_recognised_on_time")
+KEY = ("month", "unit_id")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def deadlines(months: Iterable[str], *, deadline_day: int, timezone: tzinfo = SHANGHAI) -> dict[str, datetime]:
+    """For each well-formed month, the end of the deadline day of the following month (local time), in UTC."""
+    out = {}
+    for month in months:
+        try:
+            following = pd.Period(month, freq="M") + 1
+        except ValueError:
+            continue  # a malformed month an older version stored: it has no deadline
+        day = min(deadline_day, following.days_in_month)
+        local = datetime.combine(date(following.year, following.month, day), time.max).replace(tzinfo=timezone)
+        out[month] = local.astimezone(UTC)
+    return out
+
+
+def deadline_day(session: Session) -> int:
+    """The deadline day the table's on_time counts follow."""
+    return int(get_meta(session, STAMP, "5") or 5)
+
+
+def _param(connection: Connection, moment: datetime) -> object:
+    """A moment as the activity table stores it: SQLite naive UTC text, PostgreSQL aware."""
+    if connection.dialect.name == "sqlite":
+        return moment.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return moment
+
+
+def _due_case(connection: Connection, months: list[str], day: int, params: dict[str, object]) -> str:
+    """SQL: the month's deadline for a.month, as a CASE over the months given (NULL for others)."""
+    due = deadlines(months, deadline_day=day)
+    if not due:
+        return "NULL"
+    arms = []
+    for number, (month, moment) in enumerate(sorted(due.items())):
+        params[f"m{number}"], params[f"d{number}"] = month, _param(connection, moment)
+        arms.append(f"WHEN :m{number} THEN :d{number}")
+    return "CASE a.month " + " ".join(arms) + " END"
+
+
+def _grouped(connection: Connection, where: str, params: dict[str, object], day: int) -> str:
+    """SQL: the counts of the activities matching `where` (alias a), grouped by month and unit."""
+    months = [m for (m,) in connection.execute(text(f"SELECT DISTINCT a.month FROM activity a WHERE {where}"), params)]
+    due = _due_case(connection, months, day, params)
+    timely = f"CASE WHEN a.stored_at <= ({due}) THEN 1 ELSE 0 END"
+    return (
+        f"SELECT a.month AS month, a.unit_id AS unit_id, count(*) AS activities, sum({timely}) AS on_time, "
+        "sum(CASE WHEN r.decision = 'recognised' THEN 1 ELSE 0 END) AS recognised, "
+        "sum(CASE WHEN r.decision = 'rejected' THEN 1 ELSE 0 END) AS not_recognised, "
+        f"sum(CASE WHEN r.decision = 'rejected' THEN {timely} ELSE 0 END) AS not_recognised_on_time "
+        f"FROM activity a LEFT JOIN review r ON r.activity_id = a.id WHERE {where} GROUP BY a.month, a.unit_id"
+    )
+
+
+def add(session: Session, *, where: str, params: Mapping[str, object]) -> None:
+    """Add the counts of the activities matching `where` (alias a), as they stand now: rows just
+    stored, or an activity whose decision has just changed (after `take` before the change)."""
+    connection = session.connection()
+    bound = dict(params)
+    grouped = _grouped(connection, where, bound, deadline_day(session))
+    names = ", ".join(COUNTS)
+    update = ", ".join(f"{c} = unitmonth.{c} + excluded.{c}" for c in COUNTS)
+    connection.execute(
+        text(
+            f"INSERT INTO unitmonth (month, unit_id, {names}) SELECT month, unit_id, {names} FROM ({grouped}) g "
+            f"WHERE true ON CONFLICT (month, unit_id) DO UPDATE SET {update}"
+        ),
+        bound,
+    )
+
+
+def take(session: Session, *, where: str, params: Mapping[str, object]) -> None:
+    """Take off the counts of the activities matching `where` (alias a), as they stand now: rows about
+    to be deleted, or an activity whose decision is about to change (then `add` after it)."""
+    connection = session.connection()
+    bound = dict(params)
+    grouped = _grouped(connection, where, bound, deadline_day(session))
+    update = ", ".join(f"{c} = unitmonth.{c} - g.{c}" for c in COUNTS)
+    connection.execute(
+        text(
+            f"UPDATE unitmonth SET {update} FROM ({grouped}) g "
+            "WHERE unitmonth.month = g.month AND unitmonth.unit_id = g.unit_id"
+        ),
+        bound,
+    )
+    connection.execute(text("DELETE FROM unitmonth WHERE activities = 0"))
+
+
+def recompute(session: Session, *, day: int | None = None) -> pd.DataFrame:
+    """The counts from the activity and review rows themselves, one row per (month, unit) with any activity."""
+    connection = session.connection()
+    params: dict[str, object] = {}
+    grouped = _grouped(connection, "true", params, deadline_day(session) if day is None else day)
+    rows = connection.execute(text(grouped), params).fetchall()
+    return pd.DataFrame([tuple(r) for r in rows], columns=[*KEY, *COUNTS]).astype(dict.fromkeys(COUNTS, "int64"))
+
+
+def stored(session: Session) -> pd.DataFrame:
+    """The table as it stands."""
+    names = ", ".join([*KEY, *COUNTS])
+    rows = session.connection().execute(text(f"SELECT {names} FROM unitmonth")).fetchall()
+    return pd.DataFrame([tuple(r) for r in rows], columns=[*KEY, *COUNTS]).astype(dict.fromkeys(COUNTS, "int64"))
+
+
+@dataclass(frozen=True)
+class Difference:
+    month: str
+    unit_id: int
+    column: str
+    stored: int
+    actual: int
+
+
+def differences(session: Session) -> list[Difference]:
+    """Where the table differs from a recomputation (a row of zeros and a missing row are the same)."""
+    keyed = stored(session).set_index(list(KEY))
+    actual = recompute(session).set_index(list(KEY))
+    index = keyed.index.union(actual.index)
+    keyed, actual = keyed.reindex(index, fill_value=0), actual.reindex(index, fill_value=0)
+    out = []
+    for column in COUNTS:
+        wrong = keyed[column] != actual[column]
+        for (month, unit_id), was, should in zip(
+            keyed.index[wrong], keyed.loc[wrong, column], actual.loc[wrong, column], strict=True
+        ):
+            out.append(Difference(str(month), int(unit_id), column, int(was), int(should)))
+    return sorted(out, key=lambda d: (d.month, d.unit_id, COUNTS.index(d.column)))
+
+
+def rebuild(session: Session, *, day: int) -> int:
+    """Replace the table by a recomputation for deadline day `day`, in the caller's transaction; rows written."""
+    connection = session.connection()
+    params: dict[str, object] = {}
+    grouped = _grouped(connection, "true", params, day)
+    names = ", ".join([*KEY, *COUNTS])
+    connection.execute(text("DELETE FROM unitmonth"))
+    written = connection.execute(text(f"INSERT INTO unitmonth ({names}) SELECT {names} FROM ({grouped}) g"), params)
+    set_meta(session, STAMP, str(day))
+    return int(written.rowcount or 0)
+
+
+@dataclass(frozen=True)
+class Check:
+    rows: int  # rows of the table
+    differences: list[Difference]
+    deadline_day: int  # the day the on-time counts follow
+    repaired: bool = False
+
+    def to_json(self, codes: dict[int, str], settings_day: int) -> dict[str, object]:
+        return {
+            "rows": self.rows,
+            "deadline_day": self.deadline_day,
+            "settings_deadline_day": settings_day,
+            "repaired": self.repaired,
+            "differences": [
+                {
+                    "month": d.month,
+                    "unit_id": d.unit_id,
+                    "unit_code": codes.get(d.unit_id, ""),
+                    "column": d.column,
+                    "stored": d.stored,
+                    "actual": d.actual,
+                }
+                for d in self.differences
+            ],
+        }
+
+
+def check(*, session: Session, actor: Actor, settings: Settings, repair: bool = False) -> Check:
+    """Compare the table with a recomputation from the activity rows; with repair, rebuild it (for the
+    settings' deadline day) in one write transaction, audited. Reading needs "view", repairing "users"."""
+    require(actor, "users" if repair else "view")
+    found = differences(session)
+    day = deadline_day(session)
+    if not repair:
+        return Check(rows=len(stored(session)), differences=found, deadline_day=day)
+    begin_write(session, busy_seconds=settings.busy_seconds)
+    try:
+        found = differences(session)  # again, inside the write transaction
+        written = rebuild(session, day=settings.deadline_day)
+        audit.record(
+            session,
+            actor=actor.name,
+            action="unitmonth_repair",
+            before={"differences": len(found), "deadline_day": day},
+            after={"rows": written, "deadline_day": settings.deadline_day},
+        )
+        bump_version(session)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return Check(rows=written, differences=found, deadline_day=settings.deadline_day, repaired=True)

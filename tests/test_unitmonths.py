@@ -1,0 +1,195 @@
+"""The unit × month table never drifts from the activity rows, whatever writes happen in whatever order.
+
+A property test runs random sequences of imports (overlapping ones included), rollbacks, review
+decisions and roster changes, and after every step compares the table with a recomputation from
+the activity rows, and the figures read from it with the figures read from the rows.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from conftest import BACKENDS, make_settings
+from factories import OPERATOR, SMALL_ROSTER, TODAY, activities_csv, load_roster, roster_csv
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+from sqlmodel import Session, select
+
+from monitor import metrics, unitmonths
+from monitor.auth import Actor, Forbidden
+from monitor.db import get_engine
+from monitor.importer import import_activities
+from monitor.models import Activity, AuditEvent, ImportBatch
+from monitor.review import decide
+from monitor.rollback import RollbackRefused, rollback_batch
+from monitor.roster import import_units
+
+CODES = ["ZX", "NJK-S", "NJK-YCT", "LX-HP", "LX-XJ"]
+TITLES = ["理论宣讲", "志愿服务", "文艺汇演"]
+REVIEWER = Actor(name="审核员", role="reviewer")
+
+row = st.tuples(st.sampled_from(CODES), st.integers(1, 3), st.integers(1, 4), st.sampled_from(TITLES))
+step = st.one_of(
+    st.tuples(st.just("import"), st.lists(row, min_size=1, max_size=8)),
+    st.tuples(st.just("rollback"), st.integers(0, 5)),
+    st.tuples(st.just("review"), st.integers(0, 40), st.sampled_from(["recognised", "rejected"])),
+    st.tuples(st.just("roster"), st.sampled_from(["", "2025-02", "2025-03"]), st.sampled_from(["", "2025-02"])),
+)
+
+
+def _import(session: Session, settings, rows) -> None:
+    lines = [(code, "", "", f"2025-{month:02d}-{day:02d}", title, "") for code, month, day, title in rows]
+    import_activities(
+        session=session, actor=OPERATOR, data=activities_csv(lines), file_name="台账.csv", settings=settings
+    )
+
+
+def _apply(session: Session, settings, action) -> None:
+    kind = action[0]
+    if kind == "import":
+        _import(session, settings, action[1])
+    elif kind == "rollback":
+        batches = session.exec(select(ImportBatch.id).where(ImportBatch.kind == "activities")).all()
+        if batches:
+            try:
+                rollback_batch(
+                    session=session,
+                    actor=OPERATOR,
+                    settings=settings,
+                    batch_id=batches[action[1] % len(batches)],
+                    today=TODAY,
+                )
+            except RollbackRefused:
+                pass  # already rolled back: nothing changes
+    elif kind == "review":
+        ids = sorted(i for i in session.exec(select(Activity.id)).all() if i is not None)
+        if ids:
+            target = ids[action[1] % len(ids)]
+            decide(
+                session=session,
+                actor=REVIEWER,
+                settings=settings,
+                activity_id=target,
+                decision=action[2],
+                reason="照片不符",
+                today=TODAY,
+            )
+    else:  # a station's active range changes: no count moves, the figures apply the range on reading
+        unit = {**SMALL_ROSTER[2], "active_from": action[1], "active_to": action[2] if action[2] >= action[1] else ""}
+        import_units(
+            session=session,
+            actor=OPERATOR,
+            data=roster_csv([unit]),
+            file_name="名册.csv",
+            settings=settings,
+            today=TODAY,
+        )
+
+
+def _agrees(session: Session, settings) -> None:
+    assert unitmonths.differences(session) == []
+    from_table = metrics.held_counts(session=session, start="2025-01", end="2025-04", settings=settings)
+    from_rows = metrics.held_from_activities(session=session, start="2025-01", end="2025-04", settings=settings)
+    keys = ["month", "unit_id"]
+    assert from_table.sort_values(keys).reset_index(drop=True).to_dict("records") == from_rows.sort_values(
+        keys
+    ).reset_index(drop=True).to_dict("records")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@hypothesis_settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(step, min_size=1, max_size=8))
+def test_the_table_equals_a_recomputation_after_every_step(backend, tmp_path_factory, steps):
+    settings = make_settings(backend, tmp_path_factory.mktemp("um"), "t_unitmonth")
+    with Session(get_engine(settings.database_url)) as session:
+        load_roster(session, settings)
+        for action in steps:
+            _apply(session, settings, action)
+            session.expire_all()
+            _agrees(session, settings)
+
+
+def test_an_overlapping_reimport_and_its_rollback_keep_the_counts(session, settings):
+    load_roster(session, settings)
+    _import(session, settings, [("NJK-YCT", 1, 1, "理论宣讲"), ("NJK-YCT", 1, 2, "志愿服务")])
+    _import(session, settings, [("NJK-YCT", 1, 2, "志愿服务"), ("NJK-YCT", 1, 3, "文艺汇演")])  # one overlaps
+    first, second = session.exec(
+        select(ImportBatch.id).where(ImportBatch.kind == "activities").order_by(ImportBatch.id)
+    ).all()
+    rows = unitmonths.stored(session)
+    assert rows[["month", "activities"]].to_dict("records") == [{"month": "2025-01", "activities": 3}]
+    rollback_batch(session=session, actor=OPERATOR, settings=settings, batch_id=first, today=TODAY)
+    # 1-01 goes; 1-02 stays, the second batch reported it too; 1-03 is the second's own.
+    assert list(unitmonths.stored(session)["activities"]) == [2]
+    rollback_batch(session=session, actor=OPERATOR, settings=settings, batch_id=second, today=TODAY)
+    assert unitmonths.stored(session).empty
+    assert unitmonths.differences(session) == []
+
+
+def test_a_decision_moves_one_activity_between_the_counts(session, settings):
+    load_roster(session, settings)
+    _import(session, settings, [("NJK-YCT", 2, 1, "理论宣讲"), ("NJK-YCT", 2, 2, "志愿服务")])
+    first = session.exec(select(Activity.id).order_by(Activity.date)).first()
+
+    def counts() -> dict[str, int]:
+        return {k: int(v) for k, v in unitmonths.stored(session).iloc[0].items() if k in unitmonths.COUNTS}
+
+    assert counts() == {
+        "activities": 2,
+        "on_time": 0,
+        "recognised": 0,
+        "not_recognised": 0,
+        "not_recognised_on_time": 0,
+    }
+    for decision, expected in (("rejected", (0, 1)), ("recognised", (1, 0)), ("rejected", (0, 1))):
+        decide(
+            session=session,
+            actor=REVIEWER,
+            settings=settings,
+            activity_id=first,
+            decision=decision,
+            reason="核实",
+            today=TODAY,
+        )
+        assert (counts()["recognised"], counts()["not_recognised"]) == expected
+    assert unitmonths.differences(session) == []
+
+
+def test_check_finds_a_tampered_count_and_repair_rebuilds_it(session, settings):
+    load_roster(session, settings)
+    _import(session, settings, [("NJK-YCT", 1, 1, "理论宣讲"), ("LX-HP", 1, 2, "志愿服务")])
+    session.connection().execute(
+        text(
+            "UPDATE unitmonth SET activities = activities + 2 "
+            "WHERE unit_id IN (SELECT id FROM unit WHERE code = 'LX-HP')"
+        )
+    )
+    session.commit()
+    found = unitmonths.check(session=session, actor=OPERATOR, settings=settings)
+    assert [(d.month, d.column, d.stored, d.actual) for d in found.differences] == [("2025-01", "activities", 3, 1)]
+    with pytest.raises(Forbidden):
+        unitmonths.check(session=session, actor=REVIEWER, settings=settings, repair=True)
+    repaired = unitmonths.check(session=session, actor=OPERATOR, settings=settings, repair=True)
+    assert repaired.repaired and len(repaired.differences) == 1
+    assert unitmonths.check(session=session, actor=OPERATOR, settings=settings).differences == []
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "unitmonth_repair")).one()
+    assert json.loads(event.before) == {"deadline_day": 5, "differences": 1}
+
+
+def test_a_changed_deadline_day_is_read_from_the_rows_until_repaired(session, settings):
+    from dataclasses import replace
+
+    load_roster(session, settings)
+    _import(session, settings, [("NJK-YCT", 1, 1, "理论宣讲")])
+    # Stored just now, long after January 2025's deadline, for any deadline day: held 1, on time 0.
+    later = replace(settings, deadline_day=7)
+    grid = metrics.held_counts(session=session, start="2025-01", end="2025-01", settings=later)
+    assert (int(grid["held"].sum()), int(grid["on_time_held"].sum())) == (1, 0)
+    assert unitmonths.check(session=session, actor=OPERATOR, settings=later).deadline_day == 5
+    unitmonths.check(session=session, actor=OPERATOR, settings=later, repair=True)
+    assert unitmonths.deadline_day(session) == 7
+    assert date(2025, 1, 1) < TODAY
