@@ -26,6 +26,7 @@ from monitor.images import describe
 from monitor.models import Activity, Feedback, Photo, Review, Unit
 from monitor.normalize import title_key
 from monitor.photo_store import PhotoStore
+from monitor.photos import keep
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONTH = "2025-12"  # the month with photos and plants: a month of photos costs about ten seconds of loading
@@ -213,21 +214,17 @@ def add_evidence(*, session: Session, store: PhotoStore, rng: random.Random) -> 
     records = []
     for picture in pictures:
         facts = describe(picture.data, limit_bytes=settings.photo_limit_bytes, max_pixels=settings.photo_max_pixels)
-        store.put(facts.sha256, "original", picture.data)
-        store.put(facts.sha256, "thumb", facts.thumb)
+        name = f"IMG_{picture.taken_at:%Y%m%d_%H%M%S}.jpg"
         records.append(
-            {
-                "activity_id": picture.activity.id,
-                "sha256": facts.sha256,
-                "phash": facts.phash,
-                "taken_at": facts.taken_at,
-                "width": facts.width,
-                "height": facts.height,
-                "size": facts.size,
-                "file_name": f"IMG_{picture.taken_at:%Y%m%d_%H%M%S}.jpg",
-                "uploaded_by": picture.by,
-                "uploaded_at": picture.at,
-            }
+            keep(
+                store,
+                facts,
+                picture.data,
+                activity_id=picture.activity.id,
+                file_name=name,
+                by=picture.by,
+                at=picture.at,
+            )
         )
     for start in range(0, len(records), 500):
         session.execute(insert(Photo), records[start : start + 500])

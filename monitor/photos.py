@@ -257,23 +257,8 @@ def _attach(
         if (activity_id, facts.sha256) in seen:
             duplicates += 1
             continue
-        store.put(facts.sha256, "original", data)
-        store.put(facts.sha256, "thumb", facts.thumb)
         seen.add((activity_id, facts.sha256))
-        rows.append(
-            {
-                "activity_id": activity_id,
-                "sha256": facts.sha256,
-                "phash": facts.phash,
-                "taken_at": facts.taken_at,
-                "width": facts.width,
-                "height": facts.height,
-                "size": facts.size,
-                "file_name": name.rsplit("/", 1)[-1][:255],
-                "uploaded_by": actor.name,
-                "uploaded_at": now,
-            }
-        )
+        rows.append(keep(store, facts, data, activity_id=activity_id, file_name=name, by=actor.name, at=now))
     stored = _insert_links(session, rows)
     duplicates += len(rows) - stored
     audit.record(
@@ -285,6 +270,26 @@ def _attach(
     )
     bump_version(session)
     return Attached(stored, duplicates)
+
+
+def keep(
+    store: PhotoStore, facts: PhotoFacts, data: bytes, *, activity_id: int, file_name: str, by: str, at: datetime
+) -> dict[str, Any]:
+    """Put a photo's file and thumbnail in the store; the row that links it to its activity."""
+    store.put(facts.sha256, "original", data)
+    store.put(facts.sha256, "thumb", facts.thumb)
+    return {
+        "activity_id": activity_id,
+        "sha256": facts.sha256,
+        "phash": facts.phash,
+        "taken_at": facts.taken_at,
+        "width": facts.width,
+        "height": facts.height,
+        "size": facts.size,
+        "file_name": file_name.rsplit("/", 1)[-1][:255],
+        "uploaded_by": by,
+        "uploaded_at": at,
+    }
 
 
 def _insert_links(session: Session, rows: list[dict[str, Any]]) -> int:
