@@ -92,8 +92,10 @@ def add(session: Session, *, where: str, params: Mapping[str, object]) -> None:
     update = ", ".join(f"{c} = unitmonth.{c} + excluded.{c}" for c in COUNTS)
     connection.execute(
         text(
+            # In key order: two imports touching the same unit-months then wait on each other's rows
+            # in the same order instead of deadlocking.
             f"INSERT INTO unitmonth (month, unit_id, {names}) SELECT month, unit_id, {names} FROM ({grouped}) g "
-            f"WHERE true ON CONFLICT (month, unit_id) DO UPDATE SET {update}"
+            f"WHERE true ORDER BY month, unit_id ON CONFLICT (month, unit_id) DO UPDATE SET {update}"
         ),
         bound,
     )
