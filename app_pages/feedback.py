@@ -11,8 +11,11 @@ st.title("活动反馈")
 me = common.allow("view")
 common.demo_badge()
 f = common.filters()
-frame = common.cached(feedback, town=f.town, start=f.start, end=f.end, actor=me)
-where = f"{f.start} 至 {f.end} · {f.town or '全区'}"
+# Feedback waits for an answer whatever month it concerns: all months unless asked otherwise.
+period_only = st.toggle(f"只看侧栏所选期间（{f.start} 至 {f.end}）", value=False, key="fb_period")
+start, end = (f.start, f.end) if period_only else (None, None)
+frame = common.cached(feedback, town=f.town, start=start, end=end, actor=me)
+where = (f"{f.start} 至 {f.end}" if period_only else "全部月份") + f" · {f.town or '全区'}"
 if frame.empty:
     st.success(f"{where}：没有不予认定的活动。", icon=":material/task_alt:")
     st.stop()

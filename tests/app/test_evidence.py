@@ -258,3 +258,17 @@ def test_a_units_activity_opens_as_a_card_on_unit_detail(app_for, june):
     chosen.set_value(chosen.options[2]).run()
     assert any(m.value.startswith("#### 2025-06-03 活动3") for m in at.markdown)
     assert any(c.value == "暂无照片。" for c in at.caption)
+
+
+def test_feedback_waits_whatever_period_the_sidebar_shows(app_for, june):
+    _reject_both_townships(june)  # June 2025
+    at = app_for(june, role="town", town="泥江口镇")
+    at.session_state["f_start"], at.session_state["f_end"] = "2025-07", "2025-07"
+    at.run()
+    at.switch_page("app_pages/feedback.py").run()
+    assert not at.exception
+    assert list(at.dataframe[0].value["所属乡镇"]) == ["泥江口镇"], "June's rejection, with July in the sidebar"
+    assert any(c.value.startswith("全部月份 · 泥江口镇：不予认定 1 项") for c in at.caption)
+    [period] = [t for t in at.toggle if t.label.startswith("只看侧栏所选期间")]
+    period.set_value(True).run()
+    assert any("2025-07 至 2025-07 · 泥江口镇：没有不予认定的活动" in s.value for s in at.success)
