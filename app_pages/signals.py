@@ -48,6 +48,20 @@ common.xlsx_button(
     "下载疑点清单（Excel）", lambda: frame_xlsx(listed, "疑点清单"), f"疑点清单_{f.start}_{f.end}.xlsx", key="sg_xlsx"
 )
 
+monthly = found.signals[found.signals["activity_id"].isna()]  # 月底集中, 数量异常: a unit's whole month
+if not monthly.empty:
+    st.subheader("核查单位月份")
+    options = {
+        f"{r.unit_code}|{r.month}": f"{r.town or '区级'}{r.unit_name} {r.month}：{r.message}"
+        for r in monthly.itertuples()
+    }
+    picked = st.selectbox(
+        "单位月份（月底集中、数量异常）", list(options), format_func=options.__getitem__, key="sg_month"
+    )
+    if st.button("在活动认定中逐项查看该单位本月活动", icon=":material/photo_library:", key="sg_to_review"):
+        st.session_state["rv_unit"], st.session_state["rv_month"] = picked.split("|")
+        st.switch_page("app_pages/review.py")
+
 if found.activities.empty:
     st.stop()
 st.subheader("核查活动")

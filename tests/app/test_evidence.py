@@ -272,3 +272,22 @@ def test_feedback_waits_whatever_period_the_sidebar_shows(app_for, june):
     [period] = [t for t in at.toggle if t.label.startswith("只看侧栏所选期间")]
     period.set_value(True).run()
     assert any("2025-07 至 2025-07 · 泥江口镇：没有不予认定的活动" in s.value for s in at.success)
+
+
+def test_a_units_month_signal_opens_that_month_on_the_review_page(app_for, demo_settings):
+    at = app_for(demo_settings, role="reviewer", name="审核员丙")
+    at.session_state["f_start"], at.session_state["f_end"] = "2025-12", "2025-12"
+    at.run()
+    at.switch_page("app_pages/signals.py").run()
+    [months] = [s for s in at.selectbox if s.label == "单位月份（月底集中、数量异常）"]
+    # Planted in the demo: OJC-014's three activities all on 12-30, HS-S's on 12-29..31, CSP-010's ten.
+    assert len(months.options) == 3
+    bunched = "欧江岔镇柳园村新时代文明实践站 2025-12：本月 3 次活动全部在同一天"
+    assert any(o.startswith(bunched) for o in months.options)
+    months.set_value("OJC-014|2025-12").run()
+    [go] = [b for b in at.button if b.label == "在活动认定中逐项查看该单位本月活动"]
+    go.click().run()
+    assert not at.exception, [x.value for x in at.exception]
+    assert [t.value for t in at.title] == ["活动认定"]
+    assert at.session_state["rv_unit"] == "OJC-014" and at.session_state["rv_month"] == "2025-12"
+    assert any("第 **1** / 3 项" in m.value for m in at.markdown), "OJC-014 holds three activities in December"
