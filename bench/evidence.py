@@ -5,7 +5,7 @@ Run from the project root:
     python bench/evidence.py              # SQLite; PostgreSQL too when MONITOR_TEST_DATABASE_URL is set
     python bench/evidence.py --profile    # and a cProfile of signals on SQLite, printed after the table
 
-The issue's targets, at district scale (260 units, ~7,000 activities and ~20,000 photos a year): the
+The targets, at district scale (260 units, ~7,000 activities and ~20,000 photos a year): the
 signals of a year in under 1 s, the gallery opened in under 1 s, and a near-duplicate search that
 buckets the perceptual hashes instead of comparing all pairs.
 
