@@ -22,6 +22,15 @@ def _sign_in(page, server: str, name: str, password: str, path: str = "/") -> No
     settle(page)
 
 
+def _cookie_set(page) -> None:  # type: ignore[no-untyped-def]
+    """The browser holds the sign-in cookie (the page writes it just after drawing): a reload may follow."""
+    for _ in range(100):
+        if any(c["name"] == "monitor_session" for c in page.context.cookies()):
+            return
+        page.wait_for_timeout(200)
+    raise AssertionError("the sign-in cookie was never written")
+
+
 def _signed_in(page) -> bool:  # type: ignore[no-untyped-def]
     return page.get_by_role("button", name="退出登录").count() > 0 and page.get_by_label("密码").count() == 0
 
@@ -32,6 +41,7 @@ def test_a_sign_in_survives_a_reload_and_a_link_in_a_new_tab_and_ends_on_sign_ou
     _sign_in(page, server, "reviewer", "demo-reviewer-2025")
     page.get_by_role("button", name="退出登录").wait_for(timeout=20_000)
     assert _signed_in(page)
+    _cookie_set(page)
 
     page.reload()
     settle(page)
@@ -50,6 +60,7 @@ def test_a_sign_in_survives_a_reload_and_a_link_in_a_new_tab_and_ends_on_sign_ou
     settle(deep)
     deep.get_by_role("heading", name="单位明细").wait_for(timeout=20_000)
     boxes = deep.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']")
+    boxes.filter(has_text="乡镇（街道）").first.wait_for(timeout=20_000)  # the sidebar drawn, not only the heading
 
     def chosen(label: str) -> str:
         box = boxes.filter(has_text=label).first
@@ -65,9 +76,11 @@ def test_a_sign_in_survives_a_reload_and_a_link_in_a_new_tab_and_ends_on_sign_ou
     tab.get_by_label("密码").wait_for(timeout=20_000)
     tab.reload()
     settle(tab)
+    tab.get_by_label("密码").wait_for(timeout=20_000)
     assert tab.get_by_label("密码").count() == 1, "after signing out a reload shows the sign-in form"
     page.reload()  # the other tab shared the session: it ended too
     settle(page)
+    page.get_by_label("密码").wait_for(timeout=20_000)
     assert page.get_by_label("密码").count() == 1
     context.close()
 
