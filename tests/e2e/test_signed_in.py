@@ -60,14 +60,21 @@ def test_a_sign_in_survives_a_reload_and_a_link_in_a_new_tab_and_ends_on_sign_ou
     settle(deep)
     deep.get_by_role("heading", name="单位明细").wait_for(timeout=20_000)
     boxes = deep.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']")
-    boxes.filter(has_text="乡镇（街道）").first.wait_for(timeout=20_000)  # the sidebar drawn, not only the heading
 
     def chosen(label: str) -> str:
         box = boxes.filter(has_text=label).first
         field = box.locator("input")
         return field.input_value() if field.count() and field.input_value() else box.inner_text()
 
-    assert "泥江口镇" in chosen("乡镇（街道）") and "2025-03" in chosen("起始月份") and "站" in chosen("单位类型")
+    def shows(label: str, value: str) -> bool:
+        """Whether the sidebar box shows `value`, given the page a few seconds to apply the link's filters."""
+        for _ in range(50):
+            if value in chosen(label):
+                return True
+            deep.wait_for_timeout(200)
+        return False
+
+    assert shows("乡镇（街道）", "泥江口镇") and shows("起始月份", "2025-03") and shows("单位类型", "站")
     assert deep.locator("[data-testid='stException']").count() == 0
     deep.close()
 
