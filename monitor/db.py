@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -116,6 +116,20 @@ def begin_write(session: Session, *, busy_seconds: float) -> None:
             session.rollback()
             raise Busy(BUSY_MESSAGE) from exc
         raise
+
+
+def chunks(ids: Sequence[int], size: int = 500) -> Iterator[list[int]]:
+    """Ids in slices small enough for one `IN (...)` each."""
+    for first in range(0, len(ids), size):
+        yield list(ids[first : first + size])
+
+
+def as_utc(moment: datetime | str) -> datetime:
+    """A stored moment as an aware UTC datetime: a plain SQLite cursor hands back naive UTC (as text from
+    an aggregate), PostgreSQL aware datetimes."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def fetch_tuples(session: Session, statement: Executable) -> Sequence[tuple[Any, ...]]:

@@ -8,9 +8,9 @@ over their own indexes, a chunk of ids at a time. Nothing scans the photo table.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
@@ -20,9 +20,10 @@ from sqlmodel import Session, col, select
 
 from monitor.access import may_touch, scope
 from monitor.auth import Actor
-from monitor.db import fetch_tuples
+from monitor.db import as_utc, chunks, fetch_tuples
 from monitor.metrics import parse_month_arg
-from monitor.models import Activity, Feedback, Photo, Review, Unit
+from monitor.models import Activity, Photo, Review, Unit
+from monitor.review import last_replies
 
 STATUS_LABELS = {
     "pending": "待认定",
@@ -30,7 +31,6 @@ STATUS_LABELS = {
     "rejected": "不予认定",
     "answered": "已答复待复核",
 }
-CHUNK = 500
 Query = Select[*tuple[Any, ...]]
 QUEUE_COLUMNS = [
     "code",
@@ -91,22 +91,9 @@ class GalleryItem:
         return STATUS_LABELS[self.status]
 
 
-def _utc(moment: datetime | str) -> datetime:
-    """A stored moment as an aware UTC datetime: the raw SQLite cursor hands back naive UTC as text,
-    PostgreSQL aware datetimes."""
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
-    for first in range(0, len(ids), CHUNK):
-        yield list(ids[first : first + CHUNK])
-
-
 def _photos(session: Session, ids: Sequence[int]) -> dict[int, list[GalleryPhoto]]:
     found: dict[int, list[GalleryPhoto]] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         rows = fetch_tuples(
             session,
             core_select(
@@ -123,23 +110,9 @@ def _photos(session: Session, ids: Sequence[int]) -> dict[int, list[GalleryPhoto
         )
         for activity_id, photo_id, sha256, taken_at, file_name, by, at in rows:
             shown = GalleryPhoto(
-                int(photo_id), str(sha256), str(taken_at or ""), str(file_name or ""), str(by or ""), _utc(at)
+                int(photo_id), str(sha256), str(taken_at or ""), str(file_name or ""), str(by or ""), as_utc(at)
             )
             found.setdefault(int(activity_id), []).append(shown)
-    return found
-
-
-def _last_replies(session: Session, ids: Sequence[int]) -> dict[int, datetime]:
-    """Activity id -> the moment of the latest answer from the township."""
-    found: dict[int, datetime] = {}
-    for chunk in _chunks(ids):
-        rows = fetch_tuples(
-            session,
-            select(Feedback.activity_id, func.max(Feedback.at))
-            .where(col(Feedback.activity_id).in_(chunk), col(Feedback.kind) == "reply")
-            .group_by(col(Feedback.activity_id)),
-        )
-        found.update((int(a), _utc(at)) for a, at in rows if at is not None)
     return found
 
 
@@ -166,13 +139,13 @@ def _items(session: Session, statement: Query) -> list[GalleryItem]:
     rows = fetch_tuples(session, statement)
     ids = [int(r[0]) for r in rows]
     photos = _photos(session, ids)
-    replies = _last_replies(session, [int(r[0]) for r in rows if r[11]])
+    replies = last_replies(session, [int(r[0]) for r in rows if r[11]])
     items = []
     for row in rows:
         (activity_id, code, name, town, unit_type, day, month, title, category, people, location) = row[:11]
         decision, reason, reviewer, decided_at = row[11:]
         activity_id = int(activity_id)
-        decided = _utc(decided_at) if decided_at is not None else None
+        decided = as_utc(decided_at) if decided_at is not None else None
         answered = bool(decided and activity_id in replies and replies[activity_id] > decided)
         items.append(
             GalleryItem(
@@ -238,7 +211,7 @@ def items(*, session: Session, actor: Actor, activity_ids: Sequence[int]) -> lis
     town = scope(actor, "view")
     wanted = list(dict.fromkeys(int(i) for i in activity_ids))
     found: dict[int, GalleryItem] = {}
-    for chunk in _chunks(wanted):
+    for chunk in chunks(wanted):
         statement = _base().where(col(Activity.id).in_(chunk))
         if town:
             statement = statement.where(col(Unit.town) == town)
@@ -274,9 +247,9 @@ def queue(
     ids = [int(i) for i in activities["activity_id"]]
     reviewed: list[tuple[int, str, datetime]] = []
     counts: dict[int, int] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         reviewed.extend(
-            (int(a), str(d), _utc(t))
+            (int(a), str(d), as_utc(t))
             for a, d, t in fetch_tuples(
                 session,
                 select(Review.activity_id, Review.decision, Review.decided_at).where(
@@ -293,7 +266,7 @@ def queue(
                 .group_by(col(Photo.activity_id)),
             )
         )
-    replies = _last_replies(session, [a for a, d, _ in reviewed if d == "rejected"])
+    replies = last_replies(session, [a for a, d, _ in reviewed if d == "rejected"])
     status = {
         a: "recognised" if d != "rejected" else "answered" if replies.get(a, t) > t else "rejected"
         for a, d, t in reviewed
@@ -308,7 +281,7 @@ def queue(
     by_unit[["photos", "no_photo"]] = activities.groupby("unit_id")[["photos", "no_photo"]].sum()
     unit_ids = [int(u) for u in by_unit.index]
     roster = pd.DataFrame.from_records(
-        [row for chunk in _chunks(unit_ids) for row in fetch_tuples(session, units.where(col(Unit.id).in_(chunk)))],
+        [row for chunk in chunks(unit_ids) for row in fetch_tuples(session, units.where(col(Unit.id).in_(chunk)))],
         columns=["unit_id", "code", "name", "town", "type"],
     ).set_index("unit_id")
     frame = roster.join(by_unit, how="inner")

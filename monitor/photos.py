@@ -21,7 +21,7 @@ from monitor import audit
 from monitor.access import may_touch, scope
 from monitor.auth import Actor
 from monitor.config import Settings
-from monitor.db import BUSY_MESSAGE, Busy, begin_write, bump_version, fetch_tuples, is_busy
+from monitor.db import BUSY_MESSAGE, Busy, begin_write, bump_version, chunks, fetch_tuples, is_busy
 from monitor.images import PhotoFacts, PhotoRefused, describe
 from monitor.models import Activity, Photo, Unit
 from monitor.normalize import town_key
@@ -98,8 +98,8 @@ def _activities(session: Session, unit_ids: list[int]) -> pd.DataFrame:
 
 def _attached(session: Session, hashes: list[str]) -> set[tuple[int, str]]:
     pairs: set[tuple[int, str]] = set()
-    for start in range(0, len(hashes), 500):
-        chunk = hashes[start : start + 500]
+    for first in range(0, len(hashes), 500):
+        chunk = hashes[first : first + 500]
         statement = select(Photo.activity_id, Photo.sha256).where(col(Photo.sha256).in_(chunk))
         pairs.update((int(a), str(s)) for a, s in fetch_tuples(session, statement))
     return pairs
@@ -472,8 +472,7 @@ def photos_of(*, session: Session, actor: Actor, activity_ids: list[int]) -> pd.
 def photo_counts(session: Session, activity_ids: list[int]) -> dict[int, int]:
     """How many photos each activity has (activities without any are left out)."""
     counts: dict[int, int] = {}
-    for start in range(0, len(activity_ids), 1000):
-        chunk = activity_ids[start : start + 1000]
+    for chunk in chunks(activity_ids):
         statement = (
             select(Photo.activity_id, func.count())
             .where(col(Photo.activity_id).in_(chunk))

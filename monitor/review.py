@@ -18,9 +18,10 @@ from monitor import audit, unitmonths
 from monitor.access import may_touch, scope
 from monitor.auth import Actor
 from monitor.config import Settings
-from monitor.db import begin_write, bump_version, fetch_tuples
+from monitor.db import as_utc, begin_write, bump_version, chunks, fetch_tuples
 from monitor.locks import locked_months
-from monitor.models import Activity, Feedback, Photo, Review, Unit
+from monitor.models import Activity, Feedback, Review, Unit
+from monitor.photos import photo_counts
 
 DECISIONS = {"recognised": "认定", "rejected": "不予认定"}
 KIND_LABELS = {**DECISIONS, "reply": "答复"}
@@ -148,8 +149,7 @@ def thread(*, session: Session, actor: Actor, activity_id: int) -> pd.DataFrame:
 def decisions_of(session: Session, activity_ids: list[int]) -> dict[int, tuple[str, str]]:
     """activity id -> (decision, reason) for the reviewed ones among `activity_ids`."""
     out: dict[int, tuple[str, str]] = {}
-    for start in range(0, len(activity_ids), 1000):
-        chunk = activity_ids[start : start + 1000]
+    for chunk in chunks(activity_ids):
         rows = fetch_tuples(
             session,
             select(Review.activity_id, Review.decision, Review.reason).where(col(Review.activity_id).in_(chunk)),
@@ -213,35 +213,24 @@ def feedback(
         statement = statement.where(col(Activity.month) <= end)
     frame = pd.DataFrame.from_records(fetch_tuples(session, statement), columns=FEEDBACK_COLUMNS[:10])
     ids = [int(i) for i in frame["activity_id"]]
-    photos: dict[int, int] = {}
-    last_reply: dict[int, datetime | str] = {}
-    for first in range(0, len(ids), 1000):
-        chunk = ids[first : first + 1000]
-        photos.update(
-            fetch_tuples(
-                session,
-                select(Photo.activity_id, func.count())
-                .where(col(Photo.activity_id).in_(chunk))
-                .group_by(col(Photo.activity_id)),
-            )
-        )
-        last_reply.update(
-            fetch_tuples(
-                session,
-                select(Feedback.activity_id, func.max(Feedback.at))
-                .where(col(Feedback.activity_id).in_(chunk), Feedback.kind == "reply")
-                .group_by(col(Feedback.activity_id)),
-            )
-        )
-    frame["photos"] = [int(photos.get(i, 0)) for i in ids]
+    photos = photo_counts(session, ids)
+    replies = last_replies(session, ids)
+    frame["photos"] = [photos.get(i, 0) for i in ids]
     frame["answered"] = [
-        i in last_reply and _utc(last_reply[i]) > _utc(decided)
-        for i, decided in zip(ids, frame["decided_at"], strict=True)
+        i in replies and replies[i] > as_utc(decided) for i, decided in zip(ids, frame["decided_at"], strict=True)
     ]
     return frame
 
 
-def _utc(moment: datetime | str) -> pd.Timestamp:
-    """SQLite hands back naive UTC (as text from an aggregate); PostgreSQL aware moments."""
-    stamp = pd.Timestamp(moment)
-    return stamp if stamp.tzinfo else stamp.tz_localize(UTC)
+def last_replies(session: Session, activity_ids: list[int]) -> dict[int, datetime]:
+    """Activity id -> the moment of the township's latest answer, for those answered."""
+    found: dict[int, datetime] = {}
+    for chunk in chunks(activity_ids):
+        rows = fetch_tuples(
+            session,
+            select(Feedback.activity_id, func.max(Feedback.at))
+            .where(col(Feedback.activity_id).in_(chunk), col(Feedback.kind) == "reply")
+            .group_by(col(Feedback.activity_id)),
+        )
+        found.update((int(a), as_utc(at)) for a, at in rows if at is not None)
+    return found
