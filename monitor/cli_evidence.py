@@ -19,6 +19,7 @@ from monitor.photo_files import UploadRefused, read_files, read_zip
 from monitor.photo_store import StoreError, open_store
 from monitor.photos import STATUS_LABELS, attach_plan, plan_photos
 from monitor.review import DECISIONS, ReviewRefused, decide
+from monitor.signals import COLUMNS, UnknownSignal, signals, to_json
 
 COMMANDS = {"photos", "review", "signals"}
 
@@ -121,25 +122,22 @@ def _review(args: argparse.Namespace, session: Session, settings: Settings, acti
 
 
 def _signals(args: argparse.Namespace, session: Session, settings: Settings, town: str | None) -> int:
-    from monitor.signals import SIGNALS, signals, to_json
-
-    if args.code and args.code not in SIGNALS:
-        raise EvidenceError(f"疑点代码“{args.code}”无法识别，应为 " + "、".join(SIGNALS) + " 之一。")
     today = today_in(settings)
     start = metrics.check_month(args.start, settings, today=today)
     end = metrics.check_month(args.end, settings, today=today)
-    if start > end:
-        raise EvidenceError(f"起始月份 {start} 晚于结束月份 {end}。")
-    frame = signals(
-        session=session, actor=shell_actor(), settings=settings, start=start, end=end, town=town, code=args.code
-    )
+    try:
+        frame = signals(
+            session=session, actor=shell_actor(), settings=settings, start=start, end=end, town=town, code=args.code
+        )
+    except UnknownSignal as exc:
+        raise EvidenceError(str(exc)) from exc
+    frame = frame[COLUMNS]
     if args.json:
         print(json.dumps(to_json(frame, start=start, end=end), ensure_ascii=False))
     elif frame.empty:
         print("(none)")
     else:
-        shown = frame[["code", "unit_code", "unit_name", "town", "month", "activity_id", "message"]]
-        print(shown.to_string(index=False))
+        print(frame.to_string(index=False))
     return 0
 
 
