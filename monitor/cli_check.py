@@ -1,4 +1,5 @@
-"""`python -m monitor check [--repair]`: prove the unit × month counts equal the activity rows, or rebuild them."""
+"""`python -m monitor check [--repair]`: prove the unit × month counts equal the activity rows and the
+township sums equal the counts, or rebuild both."""
 
 from __future__ import annotations
 
@@ -30,16 +31,18 @@ def run(args: argparse.Namespace, session: Session, settings: Settings, *, actor
         print(json.dumps(done.to_json(codes, settings.deadline_day), ensure_ascii=False))
     else:
         print(
-            f"unit-month rows {done.rows}  differences {len(done.differences)}"
-            + ("  (repaired)" if done.repaired else "")
+            f"unit-month rows {done.rows}  differences {len(done.differences)}  "
+            f"township sums differences {len(done.sums)}" + ("  (repaired)" if done.repaired else "")
         )
         for d in done.differences[:SHOWN]:
             print(f"  {d.month} {codes.get(d.unit_id, d.unit_id)} {d.column}: stored {d.stored}, actual {d.actual}")
-        if len(done.differences) > SHOWN:
-            print(f"  … {len(done.differences) - SHOWN} more (--json lists them all)")
+        for s in done.sums[:SHOWN]:
+            print(f"  {s.month} {s.town or '（区直）'} {s.unit_type} {s.column}: stored {s.stored}, actual {s.actual}")
+        if len(done.differences) > SHOWN or len(done.sums) > SHOWN:
+            print("  … more (--json lists them all)")
         if stale:
             print(
                 f"the on-time counts follow deadline day {done.deadline_day}, the settings say "
                 f"{settings.deadline_day}: run with --repair to count them for the settings' day"
             )
-    return 0 if done.repaired or not (done.differences or stale) else 1
+    return 0 if done.repaired or not (done.differences or done.sums or stale) else 1

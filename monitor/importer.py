@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 from sqlalchemy import select as core_select
+from sqlalchemy import text
 from sqlmodel import Session, col
 
 from monitor import audit, unitmonths
@@ -62,6 +63,7 @@ def insert_activities(
     if total == 0:
         return 0
     postgres = connection.dialect.name == "postgresql"
+    floor = int(connection.execute(text("SELECT coalesce(max(id), 0) FROM activity")).scalar_one())
     if postgres:
         columns = [rows[c].tolist() for c in INSERT_COLUMNS[:-2]]
         records = list(zip(*columns, [batch_id] * total, [stored_at] * total, strict=True))
@@ -138,7 +140,8 @@ def insert_activities(
     finally:
         cursor.close()
     if stored:  # the rows this batch stored first carry its id: their counts, in one grouped statement
-        unitmonths.add(session, where="a.batch_id = :batch", params={"batch": batch_id})
+        months = set(rows["month"].tolist())
+        unitmonths.add_stored(session, batch_id=batch_id, floor=floor, stored_at=stored_at, months=months)
     return stored
 
 

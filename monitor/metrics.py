@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import copy
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import case, func, literal
 from sqlmodel import Session, col, select
 
-from monitor import unitmonths
+from monitor import summary, unitmonths
 from monitor.access import scope
 from monitor.auth import Actor
-from monitor.config import DEFAULT_QUOTAS, UNIT_TYPES, Settings
+from monitor.config import UNIT_TYPES, Settings
 from monitor.db import fetch_tuples
-from monitor.models import Activity, QuotaRule, Review, UnitMonth
+from monitor.grids import active_grid, quota_grid
+from monitor.models import Activity, Review, UnitMonth
 from monitor.unitmonths import deadlines
 from monitor.units import units_frame
 
@@ -204,57 +208,6 @@ def rejected_counts(*, session: Session, months: list[str], due: dict[str, datet
     return grouped.reset_index()
 
 
-def quota_grid(*, session: Session, units: pd.DataFrame, months: list[str]) -> np.ndarray:
-    """The quota of each unit (rows, in frame order) in each month (columns), from the dated rules.
-
-    A rule holds from its month until the next rule of the same target; a unit's own rule beats
-    its type's, and a unit rule without a quota hands the unit back to its type.
-    """
-    rules = fetch_tuples(
-        session,
-        select(QuotaRule.unit_type, QuotaRule.unit_id, QuotaRule.from_month, QuotaRule.quota).order_by(
-            col(QuotaRule.from_month), col(QuotaRule.id)
-        ),
-    )
-    grid = np.zeros((len(units), len(months)), dtype="int64")
-    if not len(units):
-        return grid
-    codes, kinds = pd.factorize(units["type"])
-    where = pd.Index(units["id"]).get_indexer([int(r[1]) for r in rules if r[1] is not None])
-    positions = iter(where)
-    ordered = [(r, next(positions) if r[1] is not None else -1) for r in rules]
-    for j, month in enumerate(months):
-        by_type = dict(DEFAULT_QUOTAS)
-        own: dict[int, int | None] = {}  # row in the frame -> the unit's own quota (None: its type's)
-        for (unit_type, unit_id, from_month, quota), row in ordered:
-            if from_month > month:
-                break
-            if unit_id is None:
-                by_type[unit_type] = int(quota or 0)
-            elif row >= 0:
-                own[row] = quota
-        column = np.array([by_type.get(kind, 0) for kind in kinds], dtype="int64")[codes]
-        for row, quota in own.items():
-            if quota is not None:
-                column[row] = int(quota)
-        grid[:, j] = column
-    return grid
-
-
-def active_grid(units: pd.DataFrame, months: list[str]) -> np.ndarray:
-    """Whether each unit (rows) is active in each month (columns): its active range as positions.
-
-    Compared per unit, not per unit-month: 30,000 ranges instead of 360,000 text comparisons.
-    """
-    labels = np.array(months)
-    start = units["active_from"].map(lambda m: m if isinstance(m, str) and m else "").to_numpy(dtype=object)
-    end = units["active_to"].map(lambda m: m if isinstance(m, str) and m else "").to_numpy(dtype=object)
-    first = np.where(start == "", 0, np.searchsorted(labels, start.astype(str), side="left"))
-    last = np.where(end == "", len(months), np.searchsorted(labels, end.astype(str), side="right"))
-    column = np.arange(len(months))
-    return (column >= first[:, None]) & (column < last[:, None])
-
-
 def unit_months(
     *,
     session: Session,
@@ -350,40 +303,56 @@ def _grouped(grid: pd.DataFrame, key: str, *, on_time: bool = False) -> list[dic
 
 @dataclass
 class Report:
+    """A period's figures: `to_json` from the township sums when they follow the settings' deadline,
+    `grid` (one row per unit and month) built on first use, for the screens that list units."""
+
     start: str
     end: str
-    grid: pd.DataFrame
+    load: Callable[[], pd.DataFrame] = field(repr=False)
+    doc: dict[str, object] | None = field(default=None, repr=False)
+
+    @cached_property
+    def grid(self) -> pd.DataFrame:
+        return self.load()
 
     def to_json(self) -> dict[str, object]:
-        grid = self.grid[["id", "type", "town", "month", "held", "quota_month", "on_time", "not_recognised"]]
-        counted = grid["quota_month"] > 0
-        doc: dict[str, object] = {
-            "start": self.start,
-            "end": self.end,
-            "units": int(grid.loc[counted, "id"].nunique()),
-            **_sums(grid),
-            "not_recognised": int(grid["not_recognised"].sum()),
+        if self.doc is not None:
+            return copy.deepcopy(self.doc)
+        return grid_json(self.start, self.end, self.grid)
+
+
+def grid_json(start: str, end: str, full: pd.DataFrame) -> dict[str, object]:
+    """The report document from a unit_months grid: how it was computed before the township sums,
+    and still is when they follow another deadline day than the settings'."""
+    grid = full[["id", "type", "town", "month", "held", "quota_month", "on_time", "not_recognised"]]
+    counted = grid["quota_month"] > 0
+    doc: dict[str, object] = {
+        "start": start,
+        "end": end,
+        "units": int(grid.loc[counted, "id"].nunique()),
+        **_sums(grid),
+        "not_recognised": int(grid["not_recognised"].sum()),
+    }
+    capped = np.minimum(grid["held"], grid["quota_month"]).sum()
+    doc["capped_rate"] = _rate(capped, doc["required"])  # type: ignore[arg-type]
+    doc["compliance_rate"] = _rate(int((counted & (grid["held"] >= grid["quota_month"])).sum()), counted.sum())
+    doc["on_time_rate"] = _on_time(grid)
+    by_type = grid.assign(counted_id=grid["id"].where(counted)).groupby("type")
+    sums = by_type.agg(units=("counted_id", "nunique"), held=("held", "sum"), required=("quota_month", "sum"))
+    doc["by_type"] = {
+        t: {
+            "units": int(sums.at[t, "units"]),
+            "held": int(sums.at[t, "held"]),
+            "required": int(sums.at[t, "required"]),
+            "completion_rate": _rate(int(sums.at[t, "held"]), int(sums.at[t, "required"])),
         }
-        capped = np.minimum(grid["held"], grid["quota_month"]).sum()
-        doc["capped_rate"] = _rate(capped, doc["required"])  # type: ignore[arg-type]
-        doc["compliance_rate"] = _rate(int((counted & (grid["held"] >= grid["quota_month"])).sum()), counted.sum())
-        doc["on_time_rate"] = _on_time(grid)
-        by_type = grid.assign(counted_id=grid["id"].where(counted)).groupby("type")
-        sums = by_type.agg(units=("counted_id", "nunique"), held=("held", "sum"), required=("quota_month", "sum"))
-        doc["by_type"] = {
-            t: {
-                "units": int(sums.at[t, "units"]),
-                "held": int(sums.at[t, "held"]),
-                "required": int(sums.at[t, "required"]),
-                "completion_rate": _rate(int(sums.at[t, "held"]), int(sums.at[t, "required"])),
-            }
-            for t in UNIT_TYPES
-            if t in sums.index
-        }
-        towns = grid[grid["town"] != ""]
-        doc["by_town"] = _grouped(towns, "town", on_time=True)
-        doc["by_month"] = _grouped(grid, "month")
-        return doc
+        for t in UNIT_TYPES
+        if t in sums.index
+    }
+    towns = grid[grid["town"] != ""]
+    doc["by_town"] = _grouped(towns, "town", on_time=True)
+    doc["by_month"] = _grouped(grid, "month")
+    return doc
 
 
 def report(
@@ -398,8 +367,16 @@ def report(
 ) -> Report:
     """Held against required over a period, for a township and/or unit type."""
     town = scope(actor, "view", town)
-    grid = unit_months(session=session, start=start, end=end, settings=settings, town=town, unit_type=unit_type)
-    return Report(start=parse_month_arg(start), end=parse_month_arg(end), grid=grid)
+    months = month_range(start, end)
+    first, last = months[0], months[-1]
+
+    def load() -> pd.DataFrame:
+        return unit_months(session=session, start=first, end=last, settings=settings, town=town, unit_type=unit_type)
+
+    doc = None
+    if unitmonths.deadline_day(session) == settings.deadline_day:
+        doc = summary.report_doc(session=session, months=months, start=first, end=last, town=town, unit_type=unit_type)
+    return Report(start=first, end=last, load=load, doc=doc)
 
 
 def with_streaks(grid: pd.DataFrame) -> pd.DataFrame:
@@ -464,6 +441,24 @@ def interviews(
     if min_streak < 1:
         raise BadPeriod("连续未达标月数至少为 1。")
     town = scope(actor, "view", town)
+    month = parse_month_arg(month)
+    first, _ = data_months(session=session, earliest=f"{settings.earliest_year:04d}-01")
+    start = min(first, month) if first else month
+    return summary.due_units(
+        session=session, months=month_range(start, month), min_streak=min_streak, town=town, unit_type=unit_type
+    )
+
+
+def interviews_from_grid(
+    *,
+    session: Session,
+    settings: Settings,
+    month: str,
+    min_streak: int = 2,
+    town: str | None = None,
+    unit_type: str | None = None,
+) -> pd.DataFrame:
+    """interviews from the whole unit × month grid (streak_months): the definition the list is held to."""
     month = parse_month_arg(month)
     first, _ = data_months(session=session, earliest=f"{settings.earliest_year:04d}-01")
     start = min(first, month) if first else month

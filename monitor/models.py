@@ -230,3 +230,23 @@ class UnitMonth(SQLModel, table=True):
     recognised: int = 0  # 认定
     not_recognised: int = 0  # 不予认定: not held
     not_recognised_on_time: int = 0
+
+
+class TownMonth(SQLModel, table=True):
+    """Sums of the unit × month counts per month, township and unit type, over the units active in
+    the month (monitor.townmonths): what the district and province report reads.
+
+    Each sum needs the unit's quota of the month: `capped` adds min(held, quota), `met` counts the
+    unit-months with a quota that held at least it, `on_time_met` those whose activities stored by
+    the deadline reach it. Refreshed for the months a write touches, in its transaction; a roster
+    or quota change refreshes every month.
+    """
+
+    month: str = Field(primary_key=True, max_length=7)
+    town: str = Field(primary_key=True, max_length=100)
+    unit_type: str = Field(primary_key=True, max_length=16)
+    held: int = 0
+    not_recognised: int = 0
+    capped: int = 0
+    met: int = 0
+    on_time_met: int = 0

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from monitor import audit
+from monitor import audit, townmonths
 from monitor.access import may_touch
 from monitor.auth import Actor, require
 from monitor.config import UNIT_TYPES, Settings
@@ -112,6 +112,8 @@ def set_type_quotas(
         after=after,
         detail=f"自 {month} 起生效",
     )
+    session.flush()
+    townmonths.rebuild(session)
     bump_version(session)
     session.commit()
     return month
@@ -172,6 +174,8 @@ def update_unit(
         after={k: v for k, v in after.items() if before[k] != after[k]},
         detail=detail,
     )
+    session.flush()
+    townmonths.rebuild(session)  # its quota or active range counts in every month's sums
     bump_version(session)
     session.commit()
     session.refresh(unit)

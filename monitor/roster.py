@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from monitor import audit
+from monitor import audit, townmonths
 from monitor.auth import Actor, require
 from monitor.batches import ImportResult, keep_original, new_batch, rejected_rows, sha256_of
 from monitor.config import Settings
@@ -277,6 +277,8 @@ def import_units(
             detail="；".join(f"{c['单位编码']} {c['项目']}：{c['原值']} → {c['新值']}" for c in done.changes[:50]),
         )
         if result.imported:
+            session.flush()
+            townmonths.rebuild(session)  # a township, type or active range may have moved any month's sums
             bump_version(session)
         session.commit()
     except Exception:

@@ -10,8 +10,9 @@ the two and `rebuild` replaces the table (python -m monitor check [--repair]).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -19,7 +20,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 from sqlmodel import Session
 
-from monitor import audit
+from monitor import audit, townmonths
 from monitor.auth import Actor, require
 from monitor.config import Settings
 from monitor.db import begin_write, bump_version, get_meta, set_meta
@@ -68,26 +69,28 @@ def _due_case(connection: Connection, months: list[str], day: int, params: dict[
     return "CASE a.month " + " ".join(arms) + " END"
 
 
-def _grouped(connection: Connection, where: str, params: dict[str, object], day: int) -> str:
-    """SQL: the counts of the activities matching `where` (alias a), grouped by month and unit."""
+def _grouped(connection: Connection, where: str, params: dict[str, object], day: int) -> tuple[str, list[str]]:
+    """SQL: the counts of the activities matching `where` (alias a), grouped by month and unit; and their months."""
     months = [m for (m,) in connection.execute(text(f"SELECT DISTINCT a.month FROM activity a WHERE {where}"), params)]
     due = _due_case(connection, months, day, params)
     timely = f"CASE WHEN a.stored_at <= ({due}) THEN 1 ELSE 0 END"
-    return (
+    sql = (
         f"SELECT a.month AS month, a.unit_id AS unit_id, count(*) AS activities, sum({timely}) AS on_time, "
         "sum(CASE WHEN r.decision = 'recognised' THEN 1 ELSE 0 END) AS recognised, "
         "sum(CASE WHEN r.decision = 'rejected' THEN 1 ELSE 0 END) AS not_recognised, "
         f"sum(CASE WHEN r.decision = 'rejected' THEN {timely} ELSE 0 END) AS not_recognised_on_time "
         f"FROM activity a LEFT JOIN review r ON r.activity_id = a.id WHERE {where} GROUP BY a.month, a.unit_id"
     )
+    return sql, months
 
 
 def add(session: Session, *, where: str, params: Mapping[str, object]) -> None:
     """Add the counts of the activities matching `where` (alias a), as they stand now: rows just
-    stored, or an activity whose decision has just changed (after `take` before the change)."""
+    stored, or an activity whose decision has just changed (after `take` before the change).
+    The sums of the months touched (monitor.townmonths) follow."""
     connection = session.connection()
     bound = dict(params)
-    grouped = _grouped(connection, where, bound, deadline_day(session))
+    grouped, months = _grouped(connection, where, bound, deadline_day(session))
     names = ", ".join(COUNTS)
     update = ", ".join(f"{c} = unitmonth.{c} + excluded.{c}" for c in COUNTS)
     connection.execute(
@@ -99,14 +102,44 @@ def add(session: Session, *, where: str, params: Mapping[str, object]) -> None:
         ),
         bound,
     )
+    townmonths.refresh(session, months)
+
+
+def add_stored(session: Session, *, batch_id: int, floor: int, stored_at: datetime, months: Iterable[str]) -> None:
+    """Add the counts of the rows an import has just stored: one grouped statement over the rows after
+    `floor` (the largest activity id before the insert) that carry the batch's id.
+
+    Rows this transaction has just created have no decision, and all share one storing time: a
+    month's rows are either all on time or none, so no deadline is compared row by row.
+    """
+    wanted = sorted(set(months))
+    due = deadlines(wanted, deadline_day=deadline_day(session))
+    timely = [m for m in wanted if m in due and stored_at <= due[m]]
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        among, listed = "month = ANY(:timely)", timely
+    else:
+        among, listed = "month IN (SELECT value FROM json_each(:timely))", json.dumps(timely)  # type: ignore[assignment]
+    update = ", ".join(f"{c} = unitmonth.{c} + excluded.{c}" for c in COUNTS)
+    connection.execute(
+        text(
+            f"INSERT INTO unitmonth (month, unit_id, {', '.join(COUNTS)}) "
+            f"SELECT month, unit_id, count(*), CASE WHEN {among} THEN count(*) ELSE 0 END, 0, 0, 0 "
+            "FROM activity WHERE id > :floor AND batch_id = :batch GROUP BY month, unit_id ORDER BY month, unit_id "
+            f"ON CONFLICT (month, unit_id) DO UPDATE SET {update}"
+        ),
+        {"timely": listed, "floor": floor, "batch": batch_id},
+    )
+    townmonths.refresh(session, wanted)
 
 
 def take(session: Session, *, where: str, params: Mapping[str, object]) -> None:
     """Take off the counts of the activities matching `where` (alias a), as they stand now: rows about
-    to be deleted, or an activity whose decision is about to change (then `add` after it)."""
+    to be deleted, or an activity whose decision is about to change (then `add` after it).
+    The sums of the months touched (monitor.townmonths) follow."""
     connection = session.connection()
     bound = dict(params)
-    grouped = _grouped(connection, where, bound, deadline_day(session))
+    grouped, months = _grouped(connection, where, bound, deadline_day(session))
     update = ", ".join(f"{c} = unitmonth.{c} - g.{c}" for c in COUNTS)
     connection.execute(
         text(
@@ -116,13 +149,14 @@ def take(session: Session, *, where: str, params: Mapping[str, object]) -> None:
         bound,
     )
     connection.execute(text("DELETE FROM unitmonth WHERE activities = 0"))
+    townmonths.refresh(session, months)
 
 
 def recompute(session: Session, *, day: int | None = None) -> pd.DataFrame:
     """The counts from the activity and review rows themselves, one row per (month, unit) with any activity."""
     connection = session.connection()
     params: dict[str, object] = {}
-    grouped = _grouped(connection, "true", params, deadline_day(session) if day is None else day)
+    grouped, _ = _grouped(connection, "true", params, deadline_day(session) if day is None else day)
     rows = connection.execute(text(grouped), params).fetchall()
     return pd.DataFrame([tuple(r) for r in rows], columns=[*KEY, *COUNTS]).astype(dict.fromkeys(COUNTS, "int64"))
 
@@ -163,11 +197,12 @@ def rebuild(session: Session, *, day: int) -> int:
     """Replace the table by a recomputation for deadline day `day`, in the caller's transaction; rows written."""
     connection = session.connection()
     params: dict[str, object] = {}
-    grouped = _grouped(connection, "true", params, day)
+    grouped, _ = _grouped(connection, "true", params, day)
     names = ", ".join([*KEY, *COUNTS])
     connection.execute(text("DELETE FROM unitmonth"))
     written = connection.execute(text(f"INSERT INTO unitmonth ({names}) SELECT {names} FROM ({grouped}) g"), params)
     set_meta(session, STAMP, str(day))
+    townmonths.rebuild(session)
     return int(written.rowcount or 0)
 
 
@@ -177,6 +212,7 @@ class Check:
     differences: list[Difference]
     deadline_day: int  # the day the on-time counts follow
     repaired: bool = False
+    sums: list[townmonths.Difference] = field(default_factory=list)  # of the township × type sums
 
     def to_json(self, codes: dict[int, str], settings_day: int) -> dict[str, object]:
         return {
@@ -195,6 +231,17 @@ class Check:
                 }
                 for d in self.differences
             ],
+            "sum_differences": [
+                {
+                    "month": d.month,
+                    "town": d.town,
+                    "unit_type": d.unit_type,
+                    "column": d.column,
+                    "stored": d.stored,
+                    "actual": d.actual,
+                }
+                for d in self.sums
+            ],
         }
 
 
@@ -202,19 +249,19 @@ def check(*, session: Session, actor: Actor, settings: Settings, repair: bool = 
     """Compare the table with a recomputation from the activity rows; with repair, rebuild it (for the
     settings' deadline day) in one write transaction, audited. Reading needs "view", repairing "users"."""
     require(actor, "users" if repair else "view")
-    found = differences(session)
+    found, sums = differences(session), townmonths.differences(session)
     day = deadline_day(session)
     if not repair:
-        return Check(rows=len(stored(session)), differences=found, deadline_day=day)
+        return Check(rows=len(stored(session)), differences=found, deadline_day=day, sums=sums)
     begin_write(session, busy_seconds=settings.busy_seconds)
     try:
-        found = differences(session)  # again, inside the write transaction
+        found, sums = differences(session), townmonths.differences(session)  # again, inside the write transaction
         written = rebuild(session, day=settings.deadline_day)
         audit.record(
             session,
             actor=actor.name,
             action="unitmonth_repair",
-            before={"differences": len(found), "deadline_day": day},
+            before={"differences": len(found), "sum_differences": len(sums), "deadline_day": day},
             after={"rows": written, "deadline_day": settings.deadline_day},
         )
         bump_version(session)
@@ -222,4 +269,4 @@ def check(*, session: Session, actor: Actor, settings: Settings, repair: bool = 
     except BaseException:
         session.rollback()
         raise
-    return Check(rows=written, differences=found, deadline_day=settings.deadline_day, repaired=True)
+    return Check(rows=written, differences=found, deadline_day=settings.deadline_day, repaired=True, sums=sums)

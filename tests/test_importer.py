@@ -19,7 +19,7 @@ from monitor import importer, metrics
 from monitor.auth import Actor
 from monitor.db import data_version
 from monitor.importer import import_activities
-from monitor.models import Activity, ImportBatch, MonthLock, Unit, UnitMonth
+from monitor.models import Activity, ImportBatch, MonthLock, TownMonth, Unit, UnitMonth
 from monitor.normalize import title_key
 
 
@@ -463,6 +463,7 @@ activity = st.tuples(
 def test_report_counts_exactly_the_distinct_activities_imported(district, settings, activities):
     district.exec(delete(Activity))
     district.exec(delete(UnitMonth))  # the counts go with the rows this reset deletes
+    district.exec(delete(TownMonth))  # and so do their township sums
     district.exec(delete(ImportBatch))
     district.commit()
     rows = []

@@ -8,7 +8,7 @@ the activity rows, and the figures read from it with the figures read from the r
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from conftest import BACKENDS, make_settings
@@ -19,11 +19,12 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from monitor import metrics, unitmonths
+from monitor import metrics, townmonths, unitmonths
 from monitor.auth import Actor, Forbidden
 from monitor.db import get_engine
 from monitor.importer import import_activities
 from monitor.models import Activity, AuditEvent, ImportBatch
+from monitor.quotas import UnitChanges, set_type_quotas, update_unit
 from monitor.review import decide
 from monitor.rollback import RollbackRefused, rollback_batch
 from monitor.roster import import_units
@@ -38,6 +39,10 @@ step = st.one_of(
     st.tuples(st.just("rollback"), st.integers(0, 5)),
     st.tuples(st.just("review"), st.integers(0, 40), st.sampled_from(["recognised", "rejected"])),
     st.tuples(st.just("roster"), st.sampled_from(["", "2025-02", "2025-03"]), st.sampled_from(["", "2025-02"])),
+    st.tuples(st.just("quota"), st.sampled_from(["station", "institute"]), st.integers(0, 3), st.integers(1, 4)),
+    st.tuples(
+        st.just("unit"), st.sampled_from(CODES), st.sampled_from([None, 0, 1, 4]), st.integers(1, 4), st.integers(0, 3)
+    ),
 )
 
 
@@ -78,6 +83,31 @@ def _apply(session: Session, settings, action) -> None:
                 reason="照片不符",
                 today=TODAY,
             )
+    elif kind == "quota":  # a type's quota from a month on: the township sums of every month follow
+        set_type_quotas(
+            session=session,
+            actor=OPERATOR,
+            settings=settings,
+            quotas={action[1]: action[2]},
+            today=TODAY,
+            from_month=f"2025-{action[3]:02d}",
+        )
+    elif kind == "unit":  # a unit's own quota from a month on, and its first active month
+        update_unit(
+            session=session,
+            actor=OPERATOR,
+            settings=settings,
+            code=action[1],
+            changes=UnitChanges(
+                quota=action[2],
+                head="",
+                phone="",
+                active_from=f"2025-{action[4]:02d}" if action[4] else "",
+                active_to="",
+            ),
+            today=TODAY,
+            from_month=f"2025-{action[3]:02d}",
+        )
     else:  # a station's active range changes: no count moves, the figures apply the range on reading
         unit = {**SMALL_ROSTER[2], "active_from": action[1], "active_to": action[2] if action[2] >= action[1] else ""}
         import_units(
@@ -92,6 +122,17 @@ def _apply(session: Session, settings, action) -> None:
 
 def _agrees(session: Session, settings) -> None:
     assert unitmonths.differences(session) == []
+    assert townmonths.differences(session) == []
+    for town, unit_type in [(None, None), ("泥江口镇", None), (None, "station")]:
+        scope = {"town": town, "unit_type": unit_type}
+        report = metrics.report(
+            session=session, actor=OPERATOR, settings=settings, start="2025-01", end="2025-04", **scope
+        )
+        assert report.to_json() == metrics.grid_json("2025-01", "2025-04", report.grid)
+        for month in ["2025-02", "2025-04"]:
+            fast = metrics.interviews(session=session, actor=OPERATOR, settings=settings, month=month, **scope)
+            full = metrics.interviews_from_grid(session=session, settings=settings, month=month, **scope)
+            assert fast.to_dict("records") == full.to_dict("records")
     from_table = metrics.held_counts(session=session, start="2025-01", end="2025-04", settings=settings)
     from_rows = metrics.held_from_activities(session=session, start="2025-01", end="2025-04", settings=settings)
     keys = ["month", "unit_id"]
@@ -171,13 +212,38 @@ def test_check_finds_a_tampered_count_and_repair_rebuilds_it(session, settings):
     session.commit()
     found = unitmonths.check(session=session, actor=OPERATOR, settings=settings)
     assert [(d.month, d.column, d.stored, d.actual) for d in found.differences] == [("2025-01", "activities", 3, 1)]
+    # The township sums, kept from the honest count, no longer match the tampered one: a station
+    # (quota 2) holding 3 instead of 1 adds 2 held, 1 capped and 1 unit-month met.
+    assert [(d.unit_type, d.column, d.stored, d.actual) for d in found.sums] == [
+        ("station", "held", 1, 3),
+        ("station", "capped", 1, 2),
+        ("station", "met", 0, 1),
+    ]
     with pytest.raises(Forbidden):
         unitmonths.check(session=session, actor=REVIEWER, settings=settings, repair=True)
     repaired = unitmonths.check(session=session, actor=OPERATOR, settings=settings, repair=True)
     assert repaired.repaired and len(repaired.differences) == 1
     assert unitmonths.check(session=session, actor=OPERATOR, settings=settings).differences == []
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "unitmonth_repair")).one()
-    assert json.loads(event.before) == {"deadline_day": 5, "differences": 1}
+    assert json.loads(event.before) == {"deadline_day": 5, "differences": 1, "sum_differences": 3}
+    after = unitmonths.check(session=session, actor=OPERATOR, settings=settings)
+    assert (after.differences, after.sums) == ([], [])
+
+
+def test_check_finds_a_tampered_township_sum_and_repair_rebuilds_it(session, settings):
+    load_roster(session, settings)
+    _import(session, settings, [("NJK-YCT", 1, 1, "理论宣讲"), ("NJK-YCT", 1, 2, "志愿服务")])
+    session.connection().execute(text("UPDATE townmonth SET met = met + 5, held = 0"))
+    session.commit()
+    found = unitmonths.check(session=session, actor=OPERATOR, settings=settings)
+    assert found.differences == []
+    # Two activities of one station (quota 2) in January: held 2, capped 2, met 1.
+    assert [(d.month, d.unit_type, d.column, d.stored, d.actual) for d in found.sums] == [
+        ("2025-01", "station", "held", 0, 2),
+        ("2025-01", "station", "met", 6, 1),
+    ]
+    unitmonths.check(session=session, actor=OPERATOR, settings=settings, repair=True)
+    assert unitmonths.check(session=session, actor=OPERATOR, settings=settings).sums == []
 
 
 def test_a_changed_deadline_day_is_read_from_the_rows_until_repaired(session, settings):
@@ -193,3 +259,60 @@ def test_a_changed_deadline_day_is_read_from_the_rows_until_repaired(session, se
     unitmonths.check(session=session, actor=OPERATOR, settings=later, repair=True)
     assert unitmonths.deadline_day(session) == 7
     assert date(2025, 1, 1) < TODAY
+
+
+def _sums(session: Session) -> dict[tuple[str, str, str], tuple[int, int, int]]:
+    frame = townmonths.stored(session)
+    return {
+        (m, t, k): (held, capped, met)
+        for m, t, k, held, capped, met in frame[["month", "town", "unit_type", "held", "capped", "met"]].itertuples(
+            index=False, name=None
+        )
+    }
+
+
+def test_quota_and_roster_changes_move_the_township_sums(session, settings):
+    load_roster(session, settings)
+    rows = [("NJK-YCT", 1, 1, "理论宣讲"), ("NJK-YCT", 1, 2, "志愿服务"), ("NJK-YCT", 2, 1, "理论宣讲")]
+    _import(session, settings, rows)
+    station = "station"
+    # A station's quota is 2: January holds 2 (met), February 1 (short).
+    assert _sums(session) == {("2025-01", "泥江口镇", station): (2, 2, 1), ("2025-02", "泥江口镇", station): (1, 1, 0)}
+    set_type_quotas(
+        session=session, actor=OPERATOR, settings=settings, quotas={station: 1}, today=TODAY, from_month="2025-02"
+    )
+    assert _sums(session)[("2025-02", "泥江口镇", station)] == (1, 1, 1)  # 1 of 1 from February
+    changes = UnitChanges(quota=3, head="王五", phone="", active_from="", active_to="")
+    update_unit(
+        session=session,
+        actor=OPERATOR,
+        settings=settings,
+        code="NJK-YCT",
+        changes=changes,
+        today=TODAY,
+        from_month="2025-01",
+    )
+    assert _sums(session) == {("2025-01", "泥江口镇", station): (2, 2, 0), ("2025-02", "泥江口镇", station): (1, 1, 0)}
+    later = UnitChanges(quota=3, head="王五", phone="", active_from="2025-02", active_to="")
+    update_unit(session=session, actor=OPERATOR, settings=settings, code="NJK-YCT", changes=later, today=TODAY)
+    assert _sums(session) == {("2025-02", "泥江口镇", station): (1, 1, 0)}  # January is before it was active
+    unit = {**SMALL_ROSTER[2], "active_from": "2025-01", "active_to": "2025-01"}
+    import_units(
+        session=session, actor=OPERATOR, data=roster_csv([unit]), file_name="名册.csv", settings=settings, today=TODAY
+    )
+    assert _sums(session) == {("2025-01", "泥江口镇", station): (2, 2, 0)}  # closed after January
+    assert townmonths.differences(session) == []
+
+
+def test_an_import_counts_this_months_rows_on_time_and_last_years_late(session, settings):
+    load_roster(session, settings)
+    today = datetime.now(settings.timezone).date()
+    rows = [("NJK-YCT", "", "", today.isoformat(), "理论宣讲", ""), ("NJK-YCT", "", "", "2025-01-03", "理论宣讲", "")]
+    import_activities(
+        session=session, actor=OPERATOR, data=activities_csv(rows), file_name="台账.csv", settings=settings
+    )
+    counts = unitmonths.stored(session).set_index("month")
+    # Stored today: before this month's deadline (next month), long after January 2025's.
+    assert int(counts.at[today.strftime("%Y-%m"), "on_time"]) == 1
+    assert int(counts.at["2025-01", "on_time"]) == 0
+    assert unitmonths.differences(session) == [] and townmonths.differences(session) == []

@@ -1,0 +1,191 @@
+"""The report's figures and the interview list read without building a unit × month frame.
+
+What the roster and quota rules give (required, unit-months counted, units counted) is computed
+from a narrow read of the roster; what depends on the activities comes from the township sums
+(monitor.townmonths) for the report, and from the unit × month counts of only the units still
+on a run for the interview list, walking back a month at a time. The results are the same as
+those of metrics.unit_months and metrics.streak_months, which the tests hold them to.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import text
+from sqlmodel import Session
+
+from monitor import townmonths
+from monitor.config import UNIT_TYPES
+from monitor.db import fetch_tuples
+from monitor.grids import active_grid, quota_grid
+
+DETAILS = ["id", "code", "name", "type", "town", "head", "phone"]
+
+
+def _rate(numerator: float, denominator: float) -> float | None:
+    return float(numerator) / float(denominator) if denominator else None
+
+
+def report_doc(
+    *, session: Session, months: list[str], start: str, end: str, town: str | None, unit_type: str | None
+) -> dict[str, object]:
+    """metrics.Report.to_json of the period, from the roster and the township sums."""
+    units = townmonths.roster(session, town=town, unit_type=unit_type)
+    doc: dict[str, object] = {"start": start, "end": end}
+    quotas = np.where(active_grid(units, months), quota_grid(session=session, units=units, months=months), 0)
+    counted = quotas > 0
+    sums = _sums(session, months, town=town, unit_type=unit_type)
+    held, required = int(sums["held"].sum()), int(quotas.sum())
+    doc.update(
+        units=int(counted.any(axis=1).sum()),
+        held=held,
+        required=required,
+        completion_rate=_rate(held, required),
+        not_recognised=int(sums["not_recognised"].sum()),
+        capped_rate=_rate(int(sums["capped"].sum()), required),
+        compliance_rate=_rate(int(sums["met"].sum()), int(counted.sum())),
+        on_time_rate=_rate(int(sums["on_time_met"].sum()), int(counted.sum())),
+    )
+    types = units["type"].to_numpy(dtype=object)
+    by_type = {}
+    for kind in UNIT_TYPES:
+        mine = types == kind
+        if not mine.any():
+            continue
+        kind_held = int(sums.loc[sums["unit_type"] == kind, "held"].sum())
+        kind_required = int(quotas[mine].sum())
+        by_type[kind] = {
+            "units": int(counted[mine].any(axis=1).sum()),
+            "held": kind_held,
+            "required": kind_required,
+            "completion_rate": _rate(kind_held, kind_required),
+        }
+    doc["by_type"] = by_type
+    codes, names = pd.factorize(units["town"].to_numpy(dtype=object))
+    required_by_town = np.bincount(codes, weights=quotas.sum(axis=1), minlength=len(names))
+    counted_by_town = np.bincount(codes, weights=counted.sum(axis=1), minlength=len(names))
+    town_sums = sums.groupby("town")[["held", "on_time_met"]].sum().reindex(names, fill_value=0)
+    by_town = []
+    for position in np.argsort(np.asarray(names, dtype=object), kind="stable"):
+        name = names[position]
+        if name == "":
+            continue
+        town_held, town_required = int(town_sums["held"].iloc[position]), int(required_by_town[position])
+        by_town.append(
+            {
+                "town": name,
+                "held": town_held,
+                "required": town_required,
+                "completion_rate": _rate(town_held, town_required),
+                "on_time_rate": _rate(int(town_sums["on_time_met"].iloc[position]), int(counted_by_town[position])),
+            }
+        )
+    doc["by_town"] = by_town
+    month_held = sums.groupby("month")["held"].sum() if len(sums) else pd.Series(dtype="int64")
+    doc["by_month"] = (
+        [
+            {
+                "month": month,
+                "held": int(month_held.get(month, 0)),
+                "required": int(quotas[:, j].sum()),
+                "completion_rate": _rate(int(month_held.get(month, 0)), int(quotas[:, j].sum())),
+            }
+            for j, month in enumerate(months)
+        ]
+        if len(units)
+        else []
+    )
+    return doc
+
+
+def _sums(session: Session, months: list[str], *, town: str | None, unit_type: str | None) -> pd.DataFrame:
+    """The township sums of the period, of a township and/or type."""
+    where, params = ["month >= :first", "month <= :last"], {"first": months[0], "last": months[-1]}
+    if town:
+        where.append("town = :town")
+        params["town"] = town
+    if unit_type:
+        where.append("unit_type = :type")
+        params["type"] = unit_type
+    names = ", ".join([*townmonths.KEY, *townmonths.SUMS])
+    statement = text(f"SELECT {names} FROM townmonth WHERE {' AND '.join(where)}").bindparams(**params)
+    return pd.DataFrame.from_records(fetch_tuples(session, statement), columns=[*townmonths.KEY, *townmonths.SUMS])
+
+
+def due_units(
+    *, session: Session, months: list[str], min_streak: int, town: str | None, unit_type: str | None
+) -> pd.DataFrame:
+    """The interview list at the last of `months` (the months since the first with data): units whose
+    run of below-quota months reaching it is at least min_streak, longest first.
+
+    Only units still on a run are read for each earlier month, so the walk back costs what the
+    runs are long, not what the history is.
+    """
+    units = townmonths.roster(session, town=town, unit_type=unit_type)
+    ids = units["id"].to_numpy()
+    quotas = quota_grid(session=session, units=units, months=months)
+    counted = active_grid(units, months) & (quotas > 0)
+    streak = np.zeros(len(units), dtype="int64")
+    running = counted[:, -1].copy() if len(months) else np.zeros(0, dtype=bool)
+    held_now = np.zeros(len(units), dtype="int64")
+    for column in range(len(months) - 1, -1, -1):
+        if not running.any():
+            break
+        held = _held(session, months[column], ids, running)
+        if column == len(months) - 1:
+            held_now = held
+        running &= counted[:, column] & (held < quotas[:, column])
+        streak += running
+    due = np.flatnonzero(streak >= min_streak)
+    details = _details(session, ids[due])
+    frame = pd.DataFrame(
+        {
+            "id": ids[due],
+            "streak": streak[due],
+            "held": held_now[due],
+            "quota": quotas[due, -1] if len(months) else np.zeros(0, dtype="int64"),
+        }
+    ).merge(details, on="id", how="left")
+    frame["months_missed"] = [months[len(months) - s :] for s in frame["streak"]]
+    order = {t: i for i, t in enumerate(UNIT_TYPES)}
+    frame["type_order"] = frame["type"].map(order)
+    frame = frame.sort_values(["streak", "type_order", "town", "code"], ascending=[False, True, True, True])
+    return frame[
+        ["id", "code", "name", "type", "town", "streak", "head", "phone", "held", "quota", "months_missed"]
+    ].reset_index(drop=True)
+
+
+def _held(session: Session, month: str, ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """What each unit (in `ids` order) held in the month, 不予认定 left out; read only for the `wanted`
+    ones when they are fewer than half."""
+    held = np.zeros(len(ids), dtype="int64")
+    base = "SELECT unit_id, activities - not_recognised FROM unitmonth WHERE month = :month"
+    params: dict[str, object] = {"month": month}
+    if wanted.sum() * 2 <= len(ids):  # fewer than half the units: read them by id
+        clause, more = _among(session, "unit_id", ids[wanted])
+        base, params = f"{base} AND {clause}", {**params, **more}
+    rows = fetch_tuples(session, text(base).bindparams(**params))
+    if rows:
+        found = np.asarray(rows, dtype="int64").reshape(len(rows), 2)
+        position = np.minimum(np.searchsorted(ids, found[:, 0]), len(ids) - 1)
+        known = ids[position] == found[:, 0]
+        held[position[known]] = found[known, 1]
+    return held
+
+
+def _details(session: Session, ids: np.ndarray) -> pd.DataFrame:
+    """code, name, type, township, head and phone of these units."""
+    clause, params = _among(session, "id", ids)
+    statement = text(f"SELECT {', '.join(DETAILS)} FROM unit WHERE {clause}").bindparams(**params)
+    frame = pd.DataFrame.from_records(fetch_tuples(session, statement), columns=DETAILS)
+    return frame.astype({"id": "int64", **dict.fromkeys(DETAILS[1:], object)})
+
+
+def _among(session: Session, column: str, ids: np.ndarray) -> tuple[str, dict[str, object]]:
+    """SQL: `column` is one of these ids, as one parameter however many there are."""
+    values = [int(i) for i in ids]
+    if session.connection().dialect.name == "postgresql":
+        return f"{column} = ANY(:ids)", {"ids": values}
+    return f"{column} IN (SELECT value FROM json_each(:ids))", {"ids": json.dumps(values)}

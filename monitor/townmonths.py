@@ -1,0 +1,226 @@
+"""The sums per month, township and unit type (TownMonth): what a report over many units reads.
+
+A report needs, besides what the roster alone gives (required, units counted), sums that depend
+on each unit-month's count and quota together: held, 不予认定, min(held, quota), and how many
+unit-months met their quota in all and by the deadline. They are summed here from the unit ×
+month table, the roster and the quota rules, and kept by every write in its own transaction:
+an import, a rollback or a decision refreshes the months it touched; a roster or quota change
+refreshes every month. `differences` compares the table with a recomputation (python -m
+monitor check).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, text
+from sqlmodel import Session
+
+from monitor.db import fetch_tuples
+from monitor.grids import active_grid, quota_grid
+
+SUMS = ("held", "not_recognised", "capped", "met", "on_time_met")
+KEY = ("month", "town", "unit_type")
+_MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+_LOCK = 72_310_005  # PostgreSQL advisory lock: one refresh at a time reads and replaces the sums
+
+
+def roster(session: Session, *, town: str | None = None, unit_type: str | None = None) -> pd.DataFrame:
+    """id, type, town and active range of every unit (of a township and/or type), in id order."""
+    where, params = [], {}
+    if town:
+        where.append("town = :town")
+        params["town"] = town
+    if unit_type:
+        where.append("type = :type")
+        params["type"] = unit_type
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    statement = text(f"SELECT id, type, town, active_from, active_to FROM unit {clause} ORDER BY id")
+    rows = fetch_tuples(session, statement.bindparams(**params))
+    names = ["id", "type", "town", "active_from", "active_to"]
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+    # Plain object columns: turning 30,000 names into Arrow strings would cost more than the read.
+    return pd.DataFrame(
+        {
+            name: np.asarray(values, dtype="int64") if name == "id" else pd.Series(values, dtype=object)
+            for name, values in zip(names, columns, strict=True)
+        }
+    )
+
+
+def month_counts(session: Session, month: str) -> np.ndarray:
+    """unit_id, held (不予认定 left out), held by the deadline and 不予认定 of one month, as an n × 4 array."""
+    rows = fetch_tuples(
+        session,
+        text(
+            "SELECT unit_id, activities - not_recognised, on_time - not_recognised_on_time, not_recognised "
+            "FROM unitmonth WHERE month = :month"
+        ).bindparams(month=month),
+    )
+    return np.asarray(rows, dtype="int64").reshape(len(rows), 4)
+
+
+def compute(session: Session, months: Iterable[str]) -> pd.DataFrame:
+    """The sums of the given months from the unit × month table, the roster and the quota rules.
+
+    Only well-formed months: a malformed one an older version stored has no quota and no unit is
+    active in it. Groups whose sums are all 0 are left out.
+    """
+    wanted = sorted({m for m in months if _well_formed(m)})
+    units = roster(session)
+    if not wanted or units.empty:
+        return _empty()
+    quotas = quota_grid(session=session, units=units, months=wanted)
+    active = active_grid(units, wanted)
+    ids = units["id"].to_numpy()
+    parts = []
+    for column, month in enumerate(wanted):
+        counts = month_counts(session, month)
+        row = np.searchsorted(ids, counts[:, 0])
+        row = np.minimum(row, len(ids) - 1)
+        known = (ids[row] == counts[:, 0]) & active[row, column]
+        row, counts = row[known], counts[known]
+        quota = quotas[row, column]
+        held, timely = counts[:, 1], counts[:, 2]
+        frame = pd.DataFrame(
+            {
+                "row": row,
+                "held": held,
+                "not_recognised": counts[:, 3],
+                "capped": np.minimum(held, quota),
+                "met": ((quota > 0) & (held >= quota)).astype("int64"),
+                "on_time_met": ((quota > 0) & (timely >= quota)).astype("int64"),
+            }
+        )
+        sums = frame.groupby("row", sort=False)[list(SUMS)].sum() if len(frame) else frame.set_index("row")
+        if not len(sums):
+            continue
+        keys = units.iloc[sums.index.to_numpy()]
+        grouped = sums.assign(town=keys["town"].to_numpy(dtype=object), unit_type=keys["type"].to_numpy(dtype=object))
+        grouped = grouped.groupby(["town", "unit_type"], sort=True)[list(SUMS)].sum().reset_index()
+        grouped.insert(0, "month", month)
+        parts.append(grouped)
+    if not parts:
+        return _empty()
+    out = pd.concat(parts, ignore_index=True)
+    out = out[(out[list(SUMS)] != 0).any(axis=1)]
+    return out[[*KEY, *SUMS]].astype(dict.fromkeys(SUMS, "int64")).reset_index(drop=True)
+
+
+def stored(session: Session, months: Iterable[str] | None = None) -> pd.DataFrame:
+    """The table as it stands (for the given months, or all)."""
+    names = ", ".join([*KEY, *SUMS])
+    statement = f"SELECT {names} FROM townmonth"
+    params: dict[str, object] = {}
+    if months is not None:
+        wanted = sorted(set(months))
+        if not wanted:
+            return _empty()
+        statement += " WHERE month >= :first AND month <= :last"
+        params = {"first": wanted[0], "last": wanted[-1]}
+    rows = fetch_tuples(session, text(statement).bindparams(**params))
+    frame = pd.DataFrame.from_records(rows, columns=[*KEY, *SUMS])
+    if months is not None:
+        frame = frame[frame["month"].isin(set(months))]
+    return frame.astype(dict.fromkeys(SUMS, "int64")).reset_index(drop=True)
+
+
+def refresh(session: Session, months: Iterable[str]) -> None:
+    """Replace the sums of these months by a recomputation, in the caller's transaction.
+
+    On PostgreSQL, refreshes take turns (a transaction-scoped advisory lock), and each reads the
+    counts only once it has its turn: two imports committing at once into the same month cannot
+    each write sums that miss the other's rows.
+    """
+    wanted = sorted(set(months))
+    if not wanted:
+        return
+    connection = session.connection()
+    _take_turn(connection)
+    fresh = compute(session, wanted)
+    for first in range(0, len(wanted), 500):
+        chunk = wanted[first : first + 500]
+        marks = ", ".join(f":m{i}" for i in range(len(chunk)))
+        connection.execute(
+            text(f"DELETE FROM townmonth WHERE month IN ({marks})"), {f"m{i}": m for i, m in enumerate(chunk)}
+        )
+    _insert(connection, fresh)
+
+
+def rebuild(session: Session) -> int:
+    """Replace the whole table by a recomputation, in the caller's transaction; rows written.
+
+    For a roster or quota change, which can move any month's sums."""
+    connection = session.connection()
+    _take_turn(connection)
+    months = [m for (m,) in fetch_tuples(session, text("SELECT DISTINCT month FROM unitmonth"))]
+    fresh = compute(session, months)
+    connection.execute(text("DELETE FROM townmonth"))
+    _insert(connection, fresh)
+    return len(fresh)
+
+
+def months_of(session: Session, *, where: str, params: dict[str, object]) -> list[str]:
+    """The months of the activities matching `where` (alias a): what a write about to touch them refreshes."""
+    rows = session.connection().execute(text(f"SELECT DISTINCT a.month FROM activity a WHERE {where}"), params)
+    return [m for (m,) in rows]
+
+
+@dataclass(frozen=True)
+class Difference:
+    month: str
+    town: str
+    unit_type: str
+    column: str
+    stored: int
+    actual: int
+
+
+def differences(session: Session) -> list[Difference]:
+    """Where the table differs from a recomputation (a row of zeros and a missing row are the same)."""
+    months = [m for (m,) in fetch_tuples(session, text("SELECT DISTINCT month FROM unitmonth"))]
+    keyed = stored(session).set_index(list(KEY))
+    actual = compute(session, months).set_index(list(KEY))
+    index = keyed.index.union(actual.index)
+    keyed, actual = keyed.reindex(index, fill_value=0), actual.reindex(index, fill_value=0)
+    out = []
+    for column in SUMS:
+        wrong = keyed[column] != actual[column]
+        for (month, town, unit_type), was, should in zip(
+            keyed.index[wrong], keyed.loc[wrong, column], actual.loc[wrong, column], strict=True
+        ):
+            out.append(Difference(str(month), str(town), str(unit_type), column, int(was), int(should)))
+    return sorted(out, key=lambda d: (d.month, d.town, d.unit_type, SUMS.index(d.column)))
+
+
+def _take_turn(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
+
+
+def _insert(connection: Connection, frame: pd.DataFrame) -> None:
+    if frame.empty:
+        return
+    names = ", ".join([*KEY, *SUMS])
+    marks = ", ".join(f":{c}" for c in [*KEY, *SUMS])
+    records = [
+        {**dict(zip(KEY, key, strict=True)), **{c: int(v) for c, v in zip(SUMS, sums, strict=True)}}
+        for key, sums in zip(
+            frame[list(KEY)].itertuples(index=False, name=None),
+            frame[list(SUMS)].itertuples(index=False, name=None),
+            strict=True,
+        )
+    ]
+    connection.execute(text(f"INSERT INTO townmonth ({names}) VALUES ({marks})"), records)
+
+
+def _well_formed(month: str) -> bool:
+    return bool(_MONTH.match(month))
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({**{k: pd.Series(dtype=object) for k in KEY}, **{s: pd.Series(dtype="int64") for s in SUMS}})
