@@ -65,12 +65,9 @@ def insert_activities(
         return 0
     postgres = connection.dialect.name == "postgresql"
     floor = int(connection.execute(text("SELECT coalesce(max(id), 0) FROM activity")).scalar_one())
-    if postgres:
-        columns = [rows[c].tolist() for c in INSERT_COLUMNS[:-2]]
-        records = list(zip(*columns, [batch_id] * total, [stored_at] * total, strict=True))
-    else:
-        # On SQLite the rows become Python values one chunk at a time, in the loop below: a million
-        # rows of Python strings and tuples held at once would add half a gigabyte to the import.
+    # The rows become Python values one chunk at a time, in the loops below: a million rows of
+    # Python strings and tuples held at once would add half a gigabyte to the import.
+    if not postgres:
         iso = {day: day.isoformat() for day in set(rows["date"].tolist())}  # a year has 365 dates
         stamp = stored_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     names = ", ".join(INSERT_COLUMNS)
@@ -84,8 +81,11 @@ def insert_activities(
             )
             cursor.execute("TRUNCATE activity_in")
             for start in range(0, total, CHUNK):
+                part = rows.iloc[start : start + CHUNK]
+                columns = [part[c].tolist() for c in INSERT_COLUMNS[:-2]]
+                size = len(part)
                 with cursor.copy(f"COPY activity_in ({names}) FROM STDIN") as copy:
-                    for record in records[start : start + CHUNK]:
+                    for record in zip(*columns, [batch_id] * size, [stored_at] * size, strict=True):
                         copy.write_row(record)
                 progress(min(1.0, (start + CHUNK) / total), "写入数据库")
             # In key order: two imports of overlapping files then wait on each other's rows in the

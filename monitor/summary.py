@@ -21,6 +21,7 @@ from monitor.config import UNIT_TYPES
 from monitor.db import fetch_tuples
 from monitor.grids import active_grid, quota_grid
 
+BY_ID_POSTGRES = 200  # units on a run up to which PostgreSQL reads a month's counts by id
 DETAILS = ["id", "code", "name", "type", "town", "head", "phone"]
 
 
@@ -148,7 +149,7 @@ def due_units(
             "quota": quotas[due, -1] if len(months) else np.zeros(0, dtype="int64"),
         }
     ).merge(details, on="id", how="left")
-    frame["months_missed"] = [months[len(months) - s :] for s in frame["streak"]]
+    frame["months_missed"] = [months[len(months) - s :] for s in frame["streak"].tolist()]
     order = {t: i for i, t in enumerate(UNIT_TYPES)}
     frame["type_order"] = frame["type"].map(order)
     frame = frame.sort_values(["streak", "type_order", "town", "code"], ascending=[False, True, True, True])
@@ -159,11 +160,11 @@ def due_units(
 
 def _held(session: Session, month: str, ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """What each unit (in `ids` order) held in the month, 不予认定 left out; read only for the `wanted`
-    ones when they are fewer than half."""
+    ones when they are few."""
     held = np.zeros(len(ids), dtype="int64")
     base = "SELECT unit_id, activities - not_recognised FROM unitmonth WHERE month = :month"
     params: dict[str, object] = {"month": month}
-    if wanted.sum() * 2 <= len(ids):  # fewer than half the units: read them by id
+    if _by_id(session.connection().dialect.name, int(wanted.sum()), len(ids)):
         clause, more = _among(session, "unit_id", ids[wanted])
         base, params = f"{base} AND {clause}", {**params, **more}
     rows = fetch_tuples(session, text(base).bindparams(**params))
@@ -173,6 +174,15 @@ def _held(session: Session, month: str, ids: np.ndarray, wanted: np.ndarray) -> 
         known = ids[position] == found[:, 0]
         held[position[known]] = found[known, 1]
     return held
+
+
+def _by_id(dialect: str, wanted: int, units: int) -> bool:
+    """Whether to read a month's counts of these units by id rather than the month whole.
+
+    SQLite probes its key for each id; PostgreSQL (without statistics on a table just filled) may
+    rather test every row of the month against the list, so there only a short one.
+    """
+    return wanted * 2 <= units if dialect == "sqlite" else wanted <= BY_ID_POSTGRES
 
 
 def _details(session: Session, ids: np.ndarray) -> pd.DataFrame:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from monitor import metrics, townmonths, unitmonths
+from monitor import metrics, summary, townmonths, unitmonths
 from monitor.auth import Actor, Forbidden
 from monitor.db import get_engine
 from monitor.importer import import_activities
@@ -316,3 +316,20 @@ def test_an_import_counts_this_months_rows_on_time_and_last_years_late(session, 
     assert int(counts.at[today.strftime("%Y-%m"), "on_time"]) == 1
     assert int(counts.at["2025-01", "on_time"]) == 0
     assert unitmonths.differences(session) == [] and townmonths.differences(session) == []
+
+
+@pytest.mark.parametrize("by_id", [True, False])
+def test_the_interview_list_reads_a_month_by_id_or_whole_alike(session, settings, monkeypatch, by_id):
+    load_roster(session, settings)
+    # 油草塘村 holds 1 of 2 in each month, 新建 none, the others nothing in February and March.
+    rows = [("NJK-YCT", m, 3, "理论宣讲") for m in (1, 2, 3)] + [
+        ("LX-HP", 1, 4, "志愿服务"),
+        ("LX-HP", 1, 5, "文艺汇演"),
+    ]
+    _import(session, settings, rows)
+    monkeypatch.setattr(summary, "_by_id", lambda *_: by_id)
+    fast = metrics.interviews(session=session, actor=OPERATOR, settings=settings, month="2025-03")
+    full = metrics.interviews_from_grid(session=session, settings=settings, month="2025-03")
+    assert fast.to_dict("records") == full.to_dict("records")
+    streaks = dict(zip(fast["code"], fast["streak"], strict=True))
+    assert streaks["NJK-YCT"] == 3 and streaks["LX-HP"] == 2  # LX-HP met January's quota of 2
