@@ -474,16 +474,8 @@ def interviews_from_grid(
     )
     now = grid[grid["month"] == month]
     due = now[now["streak"] >= min_streak].copy()
-    months = month_range(start, month)  # a streak never reaches back past the grid's first month
-    due["months_missed"] = [months[len(months) - streak :] for streak in due["streak"]]
-    due = due.rename(columns={"quota_month": "month_quota"})
-    due["quota"] = due["month_quota"]
-    order = {t: i for i, t in enumerate(UNIT_TYPES)}
-    due["type_order"] = due["type"].map(order)
-    due = due.sort_values(["streak", "type_order", "town", "code"], ascending=[False, True, True, True])
-    return due[
-        ["id", "code", "name", "type", "town", "streak", "head", "phone", "held", "quota", "months_missed"]
-    ].reset_index(drop=True)
+    # A streak never reaches back past the grid's first month.
+    return summary.interview_list(due.assign(quota=due["quota_month"]), month_range(start, month))
 
 
 def laggards(

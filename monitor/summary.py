@@ -103,13 +103,9 @@ def report_doc(
 
 def _sums(session: Session, months: list[str], *, town: str | None, unit_type: str | None) -> pd.DataFrame:
     """The township sums of the period, of a township and/or type."""
-    where, params = ["month >= :first", "month <= :last"], {"first": months[0], "last": months[-1]}
-    if town:
-        where.append("town = :town")
-        params["town"] = town
-    if unit_type:
-        where.append("unit_type = :type")
-        params["type"] = unit_type
+    where, params = townmonths.narrowed(town, unit_type, type_column="unit_type")
+    where += ["month >= :first", "month <= :last"]
+    params.update(first=months[0], last=months[-1])
     names = ", ".join([*townmonths.KEY, *townmonths.SUMS])
     statement = text(f"SELECT {names} FROM townmonth WHERE {' AND '.join(where)}").bindparams(**params)
     return pd.DataFrame.from_records(fetch_tuples(session, statement), columns=[*townmonths.KEY, *townmonths.SUMS])
@@ -149,11 +145,16 @@ def due_units(
             "quota": quotas[due, -1] if len(months) else np.zeros(0, dtype="int64"),
         }
     ).merge(details, on="id", how="left")
-    frame["months_missed"] = [months[len(months) - s :] for s in frame["streak"].tolist()]
+    return interview_list(frame, months)
+
+
+def interview_list(due: pd.DataFrame, months: list[str]) -> pd.DataFrame:
+    """Units due for interview, with the months each missed, longest run first (then type, township, code)."""
+    due = due.assign(months_missed=[months[len(months) - s :] for s in due["streak"].tolist()])
     order = {t: i for i, t in enumerate(UNIT_TYPES)}
-    frame["type_order"] = frame["type"].map(order)
-    frame = frame.sort_values(["streak", "type_order", "town", "code"], ascending=[False, True, True, True])
-    return frame[
+    due["type_order"] = due["type"].map(order)
+    due = due.sort_values(["streak", "type_order", "town", "code"], ascending=[False, True, True, True])
+    return due[
         ["id", "code", "name", "type", "town", "streak", "head", "phone", "held", "quota", "months_missed"]
     ].reset_index(drop=True)
 

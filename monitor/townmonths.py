@@ -29,15 +29,22 @@ _MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 _LOCK = 72_310_005  # PostgreSQL advisory lock: one refresh at a time reads and replaces the sums
 
 
-def roster(session: Session, *, town: str | None = None, unit_type: str | None = None) -> pd.DataFrame:
-    """id, type, town and active range of every unit (of a township and/or type), in id order."""
-    where, params = [], {}
+def narrowed(town: str | None, unit_type: str | None, *, type_column: str) -> tuple[list[str], dict[str, object]]:
+    """SQL conditions (and their parameters) keeping one township and/or unit type."""
+    where: list[str] = []
+    params: dict[str, object] = {}
     if town:
         where.append("town = :town")
         params["town"] = town
     if unit_type:
-        where.append("type = :type")
+        where.append(f"{type_column} = :type")
         params["type"] = unit_type
+    return where, params
+
+
+def roster(session: Session, *, town: str | None = None, unit_type: str | None = None) -> pd.DataFrame:
+    """id, type, town and active range of every unit (of a township and/or type), in id order."""
+    where, params = narrowed(town, unit_type, type_column="type")
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     statement = text(f"SELECT id, type, town, active_from, active_to FROM unit {clause} ORDER BY id")
     rows = fetch_tuples(session, statement.bindparams(**params))
