@@ -116,12 +116,13 @@ def insert_activities(
             cache_size = cursor.execute("PRAGMA cache_size").fetchone()[0]
             cursor.execute(f"PRAGMA cache_size = {-SQLITE_BULK_CACHE_KIB}")
             # In the unique key's order, each index page is filled while it is in the cache instead of
-            # being read back for every row: a fifth less time on a large file. Positions only, so the
-            # rows are not copied whole.
-            order = np.lexsort((rows["date"].map(iso).to_numpy(dtype=object).astype(str), rows["unit_id"].to_numpy()))
+            # being read back for every row: a fifth less time on a large file. Sorted once, then
+            # sliced: taking each chunk by positions would gather the text columns anew every time.
+            order = np.lexsort((pd.factorize(rows["date"], sort=True)[0], rows["unit_id"].to_numpy()))
+            ordered = rows.take(order)
             try:
                 for start in range(0, total, CHUNK):
-                    part = rows.iloc[order[start : start + CHUNK]]
+                    part = ordered.iloc[start : start + CHUNK]
                     columns = [part[c].tolist() for c in INSERT_COLUMNS[:-2]]
                     columns[1] = [iso[day] for day in columns[1]]
                     before = raw.total_changes  # type: ignore[union-attr]
@@ -144,7 +145,10 @@ def insert_activities(
                 cursor.execute(f"PRAGMA cache_size = {int(cache_size)}")
     finally:
         cursor.close()
-    if stored:  # the rows this batch stored first carry its id: their counts, in one grouped statement
+    if stored == total:  # every row given is new: their counts come from the rows in hand
+        counts = rows.groupby(["month", "unit_id"], sort=True).size()
+        unitmonths.add_counted(session, counts=counts, stored_at=stored_at)
+    elif stored:  # the rows this batch stored first carry its id: their counts, in one grouped statement
         months = set(rows["month"].tolist())
         unitmonths.add_stored(session, batch_id=batch_id, floor=floor, stored_at=stored_at, months=months)
     return stored
@@ -256,6 +260,10 @@ def import_activities(
             return result
 
         progress(0.4, "写入数据库")
+        reported = len(rows)
+        # The sheet as read and its checked copy are no longer needed: a million rows of them would
+        # stay in memory beside the insert's own.
+        del table, checked, rows, first
         session.add(batch)
         session.flush()
         assert batch.id is not None  # given by the flush
@@ -267,7 +275,7 @@ def import_activities(
             progress=lambda f, t: progress(0.4 + 0.55 * f, t),
         )
         result.imported = stored
-        result.duplicates = len(rows) - stored
+        result.duplicates = reported - stored
         batch.status = "imported"
         _fill(batch, result)
         session.add(batch)

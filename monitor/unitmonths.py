@@ -113,8 +113,7 @@ def add_stored(session: Session, *, batch_id: int, floor: int, stored_at: dateti
     month's rows are either all on time or none, so no deadline is compared row by row.
     """
     wanted = sorted(set(months))
-    due = deadlines(wanted, deadline_day=deadline_day(session))
-    timely = [m for m in wanted if m in due and stored_at <= due[m]]
+    timely = _timely(session, wanted, stored_at)
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         among, listed = "month = ANY(:timely)", timely
@@ -131,6 +130,53 @@ def add_stored(session: Session, *, batch_id: int, floor: int, stored_at: dateti
         {"timely": listed, "floor": floor, "batch": batch_id},
     )
     townmonths.refresh(session, wanted)
+
+
+def add_counted(session: Session, *, counts: pd.Series, stored_at: datetime) -> None:
+    """Add the counts of an import that stored every row it was given, counted from those rows
+    (`counts`: activities per (month, unit_id)), in one statement that takes them all as one parameter.
+
+    As for add_stored, new rows have no decision and share one storing time.
+    """
+    if counts.empty:
+        return
+    months = counts.index.get_level_values(0).astype(str).tolist()
+    units = [int(u) for u in counts.index.get_level_values(1)]
+    numbers = [int(n) for n in counts.to_numpy()]
+    timely = set(_timely(session, sorted(set(months)), stored_at))
+    late = [0 if m in timely else 1 for m in months]
+    connection = session.connection()
+    update = ", ".join(f"{c} = unitmonth.{c} + excluded.{c}" for c in COUNTS)
+    if connection.dialect.name == "postgresql":
+        source = (
+            "SELECT g.month, g.unit_id, g.n, CASE WHEN g.late = 1 THEN 0 ELSE g.n END FROM unnest("
+            "CAST(:months AS text[]), CAST(:units AS integer[]), CAST(:numbers AS integer[]), CAST(:late AS integer[])"
+            ") AS g(month, unit_id, n, late)"
+        )
+        params: dict[str, object] = {"months": months, "units": units, "numbers": numbers, "late": late}
+    else:
+        source = (
+            "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
+            "CASE WHEN json_extract(value, '$[3]') = 1 THEN 0 ELSE json_extract(value, '$[2]') END "
+            "FROM json_each(:counts) WHERE true"
+        )
+        rows = [[m, u, n, t] for m, u, n, t in zip(months, units, numbers, late, strict=True)]
+        params = {"counts": json.dumps(rows, ensure_ascii=False, separators=(",", ":"))}
+    connection.execute(
+        text(
+            f"INSERT INTO unitmonth (month, unit_id, {', '.join(COUNTS)}) "
+            f"SELECT s.*, 0, 0, 0 FROM ({source}) s WHERE true "
+            f"ON CONFLICT (month, unit_id) DO UPDATE SET {update}"
+        ),
+        params,
+    )
+    townmonths.refresh(session, set(months))
+
+
+def _timely(session: Session, months: list[str], stored_at: datetime) -> list[str]:
+    """The months whose deadline a row stored at `stored_at` meets."""
+    due = deadlines(months, deadline_day=deadline_day(session))
+    return [m for m in months if m in due and stored_at <= due[m]]
 
 
 def take(session: Session, *, where: str, params: Mapping[str, object]) -> None:
