@@ -18,7 +18,7 @@ from monitor import summary, unitmonths
 from monitor.access import scope
 from monitor.auth import Actor
 from monitor.config import UNIT_TYPES, Settings
-from monitor.db import fetch_tuples
+from monitor.db import collector_paused, fetch_tuples
 from monitor.grids import active_grid, quota_grid
 from monitor.models import Activity, Review, UnitMonth
 from monitor.unitmonths import deadlines
@@ -375,7 +375,10 @@ def report(
 
     doc = None
     if unitmonths.deadline_day(session) == settings.deadline_day:
-        doc = summary.report_doc(session=session, months=months, start=first, end=last, town=town, unit_type=unit_type)
+        with collector_paused():
+            doc = summary.report_doc(
+                session=session, months=months, start=first, end=last, town=town, unit_type=unit_type
+            )
     return Report(start=first, end=last, load=load, doc=doc)
 
 
@@ -444,9 +447,10 @@ def interviews(
     month = parse_month_arg(month)
     first, _ = data_months(session=session, earliest=f"{settings.earliest_year:04d}-01")
     start = min(first, month) if first else month
-    return summary.due_units(
-        session=session, months=month_range(start, month), min_streak=min_streak, town=town, unit_type=unit_type
-    )
+    with collector_paused():
+        return summary.due_units(
+            session=session, months=month_range(start, month), min_streak=min_streak, town=town, unit_type=unit_type
+        )
 
 
 def interviews_from_grid(

@@ -21,7 +21,6 @@ from monitor.config import UNIT_TYPES
 from monitor.db import fetch_tuples
 from monitor.grids import active_grid, quota_grid
 
-BY_ID_POSTGRES = 200  # units on a run up to which PostgreSQL reads a month's counts by id
 DETAILS = ["id", "code", "name", "type", "town", "head", "phone"]
 
 
@@ -165,7 +164,7 @@ def _held(session: Session, month: str, ids: np.ndarray, wanted: np.ndarray) -> 
     held = np.zeros(len(ids), dtype="int64")
     base = "SELECT unit_id, activities - not_recognised FROM unitmonth WHERE month = :month"
     params: dict[str, object] = {"month": month}
-    if _by_id(session.connection().dialect.name, int(wanted.sum()), len(ids)):
+    if _by_id(session.connection().dialect.name, int(wanted.sum()), len(ids)):  # the key probed per id
         clause, more = _among(session, "unit_id", ids[wanted])
         base, params = f"{base} AND {clause}", {**params, **more}
     rows = fetch_tuples(session, text(base).bindparams(**params))
@@ -178,12 +177,9 @@ def _held(session: Session, month: str, ids: np.ndarray, wanted: np.ndarray) -> 
 
 
 def _by_id(dialect: str, wanted: int, units: int) -> bool:
-    """Whether to read a month's counts of these units by id rather than the month whole.
-
-    SQLite probes its key for each id; PostgreSQL (without statistics on a table just filled) may
-    rather test every row of the month against the list, so there only a short one.
-    """
-    return wanted * 2 <= units if dialect == "sqlite" else wanted <= BY_ID_POSTGRES
+    """Whether to read a month's counts of these units by id rather than the month whole: when they
+    are fewer than an eighth (beyond that, looking each one up costs more than reading them all)."""
+    return wanted * 8 <= units
 
 
 def _details(session: Session, ids: np.ndarray) -> pd.DataFrame:
@@ -195,8 +191,12 @@ def _details(session: Session, ids: np.ndarray) -> pd.DataFrame:
 
 
 def _among(session: Session, column: str, ids: np.ndarray) -> tuple[str, dict[str, object]]:
-    """SQL: `column` is one of these ids, as one parameter however many there are."""
+    """SQL: `column` is one of these ids, as one parameter however many there are.
+
+    A subquery on both engines: it is joined on the key, where PostgreSQL (without statistics on a
+    table just filled) would test every row of the month against an `= ANY` list.
+    """
     values = [int(i) for i in ids]
     if session.connection().dialect.name == "postgresql":
-        return f"{column} = ANY(:ids)", {"ids": values}
+        return f"{column} IN (SELECT unnest(CAST(:ids AS integer[])))", {"ids": values}
     return f"{column} IN (SELECT value FROM json_each(:ids))", {"ids": json.dumps(values)}

@@ -84,38 +84,37 @@ def compute(session: Session, months: Iterable[str]) -> pd.DataFrame:
     quotas = quota_grid(session=session, units=units, months=wanted)
     active = active_grid(units, wanted)
     ids = units["id"].to_numpy()
-    parts = []
+    # Each unit's (township, type) as a group number; each sum lands at month × groups + group.
+    groups, labels = pd.factorize(units["town"].astype(str) + "\x1f" + units["type"].astype(str))
+    size = len(wanted) * len(labels)
+    totals = {name: np.zeros(size, dtype="int64") for name in SUMS}
     for column, month in enumerate(wanted):
         counts = month_counts(session, month)
-        row = np.searchsorted(ids, counts[:, 0])
-        row = np.minimum(row, len(ids) - 1)
+        row = np.minimum(np.searchsorted(ids, counts[:, 0]), len(ids) - 1)
         known = (ids[row] == counts[:, 0]) & active[row, column]
         row, counts = row[known], counts[known]
         quota = quotas[row, column]
         held, timely = counts[:, 1], counts[:, 2]
-        frame = pd.DataFrame(
-            {
-                "row": row,
-                "held": held,
-                "not_recognised": counts[:, 3],
-                "capped": np.minimum(held, quota),
-                "met": ((quota > 0) & (held >= quota)).astype("int64"),
-                "on_time_met": ((quota > 0) & (timely >= quota)).astype("int64"),
-            }
-        )
-        sums = frame.groupby("row", sort=False)[list(SUMS)].sum() if len(frame) else frame.set_index("row")
-        if not len(sums):
-            continue
-        keys = units.iloc[sums.index.to_numpy()]
-        grouped = sums.assign(town=keys["town"].to_numpy(dtype=object), unit_type=keys["type"].to_numpy(dtype=object))
-        grouped = grouped.groupby(["town", "unit_type"], sort=True)[list(SUMS)].sum().reset_index()
-        grouped.insert(0, "month", month)
-        parts.append(grouped)
-    if not parts:
-        return _empty()
-    out = pd.concat(parts, ignore_index=True)
-    out = out[(out[list(SUMS)] != 0).any(axis=1)]
-    return out[[*KEY, *SUMS]].astype(dict.fromkeys(SUMS, "int64")).reset_index(drop=True)
+        at = column * len(labels) + groups[row]
+        for name, values in (
+            ("held", held),
+            ("not_recognised", counts[:, 3]),
+            ("capped", np.minimum(held, quota)),
+            ("met", (quota > 0) & (held >= quota)),
+            ("on_time_met", (quota > 0) & (timely >= quota)),
+        ):
+            totals[name] += np.bincount(at, weights=values, minlength=size).astype("int64")
+    filled = np.flatnonzero(np.any([totals[name] != 0 for name in SUMS], axis=0))
+    town_type = [str(labels[i]).split("\x1f") for i in filled % len(labels)]
+    out = pd.DataFrame(
+        {
+            "month": pd.Series([wanted[i] for i in filled // len(labels)], dtype=object),
+            "town": pd.Series([t for t, _ in town_type], dtype=object),
+            "unit_type": pd.Series([k for _, k in town_type], dtype=object),
+            **{name: totals[name][filled] for name in SUMS},
+        }
+    )
+    return out.sort_values(list(KEY)).reset_index(drop=True) if len(out) else _empty()
 
 
 def stored(session: Session, months: Iterable[str] | None = None) -> pd.DataFrame:
