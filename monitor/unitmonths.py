@@ -134,42 +134,47 @@ def add_stored(session: Session, *, batch_id: int, floor: int, stored_at: dateti
 
 def add_counted(session: Session, *, counts: pd.Series, stored_at: datetime) -> None:
     """Add the counts of an import that stored every row it was given, counted from those rows
-    (`counts`: activities per (month, unit_id)), in one statement that takes them all as one parameter.
+    (`counts`: activities per (month, unit_id), in key order), in one grouped statement: from an
+    array parameter on PostgreSQL, from a temporary table filled beforehand on SQLite.
 
     As for add_stored, new rows have no decision and share one storing time.
     """
     if counts.empty:
         return
     months = counts.index.get_level_values(0).astype(str).tolist()
-    units = [int(u) for u in counts.index.get_level_values(1)]
-    numbers = [int(n) for n in counts.to_numpy()]
+    units = counts.index.get_level_values(1).astype("int64").tolist()
+    numbers = counts.to_numpy(dtype="int64").tolist()
     timely = set(_timely(session, sorted(set(months)), stored_at))
-    late = [0 if m in timely else 1 for m in months]
+    on_time = [n if m in timely else 0 for m, n in zip(months, numbers, strict=True)]
     connection = session.connection()
-    update = ", ".join(f"{c} = unitmonth.{c} + excluded.{c}" for c in COUNTS)
     if connection.dialect.name == "postgresql":
         source = (
-            "SELECT g.month, g.unit_id, g.n, CASE WHEN g.late = 1 THEN 0 ELSE g.n END FROM unnest("
-            "CAST(:months AS text[]), CAST(:units AS integer[]), CAST(:numbers AS integer[]), CAST(:late AS integer[])"
-            ") AS g(month, unit_id, n, late)"
+            "SELECT * FROM unnest(CAST(:months AS text[]), CAST(:units AS integer[]), CAST(:numbers AS integer[]), "
+            "CAST(:on_time AS integer[])) AS g(month, unit_id, activities, on_time)"
         )
-        params: dict[str, object] = {"months": months, "units": units, "numbers": numbers, "late": late}
+        params: dict[str, object] = {"months": months, "units": units, "numbers": numbers, "on_time": on_time}
     else:
-        source = (
-            "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
-            "CASE WHEN json_extract(value, '$[3]') = 1 THEN 0 ELSE json_extract(value, '$[2]') END "
-            "FROM json_each(:counts) WHERE true"
+        raw = connection.connection.driver_connection
+        raw.execute(  # type: ignore[union-attr]
+            "CREATE TEMP TABLE IF NOT EXISTS unitmonth_in (month TEXT, unit_id INTEGER, activities INTEGER, "
+            "on_time INTEGER)"
         )
-        rows = [[m, u, n, t] for m, u, n, t in zip(months, units, numbers, late, strict=True)]
-        params = {"counts": json.dumps(rows, ensure_ascii=False, separators=(",", ":"))}
+        raw.execute("DELETE FROM unitmonth_in")  # type: ignore[union-attr]
+        raw.executemany(  # type: ignore[union-attr]
+            "INSERT INTO unitmonth_in VALUES (?, ?, ?, ?)", zip(months, units, numbers, on_time, strict=True)
+        )
+        source, params = "SELECT month, unit_id, activities, on_time FROM unitmonth_in", {}
+    update = ", ".join(f"{c} = unitmonth.{c} + excluded.{c}" for c in COUNTS)
     connection.execute(
         text(
             f"INSERT INTO unitmonth (month, unit_id, {', '.join(COUNTS)}) "
-            f"SELECT s.*, 0, 0, 0 FROM ({source}) s WHERE true "
+            f"SELECT s.month, s.unit_id, s.activities, s.on_time, 0, 0, 0 FROM ({source}) s WHERE true "
             f"ON CONFLICT (month, unit_id) DO UPDATE SET {update}"
         ),
         params,
     )
+    if connection.dialect.name != "postgresql":
+        connection.exec_driver_sql("DELETE FROM unitmonth_in")
     townmonths.refresh(session, set(months))
 
 
