@@ -89,7 +89,9 @@ def insert_activities(
                         copy.write_row(record)
                 progress(min(1.0, (start + CHUNK) / total), "写入数据库")
             # In key order: two imports of overlapping files then wait on each other's rows in the
-            # same order instead of deadlocking (one of them would fail with DeadlockDetected).
+            # same order instead of deadlocking (one of them would fail with DeadlockDetected). The
+            # sort of a large file fits in memory for this transaction instead of spilling to disk.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute(
                 f"INSERT INTO activity ({names}) SELECT {names} FROM activity_in "
                 "ORDER BY unit_id, date, title_key ON CONFLICT (unit_id, date, title_key) DO NOTHING"
