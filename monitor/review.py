@@ -77,7 +77,8 @@ def decide(
         current = session.get(Review, activity_id)
         before = {"decision": DECISIONS[current.decision], "reason": current.reason} if current else None
         counted = {"activity_id": activity_id}
-        unitmonths.take(session, where="a.id = :activity_id", params=counted)  # as it was counted
+        # As it was counted; the month's sums are refreshed once, by the add below.
+        unitmonths.take(session, where="a.id = :activity_id", params=counted, sums=False)
         now = datetime.now(UTC)
         review = current or Review(activity_id=activity_id, decision=decision, decided_at=now)
         review.decision, review.reason, review.reviewer, review.decided_at = decision, reason, actor.name, now

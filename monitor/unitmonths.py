@@ -184,10 +184,11 @@ def _timely(session: Session, months: list[str], stored_at: datetime) -> list[st
     return [m for m in months if m in due and stored_at <= due[m]]
 
 
-def take(session: Session, *, where: str, params: Mapping[str, object]) -> None:
+def take(session: Session, *, where: str, params: Mapping[str, object], sums: bool = True) -> None:
     """Take off the counts of the activities matching `where` (alias a), as they stand now: rows about
     to be deleted, or an activity whose decision is about to change (then `add` after it).
-    The sums of the months touched (monitor.townmonths) follow."""
+    The sums of the months touched (monitor.townmonths) follow, unless sums=False: for a change
+    whose `add` follows in the same transaction and refreshes the same months."""
     connection = session.connection()
     bound = dict(params)
     grouped, months = _grouped(connection, where, bound, deadline_day(session))
@@ -200,7 +201,8 @@ def take(session: Session, *, where: str, params: Mapping[str, object]) -> None:
         bound,
     )
     connection.execute(text("DELETE FROM unitmonth WHERE activities = 0"))
-    townmonths.refresh(session, months)
+    if sums:
+        townmonths.refresh(session, months)
 
 
 def recompute(session: Session, *, day: int | None = None) -> pd.DataFrame:
