@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 from sqlmodel import Session, col, select
@@ -9,6 +11,8 @@ from sqlmodel import Session, col, select
 from monitor.config import DEFAULT_QUOTAS
 from monitor.db import fetch_tuples
 from monitor.models import QuotaRule
+
+WELL_FORMED_MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")  # YYYY-MM; an older version stored some that are not
 
 
 def quota_grid(*, session: Session, units: pd.DataFrame, months: list[str]) -> np.ndarray:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -14,13 +13,14 @@ import pandas as pd
 from sqlalchemy import case, func, literal
 from sqlmodel import Session, col, select
 
-from monitor import summary, unitmonths
+from monitor import summary, townmonths, unitmonths
 from monitor.access import scope
 from monitor.auth import Actor
 from monitor.config import UNIT_TYPES, Settings
 from monitor.db import collector_paused, fetch_tuples
-from monitor.grids import active_grid, quota_grid
-from monitor.models import Activity, Review, UnitMonth
+from monitor.grids import WELL_FORMED_MONTH, active_grid, quota_grid
+from monitor.models import Activity, Review
+from monitor.summary import rate
 from monitor.unitmonths import deadlines
 from monitor.units import units_frame
 
@@ -69,9 +69,6 @@ def last_finished_month(today: date) -> str:
     return shift_month(today.strftime("%Y-%m"), -1)
 
 
-_WELL_FORMED = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
-
-
 def _edge_month(session: Session, earliest: str, *, last: bool) -> str | None:
     """The first (or last) well-formed month from `earliest` on, walking the month index.
 
@@ -85,7 +82,7 @@ def _edge_month(session: Session, earliest: str, *, last: bool) -> str | None:
         if beyond is not None:
             statement = statement.where(month < beyond if last else month > beyond)
         found = session.exec(statement.order_by(month.desc() if last else month).limit(1)).first()
-        if found is None or _WELL_FORMED.match(found):
+        if found is None or WELL_FORMED_MONTH.match(found):
             return found
         beyond = found
     return None
@@ -118,18 +115,13 @@ def held_counts(*, session: Session, start: str, end: str, settings: Settings, o
     if on_time and unitmonths.deadline_day(session) != settings.deadline_day:
         return held_from_activities(session=session, start=start, end=end, settings=settings)
     months = month_range(start, end)
-    held = col(UnitMonth.activities) - col(UnitMonth.not_recognised)
-    timely = col(UnitMonth.on_time) - col(UnitMonth.not_recognised_on_time) if on_time else literal(0)
     parts, labels = [], []
     for month in months:
-        statement = (
-            select(UnitMonth.unit_id, held, timely, UnitMonth.not_recognised)
-            .where(col(UnitMonth.month) == month)
-            .order_by(col(UnitMonth.unit_id))
-        )
-        rows = fetch_tuples(session, statement)
-        if rows:
-            parts.append(np.asarray(rows, dtype="int64").reshape(len(rows), 4))
+        rows = townmonths.month_counts(session, month)
+        if not on_time:
+            rows[:, 2] = 0
+        if len(rows):
+            parts.append(rows)
             labels.append(np.full(len(rows), month, dtype=object))
     values = np.concatenate(parts) if parts else np.zeros((0, 4), dtype="int64")
     return pd.DataFrame(
@@ -268,19 +260,15 @@ def unit_months(
     return grid
 
 
-def _rate(numerator: float, denominator: float) -> float | None:
-    return float(numerator) / float(denominator) if denominator else None
-
-
 def _sums(grid: pd.DataFrame) -> dict[str, object]:
     held, required = int(grid["held"].sum()), int(grid["quota_month"].sum())
-    return {"held": held, "required": required, "completion_rate": _rate(held, required)}
+    return {"held": held, "required": required, "completion_rate": rate(held, required)}
 
 
 def _on_time(grid: pd.DataFrame) -> float | None:
     """On-time unit-months (quota met by stored-by-deadline activities) over counted unit-months."""
     counted = grid["quota_month"] > 0
-    return _rate(int(grid.loc[counted, "on_time"].sum()), int(counted.sum()))
+    return rate(int(grid.loc[counted, "on_time"].sum()), int(counted.sum()))
 
 
 def _grouped(grid: pd.DataFrame, key: str, *, on_time: bool = False) -> list[dict[str, object]]:
@@ -293,10 +281,10 @@ def _grouped(grid: pd.DataFrame, key: str, *, on_time: bool = False) -> list[dic
             key: name,
             "held": int(row["held"]),
             "required": int(row["quota_month"]),
-            "completion_rate": _rate(int(row["held"]), int(row["quota_month"])),
+            "completion_rate": rate(int(row["held"]), int(row["quota_month"])),
         }
         if on_time:
-            item["on_time_rate"] = _rate(int(row["on_time_counted"]), int(row["counted"]))
+            item["on_time_rate"] = rate(int(row["on_time_counted"]), int(row["counted"]))
         out.append(item)
     return out
 
@@ -334,8 +322,8 @@ def grid_json(start: str, end: str, full: pd.DataFrame) -> dict[str, object]:
         "not_recognised": int(grid["not_recognised"].sum()),
     }
     capped = np.minimum(grid["held"], grid["quota_month"]).sum()
-    doc["capped_rate"] = _rate(capped, doc["required"])  # type: ignore[arg-type]
-    doc["compliance_rate"] = _rate(int((counted & (grid["held"] >= grid["quota_month"])).sum()), counted.sum())
+    doc["capped_rate"] = rate(capped, doc["required"])  # type: ignore[arg-type]
+    doc["compliance_rate"] = rate(int((counted & (grid["held"] >= grid["quota_month"])).sum()), counted.sum())
     doc["on_time_rate"] = _on_time(grid)
     by_type = grid.assign(counted_id=grid["id"].where(counted)).groupby("type")
     sums = by_type.agg(units=("counted_id", "nunique"), held=("held", "sum"), required=("quota_month", "sum"))
@@ -344,7 +332,7 @@ def grid_json(start: str, end: str, full: pd.DataFrame) -> dict[str, object]:
             "units": int(sums.at[t, "units"]),
             "held": int(sums.at[t, "held"]),
             "required": int(sums.at[t, "required"]),
-            "completion_rate": _rate(int(sums.at[t, "held"]), int(sums.at[t, "required"])),
+            "completion_rate": rate(int(sums.at[t, "held"]), int(sums.at[t, "required"])),
         }
         for t in UNIT_TYPES
         if t in sums.index
@@ -444,13 +432,18 @@ def interviews(
     if min_streak < 1:
         raise BadPeriod("连续未达标月数至少为 1。")
     town = scope(actor, "view", town)
-    month = parse_month_arg(month)
-    first, _ = data_months(session=session, earliest=f"{settings.earliest_year:04d}-01")
-    start = min(first, month) if first else month
+    month, first, start = _since_first(session, settings, month)
     with collector_paused():
         return summary.due_units(
             session=session, months=month_range(start, month), min_streak=min_streak, town=town, unit_type=unit_type
         )
+
+
+def _since_first(session: Session, settings: Settings, month: str) -> tuple[str, str | None, str]:
+    """The month asked, the first month with data, and where a streak reaching the month may start."""
+    month = parse_month_arg(month)
+    first, _ = data_months(session=session, earliest=f"{settings.earliest_year:04d}-01")
+    return month, first, min(first, month) if first else month
 
 
 def interviews_from_grid(
@@ -463,9 +456,7 @@ def interviews_from_grid(
     unit_type: str | None = None,
 ) -> pd.DataFrame:
     """interviews from the whole unit × month grid (streak_months): the definition the list is held to."""
-    month = parse_month_arg(month)
-    first, _ = data_months(session=session, earliest=f"{settings.earliest_year:04d}-01")
-    start = min(first, month) if first else month
+    month, first, start = _since_first(session, settings, month)
     grid = streak_months(
         session=session,
         start=start,

@@ -24,7 +24,8 @@ from monitor.grids import active_grid, quota_grid
 DETAILS = ["id", "code", "name", "type", "town", "head", "phone"]
 
 
-def _rate(numerator: float, denominator: float) -> float | None:
+def rate(numerator: float, denominator: float) -> float | None:
+    """numerator / denominator, None when there is nothing to divide by."""
     return float(numerator) / float(denominator) if denominator else None
 
 
@@ -42,11 +43,11 @@ def report_doc(
         units=int(counted.any(axis=1).sum()),
         held=held,
         required=required,
-        completion_rate=_rate(held, required),
+        completion_rate=rate(held, required),
         not_recognised=int(sums["not_recognised"].sum()),
-        capped_rate=_rate(int(sums["capped"].sum()), required),
-        compliance_rate=_rate(int(sums["met"].sum()), int(counted.sum())),
-        on_time_rate=_rate(int(sums["on_time_met"].sum()), int(counted.sum())),
+        capped_rate=rate(int(sums["capped"].sum()), required),
+        compliance_rate=rate(int(sums["met"].sum()), int(counted.sum())),
+        on_time_rate=rate(int(sums["on_time_met"].sum()), int(counted.sum())),
     )
     types = units["type"].to_numpy(dtype=object)
     by_type = {}
@@ -60,7 +61,7 @@ def report_doc(
             "units": int(counted[mine].any(axis=1).sum()),
             "held": kind_held,
             "required": kind_required,
-            "completion_rate": _rate(kind_held, kind_required),
+            "completion_rate": rate(kind_held, kind_required),
         }
     doc["by_type"] = by_type
     codes, names = pd.factorize(units["town"].to_numpy(dtype=object))
@@ -78,8 +79,8 @@ def report_doc(
                 "town": name,
                 "held": town_held,
                 "required": town_required,
-                "completion_rate": _rate(town_held, town_required),
-                "on_time_rate": _rate(int(town_sums["on_time_met"].iloc[position]), int(counted_by_town[position])),
+                "completion_rate": rate(town_held, town_required),
+                "on_time_rate": rate(int(town_sums["on_time_met"].iloc[position]), int(counted_by_town[position])),
             }
         )
     doc["by_town"] = by_town
@@ -90,7 +91,7 @@ def report_doc(
                 "month": month,
                 "held": int(month_held.get(month, 0)),
                 "required": int(quotas[:, j].sum()),
-                "completion_rate": _rate(int(month_held.get(month, 0)), int(quotas[:, j].sum())),
+                "completion_rate": rate(int(month_held.get(month, 0)), int(quotas[:, j].sum())),
             }
             for j, month in enumerate(months)
         ]

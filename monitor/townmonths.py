@@ -11,21 +11,19 @@ monitor check).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, bindparam, text
 from sqlmodel import Session
 
 from monitor.db import fetch_tuples
-from monitor.grids import active_grid, quota_grid
+from monitor.grids import WELL_FORMED_MONTH, active_grid, quota_grid
 
 SUMS = ("held", "not_recognised", "capped", "met", "on_time_met")
 KEY = ("month", "town", "unit_type")
-_MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 _LOCK = 72_310_005  # PostgreSQL advisory lock: one refresh at a time reads and replaces the sums
 
 
@@ -60,12 +58,13 @@ def roster(session: Session, *, town: str | None = None, unit_type: str | None =
 
 
 def month_counts(session: Session, month: str) -> np.ndarray:
-    """unit_id, held (不予认定 left out), held by the deadline and 不予认定 of one month, as an n × 4 array."""
+    """unit_id, held (不予认定 left out), held by the deadline and 不予认定 of one month, as an n × 4 array
+    in unit order (the table's key)."""
     rows = fetch_tuples(
         session,
         text(
             "SELECT unit_id, activities - not_recognised, on_time - not_recognised_on_time, not_recognised "
-            "FROM unitmonth WHERE month = :month"
+            "FROM unitmonth WHERE month = :month ORDER BY unit_id"
         ).bindparams(month=month),
     )
     return np.asarray(rows, dtype="int64").reshape(len(rows), 4)
@@ -77,7 +76,7 @@ def compute(session: Session, months: Iterable[str]) -> pd.DataFrame:
     Only well-formed months: a malformed one an older version stored has no quota and no unit is
     active in it. Groups whose sums are all 0 are left out.
     """
-    wanted = sorted({m for m in months if _well_formed(m)})
+    wanted = sorted({m for m in months if WELL_FORMED_MONTH.match(m)})
     units = roster(session)
     if not wanted or units.empty:
         return _empty()
@@ -148,12 +147,8 @@ def refresh(session: Session, months: Iterable[str]) -> None:
     connection = session.connection()
     _take_turn(connection)
     fresh = compute(session, wanted)
-    for first in range(0, len(wanted), 500):
-        chunk = wanted[first : first + 500]
-        marks = ", ".join(f":m{i}" for i in range(len(chunk)))
-        connection.execute(
-            text(f"DELETE FROM townmonth WHERE month IN ({marks})"), {f"m{i}": m for i, m in enumerate(chunk)}
-        )
+    gone = text("DELETE FROM townmonth WHERE month IN :months").bindparams(bindparam("months", expanding=True))
+    connection.execute(gone, {"months": wanted})
     _insert(connection, fresh)
 
 
@@ -168,12 +163,6 @@ def rebuild(session: Session) -> int:
     connection.execute(text("DELETE FROM townmonth"))
     _insert(connection, fresh)
     return len(fresh)
-
-
-def months_of(session: Session, *, where: str, params: dict[str, object]) -> list[str]:
-    """The months of the activities matching `where` (alias a): what a write about to touch them refreshes."""
-    rows = session.connection().execute(text(f"SELECT DISTINCT a.month FROM activity a WHERE {where}"), params)
-    return [m for (m,) in rows]
 
 
 @dataclass(frozen=True)
@@ -213,19 +202,7 @@ def _insert(connection: Connection, frame: pd.DataFrame) -> None:
         return
     names = ", ".join([*KEY, *SUMS])
     marks = ", ".join(f":{c}" for c in [*KEY, *SUMS])
-    records = [
-        {**dict(zip(KEY, key, strict=True)), **{c: int(v) for c, v in zip(SUMS, sums, strict=True)}}
-        for key, sums in zip(
-            frame[list(KEY)].itertuples(index=False, name=None),
-            frame[list(SUMS)].itertuples(index=False, name=None),
-            strict=True,
-        )
-    ]
-    connection.execute(text(f"INSERT INTO townmonth ({names}) VALUES ({marks})"), records)
-
-
-def _well_formed(month: str) -> bool:
-    return bool(_MONTH.match(month))
+    connection.execute(text(f"INSERT INTO townmonth ({names}) VALUES ({marks})"), frame.to_dict("records"))
 
 
 def _empty() -> pd.DataFrame:

@@ -91,18 +91,22 @@ def add(session: Session, *, where: str, params: Mapping[str, object]) -> None:
     connection = session.connection()
     bound = dict(params)
     grouped, months = _grouped(connection, where, bound, deadline_day(session))
-    names = ", ".join(COUNTS)
+    _add_rows(connection, f"SELECT month, unit_id, {', '.join(COUNTS)} FROM ({grouped}) g", bound)
+    townmonths.refresh(session, months)
+
+
+def _add_rows(connection: Connection, source: str, params: Mapping[str, object]) -> None:
+    """Add the rows of `source` (month, unit_id and the COUNTS, one row per key) to the table, in key
+    order: two writers touching the same unit-months then wait on each other's rows in the same
+    order instead of deadlocking."""
     update = ", ".join(f"{c} = unitmonth.{c} + excluded.{c}" for c in COUNTS)
     connection.execute(
         text(
-            # In key order: two imports touching the same unit-months then wait on each other's rows
-            # in the same order instead of deadlocking.
-            f"INSERT INTO unitmonth (month, unit_id, {names}) SELECT month, unit_id, {names} FROM ({grouped}) g "
+            f"INSERT INTO unitmonth (month, unit_id, {', '.join(COUNTS)}) SELECT * FROM ({source}) s "
             f"WHERE true ORDER BY month, unit_id ON CONFLICT (month, unit_id) DO UPDATE SET {update}"
         ),
-        bound,
+        dict(params),
     )
-    townmonths.refresh(session, months)
 
 
 def add_stored(session: Session, *, batch_id: int, floor: int, stored_at: datetime, months: Iterable[str]) -> None:
@@ -119,14 +123,11 @@ def add_stored(session: Session, *, batch_id: int, floor: int, stored_at: dateti
         among, listed = "month = ANY(:timely)", timely
     else:
         among, listed = "month IN (SELECT value FROM json_each(:timely))", json.dumps(timely)  # type: ignore[assignment]
-    update = ", ".join(f"{c} = unitmonth.{c} + excluded.{c}" for c in COUNTS)
-    connection.execute(
-        text(
-            f"INSERT INTO unitmonth (month, unit_id, {', '.join(COUNTS)}) "
-            f"SELECT month, unit_id, count(*), CASE WHEN {among} THEN count(*) ELSE 0 END, 0, 0, 0 "
-            "FROM activity WHERE id > :floor AND batch_id = :batch GROUP BY month, unit_id ORDER BY month, unit_id "
-            f"ON CONFLICT (month, unit_id) DO UPDATE SET {update}"
-        ),
+    _add_rows(
+        connection,
+        f"SELECT month, unit_id, count(*) AS activities, CASE WHEN {among} THEN count(*) ELSE 0 END AS on_time, "
+        "0 AS recognised, 0 AS not_recognised, 0 AS not_recognised_on_time "
+        "FROM activity WHERE id > :floor AND batch_id = :batch GROUP BY month, unit_id",
         {"timely": listed, "floor": floor, "batch": batch_id},
     )
     townmonths.refresh(session, wanted)
@@ -164,13 +165,10 @@ def add_counted(session: Session, *, counts: pd.Series, stored_at: datetime) -> 
             "INSERT INTO unitmonth_in VALUES (?, ?, ?, ?)", zip(months, units, numbers, on_time, strict=True)
         )
         source, params = "SELECT month, unit_id, activities, on_time FROM unitmonth_in", {}
-    update = ", ".join(f"{c} = unitmonth.{c} + excluded.{c}" for c in COUNTS)
-    connection.execute(
-        text(
-            f"INSERT INTO unitmonth (month, unit_id, {', '.join(COUNTS)}) "
-            f"SELECT s.month, s.unit_id, s.activities, s.on_time, 0, 0, 0 FROM ({source}) s WHERE true "
-            f"ON CONFLICT (month, unit_id) DO UPDATE SET {update}"
-        ),
+    _add_rows(
+        connection,
+        f"SELECT g.month, g.unit_id, g.activities, g.on_time, 0 AS recognised, 0 AS not_recognised, "
+        f"0 AS not_recognised_on_time FROM ({source}) g",
         params,
     )
     if connection.dialect.name != "postgresql":
