@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import SQLModel
 
 import monitor.models  # noqa: F401  (the tables)
+from monitor import references
 
 SCRIPTS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001"  # the schema of databases made before migrations existed
@@ -110,6 +111,7 @@ def prepare(engine: Engine, *, backups_dir: Path, upgrade: bool = True) -> Upgra
     if before is None:
         SQLModel.metadata.create_all(engine)
         with engine.begin() as connection:
+            references.install(connection)
             command.stamp(_config(connection), newest)
         return Upgrade(before=None, after=newest)
     if before == newest:

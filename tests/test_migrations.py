@@ -12,7 +12,7 @@ from conftest import BACKENDS, _pg_schema_url
 from sqlalchemy import inspect, text
 from sqlmodel import Session, SQLModel, select
 
-from monitor import metrics, townmonths, unitmonths
+from monitor import metrics, references, townmonths, unitmonths
 from monitor.auth import Actor
 from monitor.config import Settings
 from monitor.db import drop_all, get_engine, init_db
@@ -144,5 +144,9 @@ def test_the_upgraded_schema_is_the_models_schema(backend, tmp_path):
     init_db(engine, backups_dir=tmp_path / "backups")
     with engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
-    assert diff == []
+    # On PostgreSQL three references are checked per statement instead of by a foreign key
+    # (monitor.references): those, and only those, differ from the models.
+    by_trigger = {(fk.parent.name, fk.column_keys[0], fk.referred_table.name) for kind, fk in diff if kind == "add_fk"}
+    assert by_trigger == (set(references.CHECKED) if backend == "postgresql" else set())
+    assert [d for d in diff if d[0] != "add_fk"] == []
     assert "alembic_version" in inspect(engine).get_table_names()
