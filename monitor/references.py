@@ -26,16 +26,22 @@ CHECKED = (("activity", "unit_id", "unit"), ("activity", "batch_id", "importbatc
 
 _CHILD = """
 CREATE OR REPLACE FUNCTION monitor_{table}_references() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    named integer[];
+    locked bigint;
 BEGIN
 {body}
     RETURN NULL;
 END
 $$"""
 
+# One pass over the statement's rows per reference: the distinct ids named, then those rows locked;
+# fewer rows locked than ids named means one of them does not exist (or was just deleted).
 _LOCK_AND_CHECK = """
-    PERFORM 1 FROM {parent} p WHERE p.id IN (SELECT DISTINCT n.{column} FROM new_rows n) FOR KEY SHARE OF p;
-    IF EXISTS (SELECT 1 FROM new_rows n WHERE n.{column} IS NOT NULL
-               AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.id = n.{column})) THEN
+    SELECT array_agg(d.id) INTO named FROM (SELECT DISTINCT n.{column} AS id FROM new_rows n) d WHERE d.id IS NOT NULL;
+    PERFORM 1 FROM {parent} p WHERE p.id = ANY(named) FOR KEY SHARE OF p;
+    GET DIAGNOSTICS locked = ROW_COUNT;
+    IF locked < coalesce(cardinality(named), 0) THEN
         RAISE foreign_key_violation USING MESSAGE = '{table}.{column} names a {parent} row that does not exist';
     END IF;"""
 
