@@ -116,27 +116,53 @@ def add_stored(session: Session, *, batch_id: int, floor: int, stored_at: dateti
     Rows this transaction has just created have no decision, and all share one storing time: a
     month's rows are either all on time or none, so no deadline is compared row by row.
     """
+    _add_new(
+        session,
+        source="SELECT month, unit_id, count(*) AS activities FROM activity WHERE id > :floor AND batch_id = :batch "
+        "GROUP BY month, unit_id",
+        params={"floor": floor, "batch": batch_id},
+        stored_at=stored_at,
+        months=months,
+    )
+
+
+def add_staged(session: Session, *, grouped: str, stored_at: datetime, months: Iterable[str]) -> None:
+    """PostgreSQL: add the counts of an import that stored every row it staged, from the table
+    `grouped` (month, unit_id, activities) counted from its staging table. As for add_stored, the
+    new rows have no decision and share one storing time."""
+    _add_new(
+        session,
+        source=f"SELECT month, unit_id, activities FROM {grouped}",
+        params={},
+        stored_at=stored_at,
+        months=months,
+    )
+
+
+def _add_new(
+    session: Session, *, source: str, params: Mapping[str, object], stored_at: datetime, months: Iterable[str]
+) -> None:
+    """Add the counts of new rows, given per (month, unit_id) by `source`, all on time or not by month."""
     wanted = sorted(set(months))
     timely = _timely(session, wanted, stored_at)
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        among, listed = "month = ANY(:timely)", timely
+        among, listed = "g.month = ANY(:timely)", timely
     else:
-        among, listed = "month IN (SELECT value FROM json_each(:timely))", json.dumps(timely)  # type: ignore[assignment]
+        among, listed = "g.month IN (SELECT value FROM json_each(:timely))", json.dumps(timely)  # type: ignore[assignment]
     _add_rows(
         connection,
-        f"SELECT month, unit_id, count(*) AS activities, CASE WHEN {among} THEN count(*) ELSE 0 END AS on_time, "
-        "0 AS recognised, 0 AS not_recognised, 0 AS not_recognised_on_time "
-        "FROM activity WHERE id > :floor AND batch_id = :batch GROUP BY month, unit_id",
-        {"timely": listed, "floor": floor, "batch": batch_id},
+        f"SELECT g.month, g.unit_id, g.activities, CASE WHEN {among} THEN g.activities ELSE 0 END AS on_time, "
+        f"0 AS recognised, 0 AS not_recognised, 0 AS not_recognised_on_time FROM ({source}) g",
+        {**params, "timely": listed},
     )
     townmonths.refresh(session, wanted)
 
 
 def add_counted(session: Session, *, counts: pd.Series, stored_at: datetime) -> None:
-    """Add the counts of an import that stored every row it was given, counted from those rows
-    (`counts`: activities per (month, unit_id), in key order), in one grouped statement: from an
-    array parameter on PostgreSQL, from a temporary table filled beforehand on SQLite.
+    """SQLite: add the counts of an import that stored every row it was given, counted from those rows
+    (`counts`: activities per (month, unit_id), in key order), in one grouped statement from a
+    temporary table filled beforehand. (PostgreSQL counts its staging table: add_staged.)
 
     As for add_stored, new rows have no decision and share one storing time.
     """
@@ -148,31 +174,22 @@ def add_counted(session: Session, *, counts: pd.Series, stored_at: datetime) -> 
     timely = set(_timely(session, sorted(set(months)), stored_at))
     on_time = [n if m in timely else 0 for m, n in zip(months, numbers, strict=True)]
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        source = (
-            "SELECT * FROM unnest(CAST(:months AS text[]), CAST(:units AS integer[]), CAST(:numbers AS integer[]), "
-            "CAST(:on_time AS integer[])) AS g(month, unit_id, activities, on_time)"
-        )
-        params: dict[str, object] = {"months": months, "units": units, "numbers": numbers, "on_time": on_time}
-    else:
-        raw = connection.connection.driver_connection
-        raw.execute(  # type: ignore[union-attr]
-            "CREATE TEMP TABLE IF NOT EXISTS unitmonth_in (month TEXT, unit_id INTEGER, activities INTEGER, "
-            "on_time INTEGER)"
-        )
-        raw.execute("DELETE FROM unitmonth_in")  # type: ignore[union-attr]
-        raw.executemany(  # type: ignore[union-attr]
-            "INSERT INTO unitmonth_in VALUES (?, ?, ?, ?)", zip(months, units, numbers, on_time, strict=True)
-        )
-        source, params = "SELECT month, unit_id, activities, on_time FROM unitmonth_in", {}
+    raw = connection.connection.driver_connection
+    raw.execute(  # type: ignore[union-attr]
+        "CREATE TEMP TABLE IF NOT EXISTS unitmonth_in "
+        "(month TEXT, unit_id INTEGER, activities INTEGER, on_time INTEGER)"
+    )
+    raw.execute("DELETE FROM unitmonth_in")  # type: ignore[union-attr]
+    raw.executemany(  # type: ignore[union-attr]
+        "INSERT INTO unitmonth_in VALUES (?, ?, ?, ?)", zip(months, units, numbers, on_time, strict=True)
+    )
     _add_rows(
         connection,
-        f"SELECT g.month, g.unit_id, g.activities, g.on_time, 0 AS recognised, 0 AS not_recognised, "
-        f"0 AS not_recognised_on_time FROM ({source}) g",
-        params,
+        "SELECT month, unit_id, activities, on_time, 0 AS recognised, 0 AS not_recognised, "
+        "0 AS not_recognised_on_time FROM unitmonth_in",
+        {},
     )
-    if connection.dialect.name != "postgresql":
-        connection.exec_driver_sql("DELETE FROM unitmonth_in")
+    connection.exec_driver_sql("DELETE FROM unitmonth_in")
     townmonths.refresh(session, set(months))
 
 

@@ -18,7 +18,7 @@ import monitor
 from monitor import metrics, views
 from monitor.auth import Actor
 from monitor.db import get_engine
-from monitor.importer import import_activities
+from monitor.importer import WRITERS_LOCK, import_activities
 from monitor.locks import lock_month
 from monitor.models import Activity, ImportBatch, Unit
 from monitor.quotas import EditError, UnitChanges, set_type_quotas, update_unit
@@ -301,6 +301,28 @@ def test_a_database_held_by_another_writer_gives_a_refused_recorded_batch(sessio
     assert session.exec(select(func.count()).select_from(Activity)).one() == 0
     batch = session.get(ImportBatch, result.batch_id)
     assert batch is not None and (batch.status, batch.message) == ("refused", "数据库正忙，请稍后重试。")
+
+
+def test_an_import_waiting_on_another_imports_insert_gives_up_as_busy(session, settings):
+    """Writers of activities take turns: one kept waiting longer than busy_seconds by another import's
+    insert (PostgreSQL: its turn; SQLite: its write transaction) stores nothing and is told why."""
+    load_roster(session, settings)
+    engine = get_engine(settings.database_url)
+    blocker = engine.raw_connection()
+    if engine.dialect.name == "sqlite":
+        blocker.cursor().execute("BEGIN IMMEDIATE")
+    else:
+        blocker.cursor().execute("SELECT pg_advisory_xact_lock(%s)", (WRITERS_LOCK,))
+    try:
+        result = _import(session, replace(settings, busy_seconds=0.5), _days("NJK-HP", "2025-03", range(1, 3)))
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert result.file_error is not None and result.file_error.code == "busy"
+    session.expire_all()
+    assert session.exec(select(func.count()).select_from(Activity)).one() == 0
+    again = _import(session, settings, _days("NJK-HP", "2025-03", range(1, 3)))
+    assert (again.file_error, again.imported) == (None, 2)
 
 
 # 13. One streak for one unit, whatever the page's period.
