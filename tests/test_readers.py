@@ -1,5 +1,6 @@
 """Bytes -> rows: the files town offices produce, built in memory, and the files refused as a whole."""
 
+import csv
 import io
 import json
 import subprocess
@@ -8,10 +9,13 @@ from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 import xlwt
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from monitor import bounded
+from monitor import bounded, readers
 from monitor.normalize import parse_date
 from monitor.readers import FileError, decode_text, read_table
 from monitor.roster import ROSTER_COLUMNS
@@ -460,3 +464,46 @@ def test_a_value_quoted_in_a_message_is_cut_at_50_characters():
     found = issue(Code.UNKNOWN_UNIT, 2, "单位名称", "村" * 10_000, hint="")
     assert found.value == "村" * 50 + "…"
     assert len(found.message) < 100
+
+
+# A CSV is read by pyarrow when every line is as wide as the widest of its first 64 KiB, else by
+# pandas: both must give the same cells, or a clerk's file would read differently by its shape.
+_CELL = st.text(alphabet=st.sampled_from(list("a中 \",;\t\n\r'=-+1")), max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.integers(1, 4).flatmap(lambda w: st.lists(st.lists(_CELL, min_size=w, max_size=w), min_size=1, max_size=6)),
+    ending=st.sampled_from(["\n", "\r\n"]),
+    delimiter=st.sampled_from([",", ";", "\t"]),
+    quoting=st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]),
+)
+def test_pyarrow_and_pandas_read_a_csv_to_the_same_cells(rows, ending, delimiter, quoting):
+    out = io.StringIO()
+    csv.writer(out, lineterminator=ending, delimiter=delimiter, quoting=quoting).writerows(rows)
+    width = len(rows[0])
+    by_arrow = readers._arrow_rows(out.getvalue().encode("utf-8"), delimiter, width)
+    if by_arrow is not None:
+        if quoting == csv.QUOTE_ALL:  # every cell quoted: exactly the cells written
+            assert by_arrow.to_numpy().tolist() == rows
+        by_pandas = readers._pandas_rows(out.getvalue().encode("utf-8"), delimiter, width, out.getvalue())
+        pd.testing.assert_frame_equal(by_arrow, by_pandas)
+
+
+def test_a_csv_with_a_ragged_or_blank_line_is_read_by_pandas_as_before():
+    ragged = '单位编码,活动日期,活动名称\r\nZX,2025-03-01,宣讲\r\nZX,2025-03-02\r\n\r\nZX,2025-03-03,"含,逗号"\r\n'
+    encoded = ragged.encode("utf-8")
+    assert readers._arrow_rows(encoded, ",", 3) is None
+    pd.testing.assert_frame_equal(readers._csv_rows(ragged), readers._pandas_rows(encoded, ",", 3, ragged))
+    assert readers._csv_rows(ragged)[2].tolist()[-1] == "含,逗号"
+
+
+def test_a_well_formed_csv_is_read_by_pyarrow():
+    text = '单位编码,活动日期,活动名称\r\nZX,2025-03-01,"宣讲\r\n第二行"\r\nZX,2025-03-02,""\r\n'
+    by_arrow = readers._arrow_rows(text.encode("utf-8"), ",", 3)
+    assert by_arrow is not None
+    assert by_arrow.to_numpy().tolist() == [
+        ["单位编码", "活动日期", "活动名称"],
+        ["ZX", "2025-03-01", "宣讲\r\n第二行"],
+        ["ZX", "2025-03-02", ""],
+    ]
