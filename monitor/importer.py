@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -51,6 +51,7 @@ STAGING = "activity_in"
 STAGED_KEYS = "activity_in_keys"  # the staged rows counted per (month, unit_id)
 WRITERS_LOCK = 72_310_006  # PostgreSQL advisory lock: writers of activities take turns
 STAGED_TYPES = {
+    "batch_id": pa.int64(),
     "unit_id": pa.int64(),
     "date": pa.date32(),
     "participants": pa.int64(),
@@ -69,60 +70,78 @@ def today_in(settings: Settings) -> date:
     return datetime.now(settings.timezone).date()
 
 
-def _csv(part: pd.DataFrame) -> bytes:
-    """The rows' STAGED_COLUMNS as PostgreSQL's COPY (FORMAT csv) reads them: every text quoted (an empty
-    one as ""), a missing count as an unquoted empty field, which COPY reads as NULL."""
-    table = pa.table(
-        {
-            name: pa.array(part[name], type=STAGED_TYPES.get(name, pa.string()), from_pandas=True)
-            for name in STAGED_COLUMNS
-        }
-    )
+def _csv(part: pd.DataFrame, constants: Mapping[str, object] | None = None) -> bytes:
+    """The rows' STAGED_COLUMNS (then `constants`, the same on every row) as PostgreSQL's COPY (FORMAT
+    csv) reads them: every text quoted (an empty one as ""), a missing count as an unquoted empty
+    field, which COPY reads as NULL."""
+    columns = {
+        name: pa.array(part[name], type=STAGED_TYPES.get(name, pa.string()), from_pandas=True)
+        for name in STAGED_COLUMNS
+    }
+    for name, value in (constants or {}).items():
+        columns[name] = pa.repeat(pa.scalar(value, type=STAGED_TYPES.get(name, pa.string())), len(part))
     out = io.BytesIO()
-    pacsv.write_csv(table, out, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+    pacsv.write_csv(pa.table(columns), out, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
     return out.getvalue()
 
 
 def _insert_postgres(
     cursor: Any, rows: pd.DataFrame, *, batch_id: int | None, stored_at: datetime, progress: Progress
 ) -> int:
-    """PostgreSQL: the rows staged with COPY, then inserted with one statement; returns rows stored.
+    """PostgreSQL: the rows sent with COPY; returns rows stored. Their counts per unit-month are left
+    in the temporary table STAGED_KEYS (month, unit_id, activities).
 
-    Writers of activities take turns from the staging on (a transaction-scoped advisory lock, waited
-    for no longer than the write's lock_timeout). Holding it, a file none of whose unit-months has a
-    stored activity yet is inserted as it is: no row can meet a stored one, and no other writer can
-    store one meanwhile. Otherwise each row is inserted unless its (unit, date, title) is stored
-    already. Checking every row for a conflict costs a fifth of a large insert.
+    Writers of activities take turns (a transaction-scoped advisory lock, waited for no longer than
+    the write's lock_timeout). Holding it, a file none of whose unit-months holds a stored activity
+    is copied straight into the table, in key order: no row can meet a stored one, and no other
+    writer can store one meanwhile. Otherwise the rows are staged in a temporary table and each is
+    inserted unless its (unit, date, title) is stored already. Rows are sent as CSV written by
+    pyarrow: a Python call per row would take longer than the server's insert.
     """
     total = len(rows)
-    names = ", ".join(INSERT_COLUMNS)
+    counts = rows.groupby(["month", "unit_id"], sort=True).size().rename("activities").reset_index()
+    cursor.execute(f"DROP TABLE IF EXISTS {STAGED_KEYS}")
+    cursor.execute(
+        f"CREATE TEMP TABLE {STAGED_KEYS} (month varchar(7), unit_id integer, activities integer) ON COMMIT DROP"
+    )
+    with cursor.copy(f"COPY {STAGED_KEYS} FROM STDIN (FORMAT csv)") as copy:
+        keys = pa.table(
+            {
+                "month": pa.array(counts["month"], type=pa.string()),
+                "unit_id": pa.array(counts["unit_id"], type=pa.int64()),
+                "activities": pa.array(counts["activities"], type=pa.int64()),
+            }
+        )
+        out = io.BytesIO()
+        pacsv.write_csv(keys, out, pacsv.WriteOptions(include_header=False))
+        copy.write(out.getvalue())
+    cursor.execute("SELECT pg_advisory_xact_lock(%s)", (WRITERS_LOCK,))
+    cursor.execute(
+        f"SELECT EXISTS (SELECT 1 FROM {STAGED_KEYS} k JOIN activity a ON a.month = k.month AND a.unit_id = k.unit_id)"
+    )
+    if not cursor.fetchone()[0]:
+        # In the unique key's order, each index page is filled while it is in memory.
+        order = np.lexsort((pd.factorize(rows["date"], sort=True)[0], rows["unit_id"].to_numpy()))
+        constants = {"batch_id": batch_id, "stored_at": stored_at.isoformat()}
+        names = ", ".join([*STAGED_COLUMNS, *constants])
+        for start in range(0, total, CHUNK):
+            with cursor.copy(f"COPY activity ({names}) FROM STDIN (FORMAT csv)") as copy:
+                copy.write(_csv(rows.iloc[order[start : start + CHUNK]], constants))
+            progress(min(1.0, (start + CHUNK) / total), "写入数据库")
+        return total
     staged = ", ".join(STAGED_COLUMNS)
-    # Each chunk goes as CSV written by pyarrow: a Python call per row would take longer than the
-    # server's insert. batch_id and stored_at, the same on every row, are not sent.
     cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
     cursor.execute(f"CREATE TEMP TABLE {STAGING} ON COMMIT DROP AS SELECT {staged} FROM activity WITH NO DATA")
     for start in range(0, total, CHUNK):
         with cursor.copy(f"COPY {STAGING} ({staged}) FROM STDIN (FORMAT csv)") as copy:
             copy.write(_csv(rows.iloc[start : start + CHUNK]))
         progress(min(1.0, (start + CHUNK) / total), "写入数据库")
-    # The sort of a large file (below) and the grouping fit in memory for this transaction
-    # instead of spilling to disk.
+    # In key order: each index page is filled while it is in memory. The sort of a large file fits
+    # in memory for this transaction instead of spilling to disk.
     cursor.execute("SET LOCAL work_mem = '256MB'")
-    cursor.execute(f"DROP TABLE IF EXISTS {STAGED_KEYS}")
     cursor.execute(
-        f"CREATE TEMP TABLE {STAGED_KEYS} ON COMMIT DROP AS SELECT month, unit_id, count(*) AS activities "
-        f"FROM {STAGING} GROUP BY month, unit_id"
-    )
-    cursor.execute("SELECT pg_advisory_xact_lock(%s)", (WRITERS_LOCK,))
-    cursor.execute(
-        f"SELECT EXISTS (SELECT 1 FROM {STAGED_KEYS} k JOIN activity a ON a.month = k.month AND a.unit_id = k.unit_id)"
-    )
-    overlaps = bool(cursor.fetchone()[0])
-    # In key order: each index page is filled while it is in memory, and two imports of overlapping
-    # files wait on each other's rows in the same order instead of deadlocking.
-    cursor.execute(
-        f"INSERT INTO activity ({names}) SELECT {staged}, %s, %s FROM {STAGING} ORDER BY unit_id, date, title_key"
-        + (" ON CONFLICT (unit_id, date, title_key) DO NOTHING" if overlaps else ""),
+        f"INSERT INTO activity ({', '.join(INSERT_COLUMNS)}) SELECT {staged}, %s, %s FROM {STAGING} "
+        "ORDER BY unit_id, date, title_key ON CONFLICT (unit_id, date, title_key) DO NOTHING",
         (batch_id, stored_at),
     )
     stored = int(cursor.rowcount)
