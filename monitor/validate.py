@@ -230,6 +230,15 @@ def sheet_contexts(table: Table, index: UnitIndex, *, file_name: str, town: str 
     return out
 
 
+def _objects(values: list[object]) -> np.ndarray:
+    """A one-dimensional object array of these values, whatever they are (np.array would make rows of
+    tuples or lists)."""
+    out = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        out[i] = value
+    return out
+
+
 def check_activities(
     table: Table,
     index: UnitIndex,
@@ -279,10 +288,13 @@ def check_activities(
                 return settled
         return found
 
-    resolved = map_unique(keys, resolve)
-    unit_ids = pd.Series([r[0] for r in resolved], index=frame.index, dtype="Int64")
-    problems = pd.Series([r[1] for r in resolved], index=frame.index, dtype=object)
-    details = pd.Series([r[2] for r in resolved], index=frame.index, dtype=object)
+    # Resolved once per distinct key; each part spread to the rows by the key's code, without a
+    # million Python tuples taken apart one at a time.
+    codes, uniques = pd.factorize(keys, use_na_sentinel=False)
+    resolved = [resolve(key) for key in uniques.tolist()]
+    unit_ids = pd.Series(pd.array([r[0] for r in resolved], dtype="Int64").take(codes), index=frame.index)
+    problems = pd.Series(_objects([r[1] for r in resolved])[codes], index=frame.index, dtype=object)
+    details = pd.Series(_objects([r[2] for r in resolved])[codes], index=frame.index, dtype=object)
 
     def unit_issue(row: int, cells: dict[str, str]) -> Issue:
         code = problems[row]
