@@ -95,14 +95,31 @@ def add(session: Session, *, where: str, params: Mapping[str, object]) -> None:
     townmonths.refresh(session, months)
 
 
-def _add_rows(connection: Connection, source: str, params: Mapping[str, object]) -> None:
+def _add_rows(connection: Connection, source: str, params: Mapping[str, object], *, keys: str = "") -> None:
     """Add the rows of `source` (month, unit_id and the COUNTS, one row per key) to the table, in key
     order: two writers touching the same unit-months then wait on each other's rows in the same
-    order instead of deadlocking."""
+    order instead of deadlocking.
+
+    `keys`: a table of the same (month, unit_id) keys, written by an import that holds the writers'
+    turn (SQLite's write lock; monitor.importer.WRITERS_LOCK on PostgreSQL). When the table has none
+    of them yet, no other writer can add one meanwhile, and the rows are inserted as they are.
+    """
+    names = f"month, unit_id, {', '.join(COUNTS)}"
+    if (
+        keys
+        and not connection.execute(
+            text(
+                f"SELECT EXISTS (SELECT 1 FROM {keys} k "
+                "JOIN unitmonth u ON u.month = k.month AND u.unit_id = k.unit_id)"
+            )
+        ).scalar_one()
+    ):
+        connection.execute(text(f"INSERT INTO unitmonth ({names}) SELECT * FROM ({source}) s"), dict(params))
+        return
     update = ", ".join(f"{c} = unitmonth.{c} + excluded.{c}" for c in COUNTS)
     connection.execute(
         text(
-            f"INSERT INTO unitmonth (month, unit_id, {', '.join(COUNTS)}) SELECT * FROM ({source}) s "
+            f"INSERT INTO unitmonth ({names}) SELECT * FROM ({source}) s "
             f"WHERE true ORDER BY month, unit_id ON CONFLICT (month, unit_id) DO UPDATE SET {update}"
         ),
         dict(params),
@@ -136,11 +153,18 @@ def add_staged(session: Session, *, grouped: str, stored_at: datetime, months: I
         params={},
         stored_at=stored_at,
         months=months,
+        keys=grouped,
     )
 
 
 def _add_new(
-    session: Session, *, source: str, params: Mapping[str, object], stored_at: datetime, months: Iterable[str]
+    session: Session,
+    *,
+    source: str,
+    params: Mapping[str, object],
+    stored_at: datetime,
+    months: Iterable[str],
+    keys: str = "",
 ) -> None:
     """Add the counts of new rows, given per (month, unit_id) by `source`, all on time or not by month."""
     wanted = sorted(set(months))
@@ -155,6 +179,7 @@ def _add_new(
         f"SELECT g.month, g.unit_id, g.activities, CASE WHEN {among} THEN g.activities ELSE 0 END AS on_time, "
         f"0 AS recognised, 0 AS not_recognised, 0 AS not_recognised_on_time FROM ({source}) g",
         {**params, "timely": listed},
+        keys=keys,
     )
     townmonths.refresh(session, wanted)
 
@@ -177,7 +202,7 @@ def add_counted(session: Session, *, counts: pd.Series, stored_at: datetime) -> 
     raw = connection.connection.driver_connection
     raw.execute(  # type: ignore[union-attr]
         "CREATE TEMP TABLE IF NOT EXISTS unitmonth_in "
-        "(month TEXT, unit_id INTEGER, activities INTEGER, on_time INTEGER)"
+        "(month TEXT, unit_id INTEGER, activities INTEGER, on_time INTEGER, PRIMARY KEY (month, unit_id)) WITHOUT ROWID"
     )
     raw.execute("DELETE FROM unitmonth_in")  # type: ignore[union-attr]
     raw.executemany(  # type: ignore[union-attr]
@@ -188,6 +213,7 @@ def add_counted(session: Session, *, counts: pd.Series, stored_at: datetime) -> 
         "SELECT month, unit_id, activities, on_time, 0 AS recognised, 0 AS not_recognised, "
         "0 AS not_recognised_on_time FROM unitmonth_in",
         {},
+        keys="unitmonth_in",
     )
     connection.exec_driver_sql("DELETE FROM unitmonth_in")
     townmonths.refresh(session, set(months))
