@@ -68,30 +68,35 @@ def report_doc(
     required_by_town = np.bincount(codes, weights=quotas.sum(axis=1), minlength=len(names))
     counted_by_town = np.bincount(codes, weights=counted.sum(axis=1), minlength=len(names))
     town_sums = sums.groupby("town")[["held", "on_time_met"]].sum().reindex(names, fill_value=0)
+    # Plain arrays and dicts in the loops below: a pandas lookup per township and month costs more
+    # than the district's whole arithmetic.
+    town_held_of = town_sums["held"].to_numpy(dtype="int64")
+    town_on_time_of = town_sums["on_time_met"].to_numpy(dtype="int64")
     by_town = []
     for position in np.argsort(np.asarray(names, dtype=object), kind="stable"):
         name = names[position]
         if name == "":
             continue
-        town_held, town_required = int(town_sums["held"].iloc[position]), int(required_by_town[position])
+        town_held, town_required = int(town_held_of[position]), int(required_by_town[position])
         by_town.append(
             {
                 "town": name,
                 "held": town_held,
                 "required": town_required,
                 "completion_rate": rate(town_held, town_required),
-                "on_time_rate": rate(int(town_sums["on_time_met"].iloc[position]), int(counted_by_town[position])),
+                "on_time_rate": rate(int(town_on_time_of[position]), int(counted_by_town[position])),
             }
         )
     doc["by_town"] = by_town
-    month_held = sums.groupby("month")["held"].sum() if len(sums) else pd.Series(dtype="int64")
+    month_held = sums.groupby("month")["held"].sum().to_dict() if len(sums) else {}
+    month_required = quotas.sum(axis=0).tolist()
     doc["by_month"] = (
         [
             {
                 "month": month,
                 "held": int(month_held.get(month, 0)),
-                "required": int(quotas[:, j].sum()),
-                "completion_rate": rate(int(month_held.get(month, 0)), int(quotas[:, j].sum())),
+                "required": int(month_required[j]),
+                "completion_rate": rate(int(month_held.get(month, 0)), int(month_required[j])),
             }
             for j, month in enumerate(months)
         ]
