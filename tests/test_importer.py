@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func
 from sqlmodel import delete, select
 
-from monitor import importer, metrics
+from monitor import importer, inserts, metrics
 from monitor.auth import Actor
 from monitor.db import data_version
 from monitor.importer import import_activities
@@ -255,7 +255,7 @@ def test_strict_stores_a_clean_file(district, settings):
 
 
 def _fail_on_second_chunk(monkeypatch):
-    monkeypatch.setattr(importer, "CHUNK", 1)
+    monkeypatch.setattr(inserts, "CHUNK", 1)
     calls = []
 
     def progress(fraction, text):

@@ -14,7 +14,8 @@ from sqlmodel import Session, func, select
 from monitor import metrics, unitmonths
 from monitor.auth import Actor
 from monitor.config import Settings
-from monitor.importer import import_activities, insert_activities
+from monitor.importer import import_activities
+from monitor.inserts import insert_activities
 from monitor.locks import LockError, deadline_of, lock_month, locked_months, unlock_month
 from monitor.models import Activity, ImportBatch, Unit
 from monitor.normalize import title_key
