@@ -18,7 +18,8 @@ For each engine, in this order:
    monitor.importer.import_activities on the same file's bytes, timed and memory-measured in a
    child process;
 4. the latency of monitor.metrics.report and monitor.metrics.interviews on the province database
-   just filled, and on a second database holding the demo district (monitor.demo.load_demo);
+   just filled, and on a second database holding the demo district (monitor.demo.load_demo), each
+   settled first (PostgreSQL: VACUUM ANALYZE and a checkpoint; SQLite: a WAL checkpoint);
 5. a Markdown table printed and written to bench/out/results.md.
 """
 
@@ -387,6 +388,21 @@ def median_seconds(func: Callable[[], object], repeat: int) -> tuple[float, list
     return statistics.median(times), times
 
 
+def settle(url: str) -> None:
+    """The database as it stands once its background work after a bulk load is done, before the
+    latencies are measured: PostgreSQL's VACUUM ANALYZE (what autovacuum does within a minute of a
+    large insert, competing for the CPUs meanwhile) and a checkpoint; SQLite's WAL checkpoint."""
+    if url.startswith("sqlite"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return
+    import psycopg
+
+    with psycopg.connect(_libpq(url), autocommit=True) as connection:
+        connection.execute("VACUUM (ANALYZE)")
+        connection.execute("CHECKPOINT")
+
+
 def latencies(url: str, repeat: int) -> dict[str, tuple[float, list[float]]]:
     """monitor.metrics.report (with its JSON document) over 2025 and interviews at 2025-12."""
     from sqlmodel import Session
@@ -467,6 +483,7 @@ def run_engine(
         f"{outcome['rejected']:,} refused)",
         flush=True,
     )
+    settle(url)
     province = latencies(url, repeat=5)
     print(f"{engine_name} province: " + ", ".join(f"{k} {fmt_ms(v[0])}" for k, v in province.items()), flush=True)
     demo_engine = get_engine(district_url)
@@ -474,6 +491,7 @@ def run_engine(
     with Session(demo_engine) as session:
         demo = load_demo(session=session, actor=OPERATOR, store=FolderStore(tmp / f"photos-{engine_name}"))
     demo_engine.dispose()
+    settle(district_url)
     district = latencies(district_url, repeat=9)
     print(f"{engine_name} district: " + ", ".join(f"{k} {fmt_ms(v[0])}" for k, v in district.items()), flush=True)
     return {
@@ -626,7 +644,8 @@ def render(
         "own process, before monitor's import of the same file into a fresh database of the same engine.",
         "Latency: monitor.metrics.report(...).to_json() and monitor.metrics.interviews(...), each in a fresh "
         "Session; median of 5 runs at province scale (the database just filled) and of 9 at district scale "
-        "(a second database loaded with monitor.demo.load_demo).",
+        "(a second database loaded with monitor.demo.load_demo), each database settled first (PostgreSQL: "
+        "VACUUM ANALYZE and CHECKPOINT, as autovacuum would within a minute; SQLite: a WAL checkpoint).",
     ]
     if profiled:
         notes.append("This run was profiled (cProfile), which inflates monitor's import time.")
