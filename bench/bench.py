@@ -19,7 +19,8 @@ For each engine, in this order:
    child process;
 4. the latency of monitor.metrics.report and monitor.metrics.interviews on the province database
    just filled, and on a second database holding the demo district (monitor.demo.load_demo), each
-   settled first (PostgreSQL: VACUUM ANALYZE and a checkpoint; SQLite: a WAL checkpoint);
+   settled first (PostgreSQL: VACUUM ANALYZE and a checkpoint; SQLite: a WAL checkpoint) and
+   measured in a fresh process;
 5. a Markdown table printed and written to bench/out/results.md.
 """
 
@@ -404,6 +405,15 @@ def settle(url: str) -> None:
 
 
 def latencies(url: str, repeat: int) -> dict[str, tuple[float, list[float]]]:
+    """measured_latencies in a fresh (spawned) interpreter, as a dashboard's server process runs
+    them: not in the bench's own, which holds the generated case and whose garbage collections
+    grow with it."""
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(1) as pool:
+        return pool.apply(measured_latencies, (url, repeat))
+
+
+def measured_latencies(url: str, repeat: int) -> dict[str, tuple[float, list[float]]]:
     """monitor.metrics.report (with its JSON document) over 2025 and interviews at 2025-12."""
     from sqlmodel import Session
 
@@ -645,7 +655,8 @@ def render(
         "Latency: monitor.metrics.report(...).to_json() and monitor.metrics.interviews(...), each in a fresh "
         "Session; median of 5 runs at province scale (the database just filled) and of 9 at district scale "
         "(a second database loaded with monitor.demo.load_demo), each database settled first (PostgreSQL: "
-        "VACUUM ANALYZE and CHECKPOINT, as autovacuum would within a minute; SQLite: a WAL checkpoint).",
+        "VACUUM ANALYZE and CHECKPOINT, as autovacuum would within a minute; SQLite: a WAL checkpoint), "
+        "each set of runs in a fresh process.",
     ]
     if profiled:
         notes.append("This run was profiled (cProfile), which inflates monitor's import time.")
