@@ -9,7 +9,8 @@ trigger locks the units and batches the new rows name (FOR KEY SHARE, the lock a
 so neither can be deleted before this transaction ends) and refuses the statement if any of them
 does not exist, in one join over the statement's rows. After a DELETE or an UPDATE of unit or
 importbatch, another refuses the statement if a row it removed or renumbered is still named by an
-activity or a unit-month. A refusal is a foreign_key_violation, as a foreign key's would be.
+activity or a unit-month, and after a TRUNCATE if any is named at all. A refusal is a
+foreign_key_violation, as a foreign key's would be.
 
 The models keep the foreign keys: SQLite enforces them as declared, where a check is an index probe
 in the same process. On PostgreSQL `install` replaces the three with these triggers, for a new
@@ -67,6 +68,22 @@ _STILL_NAMED = """
     END IF;"""
 
 
+# TRUNCATE fires no delete trigger: once it is done (with every table it named), a table still
+# naming a row of the emptied one refuses it, as a foreign key would.
+_TRUNCATED = """
+CREATE OR REPLACE FUNCTION monitor_{parent}_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+{body}
+    RETURN NULL;
+END
+$$"""
+
+_STILL_FILLED = """
+    IF EXISTS (SELECT 1 FROM {table} c WHERE c.{column} IS NOT NULL) THEN
+        RAISE foreign_key_violation USING MESSAGE = '{parent} emptied while {table}.{column} still names its rows';
+    END IF;"""
+
+
 def _statements() -> list[str]:
     statements = []
     children = sorted({table for table, _, _ in CHECKED})
@@ -93,6 +110,13 @@ def _statements() -> list[str]:
                 f"CREATE TRIGGER {name} AFTER {event} ON {parent} REFERENCING OLD TABLE AS old_rows "
                 f"FOR EACH STATEMENT EXECUTE FUNCTION monitor_{parent}_referenced()"
             )
+        body = "".join(_STILL_FILLED.format(table=t, column=c, parent=p) for t, c, p in CHECKED if p == parent)
+        statements.append(_TRUNCATED.format(parent=parent, body=body))
+        statements.append(f"DROP TRIGGER IF EXISTS {parent}_referenced_truncate ON {parent}")
+        statements.append(
+            f"CREATE TRIGGER {parent}_referenced_truncate AFTER TRUNCATE ON {parent} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION monitor_{parent}_truncated()"
+        )
     return statements
 
 
@@ -133,9 +157,10 @@ def uninstall(connection: Connection) -> None:
             connection.execute(text(f"DROP TRIGGER IF EXISTS {table}_references_{event} ON {table}"))
         connection.execute(text(f"DROP FUNCTION IF EXISTS monitor_{table}_references()"))
     for parent in sorted({p for _, _, p in CHECKED}):
-        for event in ("delete", "update"):
+        for event in ("delete", "update", "truncate"):
             connection.execute(text(f"DROP TRIGGER IF EXISTS {parent}_referenced_{event} ON {parent}"))
         connection.execute(text(f"DROP FUNCTION IF EXISTS monitor_{parent}_referenced()"))
+        connection.execute(text(f"DROP FUNCTION IF EXISTS monitor_{parent}_truncated()"))
     present = {(t, c, p) for t, c, p, _ in foreign_keys(connection)}
     for table, column, parent in CHECKED:
         if (table, column, parent) not in present:

@@ -108,6 +108,18 @@ def test_a_batch_still_named_cannot_be_deleted(held: Session):
     assert held.connection().execute(text("SELECT count(*) FROM importbatch")).scalar_one() >= 1
 
 
+@pytest.mark.parametrize("parent", ["unit", "importbatch"])
+def test_emptying_units_or_batches_still_named_is_refused(held: Session, parent: str):
+    """PostgreSQL's TRUNCATE ... CASCADE empties the tables that have a foreign key to it, and fires
+    no delete trigger; SQLite empties a table with DELETE."""
+    postgres = held.connection().dialect.name == "postgresql"
+    with pytest.raises(IntegrityError):
+        held.connection().execute(text(f"TRUNCATE {parent} CASCADE" if postgres else f"DELETE FROM {parent}"))
+    held.rollback()
+    assert held.connection().execute(text(f"SELECT count(*) FROM {parent}")).scalar_one() > 0
+    assert held.connection().execute(text("SELECT count(*) FROM activity")).scalar_one() == 2
+
+
 def test_a_unit_named_by_an_open_insert_waits_for_it(held: Session, settings: Settings):
     """The insert locks the unit it names until it ends: a delete in between waits (and gives up at
     its time limit), and once the insert is committed the delete is refused."""
@@ -153,6 +165,8 @@ def test_postgresql_checks_by_statement_and_sqlite_by_foreign_key(session: Sessi
             "unit_referenced_update",
             "importbatch_referenced_delete",
             "importbatch_referenced_update",
+            "unit_referenced_truncate",
+            "importbatch_referenced_truncate",
         }
     else:
         named = {
