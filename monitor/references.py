@@ -25,16 +25,15 @@ from sqlalchemy.engine import Connection
 # (table, column, referenced table): kept by the triggers below on PostgreSQL.
 CHECKED = (("activity", "unit_id", "unit"), ("activity", "batch_id", "importbatch"), ("unitmonth", "unit_id", "unit"))
 
-_CHILD = """
-CREATE OR REPLACE FUNCTION monitor_{table}_references() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    named integer[];
-    locked bigint;
-BEGIN
+_FUNCTION = """
+CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+{declare}BEGIN
 {body}
     RETURN NULL;
 END
 $$"""
+
+_CHILD_DECLARE = "DECLARE\n    named integer[];\n    locked bigint;\n"
 
 # One pass over the statement's rows per reference: the distinct ids named, then those rows locked;
 # fewer rows locked than ids named means one of them does not exist (or was just deleted).
@@ -45,14 +44,6 @@ _LOCK_AND_CHECK = """
     IF locked < coalesce(cardinality(named), 0) THEN
         RAISE foreign_key_violation USING MESSAGE = '{table}.{column} names a {parent} row that does not exist';
     END IF;"""
-
-_PARENT = """
-CREATE OR REPLACE FUNCTION monitor_{parent}_referenced() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-{body}
-    RETURN NULL;
-END
-$$"""
 
 # Only when a row is gone (deleted, or renumbered by an update) is the child table looked at: an
 # update of a township or a name costs one lookup per row in the parent table.
@@ -70,14 +61,6 @@ _STILL_NAMED = """
 
 # TRUNCATE fires no delete trigger: once it is done (with every table it named), a table still
 # naming a row of the emptied one refuses it, as a foreign key would.
-_TRUNCATED = """
-CREATE OR REPLACE FUNCTION monitor_{parent}_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-{body}
-    RETURN NULL;
-END
-$$"""
-
 _STILL_FILLED = """
     IF EXISTS (SELECT 1 FROM {table} c WHERE c.{column} IS NOT NULL) THEN
         RAISE foreign_key_violation USING MESSAGE = '{parent} emptied while {table}.{column} still names its rows';
@@ -90,7 +73,7 @@ def _statements() -> list[str]:
     parents = sorted({parent for _, _, parent in CHECKED})
     for table in children:
         body = "".join(_LOCK_AND_CHECK.format(table=t, column=c, parent=p) for t, c, p in CHECKED if t == table)
-        statements.append(_CHILD.format(table=table, body=body))
+        statements.append(_FUNCTION.format(name=f"monitor_{table}_references", declare=_CHILD_DECLARE, body=body))
         for event in ("INSERT", "UPDATE"):  # a trigger with a transition table takes one event
             name = f"{table}_references_{event.lower()}"
             statements.append(f"DROP TRIGGER IF EXISTS {name} ON {table}")
@@ -102,7 +85,7 @@ def _statements() -> list[str]:
         body = _GONE.format(parent=parent) + "".join(
             _STILL_NAMED.format(table=t, column=c, parent=p) for t, c, p in CHECKED if p == parent
         )
-        statements.append(_PARENT.format(parent=parent, body=body))
+        statements.append(_FUNCTION.format(name=f"monitor_{parent}_referenced", declare="", body=body))
         for event in ("DELETE", "UPDATE"):
             name = f"{parent}_referenced_{event.lower()}"
             statements.append(f"DROP TRIGGER IF EXISTS {name} ON {parent}")
@@ -111,7 +94,7 @@ def _statements() -> list[str]:
                 f"FOR EACH STATEMENT EXECUTE FUNCTION monitor_{parent}_referenced()"
             )
         body = "".join(_STILL_FILLED.format(table=t, column=c, parent=p) for t, c, p in CHECKED if p == parent)
-        statements.append(_TRUNCATED.format(parent=parent, body=body))
+        statements.append(_FUNCTION.format(name=f"monitor_{parent}_truncated", declare="", body=body))
         statements.append(f"DROP TRIGGER IF EXISTS {parent}_referenced_truncate ON {parent}")
         statements.append(
             f"CREATE TRIGGER {parent}_referenced_truncate AFTER TRUNCATE ON {parent} "
