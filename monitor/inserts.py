@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import text
 from sqlmodel import Session
 
@@ -51,6 +52,7 @@ STAGED_TYPES = {
     "photos": pa.int64(),
 }
 CHUNK = 50_000
+AHEAD_BUFFERS = 128  # COPY buffers (of 128 KiB) the sending thread may hold: 16 MiB, about two chunks
 SQLITE_BULK_CACHE_KIB = 256 * 1024  # page cache of SQLite during a bulk insert
 
 
@@ -71,6 +73,33 @@ def _csv(part: pd.DataFrame, constants: Mapping[str, object] | None = None) -> b
     out = io.BytesIO()
     pacsv.write_csv(pa.table(columns), out, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
     return out.getvalue()
+
+
+class _SentAhead(QueuedLibpqWriter):
+    """A COPY writer whose buffers a thread sends while the next chunk is being written: the server
+    stores one chunk while this process makes the next. The queue is bounded (AHEAD_BUFFERS), so a
+    slow server holds back the writer instead of letting the whole file pile up in memory."""
+
+    def __init__(self, cursor: Any) -> None:
+        super().__init__(cursor)
+        self._queue = type(self._queue)(maxsize=AHEAD_BUFFERS)  # psycopg's own queue, bounded
+
+
+def _copy_chunks(
+    cursor: Any,
+    statement: str,
+    rows: pd.DataFrame,
+    order: np.ndarray | None,
+    constants: Mapping[str, object] | None,
+    progress: Progress,
+) -> None:
+    """One COPY of the rows (in `order`, when given), written a chunk at a time."""
+    total = len(rows)
+    with cursor.copy(statement, writer=_SentAhead(cursor)) as copy:
+        for start in range(0, total, CHUNK):
+            part = rows.iloc[start : start + CHUNK] if order is None else rows.iloc[order[start : start + CHUNK]]
+            copy.write(_csv(part, constants))
+            progress(min(1.0, (start + CHUNK) / total), "写入数据库")
 
 
 def _insert_postgres(
@@ -112,18 +141,12 @@ def _insert_postgres(
         order = np.lexsort((pd.factorize(rows["date"], sort=True)[0], rows["unit_id"].to_numpy()))
         constants = {"batch_id": batch_id, "stored_at": stored_at.isoformat()}
         names = ", ".join([*STAGED_COLUMNS, *constants])
-        for start in range(0, total, CHUNK):
-            with cursor.copy(f"COPY activity ({names}) FROM STDIN (FORMAT csv)") as copy:
-                copy.write(_csv(rows.iloc[order[start : start + CHUNK]], constants))
-            progress(min(1.0, (start + CHUNK) / total), "写入数据库")
+        _copy_chunks(cursor, f"COPY activity ({names}) FROM STDIN (FORMAT csv)", rows, order, constants, progress)
         return total
     staged = ", ".join(STAGED_COLUMNS)
     cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
     cursor.execute(f"CREATE TEMP TABLE {STAGING} ON COMMIT DROP AS SELECT {staged} FROM activity WITH NO DATA")
-    for start in range(0, total, CHUNK):
-        with cursor.copy(f"COPY {STAGING} ({staged}) FROM STDIN (FORMAT csv)") as copy:
-            copy.write(_csv(rows.iloc[start : start + CHUNK]))
-        progress(min(1.0, (start + CHUNK) / total), "写入数据库")
+    _copy_chunks(cursor, f"COPY {STAGING} ({staged}) FROM STDIN (FORMAT csv)", rows, None, None, progress)
     # In key order: each index page is filled while it is in memory. The sort of a large file fits
     # in memory for this transaction instead of spilling to disk.
     cursor.execute("SET LOCAL work_mem = '256MB'")

@@ -4,8 +4,11 @@ batch still named cannot be deleted: by SQLite's foreign keys, by PostgreSQL's p
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, date, datetime
 
+import pandas as pd
+import psycopg
 import pytest
 from alembic import command
 from factories import TODAY, hold, load_roster
@@ -13,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from monitor import references
+from monitor import inserts, references
 from monitor.config import Settings
 from monitor.db import get_engine, is_busy
 from monitor.schema import _config
@@ -53,6 +56,46 @@ def test_an_activity_naming_no_unit_is_refused(held: Session):
         _insert_activity(held, unit_id=999_999, batch_id=batch)
     held.rollback()
     assert held.connection().execute(text("SELECT count(*) FROM activity")).scalar_one() == 2
+
+
+def _bulk(unit_ids: list[int], titles: list[str | None]) -> pd.DataFrame:
+    """Rows for monitor.inserts.insert_activities: one a day from 2025-03-10."""
+    return pd.DataFrame(
+        {
+            "unit_id": unit_ids,
+            "date": [date(2025, 3, 10 + i) for i in range(len(unit_ids))],
+            "month": "2025-03",
+            "title": titles,
+            "title_key": titles,
+            "category": "",
+            "participants": None,
+            "volunteers": None,
+            "location": "",
+            "photos": None,
+            "notes": "",
+        }
+    )
+
+
+@pytest.mark.parametrize("fault", ["no unit in the last chunk", "no title in the second chunk"])
+def test_a_bulk_insert_refused_in_a_later_chunk_stores_nothing(held: Session, monkeypatch, fault: str):
+    """The chunks are sent while the next is being written (PostgreSQL): a refusal of one sent
+    earlier, or of the statement as a whole at its end, still fails the insert, and nothing of it stays."""
+    monkeypatch.setattr(inserts, "CHUNK", 2)
+    unit = _unit_id(held, "NJK-YCT")
+    units, titles = [unit] * 9, [f"批量{i}" for i in range(9)]
+    if fault == "no unit in the last chunk":
+        units[-1] = 999_999
+    else:
+        titles[2] = None
+    with pytest.raises((IntegrityError, sqlite3.IntegrityError, psycopg.errors.IntegrityError)):
+        inserts.insert_activities(held, _bulk(units, titles), batch_id=_batch_id(held), stored_at=STORED)
+    held.rollback()
+    assert held.connection().execute(text("SELECT count(*) FROM activity")).scalar_one() == 2
+    stored = inserts.insert_activities(
+        held, _bulk([unit] * 9, [f"批量{i}" for i in range(9)]), batch_id=_batch_id(held), stored_at=STORED
+    )
+    assert stored == 9
 
 
 def test_an_activity_naming_no_batch_is_refused(held: Session):
