@@ -60,6 +60,25 @@ def no_progress(_fraction: float, _text: str) -> None:
     return None
 
 
+def key_order(rows: pd.DataFrame, keep: np.ndarray | None = None) -> np.ndarray:
+    """Positions of the rows (of those at `keep`, when given) in the unique key's (unit, date) order.
+
+    Rows inserted in that order fill each index page while it is in memory instead of reading it
+    back for every row: a fifth less time on a large file.
+    """
+    units = rows["unit_id"].to_numpy()
+    days = pd.factorize(rows["date"], sort=True)[0]
+    if keep is None:
+        return np.lexsort((days, units))
+    return keep[np.lexsort((days[keep], units[keep]))]
+
+
+def _unordered(rows: pd.DataFrame) -> np.ndarray | None:
+    """key_order of the rows, or None when they are in that order already (as an import gives them)."""
+    order = key_order(rows)
+    return None if np.array_equal(order, np.arange(len(rows))) else order
+
+
 def _csv(part: pd.DataFrame, constants: Mapping[str, object] | None = None) -> bytes:
     """The rows' STAGED_COLUMNS (then `constants`, the same on every row) as PostgreSQL's COPY (FORMAT
     csv) reads them: every text quoted (an empty one as ""), a missing count as an unquoted empty
@@ -137,8 +156,7 @@ def _insert_postgres(
         f"SELECT EXISTS (SELECT 1 FROM {STAGED_KEYS} k JOIN activity a ON a.month = k.month AND a.unit_id = k.unit_id)"
     )
     if not cursor.fetchone()[0]:
-        # In the unique key's order, each index page is filled while it is in memory.
-        order = np.lexsort((pd.factorize(rows["date"], sort=True)[0], rows["unit_id"].to_numpy()))
+        order = _unordered(rows)
         constants = {"batch_id": batch_id, "stored_at": stored_at.isoformat()}
         names = ", ".join([*STAGED_COLUMNS, *constants])
         _copy_chunks(cursor, f"COPY activity ({names}) FROM STDIN (FORMAT csv)", rows, order, constants, progress)
@@ -222,11 +240,9 @@ def _insert_sqlite(
     # 2 MiB page cache most inserts miss it. A larger cache for the bulk insert, then back.
     cache_size = cursor.execute("PRAGMA cache_size").fetchone()[0]
     cursor.execute(f"PRAGMA cache_size = {-SQLITE_BULK_CACHE_KIB}")
-    # In the unique key's order, each index page is filled while it is in the cache instead of
-    # being read back for every row: a fifth less time on a large file. Sorted once, then
-    # sliced: taking each chunk by positions would gather the text columns anew every time.
-    order = np.lexsort((pd.factorize(rows["date"], sort=True)[0], rows["unit_id"].to_numpy()))
-    ordered = rows.take(order)
+    # In the unique key's order (key_order), sorted once, then sliced.
+    order = _unordered(rows)
+    ordered = rows if order is None else rows.take(order)
     try:
         for start in range(0, total, CHUNK):
             part = ordered.iloc[start : start + CHUNK]

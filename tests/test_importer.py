@@ -234,6 +234,29 @@ def test_duplicates_within_one_file_are_counted(district, settings):
     assert count(district, Activity) == 2
 
 
+def test_a_file_out_of_order_stores_the_first_row_of_each_activity_as_written(district, settings):
+    rows = [
+        ("LX-HP", "", "", "2025-03-09", "文体活动", "40"),
+        ("NJK-YCT", "", "", "2025-03-02", "理论 宣讲", "20"),
+        ("LX-HP", "", "", "2025-03-01", "科普宣传", "12"),
+        ("NJK-YCT", "", "", "2025-03-02", "理论宣讲", "99"),  # the same activity again, spelled otherwise
+        ("NJK-YCT", "", "", "2025-03-01", "志愿服务", "7"),
+        ("LX-HP", "", "", "2025-03-09", "文体活动", "41"),  # and again
+    ]
+    result = run(district, settings, activities_csv(rows))
+    assert (result.rows, result.imported, result.duplicates) == (6, 4, 2)
+    stored = {
+        (code, a.date.isoformat()): (a.title, a.participants)
+        for a, code in district.exec(select(Activity, Unit.code).join(Unit, Unit.id == Activity.unit_id)).all()
+    }
+    assert stored == {
+        ("LX-HP", "2025-03-09"): ("文体活动", 40),
+        ("NJK-YCT", "2025-03-02"): ("理论 宣讲", 20),
+        ("LX-HP", "2025-03-01"): ("科普宣传", 12),
+        ("NJK-YCT", "2025-03-01"): ("志愿服务", 7),
+    }
+
+
 def test_strict_stores_nothing_when_a_row_is_bad(district, settings):
     data = activities_csv(
         [
