@@ -7,6 +7,7 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
+import pandas as pd
 from sqlmodel import Session
 
 from monitor.auth import Actor
@@ -74,6 +75,25 @@ def load_roster(session: Session, settings: Settings, units: Iterable[Mapping[st
 
 def activities_csv(rows: Iterable[Sequence[object]], *, header: Sequence[str] = ACTIVITY_HEADER) -> bytes:
     return csv_bytes(header, rows)
+
+
+def checked_rows(unit_ids: Sequence[int], dates: Sequence[date], titles: Sequence[str | None]) -> pd.DataFrame:
+    """Rows as validation hands them to monitor.inserts.insert_activities (title_key = title)."""
+    return pd.DataFrame(
+        {
+            "unit_id": list(unit_ids),
+            "date": list(dates),
+            "month": [d.strftime("%Y-%m") for d in dates],
+            "title": list(titles),
+            "title_key": list(titles),
+            "category": "",
+            "participants": None,
+            "volunteers": None,
+            "location": "",
+            "photos": None,
+            "notes": "",
+        }
+    )
 
 
 def hold(session: Session, settings: Settings, counts: Mapping[tuple[str, str], int], *, today) -> ImportResult:

@@ -6,9 +6,8 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pandas as pd
 import pytest
-from factories import OPERATOR, RULES, activities_csv, load_roster
+from factories import OPERATOR, RULES, activities_csv, checked_rows, load_roster
 from sqlmodel import Session, func, select
 
 from monitor import metrics, unitmonths
@@ -18,7 +17,6 @@ from monitor.importer import import_activities
 from monitor.inserts import insert_activities
 from monitor.locks import LockError, deadline_of, lock_month, locked_months, unlock_month
 from monitor.models import Activity, ImportBatch, Unit
-from monitor.normalize import title_key
 from monitor.rollback import RollbackRefused, rollback_batch
 
 TODAY = date(2026, 11, 26)
@@ -136,21 +134,7 @@ def _store(session: Session, code: str, count: int, stored_at: datetime, first_d
     unit_id = session.exec(select(Unit.id).where(Unit.code == code)).one()
     days = range(first_day, first_day + count)
     titles = [f"活动{day}" for day in days]
-    rows = pd.DataFrame(
-        {
-            "unit_id": unit_id,
-            "date": [date(2025, 1, day) for day in days],
-            "month": "2025-01",
-            "title": titles,
-            "title_key": [title_key(t) for t in titles],
-            "category": "",
-            "participants": None,
-            "volunteers": None,
-            "location": "",
-            "photos": None,
-            "notes": "",
-        }
-    )
+    rows = checked_rows([unit_id] * count, [date(2025, 1, day) for day in days], titles)
     batch = ImportBatch(kind="activities", created_at=stored_at, file_name="台账.csv", sha256="", status="imported")
     session.add(batch)
     session.flush()

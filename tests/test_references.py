@@ -11,7 +11,7 @@ import pandas as pd
 import psycopg
 import pytest
 from alembic import command
-from factories import TODAY, hold, load_roster
+from factories import TODAY, checked_rows, hold, load_roster
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -60,21 +60,7 @@ def test_an_activity_naming_no_unit_is_refused(held: Session):
 
 def _bulk(unit_ids: list[int], titles: list[str | None]) -> pd.DataFrame:
     """Rows for monitor.inserts.insert_activities: one a day from 2025-03-10."""
-    return pd.DataFrame(
-        {
-            "unit_id": unit_ids,
-            "date": [date(2025, 3, 10 + i) for i in range(len(unit_ids))],
-            "month": "2025-03",
-            "title": titles,
-            "title_key": titles,
-            "category": "",
-            "participants": None,
-            "volunteers": None,
-            "location": "",
-            "photos": None,
-            "notes": "",
-        }
-    )
+    return checked_rows(unit_ids, [date(2025, 3, 10 + i) for i in range(len(unit_ids))], titles)
 
 
 @pytest.mark.parametrize("fault", ["no unit in the last chunk", "no title in the second chunk"])
