@@ -126,12 +126,23 @@ def parse_count(text: str) -> int | None:
 
 def map_unique(series: pd.Series, func: Callable[[str], T]) -> np.ndarray:
     """Apply func once per distinct value: a million rows hold few distinct dates or units."""
+    codes, (results,) = map_unique_parts(series, lambda value: (func(value),), 1)
+    return results[codes]
+
+
+def map_unique_parts(
+    series: pd.Series, func: Callable[[str], tuple[object, ...]], width: int
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Apply func, which returns `width` values, once per distinct value: the position of each row's
+    value among the distinct ones, and an object array per part, by distinct value (`part[codes]`
+    spreads a part to the rows, with no tuple taken apart per row)."""
     codes, uniques = pd.factorize(series, use_na_sentinel=False)
-    results = np.empty(len(uniques), dtype=object)
+    parts = [np.empty(len(uniques), dtype=object) for _ in range(width)]
     # tolist() gives the same scalars as iterating the Index, several times faster on Arrow strings.
     for i, value in enumerate(uniques.tolist()):
-        results[i] = func(value)
-    return results[codes]
+        for part, result in zip(parts, func(value), strict=True):
+            part[i] = result
+    return codes, parts
 
 
 def map_unique_text(series: pd.Series, func: Callable[[object], str]) -> pd.api.extensions.ExtensionArray | np.ndarray:

@@ -170,7 +170,7 @@ def _held(session: Session, month: str, ids: np.ndarray, wanted: np.ndarray) -> 
     held = np.zeros(len(ids), dtype="int64")
     base = "SELECT unit_id, activities - not_recognised FROM unitmonth WHERE month = :month"
     params: dict[str, object] = {"month": month}
-    if _by_id(session.connection().dialect.name, int(wanted.sum()), len(ids)):  # the key probed per id
+    if _by_id(int(wanted.sum()), len(ids)):  # the key probed per id
         clause, more = _among(session, "unit_id", ids[wanted])
         base, params = f"{base} AND {clause}", {**params, **more}
     rows = fetch_tuples(session, text(base).bindparams(**params))
@@ -182,7 +182,7 @@ def _held(session: Session, month: str, ids: np.ndarray, wanted: np.ndarray) -> 
     return held
 
 
-def _by_id(dialect: str, wanted: int, units: int) -> bool:
+def _by_id(wanted: int, units: int) -> bool:
     """Whether to read a month's counts of these units by id rather than the month whole: when they
     are fewer than an eighth (beyond that, looking each one up costs more than reading them all)."""
     return wanted * 8 <= units

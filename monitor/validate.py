@@ -11,7 +11,16 @@ import pandas as pd
 
 from monitor.issues import Code, Issue, issue, shorten
 from monitor.layout import Column, SheetTable, context_of
-from monitor.normalize import map_unique, parse_count, parse_date, parse_month_day, short_unit_name, title_key, town_key
+from monitor.normalize import (
+    map_unique,
+    map_unique_parts,
+    parse_count,
+    parse_date,
+    parse_month_day,
+    short_unit_name,
+    title_key,
+    town_key,
+)
 from monitor.readers import Table
 
 CATEGORIES = ("理论宣讲", "志愿服务", "移风易俗", "文体活动", "科普宣传", "法治宣传", "卫生健康", "其他")
@@ -230,15 +239,6 @@ def sheet_contexts(table: Table, index: UnitIndex, *, file_name: str, town: str 
     return out
 
 
-def _objects(values: list[object]) -> np.ndarray:
-    """A one-dimensional object array of these values, whatever they are (np.array would make rows of
-    tuples or lists)."""
-    out = np.empty(len(values), dtype=object)
-    for i, value in enumerate(values):
-        out[i] = value
-    return out
-
-
 def check_activities(
     table: Table,
     index: UnitIndex,
@@ -288,13 +288,10 @@ def check_activities(
                 return settled
         return found
 
-    # Resolved once per distinct key; each part spread to the rows by the key's code, without a
-    # million Python tuples taken apart one at a time.
-    codes, uniques = pd.factorize(keys, use_na_sentinel=False)
-    resolved = [resolve(key) for key in uniques.tolist()]
-    unit_ids = pd.Series(pd.array([r[0] for r in resolved], dtype="Int64").take(codes), index=frame.index)
-    problems = pd.Series(_objects([r[1] for r in resolved])[codes], index=frame.index, dtype=object)
-    details = pd.Series(_objects([r[2] for r in resolved])[codes], index=frame.index, dtype=object)
+    codes, (found_ids, found_problems, found_details) = map_unique_parts(keys, resolve, 3)
+    unit_ids = pd.Series(pd.array(found_ids.tolist(), dtype="Int64").take(codes), index=frame.index)
+    problems = pd.Series(found_problems[codes], index=frame.index, dtype=object)
+    details = pd.Series(found_details[codes], index=frame.index, dtype=object)
 
     def unit_issue(row: int, cells: dict[str, str]) -> Issue:
         code = problems[row]
