@@ -148,6 +148,7 @@ def import_activities(
             unique_rows,
             batch_id=batch.id,
             stored_at=datetime.now(UTC),
+            ordered=True,
             progress=lambda f, t: progress(0.4 + 0.55 * f, t),
         )
         result.imported = stored

@@ -73,8 +73,11 @@ def key_order(rows: pd.DataFrame, keep: np.ndarray | None = None) -> np.ndarray:
     return keep[np.lexsort((days[keep], units[keep]))]
 
 
-def _unordered(rows: pd.DataFrame) -> np.ndarray | None:
-    """key_order of the rows, or None when they are in that order already (as an import gives them)."""
+def _unordered(rows: pd.DataFrame, ordered: bool) -> np.ndarray | None:
+    """key_order of the rows, or None when they are in that order already: said by the caller
+    (`ordered`, as import_activities gives them), or found so."""
+    if ordered:
+        return None
     order = key_order(rows)
     return None if np.array_equal(order, np.arange(len(rows))) else order
 
@@ -122,7 +125,7 @@ def _copy_chunks(
 
 
 def _insert_postgres(
-    cursor: Any, rows: pd.DataFrame, *, batch_id: int | None, stored_at: datetime, progress: Progress
+    cursor: Any, rows: pd.DataFrame, *, batch_id: int | None, stored_at: datetime, ordered: bool, progress: Progress
 ) -> int:
     """PostgreSQL: the rows sent with COPY; returns rows stored. Their counts per unit-month are left
     in the temporary table STAGED_KEYS (month, unit_id, activities).
@@ -156,7 +159,7 @@ def _insert_postgres(
         f"SELECT EXISTS (SELECT 1 FROM {STAGED_KEYS} k JOIN activity a ON a.month = k.month AND a.unit_id = k.unit_id)"
     )
     if not cursor.fetchone()[0]:
-        order = _unordered(rows)
+        order = _unordered(rows, ordered)
         constants = {"batch_id": batch_id, "stored_at": stored_at.isoformat()}
         names = ", ".join([*STAGED_COLUMNS, *constants])
         _copy_chunks(cursor, f"COPY activity ({names}) FROM STDIN (FORMAT csv)", rows, order, constants, progress)
@@ -185,10 +188,17 @@ def _insert_postgres(
 
 
 def insert_activities(
-    session: Session, rows: pd.DataFrame, *, batch_id: int, stored_at: datetime, progress: Progress = no_progress
+    session: Session,
+    rows: pd.DataFrame,
+    *,
+    batch_id: int,
+    stored_at: datetime,
+    ordered: bool = False,
+    progress: Progress = no_progress,
 ) -> int:
     """Store the rows not stored yet (by unit, date and title) in the session's transaction, and the unit
-    × month counts of those stored; returns rows stored."""
+    × month counts of those stored; returns rows stored. `ordered`: the rows are in key_order already,
+    and are not sorted again."""
     connection = session.connection()
     total = len(rows)
     if total == 0:
@@ -199,9 +209,13 @@ def insert_activities(
     cursor = raw.cursor()  # type: ignore[union-attr]
     try:
         if postgres:
-            stored = _insert_postgres(cursor, rows, batch_id=batch_id, stored_at=stored_at, progress=progress)
+            stored = _insert_postgres(
+                cursor, rows, batch_id=batch_id, stored_at=stored_at, ordered=ordered, progress=progress
+            )
         else:
-            stored = _insert_sqlite(raw, cursor, rows, batch_id=batch_id, stored_at=stored_at, progress=progress)
+            stored = _insert_sqlite(
+                raw, cursor, rows, batch_id=batch_id, stored_at=stored_at, ordered=ordered, progress=progress
+            )
     finally:
         cursor.close()
     if stored == total and postgres:  # every row given is new: counted before they were sent
@@ -217,7 +231,14 @@ def insert_activities(
 
 
 def _insert_sqlite(
-    raw: Any, cursor: Any, rows: pd.DataFrame, *, batch_id: int | None, stored_at: datetime, progress: Progress
+    raw: Any,
+    cursor: Any,
+    rows: pd.DataFrame,
+    *,
+    batch_id: int | None,
+    stored_at: datetime,
+    ordered: bool,
+    progress: Progress,
 ) -> int:
     """SQLite: INSERT ... ON CONFLICT DO NOTHING of the rows, in chunks; returns rows stored. The
     transaction already holds SQLite's write lock (monitor.db.begin_write)."""
@@ -241,11 +262,11 @@ def _insert_sqlite(
     cache_size = cursor.execute("PRAGMA cache_size").fetchone()[0]
     cursor.execute(f"PRAGMA cache_size = {-SQLITE_BULK_CACHE_KIB}")
     # In the unique key's order (key_order), sorted once, then sliced.
-    order = _unordered(rows)
-    ordered = rows if order is None else rows.take(order)
+    order = _unordered(rows, ordered)
+    in_order = rows if order is None else rows.take(order)
     try:
         for start in range(0, total, CHUNK):
-            part = ordered.iloc[start : start + CHUNK]
+            part = in_order.iloc[start : start + CHUNK]
             columns = [part[c].tolist() for c in INSERT_COLUMNS[:-2]]
             columns[1] = [iso[day] for day in columns[1]]
             before = raw.total_changes
