@@ -22,6 +22,7 @@ from monitor.db import fetch_tuples
 from monitor.grids import active_grid, quota_grid
 
 DETAILS = ["id", "code", "name", "type", "town", "head", "phone"]
+LIST_COLUMNS = ["id", "code", "name", "type", "town", "streak", "head", "phone", "held", "quota", "months_missed"]
 
 
 def rate(numerator: float, denominator: float) -> float | None:
@@ -141,27 +142,32 @@ def due_units(
         running &= counted[:, column] & (held < quotas[:, column])
         streak += running
     due = np.flatnonzero(streak >= min_streak)
-    details = _details(session, ids[due])
     frame = pd.DataFrame(
         {
-            "id": ids[due],
+            **_details(session, ids[due]),
             "streak": streak[due],
             "held": held_now[due],
             "quota": quotas[due, -1] if len(months) else np.zeros(0, dtype="int64"),
         }
-    ).merge(details, on="id", how="left")
+    )
     return interview_list(frame, months)
 
 
 def interview_list(due: pd.DataFrame, months: list[str]) -> pd.DataFrame:
     """Units due for interview, with the months each missed, longest run first (then type, township, code)."""
-    due = due.assign(months_missed=[months[len(months) - s :] for s in due["streak"].tolist()])
     order = {t: i for i, t in enumerate(UNIT_TYPES)}
-    due["type_order"] = due["type"].map(order)
-    due = due.sort_values(["streak", "type_order", "town", "code"], ascending=[False, True, True, True])
-    return due[
-        ["id", "code", "name", "type", "town", "streak", "head", "phone", "held", "quota", "months_missed"]
-    ].reset_index(drop=True)
+    streaks = due["streak"].to_numpy(dtype="int64")
+    # One lexsort of plain arrays: a district's list is a few rows, where pandas' sort and column
+    # assignments would cost more than the whole walk back.
+    keys = [pd.factorize(due[name].to_numpy(dtype=object), sort=True)[0] for name in ("code", "town")]
+    types = np.asarray([order.get(kind, len(order)) for kind in due["type"].tolist()], dtype="int64")
+    ranked = due.take(np.lexsort((*keys, types, -streaks)))
+    return pd.DataFrame(
+        {
+            **{name: ranked[name].to_numpy() for name in LIST_COLUMNS[:-1]},
+            "months_missed": [months[len(months) - s :] for s in ranked["streak"].tolist()],
+        }
+    )
 
 
 def _held(session: Session, month: str, ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
@@ -188,12 +194,22 @@ def _by_id(wanted: int, units: int) -> bool:
     return wanted * 8 <= units
 
 
-def _details(session: Session, ids: np.ndarray) -> pd.DataFrame:
-    """code, name, type, township, head and phone of these units."""
+def _details(session: Session, ids: np.ndarray) -> dict[str, np.ndarray]:
+    """code, name, type, township, head and phone of these units (ids in ascending order), as columns
+    in the same order."""
     clause, params = _among(session, "id", ids)
-    statement = text(f"SELECT {', '.join(DETAILS)} FROM unit WHERE {clause}").bindparams(**params)
-    frame = pd.DataFrame.from_records(fetch_tuples(session, statement), columns=DETAILS)
-    return frame.astype({"id": "int64", **dict.fromkeys(DETAILS[1:], object)})
+    statement = text(f"SELECT {', '.join(DETAILS)} FROM unit WHERE {clause} ORDER BY id").bindparams(**params)
+    rows = fetch_tuples(session, statement)
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(DETAILS)
+    out = {name: _objects(values) for name, values in zip(DETAILS[1:], columns[1:], strict=True)}
+    return {"id": np.asarray(columns[0], dtype="int64"), **out}
+
+
+def _objects(values: tuple[object, ...]) -> np.ndarray:
+    """A column of texts as an object array (numpy would make fixed-width strings of them)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def _among(session: Session, column: str, ids: np.ndarray) -> tuple[str, dict[str, object]]:
