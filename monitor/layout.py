@@ -280,7 +280,7 @@ def read_sheet(
         drop |= mask
     skipped.sort()
     frame = frame[~drop]
-    kept = set(frame.index)
+    kept = set(frame.index) if filled_cells else set()  # a set of a million row numbers only when needed
     for j, column in matched.items():  # cells filled on the rows that stay activities
         count = sum(1 for r, c in filled_cells if c == j and r + 1 in kept)
         if count:

@@ -169,7 +169,8 @@ def _bounded_rows(text: str, delimiter: str) -> pd.DataFrame:
 _LONG_CELL = f"文件中有单元格超过 {CELL_CHARS:,} 个字符（Excel 单元格的上限）：请把过长的内容删去或缩短后重新上传。"
 
 
-def _csv_rows(text: str) -> pd.DataFrame:
+def _csv_rows(text: str, utf8: bytes | None = None) -> pd.DataFrame:
+    """The cells of a CSV file's text; `utf8`: the same text as UTF-8 bytes, when the file holds them."""
     delimiter = _sniff_delimiter(text)
     # Whole lines only: a first line cut short would be narrower than the frame pandas then
     # builds, and pandas reads the surplus leading cells of a wider first line as the index.
@@ -181,7 +182,7 @@ def _csv_rows(text: str) -> pd.DataFrame:
         raise FileError("too_large", _LONG_CELL) from exc
     if width > MAX_COLUMNS:
         raise _too_wide()
-    encoded = text.encode("utf-8")
+    encoded = text.encode("utf-8") if utf8 is None else utf8
     raw = _arrow_rows(encoded, delimiter, max(width, 1))
     if raw is None:
         raw = _pandas_rows(encoded, delimiter, width, text)
@@ -360,7 +361,10 @@ def read_table(
     encoding = None
     if fmt == "csv":
         text, encoding = decode_text(data)
-        sources: list[tuple[str, pd.DataFrame | None, Merged]] = [("", _csv_rows(text), [])]
+        # A UTF-8 file is parsed from its own bytes (after the mark): encoding the text again would
+        # copy a large file once more.
+        utf8 = data if encoding == "utf-8" else data[3:] if encoding == "utf-8-sig" else None
+        sources: list[tuple[str, pd.DataFrame | None, Merged]] = [("", _csv_rows(text, utf8), [])]
     else:
         _check_workbook(data, fmt, limit_bytes)
         sources = _excel_sheets(data)

@@ -11,7 +11,7 @@ monitor check).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,8 +70,9 @@ def month_counts(session: Session, month: str) -> np.ndarray:
     return np.asarray(rows, dtype="int64").reshape(len(rows), 4)
 
 
-def compute(session: Session, months: Iterable[str]) -> pd.DataFrame:
-    """The sums of the given months from the unit × month table, the roster and the quota rules.
+def compute(session: Session, months: Iterable[str], *, counts: Mapping[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """The sums of the given months from the unit × month table (or `counts`, as in refresh), the
+    roster and the quota rules.
 
     Only well-formed months: a malformed one an older version stored has no quota and no unit is
     active in it. Groups whose sums are all 0 are left out.
@@ -88,16 +89,16 @@ def compute(session: Session, months: Iterable[str]) -> pd.DataFrame:
     size = len(wanted) * len(labels)
     totals = {name: np.zeros(size, dtype="int64") for name in SUMS}
     for column, month in enumerate(wanted):
-        counts = month_counts(session, month)
-        row = np.minimum(np.searchsorted(ids, counts[:, 0]), len(ids) - 1)
-        known = (ids[row] == counts[:, 0]) & active[row, column]
-        row, counts = row[known], counts[known]
+        held_in = counts[month] if counts is not None and month in counts else month_counts(session, month)
+        row = np.minimum(np.searchsorted(ids, held_in[:, 0]), len(ids) - 1)
+        known = (ids[row] == held_in[:, 0]) & active[row, column]
+        row, held_in = row[known], held_in[known]
         quota = quotas[row, column]
-        held, timely = counts[:, 1], counts[:, 2]
+        held, timely = held_in[:, 1], held_in[:, 2]
         at = column * len(labels) + groups[row]
         for name, values in (
             ("held", held),
-            ("not_recognised", counts[:, 3]),
+            ("not_recognised", held_in[:, 3]),
             ("capped", np.minimum(held, quota)),
             ("met", (quota > 0) & (held >= quota)),
             ("on_time_met", (quota > 0) & (timely >= quota)),
@@ -134,8 +135,11 @@ def stored(session: Session, months: Iterable[str] | None = None) -> pd.DataFram
     return frame.astype(dict.fromkeys(SUMS, "int64")).reset_index(drop=True)
 
 
-def refresh(session: Session, months: Iterable[str]) -> None:
+def refresh(session: Session, months: Iterable[str], *, counts: Mapping[str, np.ndarray] | None = None) -> None:
     """Replace the sums of these months by a recomputation, in the caller's transaction.
+
+    `counts`: the unit × month counts of some of the months, as month_counts would read them,
+    from a caller that has just written them whole (an import into months that held none).
 
     On PostgreSQL, refreshes take turns (a transaction-scoped advisory lock), and each reads the
     counts only once it has its turn: two imports committing at once into the same month cannot
@@ -146,7 +150,7 @@ def refresh(session: Session, months: Iterable[str]) -> None:
         return
     connection = session.connection()
     _take_turn(connection)
-    fresh = compute(session, wanted)
+    fresh = compute(session, wanted, counts=counts)
     gone = text("DELETE FROM townmonth WHERE month IN :months").bindparams(bindparam("months", expanding=True))
     connection.execute(gone, {"months": wanted})
     _insert(connection, fresh)

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, bindparam, text
 from sqlmodel import Session
 
 from monitor import audit, townmonths
@@ -186,20 +187,37 @@ def _add_new(
 
 def add_counted(session: Session, *, counts: pd.Series, stored_at: datetime) -> None:
     """SQLite: add the counts of an import that stored every row it was given, counted from those rows
-    (`counts`: activities per (month, unit_id), in key order), in one grouped statement from a
-    temporary table filled beforehand. (PostgreSQL counts its staging table: add_staged.)
+    (`counts`: activities per (month, unit_id), in key order), in one statement. (PostgreSQL counts
+    its staging table: add_staged.)
 
-    As for add_stored, new rows have no decision and share one storing time.
+    As for add_stored, new rows have no decision and share one storing time. Into months that hold
+    no counts yet (a new month's first file, a province's yearly load), the rows are inserted as they
+    are, and the months' sums are made from them without reading them back; otherwise they go
+    through a temporary table and are added to the counts already there.
     """
     if counts.empty:
         return
     months = counts.index.get_level_values(0).astype(str).tolist()
     units = counts.index.get_level_values(1).astype("int64").tolist()
     numbers = counts.to_numpy(dtype="int64").tolist()
-    timely = set(_timely(session, sorted(set(months)), stored_at))
+    touched = sorted(set(months))
+    timely = set(_timely(session, touched, stored_at))
     on_time = [n if m in timely else 0 for m, n in zip(months, numbers, strict=True)]
     connection = session.connection()
     raw = connection.connection.driver_connection
+    held = connection.execute(
+        text("SELECT EXISTS (SELECT 1 FROM unitmonth WHERE month IN :months)").bindparams(
+            bindparam("months", expanding=True)
+        ),
+        {"months": touched},
+    ).scalar_one()
+    if not held:
+        raw.executemany(  # type: ignore[union-attr]
+            f"INSERT INTO unitmonth (month, unit_id, {', '.join(COUNTS)}) VALUES (?, ?, ?, ?, 0, 0, 0)",
+            zip(months, units, numbers, on_time, strict=True),
+        )
+        townmonths.refresh(session, touched, counts=_by_month(months, units, numbers, on_time))
+        return
     raw.execute(  # type: ignore[union-attr]
         "CREATE TEMP TABLE IF NOT EXISTS unitmonth_in "
         "(month TEXT, unit_id INTEGER, activities INTEGER, on_time INTEGER, PRIMARY KEY (month, unit_id)) WITHOUT ROWID"
@@ -216,7 +234,18 @@ def add_counted(session: Session, *, counts: pd.Series, stored_at: datetime) -> 
         keys="unitmonth_in",
     )
     connection.exec_driver_sql("DELETE FROM unitmonth_in")
-    townmonths.refresh(session, set(months))
+    townmonths.refresh(session, touched)
+
+
+def _by_month(months: list[str], units: list[int], numbers: list[int], on_time: list[int]) -> dict[str, np.ndarray]:
+    """Each month's counts as townmonths.month_counts reads them (unit_id, held, held by the deadline,
+    不予认定; in unit order), from rows in key order with no decision yet."""
+    codes, labels = pd.factorize(pd.Series(months, dtype=object))
+    table = np.column_stack(
+        [np.asarray(units, dtype="int64"), np.asarray(numbers, dtype="int64"), np.asarray(on_time, dtype="int64")]
+    )
+    table = np.column_stack([table, np.zeros(len(table), dtype="int64")])
+    return {str(month): table[codes == position] for position, month in enumerate(labels)}
 
 
 def _timely(session: Session, months: list[str], stored_at: datetime) -> list[str]:

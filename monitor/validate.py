@@ -103,10 +103,18 @@ class UnitIndex:
     @classmethod
     def build(cls, units: pd.DataFrame) -> UnitIndex:
         index = cls(units=units.set_index("id", drop=False))
-        for row in units.itertuples():
-            index.by_code[str(row.code).casefold()] = row.id
-            index.by_town_name[(town_key(row.town), row.short_name)] = row.id
-            index.by_name.setdefault(row.short_name, []).append(row.id)
+        # Plain lists: a province roster is 30,000 rows, and stepping through Arrow-backed columns
+        # a value at a time costs more than the whole loop.
+        for unit_id, code, town, short in zip(
+            units["id"].tolist(),
+            units["code"].tolist(),
+            units["town"].tolist(),
+            units["short_name"].tolist(),
+            strict=True,
+        ):
+            index.by_code[str(code).casefold()] = unit_id
+            index.by_town_name[(town_key(town), short)] = unit_id
+            index.by_name.setdefault(short, []).append(unit_id)
         index.towns = sorted({t for t in units["town"] if t}, key=len, reverse=True)
         index.town_set = frozenset(index.towns)
         index.town_lengths = sorted({len(t) for t in index.towns}, reverse=True)
@@ -275,20 +283,31 @@ def check_activities(
             for row, *values in frame.loc[mask].itertuples():
                 errors.append(make(row, dict(zip(frame.columns, values, strict=True))))
 
-    # unit
-    keys = frame["code"] + "\x1f" + frame["town"] + "\x1f" + names + "\x1f" + hints
+    # unit: a code settles it alone; a row without one by its township, name and the sheet's hint
+    coded_rows = (frame["code"] != "").to_numpy(dtype=bool)
+    named_rows = frame.index[~coded_rows]
+    keys = frame["town"][named_rows] + "\x1f" + names[named_rows] + "\x1f" + hints[named_rows]
 
     def resolve(key: str) -> tuple[int | None, Code | None, str]:
-        code, row_town, name, hint = key.split("\x1f")
-        found = index.resolve(code, row_town, name, home_town=allowed_town)
-        if hint and not code and not row_town and found[1] in (Code.AMBIGUOUS_UNIT, Code.UNKNOWN_UNIT):
+        row_town, name, hint = key.split("\x1f")
+        found = index.resolve("", row_town, name, home_town=allowed_town)
+        if hint and not row_town and found[1] in (Code.AMBIGUOUS_UNIT, Code.UNKNOWN_UNIT):
             # The township of the title or of the upload settles a name found in several townships.
-            settled = index.resolve(code, hint, name, home_town=allowed_town)
+            settled = index.resolve("", hint, name, home_town=allowed_town)
             if settled[0] is not None:
                 return settled
         return found
 
-    codes, (found_ids, found_problems, found_details) = map_unique_parts(keys, resolve, 3)
+    by_code, by_code_parts = map_unique_parts(
+        frame["code"][coded_rows], lambda code: index.resolve(code, "", "", home_town=allowed_town), 3
+    )
+    by_name, by_name_parts = map_unique_parts(keys, resolve, 3)
+    codes = np.empty(len(frame), dtype="int64")
+    codes[coded_rows] = by_code
+    codes[~coded_rows] = by_name + len(by_code_parts[0])
+    found_ids, found_problems, found_details = (
+        np.concatenate([a, b]) for a, b in zip(by_code_parts, by_name_parts, strict=True)
+    )
     unit_ids = pd.Series(pd.array(found_ids.tolist(), dtype="Int64").take(codes), index=frame.index)
     problems = pd.Series(found_problems[codes], index=frame.index, dtype=object)
     details = pd.Series(found_details[codes], index=frame.index, dtype=object)
@@ -442,13 +461,20 @@ def check_activities(
     known = unit_ids.notna() & has_date & ~future
     if known.any():
         units = index.units
+        # Only the rows of units with an active range are compared: most units have none, and
+        # comparing a million month texts costs more than the rest of the check.
+        bounds = units[["active_from", "active_to"]].fillna("").astype(object)
+        bounds = bounds[(bounds["active_from"] != "") | (bounds["active_to"] != "")]
         # int64 ids: mapping Int64 ids onto an all-empty month column would give Int64, which cannot hold ""
         known_ids = unit_ids[known].astype("int64")
-        active_from = known_ids.map(units["active_from"]).fillna("")
-        active_to = known_ids.map(units["active_to"]).fillna("")
-        month = months[known]
-        outside = ((active_from != "") & (month < active_from)) | ((active_to != "") & (month > active_to))
-        outside = outside.reindex(frame.index, fill_value=False).astype(bool)
+        known_ids = known_ids[known_ids.isin(bounds.index)]
+        outside = pd.Series(False, index=frame.index)
+        if len(known_ids):
+            active_from = known_ids.map(bounds["active_from"])
+            active_to = known_ids.map(bounds["active_to"])
+            month = months[known_ids.index]
+            ranged = ((active_from != "") & (month < active_from)) | ((active_to != "") & (month > active_to))
+            outside = ranged.reindex(frame.index, fill_value=False).astype(bool)
         report(
             outside,
             lambda row, cells: issue(
