@@ -10,13 +10,13 @@ For each engine, in this order:
 
 1. (once) a province-sized case in a temporary directory: a roster CSV and an activity CSV
    (单位编码,单位名称,活动日期,活动名称,活动类型,参与人数,图片数), deterministic seed;
-2. the raw baseline, in this process: on SQLite pyarrow.csv.read_csv + sqlite3 executemany of
-   INSERT ... ON CONFLICT DO NOTHING into a fresh file; on PostgreSQL COPY of the file into a
-   temporary table + INSERT ... ON CONFLICT DO NOTHING; both into a table with UNIQUE (unit code,
-   date, title), one transaction;
+2. the raw baseline, in a fresh (spawned) interpreter: on SQLite pyarrow.csv.read_csv + sqlite3
+   executemany of INSERT ... ON CONFLICT DO NOTHING into a fresh file; on PostgreSQL COPY of the
+   file into a temporary table + INSERT ... ON CONFLICT DO NOTHING; both into a table with
+   UNIQUE (unit code, date, title), one transaction;
 3. monitor: a fresh database, the roster imported with monitor.roster.import_units, then
    monitor.importer.import_activities on the same file's bytes, timed and memory-measured in a
-   child process;
+   fresh interpreter; steps 2 and 3 taken in turn --pairs times (3), the ratio their median;
 4. the latency of monitor.metrics.report and monitor.metrics.interviews on the province database
    just filled, and on a second database holding the demo district (monitor.demo.load_demo), each
    settled first (PostgreSQL: VACUUM ANALYZE and a checkpoint; SQLite: a WAL checkpoint) and
@@ -31,7 +31,6 @@ import multiprocessing as mp
 import os
 import platform
 import queue as queue_module
-import resource
 import sqlite3
 import statistics
 import sys
@@ -43,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sqlmodel import Session
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -359,11 +359,19 @@ def _child_import(url: str, data_dir: str, csv_path: str, profile_path: str, que
     )
 
 
-def monitor_import(url: str, data_dir: Path, csv_path: Path, profile_path: str) -> dict[str, object]:
-    """Run import_activities in a fresh (spawned) interpreter, so its memory is measured alone."""
+def _child_baseline(engine_name: str, csv_path: str, target: str, queue) -> None:  # type: ignore[no-untyped-def]
+    if engine_name == "SQLite":
+        queue.put(baseline_import(Path(csv_path), Path(target)))
+    else:
+        queue.put(pg_baseline_import(Path(csv_path), target))
+
+
+def in_child(target: Callable[..., None], *args: object) -> object:
+    """What `target(*args, queue)` puts on its queue, run in a fresh (spawned) interpreter: the
+    baseline and monitor's import each start from the same state, and memory is measured alone."""
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    process = ctx.Process(target=_child_import, args=(url, str(data_dir), str(csv_path), profile_path, queue))
+    process = ctx.Process(target=target, args=(*args, queue))
     process.start()
     outcome = None
     while outcome is None:
@@ -371,9 +379,16 @@ def monitor_import(url: str, data_dir: Path, csv_path: Path, profile_path: str) 
             outcome = queue.get(timeout=1.0)
         except queue_module.Empty:
             if not process.is_alive():
-                raise SystemExit(f"the import process failed with exit code {process.exitcode}") from None
+                raise SystemExit(f"the bench's child process failed with exit code {process.exitcode}") from None
     process.join()
-    outcome["child_maxrss_kib"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
+    return outcome
+
+
+def monitor_import(url: str, data_dir: Path, csv_path: Path, profile_path: str) -> dict[str, object]:
+    """import_activities in a fresh interpreter; its outcome with the child's whole-life peak memory."""
+    outcome: dict[str, object] = in_child(_child_import, url, str(data_dir), str(csv_path), profile_path)  # type: ignore[assignment]
+    # The whole life's peak: before the reset (the file read) or after it (the import).
+    outcome["child_maxrss_kib"] = max(int(outcome["hwm_before_kib"]), int(outcome["hwm_after_kib"]))  # type: ignore[call-overload]
     return outcome
 
 
@@ -448,24 +463,78 @@ def yes(ok: bool) -> str:
 
 
 def run_engine(
-    engine_name: str, url: str, district_url: str, tmp: Path, roster_path: Path, csv_path: Path, profile_path: str
+    engine_name: str,
+    baseline_of: Callable[[int], str],
+    url_of: Callable[[int], str],
+    district_url: str,
+    tmp: Path,
+    roster_path: Path,
+    csv_path: Path,
+    profile_path: str,
+    pairs: int,
 ) -> dict[str, object]:
-    """The baseline, monitor's import, and the latencies on one engine."""
-    from sqlmodel import Session
+    """The baseline and monitor's import, `pairs` times each in turn, then the latencies on one engine.
+    `baseline_of(pair)` and `url_of(pair)` give each import a new database (a file or a URL).
 
-    from monitor.roster import import_units
-
+    The two imports alternate, each in a fresh interpreter and into a fresh database: a machine
+    whose speed drifts over minutes slows both sides of a pair alike, and the ratio reported is
+    the median of the pairs' ratios.
+    """
     if engine_name == "SQLite":
-        base_s, base_cpu, base_rows, base_stored = baseline_import(csv_path, tmp / "baseline.db")
         baseline = "pyarrow `read_csv` + sqlite3 `executemany`"
     else:
-        base_s, base_cpu, base_rows, base_stored = pg_baseline_import(
-            csv_path, fresh_pg_database(url, "monitor_bench_baseline")
-        )
         baseline = "`COPY` into a temporary table + `INSERT … ON CONFLICT DO NOTHING`"
-    print(
-        f"{engine_name} baseline: {base_s:.2f} s, {base_rows / base_s:,.0f} rows/s ({base_stored:,} stored)", flush=True
-    )
+    base_runs: list[tuple[float, float, int, int]] = []
+    outcomes: list[dict[str, object]] = []
+    roster_s = 0.0
+    url = ""
+    for pair in range(pairs):
+        target = baseline_of(pair)
+        base_runs.append(in_child(_child_baseline, engine_name, str(csv_path), target))  # type: ignore[arg-type]
+        base_s, _, base_rows, base_stored = base_runs[-1]
+        print(
+            f"{engine_name} baseline {pair + 1}/{pairs}: {base_s:.2f} s, {base_rows / base_s:,.0f} rows/s "
+            f"({base_stored:,} stored)",
+            flush=True,
+        )
+        if engine_name == "SQLite":
+            Path(target).unlink(missing_ok=True)
+        url = url_of(pair)
+        roster_s = load_roster(url, tmp, roster_path, engine_name)
+        outcome = monitor_import(url, tmp / f"data-{engine_name}", csv_path, profile_path if pair == 0 else "")
+        if outcome["file_error"]:
+            raise SystemExit(f"monitor refused the file: {outcome}")
+        outcomes.append(outcome)
+        print(
+            f"{engine_name} monitor {pair + 1}/{pairs}: {float(outcome['seconds']):.2f} s "  # type: ignore[arg-type]
+            f"({outcome['imported']:,} stored, {outcome['duplicates']:,} duplicates, {outcome['rejected']:,} refused)",
+            flush=True,
+        )
+    settle(url)  # the last pair's database
+    province = latencies(url, repeat=5)
+    print(f"{engine_name} province: " + ", ".join(f"{k} {fmt_ms(v[0])}" for k, v in province.items()), flush=True)
+    demo_engine = get_engine(district_url)
+    init_db(demo_engine, backups_dir=tmp / "backups")
+    with Session(demo_engine) as session:
+        demo = load_demo(session=session, actor=OPERATOR, store=FolderStore(tmp / f"photos-{engine_name}"))
+    demo_engine.dispose()
+    settle(district_url)
+    district = latencies(district_url, repeat=9)
+    print(f"{engine_name} district: " + ", ".join(f"{k} {fmt_ms(v[0])}" for k, v in district.items()), flush=True)
+    return {
+        "baseline": baseline,
+        "base_runs": base_runs,
+        "roster_s": roster_s,
+        "outcomes": outcomes,
+        "province": province,
+        "district": district,
+        "demo": demo,
+    }
+
+
+def load_roster(url: str, tmp: Path, roster_path: Path, engine_name: str) -> float:
+    """A new database at `url` holding the case's roster (import_units); seconds taken."""
+    from monitor.roster import import_units
 
     settings = Settings(database_url=url, data_dir=tmp / f"data-{engine_name}", upload_limit_mb=LIMIT_MB)
     engine = get_engine(url)
@@ -480,42 +549,10 @@ def run_engine(
             settings=settings,
             today=datetime.now(settings.timezone).date(),
         )
-    roster_s = time.perf_counter() - start
     if roster_result.file_error or roster_result.errors:
         raise SystemExit(f"roster import failed: {roster_result.to_json()}")
     engine.dispose()
-    outcome = monitor_import(url, settings.data_dir, csv_path, profile_path)
-    if outcome["file_error"]:
-        raise SystemExit(f"monitor refused the file: {outcome}")
-    mon_s = float(outcome["seconds"])  # type: ignore[arg-type]
-    print(
-        f"{engine_name} monitor: {mon_s:.2f} s ({outcome['imported']:,} stored, {outcome['duplicates']:,} duplicates, "
-        f"{outcome['rejected']:,} refused)",
-        flush=True,
-    )
-    settle(url)
-    province = latencies(url, repeat=5)
-    print(f"{engine_name} province: " + ", ".join(f"{k} {fmt_ms(v[0])}" for k, v in province.items()), flush=True)
-    demo_engine = get_engine(district_url)
-    init_db(demo_engine, backups_dir=tmp / "backups")
-    with Session(demo_engine) as session:
-        demo = load_demo(session=session, actor=OPERATOR, store=FolderStore(tmp / f"photos-{engine_name}"))
-    demo_engine.dispose()
-    settle(district_url)
-    district = latencies(district_url, repeat=9)
-    print(f"{engine_name} district: " + ", ".join(f"{k} {fmt_ms(v[0])}" for k, v in district.items()), flush=True)
-    return {
-        "baseline": baseline,
-        "base_s": base_s,
-        "base_cpu": base_cpu,
-        "base_rows": base_rows,
-        "base_stored": base_stored,
-        "roster_s": roster_s,
-        "outcome": outcome,
-        "province": province,
-        "district": district,
-        "demo": demo,
-    }
+    return time.perf_counter() - start
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -529,6 +566,9 @@ def main(argv: list[str] | None = None) -> int:
         help="run monitor's import under cProfile (bench/out/import.prof); its time is then inflated",
     )
     parser.add_argument("--sqlite-only", action="store_true", help=f"skip PostgreSQL even when {PG_ENV} is set")
+    parser.add_argument(
+        "--pairs", type=int, default=3, help="imports of each kind, baseline and monitor in turn (default 3)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args(argv)
     n_units = args.units or (3_000 if args.quick else 30_000)
@@ -545,17 +585,32 @@ def main(argv: list[str] | None = None) -> int:
         f"generated in {time.perf_counter() - start:.1f} s: {towns} towns, activity file {size_mib:.0f} MiB", flush=True
     )
     profile_path = str(OUT / "import.prof") if args.profile else ""
-    engines = [("SQLite", f"sqlite:///{tmp / 'province.db'}", f"sqlite:///{tmp / 'district.db'}")]
+
+    def sqlite_province(pair: int) -> str:
+        for earlier in tmp.glob("province-*.db*"):  # one province database at a time on disk
+            earlier.unlink()
+        return f"sqlite:///{tmp / f'province-{pair}.db'}"
+
+    engines: list[tuple[str, Callable[[int], str], Callable[[int], str], str]] = [
+        ("SQLite", lambda pair: str(tmp / f"baseline-{pair}.db"), sqlite_province, f"sqlite:///{tmp / 'district.db'}")
+    ]
     pg = os.environ.get(PG_ENV, "")
     if pg and not args.sqlite_only:
         engines.append(
-            ("PostgreSQL", fresh_pg_database(pg, "monitor_bench"), fresh_pg_database(pg, "monitor_bench_district"))
+            (
+                "PostgreSQL",
+                lambda _pair: fresh_pg_database(pg, "monitor_bench_baseline"),
+                lambda _pair: fresh_pg_database(pg, "monitor_bench"),
+                fresh_pg_database(pg, "monitor_bench_district"),
+            )
         )
     results = {
-        name: run_engine(name, url, district_url, tmp, roster_path, csv_path, profile_path)
-        for name, url, district_url in engines
+        name: run_engine(name, baseline_of, url_of, district_url, tmp, roster_path, csv_path, profile_path, args.pairs)
+        for name, baseline_of, url_of, district_url in engines
     }
-    text = render(results, n_units=n_units, n_rows=n_rows, towns=towns, size_mib=size_mib, profiled=args.profile)
+    text = render(
+        results, n_units=n_units, n_rows=n_rows, towns=towns, size_mib=size_mib, profiled=args.profile, pairs=args.pairs
+    )
     print()
     print(text)
     (OUT / "results.md").write_text(text, encoding="utf-8")
@@ -574,7 +629,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def render(
-    results: dict[str, dict[str, object]], *, n_units: int, n_rows: int, towns: int, size_mib: float, profiled: bool
+    results: dict[str, dict[str, object]],
+    *,
+    n_units: int,
+    n_rows: int,
+    towns: int,
+    size_mib: float,
+    profiled: bool,
+    pairs: int,
 ) -> str:
     """The Markdown table and its notes."""
     rows = []
@@ -587,12 +649,18 @@ def render(
         f"{platform.platform()}.",
     ]
     for name, r in results.items():
-        outcome: dict[str, object] = r["outcome"]
-        base_rate = int(r["base_rows"]) / float(r["base_s"])
-        mon_s = float(outcome["seconds"])
-        mon_rate = n_rows / mon_s
-        ratio = mon_rate / base_rate
-        peak = mib(int(outcome["hwm_after_kib"]) - int(outcome["rss_before_kib"]))
+        outcomes: list[dict[str, object]] = r["outcomes"]
+        base_runs: list[tuple[float, float, int, int]] = r["base_runs"]
+        base_times = [run[0] for run in base_runs]
+        mon_times = [float(o["seconds"]) for o in outcomes]  # type: ignore[arg-type]
+        base_s, mon_s = statistics.median(base_times), statistics.median(mon_times)
+        base_rate, mon_rate = int(base_runs[0][2]) / base_s, n_rows / mon_s
+        # Each pair's ratio of throughputs (rows read by both: the file's), then their median.
+        ratios = [(n_rows / m) / (int(b[2]) / b[0]) for b, m in zip(base_runs, mon_times, strict=True)]
+        ratio = statistics.median(ratios)
+        peaks = [mib(int(o["hwm_after_kib"]) - int(o["rss_before_kib"])) for o in outcomes]  # type: ignore[call-overload]
+        peak = max(peaks)
+        outcome = outcomes[-1]
         province: dict[str, tuple[float, list[float]]] = r["province"]
         district: dict[str, tuple[float, list[float]]] = r["district"]
         demo: dict[str, int] = r["demo"]
@@ -600,21 +668,21 @@ def render(
             (
                 name,
                 f"Baseline import: {r['baseline']}",
-                f"{base_rate:,.0f} rows/s ({float(r['base_s']):.1f} s)",
+                f"{base_rate:,.0f} rows/s ({base_s:.1f} s, median)",
                 "—",
                 "—",
             ),
-            (name, "monitor `import_activities`", f"{mon_rate:,.0f} rows/s ({mon_s:.1f} s)", "—", "—"),
+            (name, "monitor `import_activities`", f"{mon_rate:,.0f} rows/s ({mon_s:.1f} s, median)", "—", "—"),
             (
                 name,
-                "Import throughput, monitor / baseline",
+                f"Import throughput, monitor / baseline (median of {len(ratios)} pairs)",
                 f"{ratio:.2f}",
                 f"≥ {TARGET_RATIO[name]}",
                 yes(ratio >= TARGET_RATIO[name]),
             ),
             (
                 name,
-                "Peak memory of the import (RSS increase)",
+                "Peak memory of the import (RSS increase, largest of the runs)",
                 f"{peak:,.0f} MiB",
                 "< 1 GiB",
                 yes(peak < TARGET_MEMORY_MIB),
@@ -632,16 +700,20 @@ def render(
                 rows.append(
                     (name, f"{label}, {scale} ({size})", fmt_ms(value), f"< {limit * 1000:.0f} ms", yes(value < limit))
                 )
-        cpu = float(outcome["cpu_seconds"])
         notes.append(
-            f"{name}: baseline {r['baseline']} ({int(r['base_stored']):,} rows stored; "
-            f"CPU {float(r['base_cpu']):.1f} s in this process). monitor: roster imported with import_units "
-            f"({float(r['roster_s']):.1f} s, not timed), "
-            f"then import_activities in a spawned child on the file's bytes, read before the timing "
-            f"({outcome['imported']:,} stored, {outcome['duplicates']:,} duplicates, {outcome['rejected']:,} refused; "
-            f"CPU {cpu:.1f} s in the child). Peak memory: the child's VmHWM after the import minus its VmRSS just "
-            f"before ({mib(int(outcome['rss_before_kib'])):,.0f} MiB), whole-life peak "
-            f"{mib(int(outcome['child_maxrss_kib'])):,.0f} MiB. Latency runs (ms): "
+            f"{name}: baseline {r['baseline']} ({int(base_runs[-1][3]):,} rows stored). monitor: each time a fresh "
+            f"database, the roster imported with import_units ({float(r['roster_s']):.1f} s, not timed), then "
+            f"import_activities on the file's bytes, read before the timing ({outcome['imported']:,} stored, "
+            f"{outcome['duplicates']:,} duplicates, {outcome['rejected']:,} refused). Pairs, baseline / monitor "
+            "(s, CPU s in the child, ratio): "
+            + "; ".join(
+                f"{b[0]:.2f} ({b[1]:.1f}) / {m:.2f} ({float(o['cpu_seconds']):.1f}) = {q:.2f}"  # type: ignore[arg-type]
+                for b, m, o, q in zip(base_runs, mon_times, outcomes, ratios, strict=True)
+            )
+            + ". Peak memory: the child's VmHWM after the import minus its VmRSS just before ("
+            + ", ".join(f"{value:,.0f}" for value in peaks)
+            + f" MiB; VmRSS before {mib(int(outcome['rss_before_kib'])):,.0f} MiB, whole-life peak "  # type: ignore[call-overload]
+            + f"{mib(int(outcome['child_maxrss_kib'])):,.0f} MiB in the last run). Latency runs (ms): "  # type: ignore[call-overload]
             + "; ".join(
                 f"{scale} {measure} " + ", ".join(f"{t * 1000:.0f}" for t in times)
                 for scale, figures in (("province", province), ("district", district))
@@ -650,8 +722,10 @@ def render(
             + "."
         )
     notes += [
-        "Throughput = rows in the file / wall-clock seconds (time.perf_counter); the baseline runs in the bench's "
-        "own process, before monitor's import of the same file into a fresh database of the same engine.",
+        "Throughput = rows in the file / wall-clock seconds (time.perf_counter). The baseline and monitor's import "
+        f"run {pairs} times each, in turn (baseline, then monitor), each in a fresh (spawned) interpreter and into "
+        "a fresh database of the engine; the ratio is the median of the pairs' ratios, the latencies are taken "
+        "on the last pair's database.",
         "Latency: monitor.metrics.report(...).to_json() and monitor.metrics.interviews(...), each in a fresh "
         "Session; median of 5 runs at province scale (the database just filled) and of 9 at district scale "
         "(a second database loaded with monitor.demo.load_demo), each database settled first (PostgreSQL: "
