@@ -5,29 +5,32 @@ month queries, and a failed import leaves it as it was."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import make_settings
 from factories import TODAY, checked_rows, hold, load_roster
 from sqlalchemy import text
 from sqlmodel import Session
 
 from monitor import inserts
-from monitor.config import Settings
-from monitor.db import begin_write
+from monitor.db import begin_write, get_engine
 
 STORED = datetime(2025, 3, 5, tzinfo=UTC)
 
 
 @pytest.fixture
-def held(session: Session, settings: Settings) -> Session:
-    if session.connection().dialect.name != "sqlite":
-        pytest.skip("the month index is made again on SQLite only")
-    load_roster(session, settings)
-    hold(session, settings, {("NJK-YCT", "2025-03"): 2}, today=TODAY)
-    session.commit()
-    return session
+def held(tmp_path: Path) -> Iterator[Session]:
+    """SQLite only, which alone makes the index again: the small roster and two activities of 油草塘村."""
+    settings = make_settings("sqlite", tmp_path, "t_fresh")
+    with Session(get_engine(settings.database_url)) as session:
+        load_roster(session, settings)
+        hold(session, settings, {("NJK-YCT", "2025-03"): 2}, today=TODAY)
+        session.commit()
+        yield session
 
 
 def _index_sql(session: Session) -> str | None:
