@@ -53,7 +53,7 @@ STAGED_TYPES = {
 }
 CHUNK = 50_000
 AHEAD_BUFFERS = 128  # COPY buffers (of 128 KiB) the sending thread may hold: 16 MiB, about two chunks
-SQLITE_BULK_CACHE_KIB = 256 * 1024  # page cache of SQLite during a bulk insert
+SQLITE_BULK_CACHE_KIB = 128 * 1024  # page cache of SQLite during a bulk insert
 MONTH_INDEX = "ix_activity_month_unit"
 REBUILD_MIN_ROWS = 100_000  # SQLite: a file this large, and as large as the table, rebuilds MONTH_INDEX
 
