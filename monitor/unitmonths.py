@@ -241,10 +241,8 @@ def _by_month(months: list[str], units: list[int], numbers: list[int], on_time: 
     """Each month's counts as townmonths.month_counts reads them (unit_id, held, held by the deadline,
     不予认定; in unit order), from rows in key order with no decision yet."""
     codes, labels = pd.factorize(pd.Series(months, dtype=object))
-    table = np.column_stack(
-        [np.asarray(units, dtype="int64"), np.asarray(numbers, dtype="int64"), np.asarray(on_time, dtype="int64")]
-    )
-    table = np.column_stack([table, np.zeros(len(table), dtype="int64")])
+    table = np.zeros((len(units), 4), dtype="int64")  # 不予认定 stays 0
+    table[:, 0], table[:, 1], table[:, 2] = units, numbers, on_time
     return {str(month): table[codes == position] for position, month in enumerate(labels)}
 
 
