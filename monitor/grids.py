@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,13 @@ from monitor.db import fetch_tuples
 from monitor.models import QuotaRule
 
 WELL_FORMED_MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")  # YYYY-MM; an older version stored some that are not
+
+
+def objects(values: Sequence[object]) -> np.ndarray:
+    """A column of texts (or None) as an object array (numpy would make fixed-width strings of them)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def quota_grid(*, session: Session, units: pd.DataFrame, months: list[str]) -> np.ndarray:

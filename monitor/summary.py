@@ -18,8 +18,8 @@ from sqlmodel import Session
 
 from monitor import townmonths
 from monitor.config import UNIT_TYPES
-from monitor.db import fetch_tuples
-from monitor.grids import active_grid, quota_grid
+from monitor.db import fetch_int_columns, fetch_tuples
+from monitor.grids import active_grid, objects, quota_grid
 
 DETAILS = ["id", "code", "name", "type", "town", "head", "phone"]
 LIST_COLUMNS = ["id", "code", "name", "type", "town", "streak", "head", "phone", "held", "quota", "months_missed"]
@@ -174,14 +174,13 @@ def _held(session: Session, month: str, ids: np.ndarray, wanted: np.ndarray) -> 
     """What each unit (in `ids` order) held in the month, 不予认定 left out; read only for the `wanted`
     ones when they are few."""
     held = np.zeros(len(ids), dtype="int64")
-    base = "SELECT unit_id, activities - not_recognised FROM unitmonth WHERE month = :month"
+    source = "FROM unitmonth WHERE month = :month"
     params: dict[str, object] = {"month": month}
     if _by_id(int(wanted.sum()), len(ids)):  # the key probed per id
         clause, more = _among(session, "unit_id", ids[wanted])
-        base, params = f"{base} AND {clause}", {**params, **more}
-    rows = fetch_tuples(session, text(base).bindparams(**params))
-    if rows:
-        found = np.asarray(rows, dtype="int64").reshape(len(rows), 2)
+        source, params = f"{source} AND {clause}", {**params, **more}
+    found = fetch_int_columns(session, ("unit_id", "activities - not_recognised"), source, params)
+    if len(found):
         position = np.minimum(np.searchsorted(ids, found[:, 0]), len(ids) - 1)
         known = ids[position] == found[:, 0]
         held[position[known]] = found[known, 1]
@@ -201,15 +200,8 @@ def _details(session: Session, ids: np.ndarray) -> dict[str, np.ndarray]:
     statement = text(f"SELECT {', '.join(DETAILS)} FROM unit WHERE {clause} ORDER BY id").bindparams(**params)
     rows = fetch_tuples(session, statement)
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(DETAILS)
-    out = {name: _objects(values) for name, values in zip(DETAILS[1:], columns[1:], strict=True)}
+    out = {name: objects(values) for name, values in zip(DETAILS[1:], columns[1:], strict=True)}
     return {"id": np.asarray(columns[0], dtype="int64"), **out}
-
-
-def _objects(values: tuple[object, ...]) -> np.ndarray:
-    """A column of texts as an object array (numpy would make fixed-width strings of them)."""
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
 
 
 def _among(session: Session, column: str, ids: np.ndarray) -> tuple[str, dict[str, object]]:
