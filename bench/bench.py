@@ -51,7 +51,7 @@ if str(ROOT) not in sys.path:
 from monitor import demo_names, metrics  # noqa: E402
 from monitor.auth import Actor  # noqa: E402
 from monitor.config import Settings  # noqa: E402
-from monitor.db import get_engine, init_db  # noqa: E402
+from monitor.db import freeze_long_lived, get_engine, init_db  # noqa: E402
 from monitor.demo import load_demo  # noqa: E402
 from monitor.photo_store import FolderStore  # noqa: E402
 
@@ -433,6 +433,7 @@ def measured_latencies(url: str, repeat: int) -> dict[str, tuple[float, list[flo
     from sqlmodel import Session
 
     engine = get_engine(url)
+    freeze_long_lived()  # as the dashboard's server does once its database is ready
 
     def run_report() -> object:
         with Session(engine) as session:

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from monitor import views
 from monitor.auth import Actor, Forbidden, require
 from monitor.config import Settings
-from monitor.db import data_identity, get_engine, init_db
+from monitor.db import data_identity, freeze_long_lived, get_engine, init_db
 from monitor.importer import today_in
 from monitor.schema import SchemaError
 
@@ -26,6 +26,7 @@ ALL_TOWNS = "全部乡镇"
 def _ready(url: str) -> None:
     """A new database is made here; an older one is upgraded by `python -m monitor init` (make run does it)."""
     init_db(get_engine(url), upgrade=False)
+    freeze_long_lived()  # the server is ready: what it holds now lives as long as it does
 
 
 def settings() -> Settings:
