@@ -6,7 +6,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import TypeVar
+from functools import lru_cache
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -60,8 +61,10 @@ def short_unit_name(name: str) -> str:
     return compact
 
 
+@lru_cache(maxsize=4096)
 def town_key(town: str) -> str:
-    """泥江口镇 and 泥江口 name the same township."""
+    """泥江口镇 and 泥江口 name the same township. (Remembered: a file names a few hundred
+    townships on tens of thousands of rows.)"""
     compact = _SPACES.sub("", town)
     for suffix in TOWN_SUFFIXES:
         if compact.endswith(suffix) and len(compact) > len(suffix):
@@ -145,10 +148,14 @@ def map_unique_parts(
     return codes, parts
 
 
-def map_unique_text(series: pd.Series, func: Callable[[object], str]) -> pd.api.extensions.ExtensionArray | np.ndarray:
+def map_unique_text(series: pd.Series, func: Callable[[Any], str]) -> pd.api.extensions.ExtensionArray | np.ndarray:
     """map_unique for a func that returns text, as a string array built from the distinct values by
     position rather than from a million Python strings. Empty: an empty object array, as map_unique."""
     codes, uniques = pd.factorize(series, use_na_sentinel=False)
     if not len(uniques):
         return np.empty(0, dtype=object)
-    return pd.array([func(value) for value in uniques.tolist()], dtype="str").take(codes)
+    values = uniques.tolist()
+    mapped = [func(value) for value in values]
+    if mapped == values and series.dtype == "str":  # already as func makes it: no column to build
+        return series.array
+    return pd.array(mapped, dtype="str").take(codes)

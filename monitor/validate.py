@@ -14,6 +14,7 @@ from monitor.layout import Column, SheetTable, context_of
 from monitor.normalize import (
     map_unique,
     map_unique_parts,
+    map_unique_text,
     parse_count,
     parse_date,
     parse_month_day,
@@ -538,13 +539,16 @@ def check_activities(
         warnings.append(issue(Code.UNKNOWN_CATEGORY, first, head["category"], value))
 
     good = ~bad
+    titles = frame["title"][good]
     accepted = pd.DataFrame(
         {
             "unit_id": unit_ids[good].astype("int64"),
             "date": dates[good],
             "month": months[good],
-            "title": frame["title"][good],
-            "title_key": map_unique(frame["title"][good], title_key),
+            "title": titles,
+            # Text built from the distinct titles by position: a million Python strings would
+            # each be turned into Arrow text again by the frame.
+            "title_key": map_unique_text(titles, title_key),
             "category": frame["category"][good],
             "participants": counts["participants"][good],
             "volunteers": counts["volunteers"][good],

@@ -2,9 +2,10 @@
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
-from monitor.normalize import clean, parse_count, parse_date, parse_month, short_unit_name, title_key, town_key
+from monitor.normalize import clean, map_unique_text, parse_count, parse_date, parse_month, short_unit_name, title_key, town_key
 
 MARCH_5 = date(2025, 3, 5)
 
@@ -143,3 +144,17 @@ def test_town_key(town, key):
 def test_titles_that_differ_only_in_spaces_and_case_are_one_activity():
     assert title_key("Happy 宣讲 活动") == title_key("happy宣讲活动") == "happy宣讲活动"
     assert title_key("宣讲活动") != title_key("宣讲活动二")
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ["荷阳街道", "新港街道", "荷阳街道"],  # clean already: the column is kept as read
+        ["  荷阳街道", "ＡＢ１２", "荷阳街道", None, "新港\u200b街道\t"],  # padded, full-width, empty, control
+    ],
+)
+def test_a_text_column_is_cleaned_cell_by_cell_alike_however_it_is_built(cells):
+    column = pd.Series(cells, dtype="str")
+    cleaned = map_unique_text(column, clean)
+    assert list(cleaned) == [clean(c) for c in cells]
+    assert cleaned.dtype == "str"
