@@ -149,28 +149,36 @@ def fetch_tuples(session: Session, statement: Executable) -> Sequence[tuple[Any,
         result.close()
 
 
+def joined_ints(session: Session, expression: str) -> str:
+    """SQL aggregate: the integer `expression` over a group's rows as one comma-joined text
+    (read back with parse_ints)."""
+    if session.connection().dialect.name == "postgresql":
+        return f"string_agg(CAST(({expression}) AS text), ',')"
+    return f"group_concat({expression}, ',')"
+
+
+def parse_ints(joined: str | None) -> np.ndarray:
+    """The integers of a joined_ints text (None: no row) as an int64 array."""
+    return np.fromstring(joined or "", dtype="int64", sep=",")
+
+
 def fetch_int_columns(
     session: Session, expressions: Sequence[str], source: str, params: Mapping[str, object]
 ) -> np.ndarray:
     """Integer `expressions` (never NULL) over `source` (`FROM … WHERE …`, with `params`) as an
     n × len(expressions) int64 array, its rows in no set order.
 
-    Each column comes back as one comma-joined text made by the database (group_concat,
-    string_agg) and parsed by numpy: for the tens of thousands of rows of a month's counts, a
-    tuple and its Python ints per row cost two to three times the query itself. The aggregates
-    of one query step through the same rows in one pass, so the i-th value of every column
-    belongs to the same row.
+    Each column comes back as one text the database joins (joined_ints) and numpy parses: for
+    the tens of thousands of rows of a month's counts, a tuple and its Python ints per row cost
+    two to three times the query itself. The aggregates of one query step through the same rows
+    in one pass, so the i-th value of every column belongs to the same row.
     """
-    postgres = session.connection().dialect.name == "postgresql"
-    joined = [f"string_agg(CAST(({e}) AS text), ',')" if postgres else f"group_concat({e}, ',')" for e in expressions]
-    statement = text(f"SELECT {', '.join(joined)} {source}").bindparams(**params)
-    texts = session.connection().execute(statement).one()
-    if all(t is None for t in texts):  # no row
-        return np.zeros((0, len(expressions)), dtype="int64")
-    columns = [np.fromstring(t or "", dtype="int64", sep=",") for t in texts]
+    joined = ", ".join(joined_ints(session, e) for e in expressions)
+    texts = session.connection().execute(text(f"SELECT {joined} {source}").bindparams(**params)).one()
+    columns = [parse_ints(t) for t in texts]
     if len({len(c) for c in columns}) != 1:
         raise ValueError("fetch_int_columns: the columns differ in length (a NULL value?)")
-    return np.column_stack(columns)
+    return np.column_stack(columns)  # no row: n = 0
 
 
 @lru_cache(maxsize=1)

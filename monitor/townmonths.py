@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy import Connection, bindparam, text
 from sqlmodel import Session
 
-from monitor.db import fetch_int_columns, fetch_tuples
+from monitor.db import fetch_int_columns, fetch_tuples, joined_ints, parse_ints
 from monitor.grids import WELL_FORMED_MONTH, active_grid, objects, quota_grid
 
 SUMS = ("held", "not_recognised", "capped", "met", "on_time_met")
@@ -49,12 +49,11 @@ def roster(session: Session, *, town: str | None = None, unit_type: str | None =
     """
     where, params = narrowed(town, unit_type, type_column="type")
     clause = f"WHERE {' AND '.join(where)}" if where else ""
-    postgres = session.connection().dialect.name == "postgresql"
-    joined = "string_agg(CAST(id AS text), ',')" if postgres else "group_concat(id, ',')"
+    joined = joined_ints(session, "id")
     groups = fetch_tuples(
         session, text(f"SELECT town, type, {joined} FROM unit {clause} GROUP BY town, type").bindparams(**params)
     )
-    members = [np.fromstring(ids, dtype="int64", sep=",") for _, _, ids in groups]
+    members = [parse_ints(ids) for _, _, ids in groups]
     sizes = [len(m) for m in members]
     ids = np.concatenate(members) if members else np.zeros(0, dtype="int64")
     order = np.argsort(ids, kind="stable")
