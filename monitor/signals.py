@@ -46,6 +46,7 @@ from monitor.access import scope
 from monitor.auth import Actor
 from monitor.config import Settings
 from monitor.db import fetch_tuples
+from monitor.grids import objects
 from monitor.metrics import active_grid, month_range, parse_month_arg, quota_grid, shift_month
 from monitor.models import Activity, Photo
 from monitor.units import units_frame
@@ -124,7 +125,7 @@ def _days(values: Sequence[object]) -> np.ndarray:
 
 def _objects(values: Sequence[object]) -> pd.Series:
     """Text kept as Python objects: turning every column into Arrow strings costs more than the work on it."""
-    return pd.Series(np.array(values, dtype=object), dtype=object)
+    return pd.Series(objects(values), dtype=object)
 
 
 def _unique(values: np.ndarray) -> np.ndarray:

@@ -66,11 +66,15 @@ def roster(session: Session, *, town: str | None = None, unit_type: str | None =
         units, firsts, lasts = zip(*bounds, strict=True)
         at = np.searchsorted(ids, np.asarray(units, dtype="int64"))
         starts[at], ends[at] = objects(firsts), objects(lasts)
+
+    def spread(part: int) -> pd.Series:  # each group's township or type, for its units, in id order
+        return pd.Series(np.repeat(objects([group[part] for group in groups]), sizes)[order], dtype=object)
+
     return pd.DataFrame(
         {
             "id": ids,
-            "type": pd.Series(np.repeat(objects([kind for _, kind, _ in groups]), sizes)[order], dtype=object),
-            "town": pd.Series(np.repeat(objects([name for name, _, _ in groups]), sizes)[order], dtype=object),
+            "type": spread(1),
+            "town": spread(0),
             "active_from": pd.Series(starts, dtype=object),
             "active_to": pd.Series(ends, dtype=object),
         }
