@@ -315,3 +315,27 @@ def _dropped_for_rebuild(raw: Any, cursor: Any, total: int) -> str | None:
         return None
     cursor.execute(f'DROP INDEX "{MONTH_INDEX}"')
     return str(found[0])
+
+
+def keep_as_written(session: Session, rows: pd.DataFrame) -> None:
+    """The text as written of the rows that have one (a count read from words, a date typed with
+    words around it), on the activity stored for each; an activity that has one already keeps it."""
+    written = rows[rows["as_written"] != ""] if "as_written" in rows else rows.iloc[:0]
+    if written.empty:
+        return
+    session.execute(
+        text(
+            "UPDATE activity SET as_written = :written "
+            "WHERE unit_id = :unit AND date = :day AND title_key = :key AND as_written = ''"
+        ),
+        [
+            {"written": w, "unit": int(u), "day": d, "key": k}
+            for w, u, d, k in zip(
+                written["as_written"].tolist(),
+                written["unit_id"].tolist(),
+                written["date"].tolist(),
+                written["title_key"].tolist(),
+                strict=True,
+            )
+        ],
+    )

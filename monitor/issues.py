@@ -27,6 +27,8 @@ class Code(StrEnum):
     SKIPPED_ROW = "skipped_row"
     GUESSED_DATE = "guessed_date"
     UNKNOWN_CATEGORY = "unknown_category"
+    LOOSE_NUMBER = "loose_number"  # an optional count read from words, or left empty: the row is kept
+    DATE_AS_TYPED = "date_as_typed"  # a date read with words, a time or a range set aside
 
 
 MESSAGES: dict[Code, str] = {
@@ -48,6 +50,9 @@ MESSAGES: dict[Code, str] = {
     Code.TOWN_MISMATCH: "单位编码 {unit_code} 属于{town}，与本行所属乡镇“{value}”不符：请核对单位编码或所属乡镇。",
     Code.TOO_LONG: "“{column}”超过 {limit} 字（现为 {length} 字）{hint}",
     Code.UNKNOWN_CATEGORY: "活动类型“{value}”不在标准分类中，已按原样保存。",
+    Code.LOOSE_NUMBER: "“{column}”有 {count} 处不是整数，已按文字读取：{examples}；读不出数字的留空，"
+    "原文随活动保存，这些活动照常导入。",
+    Code.DATE_AS_TYPED: "活动日期“{value}”已按 {day} 记入（{note}），原文随活动保存，请核对。",
 }
 
 

@@ -83,6 +83,8 @@ class Activity(SQLModel, table=True):
     location: str = ""
     photos: int | None = None
     notes: str = ""
+    # The cells read as a person wrote them ({"参与人数": "30余人"}), as JSON; "" when every cell was plain.
+    as_written: str = Field(default="", sa_column_kwargs={"server_default": ""})
     batch_id: int | None = Field(default=None, foreign_key="importbatch.id", index=True)
     stored_at: datetime
 
