@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from monitor.bounded import column_name
+from monitor.layout_rows import FILTERED, HIDDEN, row_content, set_aside
 from monitor.normalize import CONTROL_CHARS, clean, map_unique, map_unique_text, parse_date
 
 HEADER_SCAN_ROWS = 20
@@ -49,6 +51,16 @@ class SheetTable:
     unit_from_sheet: bool = False  # no unit column: the sheet's name is the unit
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (row, reason)
     filled: dict[str, int] = field(default_factory=dict)  # field key -> cells filled from a merged range
+    block: int = 0  # 0, or the place of a table printed to the right of the first one
+    unused: list[str] = field(default_factory=list)  # content the reading does not use, in the clerk's words
+    contents: dict[int, str] = field(default_factory=dict)  # row -> text of a row set aside that holds some
+
+    @property
+    def label(self) -> str:
+        """The sheet as a message names it: the right-hand table of a sheet printed as two."""
+        if not self.block:
+            return self.name
+        return f"{self.name}（右侧表格）" if self.block == 1 else f"{self.name}（右侧第 {self.block} 个表格）"
 
 
 def header_token(text: object) -> str:
@@ -62,6 +74,68 @@ def header_text(value: object) -> str:
     text = re.sub(r"[\r\n]+", "", str(value or "")).replace("\ufeff", "")
     text = re.sub(r"\s+", " ", CONTROL_CHARS.sub("", text)).strip().rstrip(":：").rstrip()
     return text if len(text) <= 30 else text[:30] + "…"
+
+
+# Online forms (问卷星, 腾讯文档, 金数据) number their questions and mark the required ones:
+# "3、活动时间：", "Q3.活动时间", "（3）活动时间", "*活动时间", "活动时间（必填）".
+_QUESTION_NUMBER = re.compile(r"^(?:q?\d{1,3}\s*[、.．:)]|\(\d{1,3}\)|第\d{1,3}题[、.:]?)")
+_TRAILING_NOTE = re.compile(r"^(.+?)\((?:必填|选填|自动|[^()]{1,8})\)$")
+# Columns the form system adds to every submission: known, never the activity's date, not activities' data.
+FORM_SYSTEM_WORDS = frozenset(
+    header_token(word)
+    for word in (
+        "提交答卷时间",
+        "所用时间",
+        "来源",
+        "来源详情",
+        "来自IP",
+        "来自ip",
+        "IP",
+        "IP地址",
+        "提交者",
+        "提交时间",
+        "提交者（自动）",
+        "提交时间（自动）",
+        "更新时间（自动）",
+        "填写设备",
+        "开始答题时间",
+        "结束答题时间",
+        "答题时长",
+        "微信昵称",
+        "总分",
+        "填写人",
+        "填写时间",
+        "提交人",
+        "修改时间",
+    )
+)
+
+
+def header_forms(text: object) -> list[str]:
+    """The token of a header, then the same without a form's question number, required mark or
+    trailing bracketed note (参加人数（人）), each looked up in turn."""
+    token = header_token(text)
+    forms = [token]
+    bare = _QUESTION_NUMBER.sub("", token).strip("*").removesuffix("(必填)")
+    bare = bare.strip("*")
+    if bare and bare != token:
+        forms.append(bare)
+    note = _TRAILING_NOTE.match(bare or token)
+    if note:
+        forms.append(note.group(1))
+    return forms
+
+
+def look_up(lookup: dict[str, Column], text: object) -> Column | None:
+    for form in header_forms(text):
+        found = lookup.get(form)
+        if found is not None:
+            return found
+    return None
+
+
+def is_form_system(text: object) -> bool:
+    return any(form in FORM_SYSTEM_WORDS for form in header_forms(text))
 
 
 def vocabulary(columns: Sequence[Column]) -> dict[str, Column]:
@@ -97,7 +171,7 @@ def merged_cells(merged: Sequence[tuple[tuple[int, int], tuple[int, int]]]) -> s
 def _match_row(cells: list[object], lookup: dict[str, Column]) -> dict[int, Column]:
     matched: dict[int, Column] = {}
     for j, cell in enumerate(cells):
-        found = lookup.get(header_token(cell))
+        found = look_up(lookup, cell)
         if found is not None and found not in matched.values():
             matched[j] = found
     return matched
@@ -146,15 +220,15 @@ def find_header(
         filled = [j for j, v in enumerate(child) if clean(v)]
         if filled and not any(_is_date(child[j]) for j in filled):
             # Every word of the row under it is a heading of its own: 群众, 志愿者.
-            if all(lookup.get(header_token(child[j])) is not None for j in filled):
+            if all(look_up(lookup, child[j]) is not None for j in filled):
                 rows.append(best + 1)
                 combined: dict[int, Column] = {}
                 for j in range(len(parent)):
                     own = header_text(child[j]) if j in filled else ""
                     up = header_text(parent[j])
-                    found = (lookup.get(header_token(own)) if own else None) or lookup.get(header_token(up + own))
+                    found = (look_up(lookup, own) if own else None) or look_up(lookup, up + own)
                     if found is None and not own:
-                        found = lookup.get(header_token(up))
+                        found = look_up(lookup, up)
                     if found is not None and found not in combined.values():
                         combined[j] = found
                     if own or up:
@@ -198,8 +272,18 @@ def read_sheet(
     anchors: tuple[str, ...],
     unit_keys: tuple[str, ...] = (),
     merged: Sequence[tuple[tuple[int, int], tuple[int, int]]] = (),
+    hidden_rows: frozenset[int] = frozenset(),
+    filtered: bool = False,
+    preface: str = "",
+    block: int = 0,
+    first_column: int = 0,
 ) -> SheetTable | None:
-    """The table of one sheet, or None when the sheet holds none (a 说明 sheet, an empty one)."""
+    """The table of one sheet, or None when the sheet holds none (a 说明 sheet, an empty one).
+
+    hidden_rows: 0-based rows a person cannot see (hidden by hand or by a filter): never activities,
+    each listed with its content. preface: text written above the sheet (a Word document's heading).
+    block, first_column: the table's place among tables side by side, and its first column's number.
+    """
     if raw.empty:
         return None
     raw = fill_merged(raw, [m for m in merged if m[0][0] < HEADER_SCAN_ROWS])  # headers spanning cells
@@ -211,9 +295,8 @@ def read_sheet(
     body_merges = [m for m in merged if m[0][0] >= first]
     filled_cells = merged_cells(body_merges)
     raw = fill_merged(raw, body_merges)
-    title = " ".join(
-        clean(v) for row in range(header_rows[0]) for v in raw.iloc[row].tolist() if clean(v) and clean(v) != "None"
-    )
+    above = [clean(v) for row in range(header_rows[0]) for v in raw.iloc[row].tolist()]
+    title = " ".join(t for t in [preface, *dict.fromkeys(above)] if t and t != "None")
     body = raw.iloc[first:]
     frame = pd.DataFrame(index=pd.RangeIndex(first + 1, first + 1 + len(body), name="row"))
     headers: dict[str, str] = {}
@@ -226,8 +309,12 @@ def read_sheet(
             frame[column.key] = ""
             headers.setdefault(column.key, column.header)
     mapped = set(matched)
+    number_column = next((j for j, t in labels.items() if header_token(t) in NUMBER_WORDS), None)
+    system = {j for j, t in labels.items() if j not in mapped and is_form_system(t)}
     unmapped = [
-        text for j, text in labels.items() if j not in mapped and header_token(text) not in NUMBER_WORDS and text
+        text
+        for j, text in labels.items()
+        if j not in mapped and j not in system and header_token(text) not in NUMBER_WORDS and text
     ]
     unit_from_sheet = (
         bool(unit_keys)
@@ -235,7 +322,6 @@ def read_sheet(
         and not GENERIC_SHEET.match(name.strip())
         and not any(c.key in unit_keys for c in matched.values())
     )
-    number_column = next((j for j, t in labels.items() if header_token(t) in NUMBER_WORDS), None)
 
     # Rows that are not activities: set aside with a reason, never refused.
     mapped_blank = (frame == "").all(axis=1)
@@ -251,6 +337,7 @@ def read_sheet(
     else:
         only_number = pd.Series(False, index=frame.index)
     blank = mapped_blank & ~other_filled.any(axis=1)
+    hidden = pd.Series(frame.index.isin([r + 1 for r in hidden_rows]), index=frame.index) & ~blank
     # A total or a sign-off has no date (合计村 on a dated row is a village): only rows without
     # one are looked at, in the columns where a person writes those words.
     undated = pd.Series(True, index=frame.index)
@@ -260,24 +347,34 @@ def read_sheet(
         )
     total = pd.Series(False, index=frame.index)
     sign_off = pd.Series(False, index=frame.index)
+    aside: dict[int, tuple[str, str]] = {}
     if undated.any():
         keys = [k for k in ("code", "name", "town", "date", "title") if k in matched_keys(matched)]
         looked = [frame.loc[undated, k] for k in keys] + [other.loc[undated, j] for j in other_columns]
         for text in looked:
             total |= _starts_with(text, TOTAL_WORDS).reindex(frame.index, fill_value=False)
             sign_off |= _starts_with(text, SIGN_OFF_WORDS).reindex(frame.index, fill_value=False)
+        if "date" in frame and "title" in frame:  # a ledger of activities, not a roster
+            aside = _not_activities(body, frame, undated & ~blank & ~hidden & ~total & ~sign_off, columns, first)
+    headings = pd.Series(frame.index.isin(list(aside)), index=frame.index)
     reasons = [
         (blank, "空行，已跳过"),
+        (hidden, FILTERED if filtered else HIDDEN),
         (total, "合计行，已跳过"),
         (sign_off, "落款（填报人、审核人等），已跳过"),
         (only_number, "只有序号、没有活动内容，已跳过"),
     ]
     skipped: list[tuple[int, str]] = []
+    contents = {row: content for row, (_reason, content) in aside.items()}
     drop = pd.Series(False, index=frame.index)
     for mask, reason in reasons:
         mask = mask & ~drop
         skipped.extend((int(row), reason) for row in frame.index[mask])
         drop |= mask
+    skipped.extend((row, reason) for row, (reason, _c) in aside.items() if not drop[row])
+    drop |= headings
+    for row in frame.index[hidden]:
+        contents[int(row)] = row_content([clean(v) for v in body.loc[row - 1].tolist()])
     skipped.sort()
     frame = frame[~drop]
     kept = set(frame.index) if filled_cells else set()  # a set of a million row numbers only when needed
@@ -285,6 +382,9 @@ def read_sheet(
         count = sum(1 for r, c in filled_cells if c == j and r + 1 in kept)
         if count:
             filled[column.key] = count
+    unused = _unused(other.loc[frame.index], labels, number_column, first_column)
+    if system:
+        unused.append("表单系统生成的列（不是活动内容，未导入）：" + "、".join(labels[j] for j in sorted(system)))
     return SheetTable(
         name=name,
         frame=frame,
@@ -296,4 +396,43 @@ def read_sheet(
         unit_from_sheet=unit_from_sheet,
         skipped=skipped,
         filled=filled,
+        block=block,
+        unused=unused,
+        contents=contents,
     )
+
+
+def _not_activities(
+    body: pd.DataFrame, frame: pd.DataFrame, candidates: pd.Series, columns: Sequence[Column], first: int
+) -> dict[int, tuple[str, str]]:
+    """Section headings, a repeated title or header, notes merged across: (reason, content) by row.
+
+    Only undated rows whose title is empty, repeats the date cell (merged across) or is a header
+    word are looked at: a dated ledger of a million rows has none of them.
+    """
+    lookup = vocabulary(columns)
+    words = pd.Series(map_unique(frame["title"], lambda t: look_up(lookup, t) is not None), index=frame.index)
+    looked = candidates & ((frame["title"] == "") | (frame["title"] == frame["date"]) | words.astype(bool))
+    rows = frame.index[looked]
+    if not len(rows):
+        return {}
+
+    def is_header(cells: list[str]) -> bool:
+        return len({look_up(lookup, c) for c in cells if c} - {None}) >= 2
+
+    in_body = body.set_axis(pd.RangeIndex(first + 1, first + 1 + len(body)))
+    return set_aside(in_body, rows, is_header=is_header, clean=clean)
+
+
+def _unused(other: pd.DataFrame, labels: dict[int, str], number_column: int | None, first_column: int) -> list[str]:
+    """Columns without a header whose cells hold text on rows read as activities: named, not lost."""
+    out = []
+    for j in other.columns:
+        if j in labels or j == number_column:
+            continue
+        rows = other.index[other[j] != ""]
+        if len(rows):
+            letter = column_name(first_column + int(j) + 1)
+            span = f"第 {rows[0]} 行" if len(rows) == 1 else f"第 {rows[0]}–{rows[-1]} 行"
+            out.append(f"{letter} 列没有列名，{span}有 {len(rows)} 个单元格有内容，未导入")
+    return out

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-import struct
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 import pyarrow as pa
@@ -14,10 +12,25 @@ import pyarrow.csv as pacsv
 
 from monitor import bounded
 from monitor.config import Settings
-from monitor.layout import SKIPPED_SHEET_WORDS, Column, SheetTable, header_text, read_sheet
+from monitor.layout import (
+    HEADER_SCAN_ROWS,
+    NUMBER_WORDS,
+    SKIPPED_SHEET_WORDS,
+    Column,
+    SheetTable,
+    fill_merged,
+    find_header,
+    header_text,
+    header_token,
+    look_up,
+    read_sheet,
+    vocabulary,
+)
+from monitor.layout_blocks import block_starts
+from monitor.sources import FileError, Picture, RawSheet, detect_format, word_sheets, workbook_sheets
 
-XLSX_MAGIC = b"PK\x03\x04"
-XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+__all__ = ["FileError", "Reading", "Table", "decode_text", "detect_format", "read_table"]
+
 DEFAULT_LIMIT_BYTES = Settings.upload_limit_mb * 1024 * 1024
 # A ledger has a dozen columns; a line of a million separators must not become a million-column frame.
 MAX_COLUMNS = bounded.MAX_COLUMNS
@@ -25,15 +38,6 @@ CELL_CHARS = bounded.CELL_CHARS
 
 
 UNREADABLE_TEXT = "文件编码无法识别：请在 Excel 中“另存为”CSV UTF-8 或 Excel 工作簿后重新上传。"
-
-
-class FileError(Exception):
-    """The file as a whole cannot be taken: nothing of it is imported."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 SHEET_STRIDE = 10_000_000  # row ids of a workbook with several sheets: sheet number × this + row
@@ -48,6 +52,9 @@ class Reading:
     sheets: list[SheetTable]
     skipped_sheets: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
     context: dict[str, object] = field(default_factory=dict)  # year, month, town and where each came from
+    # cells read as a person wrote them: {"sheet", "row", "column", "value", "read"}
+    as_typed: list[dict[str, object]] = field(default_factory=list)
+    photos: dict[str, int] | None = None  # pictures inside the file, and the activities they sit on
 
     def to_json(self, labels: dict[str, str]) -> dict[str, object]:
         return {
@@ -56,6 +63,7 @@ class Reading:
             "sheets": [
                 {
                     "name": sheet.name,
+                    "block": sheet.block,
                     "header_rows": sheet.header_rows,
                     "columns": [
                         {"header": written, "field": labels.get(key, key)}
@@ -66,16 +74,20 @@ class Reading:
                     "unit_from_sheet": sheet.unit_from_sheet,
                     "rows": len(sheet.frame),
                     "filled_from_merged": {labels.get(k, k): n for k, n in sheet.filled.items()},
+                    "unused": sheet.unused,
                 }
                 for sheet in self.sheets
             ],
             "skipped_sheets": [{"name": name, "reason": reason} for name, reason in self.skipped_sheets],
             "skipped_rows": [
-                {"sheet": sheet.name, "row": row, "reason": reason}
+                {"sheet": sheet.label, "row": row, "reason": reason}
+                | ({"content": sheet.contents[row]} if row in sheet.contents else {})
                 for sheet in self.sheets
                 for row, reason in sheet.skipped
             ],
             "context": self.context,
+            "as_typed": self.as_typed,
+            "photos": self.photos,
         }
 
 
@@ -92,26 +104,15 @@ class Table:
     skipped: list[tuple[int, str]] = field(default_factory=list)
     reading: Reading | None = None
     sheet_of_row: pd.Series | None = None  # row id -> sheet number, when several sheets are read
+    pictures: dict[int, list[tuple[str, bytes]]] = field(default_factory=dict)  # row id -> (name, data)
+    pictures_found: int = 0  # pictures inside the file, on activity rows or not
 
     def locate(self, row_id: int) -> tuple[str, int]:
         """(sheet name, row number as Excel shows it) of a row id; the sheet is "" for a CSV."""
         sheets = self.reading.sheets if self.reading else []
         if len(sheets) > 1:
-            return sheets[row_id // SHEET_STRIDE].name, row_id % SHEET_STRIDE
-        return (sheets[0].name if sheets else ""), row_id
-
-
-def detect_format(data: bytes) -> str:
-    if data.startswith(XLSX_MAGIC):
-        return "xlsx"
-    if data.startswith(XLS_MAGIC):
-        return "xls"
-    head = data[:4096]
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "csv"
-    if b"\x00" in head or head.startswith((b"%PDF", b"\x89PNG", b"\xff\xd8", b"Rar!", b"7z")):
-        raise FileError("unknown_format", "无法识别的文件格式：请上传 CSV、XLSX 或 XLS 文件。")
-    return "csv"
+            return sheets[row_id // SHEET_STRIDE].label, row_id % SHEET_STRIDE
+        return (sheets[0].label if sheets else ""), row_id
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
@@ -237,62 +238,6 @@ def _pandas_rows(encoded: bytes, delimiter: str, width: int, text: str) -> pd.Da
     return raw
 
 
-def _excel_cell(value: object) -> object:
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S") if value.time() != time() else value.strftime("%Y-%m-%d")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, timedelta | time):
-        return str(value)
-    return value
-
-
-def _unreadable_workbook() -> FileError:
-    return FileError("unreadable_file", "Excel 文件已损坏或加密，无法读取：请另存后重新上传。")
-
-
-def _check_workbook(data: bytes, fmt: str, limit_bytes: int) -> None:
-    """Refuse a workbook by what it really holds, before calamine allocates its declared range."""
-    try:
-        if fmt == "xlsx":
-            bounded.check_xlsx(data, limit_bytes=limit_bytes)
-        else:
-            bounded.check_xls(data)
-    except bounded.TooLarge as exc:
-        raise FileError("too_large", str(exc)) from exc
-    except (bounded.Malformed, struct.error, ValueError) as exc:
-        raise _unreadable_workbook() from exc
-
-
-Merged = list[tuple[tuple[int, int], tuple[int, int]]]
-
-
-def _excel_sheets(data: bytes) -> list[tuple[str, pd.DataFrame | None, Merged]]:
-    """Every sheet as (name, cells, merged ranges); cells None for a hidden sheet."""
-    from python_calamine import CalamineWorkbook
-
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheets: list[tuple[str, pd.DataFrame | None, Merged]] = []
-        for meta in workbook.sheets_metadata:
-            if str(meta.visible).rsplit(".", 1)[-1] != "Visible" or str(meta.typ).rsplit(".", 1)[-1] != "WorkSheet":
-                sheets.append((meta.name, None, []))
-                continue
-            sheet = workbook.get_sheet_by_name(meta.name)
-            rows = sheet.to_python(skip_empty_area=False)
-            width = max((len(row) for row in rows), default=0)
-            padded = [[_excel_cell(v) for v in row] + [""] * (width - len(row)) for row in rows]
-            merged = list(sheet.merged_cell_ranges or [])
-            sheets.append((meta.name, pd.DataFrame(padded, columns=list(range(width)), dtype=object), merged))
-    except Exception as exc:
-        raise _unreadable_workbook() from exc
-    if not sheets:
-        raise FileError("empty_file", "文件中没有工作表。")
-    return sheets
-
-
 def _skip_reason(name: str) -> str:
     for word in SKIPPED_SHEET_WORDS:
         if word in name:
@@ -340,14 +285,17 @@ def read_table(
     one_of: tuple[str, ...] = (),
     anchors: tuple[str, ...] = ("date", "title"),
     limit_bytes: int = DEFAULT_LIMIT_BYTES,
+    file_name: str = "",
+    picture_limit_bytes: int = Settings.photo_limit_mb * 1024 * 1024,
 ) -> Table:
-    """Read CSV/XLSX/XLS bytes into a Table of cleaned text cells keyed by column key.
+    """Read CSV/TXT/XLSX/XLS/ODS/DOCX bytes into a Table of cleaned text cells keyed by column key.
 
     Every sheet that holds a table is read (a sheet of explanations is skipped and named); the
     table may start below title rows and have a header over two rows; merged cells are filled;
-    rows that are not activities are set aside with a reason. A workbook with a sheet named
+    a second table printed to the right of the first is read too; rows that are not activities,
+    and rows a person cannot see, are set aside with a reason. A workbook with a sheet named
     preferred_sheet reads that sheet only. With one_of, a sheet without any of those columns
-    takes its unit from the sheet's name.
+    takes its unit from the sheet's name. Pictures pasted over a row are kept by row.
 
     A file above limit_bytes, or a workbook that would not fit in memory once read (see
     monitor.bounded), is refused as too_large before anything is parsed.
@@ -364,20 +312,25 @@ def read_table(
         # A UTF-8 file is parsed from its own bytes (after the mark): encoding the text again would
         # copy a large file once more.
         utf8 = data if encoding == "utf-8" else data[3:] if encoding == "utf-8-sig" else None
-        sources: list[tuple[str, pd.DataFrame | None, Merged]] = [("", _csv_rows(text, utf8), [])]
+        sources = [RawSheet("", _csv_rows(text, utf8))]
+    elif fmt == "docx":
+        sources = word_sheets(
+            data, columns, file_name=file_name, limit_bytes=limit_bytes, picture_limit_bytes=picture_limit_bytes
+        )
     else:
-        _check_workbook(data, fmt, limit_bytes)
-        sources = _excel_sheets(data)
-        if preferred_sheet and any(name == preferred_sheet for name, *_ in sources):
-            sources = [s for s in sources if s[0] == preferred_sheet]
-    if all(raw is None or raw.empty for _, raw, _ in sources):
+        sources = workbook_sheets(data, fmt, limit_bytes=limit_bytes, picture_limit_bytes=picture_limit_bytes)
+        if preferred_sheet and any(source.name == preferred_sheet for source in sources):
+            sources = [source for source in sources if source.name == preferred_sheet]
+    if all(source.cells is None or source.cells.empty for source in sources):
         raise FileError("empty_file", "文件是空的。")
 
-    names = [name for name, *_ in sources]
+    names = [source.name for source in sources]
     used: list[SheetTable] = []
+    pictures: list[list[Picture]] = []  # by sheet of `used`
     skipped: list[tuple[str, str]] = []
     refused: list[tuple[pd.DataFrame, SheetTable | None, list[Column]]] = []
-    for name, raw, merged in sources:
+    for source in sources:
+        name, raw = source.name, source.cells
         if raw is None:
             skipped.append((name, "隐藏的工作表"))
             continue
@@ -385,7 +338,26 @@ def read_table(
         if reason:
             skipped.append((name, reason))
             continue
-        sheet = read_sheet(raw, name=name, columns=columns, anchors=anchors, unit_keys=one_of, merged=merged)
+        found = [
+            (
+                read_sheet(
+                    part.cells if part.cells is not None else raw,
+                    name=name,
+                    columns=columns,
+                    anchors=anchors,
+                    unit_keys=one_of,
+                    merged=part.merged,
+                    hidden_rows=source.hidden_rows,
+                    filtered=source.filtered,
+                    preface=source.preface,
+                    block=block,
+                    first_column=first,
+                ),
+                part.pictures,
+            )
+            for block, (first, part) in enumerate(_side_by_side(source, columns, anchors))
+        ]
+        sheet = found[0][0]
         if sheet is None:
             if not raw.empty and len(sources) > 1:
                 skipped.append((name, "没有找到表头（不是活动表格）" if (raw != "").any().any() else "空工作表"))
@@ -396,7 +368,10 @@ def read_table(
             skipped.append((name, "缺少必填列：" + "、".join(c.header for c in missing)))
             refused.append((raw, sheet, missing))
             continue
-        used.append(sheet)
+        for part_sheet, part_pictures in found:
+            if part_sheet is not None and not _missing(part_sheet, columns, one_of):
+                used.append(part_sheet)
+                pictures.append(part_pictures)
     if not used:
         raw, sheet, missing = refused[0] if refused else (pd.DataFrame(), None, [])
         others = [n for n in names if n != (sheet.name if sheet else names[0])]
@@ -404,7 +379,8 @@ def read_table(
             seen = [header_text(v) for v in (raw.iloc[0].tolist() if len(raw) else []) if header_text(v)][:20]
             raise FileError(
                 "no_header",
-                "没有找到表头行：表格应有一行列名，至少包括 "
+                ("这是一个 Word 文档，其中的表格都没有活动台账的表头：" if fmt == "docx" else "没有找到表头行：")
+                + "表格应有一行列名，至少包括 "
                 + "、".join(c.header for c in columns if c.required or c.key in one_of)
                 + "中的两项。"
                 + ("第一行为：" + "、".join(seen) + "。" if seen else "")
@@ -436,7 +412,14 @@ def read_table(
     sheet_numbers = sheet_of_row if sheet_of_row is not None else pd.Series(0, index=frame.index)
     frame = frame.assign(_sheet=sheet_numbers.to_numpy())
     if frame.empty:
-        raise FileError("empty_file", "文件只有表头，没有数据行。")
+        hidden = sum(1 for _row, reason in rows_skipped if reason.startswith("已隐藏"))
+        raise FileError(
+            "empty_file",
+            f"文件中没有可导入的活动：{hidden} 行已隐藏（或被筛选隐藏），请取消隐藏后重新上传。"
+            if hidden
+            else "文件只有表头，没有数据行。",
+        )
+    placed = _placed_pictures(used, pictures)
     reading = Reading(format=fmt, encoding=encoding, sheets=used, skipped_sheets=skipped)
     return Table(
         frame=frame,
@@ -447,4 +430,69 @@ def read_table(
         skipped=[(row, reason) for row, reason in rows_skipped if not reason.startswith("空行")],
         reading=reading,
         sheet_of_row=sheet_of_row,
+        pictures=placed,
+        pictures_found=sum(len(p) for p in pictures),
     )
+
+
+@dataclass
+class _Part:
+    cells: pd.DataFrame | None  # None: the whole sheet
+    merged: list[tuple[tuple[int, int], tuple[int, int]]]
+    pictures: list[Picture]
+
+
+def _side_by_side(source: RawSheet, columns: list[Column], anchors: tuple[str, ...]) -> list[tuple[int, _Part]]:
+    """(first column, part) of each table of a sheet: one, or several printed side by side."""
+    raw = source.cells
+    assert raw is not None
+    whole = [(0, _Part(None, list(source.merged), list(source.pictures)))]
+    header_merges = [m for m in source.merged if m[0][0] < HEADER_SCAN_ROWS]
+    found = find_header(fill_merged(raw, header_merges), columns, anchors, source.merged)
+    if found is None:
+        return whole
+    lookup = vocabulary(columns)
+
+    def field_of(cell: object) -> str | None:
+        column = look_up(lookup, cell)
+        return column.key if column is not None else None
+
+    header = fill_merged(raw, header_merges).iloc[found[0][-1]].tolist()
+    starts = block_starts(header, field_of=field_of, anchors=anchors, number=lambda c: header_token(c) in NUMBER_WORDS)
+    if len(starts) == 1:
+        return whole
+    bounds = [*starts[1:], raw.shape[1]]
+    crossing = [m for m in source.merged if any(m[0][1] < b <= m[1][1] for b in starts[1:])]
+    filled = fill_merged(raw, crossing)  # a title merged over both tables belongs to each
+    parts = []
+    for number, (first, end) in enumerate(zip(starts, bounds, strict=True)):
+        last = number == len(starts) - 1
+        cells = filled.iloc[:, first:end].copy()
+        cells.columns = pd.RangeIndex(end - first)
+        merged = [
+            ((r0, c0 - first), (r1, c1 - first))
+            for (r0, c0), (r1, c1) in source.merged
+            if first <= c0 and c1 < end and not any(m == ((r0, c0), (r1, c1)) for m in crossing)
+        ]
+        pictures = [
+            Picture(p.row, p.column - first, p.name, p.data)
+            for p in source.pictures
+            if first <= p.column and (p.column < end or last)
+        ]
+        parts.append((first, _Part(cells, merged, pictures)))
+    return parts
+
+
+def _placed_pictures(used: list[SheetTable], pictures: list[list[Picture]]) -> dict[int, list[tuple[str, bytes]]]:
+    """Pictures by the row id of the activity they sit over; pictures over other rows are not placed."""
+    placed: dict[int, list[tuple[str, bytes]]] = {}
+    several = len(used) > 1
+    for number, (sheet, found) in enumerate(zip(used, pictures, strict=True)):
+        rows = set(sheet.frame.index.tolist()) if found else set()
+        for picture in found:
+            row = picture.row + 1  # the row number Excel shows
+            if row in rows:
+                placed.setdefault(number * SHEET_STRIDE + row if several else row, []).append(
+                    (picture.name, picture.data)
+                )
+    return placed
