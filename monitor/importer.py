@@ -10,19 +10,22 @@ import pandas as pd
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col
 
-from monitor import audit
+from monitor import audit, in_file
 from monitor.access import scope
 from monitor.auth import Actor
 from monitor.batches import ImportResult, keep_original, new_batch, rejected_rows, sha256_of
 from monitor.config import Settings
 from monitor.db import BUSY_MESSAGE, Busy, begin_write, bump_version, fetch_tuples, is_busy
-from monitor.inserts import Progress, insert_activities, key_order, no_progress
+from monitor.inserts import Progress, insert_activities, keep_as_written, key_order, no_progress
 from monitor.issues import Issue
 from monitor.locks import locked_months
 from monitor.models import Activity, ImportBatch
 from monitor.readers import FileError, Table, read_table
 from monitor.units import units_frame
 from monitor.validate import ACTIVITY_COLUMNS, UNIT_ANCHORS, UNIT_KEYS, Checked, UnitIndex, check_activities
+
+# What a clerk may pick on the upload page: every format the reader takes (monitor.sources).
+LEDGER_TYPES = ("csv", "txt", "xlsx", "xls", "ods", "docx")
 
 
 def today_in(settings: Settings) -> date:
@@ -90,8 +93,12 @@ def import_activities(
             one_of=UNIT_KEYS,
             anchors=UNIT_ANCHORS,
             limit_bytes=settings.upload_limit_bytes,
+            file_name=file_name,
+            picture_limit_bytes=settings.photo_limit_bytes,
         )
         fmt = table.format
+        # Pictures in the file are read and judged before the write lock is taken: that takes a moment.
+        described = in_file.counted(table) if dry_run else in_file.describe_all(table, settings)
     except FileError as exc:
         result.file_error = Issue(code=exc.code, row=None, column=None, value="", message=exc.message)
         if not dry_run:
@@ -122,7 +129,8 @@ def import_activities(
         result.rejected_rows = rejected_rows(table.frame, table.headers, checked.errors, table.locate)
         result.errors = _placed(table, checked.errors)
         result.warnings = _placed(table, checked.warnings)
-        result.reading = _reading(table, checked)
+        pictures = in_file.place(described, rows)
+        result.reading = _reading(table, checked, pictures.summary())
 
         if dry_run:
             result.imported = len(unique_rows) - already_stored(session, unique_rows)
@@ -151,6 +159,8 @@ def import_activities(
             ordered=True,
             progress=lambda f, t: progress(0.4 + 0.55 * f, t),
         )
+        keep_as_written(session, unique_rows)
+        pictures.attach(session, actor=actor, settings=settings)
         result.imported = stored
         result.duplicates = reported - stored
         batch.status = "imported"
@@ -196,10 +206,16 @@ def _placed(table: Table, issues: list[Issue]) -> list[Issue]:
     return out
 
 
-def _reading(table: Table, checked: Checked) -> dict[str, object] | None:
-    """识别结果 as the preview and `--json` show it, with the context found for the first sheet."""
+def _reading(table: Table, checked: Checked, photos: dict[str, int] | None) -> dict[str, object] | None:
+    """识别结果 as the preview and `--json` show it, with the context found for the first sheet, the
+    cells read as typed and the pictures found inside the file."""
     if table.reading is None:
         return None
+    table.reading.as_typed = []
+    for row, column, text, read in checked.as_typed:
+        sheet, shown = table.locate(row)
+        table.reading.as_typed.append({"sheet": sheet, "row": shown, "column": column, "value": text, "read": read})
+    table.reading.photos = photos
     context = checked.contexts[0] if checked.contexts else None
     if context is not None:
         table.reading.context = {

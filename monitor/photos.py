@@ -235,6 +235,14 @@ def attach_photos(
     return done
 
 
+def attach_in_transaction(
+    session: Session, *, actor: Actor, store: PhotoStore, photos: list[tuple[PhotoFacts, bytes, str, int]]
+) -> Attached:
+    """Store and link photos inside the caller's write transaction (an import's, for pictures pasted
+    into the ledger), which commits or rolls back the links with the rest of its work."""
+    return _attach(session, actor=actor, store=store, photos=photos)
+
+
 def _attach(
     session: Session, *, actor: Actor, store: PhotoStore, photos: list[tuple[PhotoFacts, bytes, str, int]]
 ) -> Attached:

@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
+from monitor.cells import DateRead, read_date
 from monitor.issues import Code, Issue, issue, shorten
 from monitor.layout import Column, SheetTable, context_of
+from monitor.loose import Context, Loose, read_counts, typed_date
 from monitor.normalize import (
     map_unique,
     map_unique_parts,
     map_unique_text,
-    parse_count,
     parse_date,
-    parse_month_day,
-    short_unit_name,
     title_key,
     town_key,
 )
 from monitor.readers import Table
+from monitor.unit_index import UnitIndex
+
+__all__ = ["ACTIVITY_COLUMNS", "UNIT_ANCHORS", "UNIT_KEYS", "Checked", "UnitIndex", "check_activities"]
 
 CATEGORIES = ("理论宣讲", "志愿服务", "移风易俗", "文体活动", "科普宣传", "法治宣传", "卫生健康", "其他")
 COUNT_KEYS = ("participants", "volunteers", "photos")
@@ -32,7 +33,22 @@ COUNT_KEYS = ("participants", "volunteers", "photos")
 # claims a column keeps it.
 ACTIVITY_COLUMNS = [
     Column("code", "单位编码", ("code", "编码", "站点编码", "单位代码")),
-    Column("town", "所属乡镇", ("town", "乡镇", "乡镇（街道）", "乡镇(街道)", "所属乡镇（街道）", "街道", "镇")),
+    Column(
+        "town",
+        "所属乡镇",
+        (
+            "town",
+            "乡镇",
+            "乡镇（街道）",
+            "乡镇(街道)",
+            "所属乡镇（街道）",
+            "街道",
+            "镇",
+            "乡镇名称",
+            "所属街道",
+            "乡镇街道",
+        ),
+    ),
     Column(
         "name",
         "单位名称",
@@ -54,29 +70,81 @@ ACTIVITY_COLUMNS = [
             "所（站）",
             "所(站)",
             "所站名称",
+            "所属村（社区）",
+            "村（社区）名",
+            "站所名称",
+            "实践站（所）名称",
+            "实践所（站）名称",
+            "单位（站点）名称",
+            "填报单位",
+            "活动单位",
+            "开展单位",
         ),
     ),
     Column(
         "date",
         "活动日期",
-        ("date", "活动时间", "时间", "日期", "开展时间", "开展日期", "活动开展时间", "举办时间"),
+        (
+            "date",
+            "活动时间",
+            "时间",
+            "日期",
+            "开展时间",
+            "开展日期",
+            "活动开展时间",
+            "活动开展日期",
+            "举办时间",
+            "举办日期",
+            "活动举办时间",
+            "活动举办日期",
+            "活动日期及时间",
+        ),
         required=True,
     ),
     Column(
         "title",
         "活动名称",
-        ("title", "活动主题", "主题", "活动内容", "活动名称及内容", "活动项目", "名称", "内容"),
+        (
+            "title",
+            "活动主题",
+            "主题",
+            "活动内容",
+            "活动名称及内容",
+            "活动项目",
+            "名称",
+            "内容",
+            "活动标题",
+            "活动名称（主题）",
+        ),
         required=True,
     ),
     Column("category", "活动类型", ("category", "活动形式", "形式", "类别", "活动类别", "类型")),
     Column(
         "participants",
         "参与人数",
-        ("participants", "参加人数", "参与人次", "参加人次", "人数", "参与人数（人）", "群众", "参与群众", "受众人数"),
+        (
+            "participants",
+            "参加人数",
+            "参与人次",
+            "参加人次",
+            "人数",
+            "参与人数（人）",
+            "群众",
+            "参与群众",
+            "受众人数",
+            "参与群众人数",
+            "参加群众人数",
+            "服务人数",
+            "受益人数",
+        ),
     ),
     Column("volunteers", "志愿者人数", ("volunteers", "志愿者", "志愿者人次", "参与志愿者")),
     Column("location", "活动地点", ("location", "地点", "开展地点", "活动场所", "场所")),
-    Column("photos", "图片数", ("photos", "图片", "照片", "照片数", "图片数量", "照片张数")),
+    Column(
+        "photos",
+        "图片数",
+        ("photos", "图片", "照片", "照片数", "图片数量", "照片张数", "活动照片数", "照片数量", "图片张数", "活动照片"),
+    ),
     Column("notes", "备注", ("notes", "说明")),
 ]
 UNIT_ANCHORS = ("date", "title")  # a table of activities names at least one of these
@@ -87,106 +155,6 @@ TOO_LONG_HINTS = {
     "title": "：活动名称请写简短的名称，较长的说明请写在“活动内容”或“备注”列。",
     "notes": "：请精简备注。",
 }
-
-
-@dataclass
-class UnitIndex:
-    """Finds a unit by code, by town + name, or by a name unique in the district."""
-
-    units: pd.DataFrame
-    by_code: dict[str, int] = field(default_factory=dict)
-    by_town_name: dict[tuple[str, str], int] = field(default_factory=dict)
-    by_name: dict[str, list[int]] = field(default_factory=dict)
-    towns: list[str] = field(default_factory=list)
-    town_set: frozenset[str] = frozenset()
-    town_lengths: list[int] = field(default_factory=list)  # longest first
-
-    @classmethod
-    def build(cls, units: pd.DataFrame) -> UnitIndex:
-        index = cls(units=units.set_index("id", drop=False))
-        # Plain lists: a province roster is 30,000 rows, and stepping through Arrow-backed columns
-        # a value at a time costs more than the whole loop.
-        for unit_id, code, town, short in zip(
-            units["id"].tolist(),
-            units["code"].tolist(),
-            units["town"].tolist(),
-            units["short_name"].tolist(),
-            strict=True,
-        ):
-            index.by_code[str(code).casefold()] = unit_id
-            index.by_town_name[(town_key(town), short)] = unit_id
-            index.by_name.setdefault(short, []).append(unit_id)
-        index.towns = sorted({t for t in units["town"] if t}, key=len, reverse=True)
-        index.town_set = frozenset(index.towns)
-        index.town_lengths = sorted({len(t) for t in index.towns}, reverse=True)
-        return index
-
-    def find_town(self, text: str) -> str | None:
-        """The township a title or a name mentions (泥江口镇2026年6月…台账), the longest name first."""
-        compact = "".join((text or "").split())
-        for town in self.towns:
-            if town in compact or (len(town_key(town)) >= 2 and town_key(town) in compact):
-                return str(town)
-        return None
-
-    def label(self, unit_id: int) -> str:
-        unit = self.units.loc[unit_id]
-        return (
-            f"{unit['town']}{unit['name']}"
-            if unit["town"] and not str(unit["name"]).startswith(unit["town"])
-            else unit["name"]
-        )
-
-    def _suggest(self, name: str, town: str) -> str:
-        pool = self.units if not town else self.units[self.units["town"].map(town_key) == town_key(town)]
-        if pool.empty:
-            pool = self.units
-        labels = {row.short_name: f"{row.town}{row.short_name}" for row in pool.itertuples()}
-        close = difflib.get_close_matches(name, list(labels), n=3, cutoff=0.4)
-        if close:
-            return "是否为：" + "、".join(labels[c] for c in close) + "？"
-        return "请核对单位名称，或填写单位编码。"
-
-    def resolve(
-        self, code: str, town: str, name: str, home_town: str | None = None
-    ) -> tuple[int | None, Code | None, str]:
-        """(unit id, problem, detail) for one distinct (code, town, name).
-
-        A township's clerk (home_town) reporting a bare name means the unit of that name in their
-        own township, even where other townships have a unit of the same name.
-        """
-        if code:
-            unit_id = self.by_code.get(code.casefold())
-            if unit_id is None:
-                return None, Code.UNKNOWN_UNIT, "请核对单位编码，或删去编码只填单位名称。"
-            return unit_id, None, ""
-        if not name:
-            return None, Code.MISSING_VALUE, ""
-        short = short_unit_name(name)
-        if not town:
-            # A township's name written before the unit's; the longest township name wins.
-            for length in self.town_lengths:
-                if len(short) > length and short[:length] in self.town_set:
-                    town, short = short[:length], short_unit_name(short[length:])
-                    break
-        if town:
-            unit_id = self.by_town_name.get((town_key(town), short))
-            if unit_id is None:
-                unit_id = self.by_town_name.get((town_key(town), short_unit_name(town + short)))
-            if unit_id is None:
-                return None, Code.UNKNOWN_UNIT, self._suggest(short, town)
-            return unit_id, None, ""
-        if home_town is not None:
-            unit_id = self.by_town_name.get((town_key(home_town), short))
-            if unit_id is not None:
-                return unit_id, None, ""
-        candidates = self.by_name.get(short, [])
-        if len(candidates) == 1 or (candidates and home_town is not None):
-            return candidates[0], None, ""  # for a clerk, outside their township: refused as forbidden_unit
-        if len(candidates) > 1:
-            towns = "、".join(sorted(self.units.loc[c, "town"] for c in candidates))
-            return None, Code.AMBIGUOUS_UNIT, towns
-        return None, Code.UNKNOWN_UNIT, self._suggest(short, "")
 
 
 @dataclass(frozen=True)
@@ -206,6 +174,7 @@ class Checked:
     warnings: list[Issue]
     rejected: pd.Index
     contexts: list[SheetContext] = field(default_factory=list)
+    as_typed: list[tuple[int, str, str, str]] = field(default_factory=list)  # (row, column, text, read as)
 
 
 def _active_text(active_from: str | None, active_to: str | None) -> str:
@@ -270,6 +239,7 @@ def check_activities(
     errors: list[Issue] = []
     warnings: list[Issue] = [issue(Code.SKIPPED_ROW, row, None, reason=reason) for row, reason in table.skipped]
     bad = pd.Series(False, index=frame.index)
+    loose = Loose()
     contexts = sheet_contexts(table, index, file_name=file_name, town=town)
     sheet_number = frame["_sheet"] if "_sheet" in frame else pd.Series(0, index=frame.index)
     sheets = table.reading.sheets if table.reading else []
@@ -295,8 +265,8 @@ def check_activities(
         if hint and not row_town and found[1] in (Code.AMBIGUOUS_UNIT, Code.UNKNOWN_UNIT):
             # The township of the title or of the upload settles a name found in several townships.
             settled = index.resolve("", hint, name, home_town=allowed_town)
-            if settled[0] is not None:
-                return settled
+            if settled[0] is not None or found[1] is Code.UNKNOWN_UNIT:
+                return settled  # or the suggestions from the township the file is for
         return found
 
     by_code, by_code_parts = map_unique_parts(
@@ -377,31 +347,57 @@ def check_activities(
             ),
         )
 
-    # date: a date without its year takes the year of its sheet's title, name or the file's name
+    # date: as typed (words, a time or a range set aside); without its year or month, from the sheet's
+    # title, its name or the file's name, else (a day alone) from the activity above it
     dates = pd.Series(map_unique(frame["date"], parse_date), index=frame.index, dtype=object)
     report(frame["date"] == "", lambda row, cells: issue(Code.MISSING_VALUE, row, head["date"]))
     undated = (frame["date"] != "") & dates.isna()
     no_year: dict[int, tuple[int, int]] = {}
+    no_month: set[int] = set()
     completed: dict[int, list[int]] = {}  # sheet -> rows whose year came from the context
     if undated.any():
+        reads: dict[str, DateRead | None] = {}
         for row in frame.index[undated]:
-            text, context = frame.at[row, "date"], contexts[int(sheet_number[row])]
-            partial = parse_month_day(text)
-            if partial is None:
+            text, number = frame.at[row, "date"], int(sheet_number[row])
+            if text not in reads:
+                reads[text] = read_date(text)
+            read = reads[text]
+            if read is None:
                 continue
-            month, day, unsure = partial
-            if context.year is None:
-                no_year[row] = (month, day)
+            context = contexts[number]
+            earlier = None
+            if read.month is None or (read.year is None and context.year is None):
+                above = dates[(sheet_number == number) & (dates.index < row) & dates.notna()]
+                earlier = above.iloc[-1] if len(above) else None
+            year, month, source = typed_date(read, Context(context.year, context.month), earlier)
+            if month is None:
+                no_month.add(row)
+                continue
+            if year is None:
+                no_year[row] = (month, read.day)
                 continue
             try:
-                found = date(context.year, month, day)
+                found = date(year, month, read.day)
             except ValueError:
                 continue
             dates[row] = found
-            completed.setdefault(int(sheet_number[row]), []).append(row)
+            note = read.note
+            if source == "context":
+                completed.setdefault(number, []).append(row)
+            if read.month is None:
+                where = context.sources.get("year", "标题") if source == "context" else "上一项活动"
+                note = "、".join(n for n in (note, f"只写了日，年月取自{where}") if n)
+            elif source == "earlier":
+                note = "、".join(n for n in (note, "没有写年份，年份取自上一项活动") if n)
+            if note:
+                loose.keep(row, head["date"], text, found.isoformat())
+                warnings.append(issue(Code.DATE_AS_TYPED, row, head["date"], text, day=found.isoformat(), note=note))
+                continue
             reason = ""
-            if unsure:
-                reason = f"可能是 {month}月{day}日，也可能是 {month}月{day * 10}日（数字单元格会省去末尾的 0）"
+            if read.unsure:
+                reason = (
+                    f"可能是 {month}月{read.day}日，也可能是 {month}月{read.day * 10}日（数字单元格会省去末尾的 0）"
+                )
             elif context.month is not None and context.month != month:
                 reason = f"不在{context.sources.get('year', '标题')}所写的 {context.year}年{context.month}月"
             if reason:
@@ -410,7 +406,7 @@ def check_activities(
     for number, rows in completed.items():  # one warning a sheet: the year was not written on the rows
         context = contexts[number]
         sheets_named = table.reading.sheets if table.reading else []
-        where = f"工作表“{sheets_named[number].name}”中" if len(sheets_named) > 1 else ""
+        where = f"工作表“{sheets_named[number].label}”中" if len(sheets_named) > 1 else ""
         warnings.append(
             Issue(
                 code=Code.GUESSED_DATE.value,
@@ -423,15 +419,25 @@ def check_activities(
         )
 
     def bad_date(row: int, cells: dict[str, str]) -> Issue:
+        value = shorten(cells["date"])
         if row in no_year:
             month, day = no_year[row]
             return Issue(
                 code=Code.BAD_DATE.value,
                 row=row,
                 column=head["date"],
-                value=shorten(cells["date"]),
-                message=f"活动日期“{shorten(cells['date'])}”没有年份：请写成 {today.year}-{month:02d}-{day:02d}，"
+                value=value,
+                message=f"活动日期“{value}”没有年份：请写成 {today.year}-{month:02d}-{day:02d}，"
                 "或在表格标题、工作表名或文件名中写明年份（如“2026年6月活动台账”）。",
+            )
+        if row in no_month:
+            return Issue(
+                code=Code.BAD_DATE.value,
+                row=row,
+                column=head["date"],
+                value=value,
+                message=f"活动日期“{value}”只写了日，没有年月：请写完整日期（如 {today.year}-06-03），"
+                "或在表格标题中写明年月（如“2026年6月活动台账”）。",
             )
         return issue(Code.BAD_DATE, row, head["date"], cells["date"])
 
@@ -513,25 +519,12 @@ def check_activities(
             ),
         )
 
-    # counts
+    # counts: optional, never a reason to refuse an activity; read as a person would, the text kept
     counts: dict[str, pd.Series] = {}
     for key in COUNT_KEYS:
-
-        def safe(text: str) -> object:
-            if not text:
-                return None
-            try:
-                count = parse_count(text)
-            except (ValueError, OverflowError):
-                return np.nan
-            return np.nan if count is not None and count > MAX_COUNT else count
-
-        parsed = pd.Series(map_unique(frame[key], safe), index=frame.index, dtype=object)
-        # Decided once per distinct text, not once per row: a bad count is the NaN safe() gives.
-        wrong = frame[key].isin([text for text in frame[key].unique() if isinstance(safe(text), float)])
-        wrong = wrong.astype(bool)
-        report(wrong, lambda row, cells, key=key: issue(Code.BAD_NUMBER, row, head[key], cells[key]))
-        counts[key] = parsed.where(~wrong, None)
+        counts[key], warned = read_counts(frame[key], head[key], loose)
+        if warned is not None:
+            warnings.append(warned)
 
     # category: kept as given, a warning once per unknown value
     for value in sorted(set(frame["category"].unique()) - set(CATEGORIES) - {""}):
@@ -558,5 +551,15 @@ def check_activities(
         },
         index=frame.index[good],
     )
+    written = loose.column(accepted.index)
+    if written is not None:
+        accepted["as_written"] = written
     errors.sort(key=lambda i: i.row or 0)
-    return Checked(rows=accepted, errors=errors, warnings=warnings, rejected=frame.index[bad], contexts=contexts)
+    return Checked(
+        rows=accepted,
+        errors=errors,
+        warnings=warnings,
+        rejected=frame.index[bad],
+        contexts=contexts,
+        as_typed=[(row, column, text, read) for row, column, text, read in loose.as_typed if not bad[row]],
+    )
