@@ -5,7 +5,7 @@ import streamlit as st
 from monitor import metrics, templates, views
 from monitor.batches import ImportResult
 from monitor.export import frame_xlsx
-from monitor.importer import import_activities
+from monitor.importer import LEDGER_TYPES, import_activities
 from monitor.units import towns, units_frame
 from ui import common, missing, photo_upload, reading
 
@@ -65,8 +65,10 @@ with ledger_tab:
         )
         pick = None if picked == choices[0] else picked
     upload = st.file_uploader(
-        "上传活动台账（CSV、XLSX 或 XLS）",
-        type=["csv", "xlsx", "xls"],
+        "上传活动台账（Excel、WPS 表格、CSV、Unicode 文本、ODS 或 Word 文档）",
+        type=list(LEDGER_TYPES),
+        help="Word 文档可以是一张台账表格，也可以是每场活动一个“活动名称、活动时间……”的活动记录表；"
+        "表格里粘贴的照片会随活动一起导入。",
         key=f"uploader_{state.get('upload_round', 0)}",
         max_upload_size=common.settings().upload_limit_mb,
     )
@@ -120,10 +122,7 @@ with ledger_tab:
         st.warning(f"有 {preview.rejected} 行存在问题，不会导入。可下载这些行，按“问题说明”改正后重新上传。")
         st.dataframe(preview.issues_table(), hide_index=True, column_config=common.ISSUE_COLUMNS)
         common.xlsx_button("下载有问题的行（Excel）", frame_xlsx(preview.rejected_rows, "未导入"), "有问题的行.xlsx")
-    for warning in preview.warnings:
-        if warning.code != "skipped_row":  # listed in 识别结果
-            where = f"工作表“{warning.sheet}”" if warning.sheet else ""
-            st.caption(f"提示：{where}第 {warning.row} 行，{warning.message}")
+    reading.notes(preview.warnings)
 
     strict = st.checkbox("有问题时整份文件都不导入", value=False)
     can_import = preview.imported > 0 and not (strict and preview.errors)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from monitor.issues import Issue
+from ui.activity_card import plain
+
 
 def _rows(numbers: list[int]) -> str:
     """[5, 6, 7, 9] -> 第 5–7、9 行."""
@@ -17,6 +20,10 @@ def _rows(numbers: list[int]) -> str:
     return "第 " + "、".join(f"{r[0]}–{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs) + " 行"
 
 
+def _hidden(row: dict) -> bool:
+    return str(row["reason"]).startswith("已隐藏")
+
+
 def show(reading: dict | None) -> None:
     """The reading summary of readers.Reading.to_json, in the clerk's words."""
     if not reading:
@@ -26,6 +33,10 @@ def show(reading: dict | None) -> None:
         lines = []
         for sheet in reading["sheets"]:
             where = f"工作表“{sheet['name']}”" if sheet["name"] else "文件"
+            if sheet.get("block"):
+                where += (
+                    "右侧的第二个表格（表头重复）" if sheet["block"] == 1 else f"右侧的第 {sheet['block'] + 1} 个表格"
+                )
             header = "、".join(str(r) for r in sheet["header_rows"])
             unit = "，单位取自工作表名" if sheet["unit_from_sheet"] else ""
             lines.append(f"- {where}：表头在第 {header} 行，活动 {sheet['rows']} 行{unit}")
@@ -33,7 +44,9 @@ def show(reading: dict | None) -> None:
                 filled = "、".join(f"{k} {n} 处" for k, n in sheet["filled_from_merged"].items())
                 lines.append(f"  - 合并单元格已按上一行填充：{filled}")
             if sheet["unmapped"]:
-                lines.append(f"  - :orange[未识别的列（不导入）：{'、'.join(sheet['unmapped'])}]")
+                lines.append(f"  - :orange[未识别的列（不导入）：{plain('、'.join(sheet['unmapped']))}]")
+            for unused in sheet.get("unused") or []:
+                lines.append(f"  - :orange[{plain(unused)}]")
         for skipped in reading["skipped_sheets"]:
             lines.append(f"- 跳过工作表“{skipped['name']}”：{skipped['reason']}")
         context = reading.get("context") or {}
@@ -51,7 +64,40 @@ def show(reading: dict | None) -> None:
             by_reason.setdefault(row["reason"].removesuffix("，已跳过"), []).append(int(row["row"]))
         for reason, rows in by_reason.items():
             lines.append(f"- 跳过{_rows(rows)}：{reason}")
+        photos = reading.get("photos")
+        if photos:
+            lines.append(f"- 文件内照片 {photos['pictures']} 张，已对应 {photos['activities']} 项活动")
         st.markdown("\n".join(lines))
+        aside = [row for row in reading["skipped_rows"] if row.get("content")]
+        if aside:
+            with st.expander(f"未导入的行及其内容（{len(aside)} 行）", expanded=any(_hidden(r) for r in aside)):
+                st.dataframe(
+                    pd.DataFrame(
+                        [
+                            {"工作表": r["sheet"], "行号": r["row"], "原因": r["reason"], "内容": r["content"]}
+                            for r in aside
+                        ]
+                    ),
+                    hide_index=True,
+                )
+        typed = reading.get("as_typed") or []
+        if typed:
+            with st.expander(f"按原文读取的单元格（{len(typed)} 处，原文随活动保存）", expanded=False):
+                st.dataframe(
+                    pd.DataFrame(
+                        [
+                            {
+                                "工作表": t["sheet"],
+                                "行号": t["row"],
+                                "列": t["column"],
+                                "原文": t["value"],
+                                "读作": t["read"],
+                            }
+                            for t in typed
+                        ]
+                    ),
+                    hide_index=True,
+                )
         mapping = [
             {"工作表": sheet["name"], "文件中的列": column["header"], "识别为": column["field"]}
             for sheet in reading["sheets"]
@@ -63,3 +109,16 @@ def show(reading: dict | None) -> None:
                 table = table.drop(columns=["工作表"])
             with st.expander("列的对应", expanded=False):
                 st.dataframe(table, hide_index=True)
+
+
+def notes(warnings: list[Issue]) -> None:
+    """The preview's warnings on rows that are imported all the same, as text in a table (never as
+    markup: they quote what the clerk typed). Rows set aside and dates read as typed are in 识别结果."""
+    shown = [w for w in warnings if w.code not in ("skipped_row", "date_as_typed")]
+    if not shown:
+        return
+    st.caption("提示（这些行照常导入，请核对）：")
+    table = pd.DataFrame([{"工作表": w.sheet, "行号": w.row, "提示": w.message} for w in shown])
+    if not table["工作表"].any():
+        table = table.drop(columns=["工作表"])
+    st.dataframe(table, hide_index=True)

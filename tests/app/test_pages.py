@@ -201,7 +201,9 @@ def _feedback(at: AppTest, e: Expected) -> None:
 
 
 def _upload(at: AppTest, e: Expected) -> None:
-    assert [u.label for u in at.get("file_uploader")] == ["上传活动台账（CSV、XLSX 或 XLS）"]
+    assert [u.label for u in at.get("file_uploader")] == [
+        "上传活动台账（Excel、WPS 表格、CSV、Unicode 文本、ODS 或 Word 文档）"
+    ]
     labels = {b.label for b in at.get("download_button")}
     assert {"下载活动台账模板（Excel）", "下载活动台账模板（CSV）"} <= labels
 
