@@ -382,7 +382,7 @@ def read_sheet(
         count = sum(1 for r, c in filled_cells if c == j and r + 1 in kept)
         if count:
             filled[column.key] = count
-    unused = _unused(other.loc[frame.index], labels, number_column, first_column)
+    unused = _unused(other if not drop.any() else other.loc[frame.index], labels, number_column, first_column)
     if system:
         unused.append("表单系统生成的列（不是活动内容，未导入）：" + "、".join(labels[j] for j in sorted(system)))
     return SheetTable(

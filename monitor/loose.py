@@ -41,7 +41,7 @@ def read_counts(column: pd.Series, header: str, loose: Loose) -> tuple[pd.Series
     cell was read from words or could not be read. Decided once per distinct text."""
     codes, (values, exact) = map_unique_parts(column, read_count, 2)
     counts = pd.Series(values[codes], index=column.index, dtype=object)
-    loose_rows = ~pd.Series(exact[codes], index=column.index, dtype=bool)
+    loose_rows = pd.Series(~exact.astype(bool)[codes], index=column.index)
     if not loose_rows.any():
         return counts, None
     seen: dict[str, str] = {}
