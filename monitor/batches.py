@@ -13,7 +13,7 @@ import pandas as pd
 from monitor.issues import Issue, issues_frame, issues_table
 from monitor.models import ImportBatch
 
-KEPT_EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "xls": "xls"}
+KEPT_EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "xls": "xls", "ods": "ods", "docx": "docx"}
 
 
 @dataclass
