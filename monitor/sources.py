@@ -15,6 +15,7 @@ import pandas as pd
 
 from monitor import bounded, sheet_extras, word
 from monitor.layout import Column, look_up, vocabulary
+from monitor.xls_extras import xls_extras
 
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -151,11 +152,12 @@ def workbook_sheets(data: bytes, fmt: str, *, limit_bytes: int, picture_limit_by
 def _add_extras(data: bytes, fmt: str, sheets: list[RawSheet], picture_limit_bytes: int) -> None:
     """Hidden rows and pasted pictures, which calamine does not tell; a workbook whose drawings
     cannot be read still gives its ledger."""
-    if fmt == "xls":
-        return
-    reader = sheet_extras.xlsx_extras if fmt == "xlsx" else sheet_extras.ods_extras
     try:
-        extras = reader(data, picture_limit_bytes=picture_limit_bytes)
+        if fmt == "xls":
+            extras = xls_extras(data)
+        else:
+            reader = sheet_extras.xlsx_extras if fmt == "xlsx" else sheet_extras.ods_extras
+            extras = reader(data, picture_limit_bytes=picture_limit_bytes)
     except (ValueError, KeyError, zipfile.BadZipFile):
         return
     for sheet in sheets:
