@@ -15,6 +15,7 @@ import pandas as pd
 
 from monitor import bounded, sheet_extras, word
 from monitor.layout import Column, look_up, vocabulary
+from monitor.ods_bounds import check_ods
 from monitor.xls_extras import xls_extras
 
 XLSX_MAGIC = b"PK\x03\x04"
@@ -114,6 +115,8 @@ def _check_workbook(data: bytes, fmt: str, limit_bytes: int) -> None:
     try:
         if fmt in ("xlsx", "ods"):
             bounded.check_xlsx(data, limit_bytes=limit_bytes)
+            if fmt == "ods":
+                check_ods(data)
         else:
             bounded.check_xls(data)
     except bounded.TooLarge as exc:
