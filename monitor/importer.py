@@ -119,6 +119,7 @@ def import_activities(
             allowed_town=actor.town if actor.is_town else None,
             town=town,
             file_name=file_name,
+            town_source="账号所属乡镇" if actor.is_town else "上传时选择",
         )
         rows = checked.rows
         first = ~rows.duplicated(subset=["unit_id", "date", "title_key"], keep="first")

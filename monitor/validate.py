@@ -188,7 +188,9 @@ def _active_text(active_from: str | None, active_to: str | None) -> str:
     return f"启用至 {active_to}" if active_to else "全部月份"
 
 
-def sheet_contexts(table: Table, index: UnitIndex, *, file_name: str, town: str | None) -> list[SheetContext]:
+def sheet_contexts(
+    table: Table, index: UnitIndex, *, file_name: str, town: str | None, town_source: str = "上传时选择"
+) -> list[SheetContext]:
     sheets: list[SheetTable | None] = list(table.reading.sheets) if table.reading else []
     out = []
     for sheet in sheets or [None]:
@@ -206,7 +208,7 @@ def sheet_contexts(table: Table, index: UnitIndex, *, file_name: str, town: str 
                 break
         found = town
         if found:
-            sources["town"] = "上传时选择"
+            sources["town"] = town_source
         else:
             for where, text in places:
                 found = index.find_town(text)
@@ -227,6 +229,7 @@ def check_activities(
     allowed_town: str | None = None,
     town: str | None = None,
     file_name: str = "",
+    town_source: str = "上传时选择",
 ) -> Checked:
     """Validate every row; return the accepted rows (with unit_id, date, month, counts).
 
@@ -240,7 +243,7 @@ def check_activities(
     warnings: list[Issue] = [issue(Code.SKIPPED_ROW, row, None, reason=reason) for row, reason in table.skipped]
     bad = pd.Series(False, index=frame.index)
     loose = Loose()
-    contexts = sheet_contexts(table, index, file_name=file_name, town=town)
+    contexts = sheet_contexts(table, index, file_name=file_name, town=town, town_source=town_source)
     sheet_number = frame["_sheet"] if "_sheet" in frame else pd.Series(0, index=frame.index)
     sheets = table.reading.sheets if table.reading else []
     from_sheet = [s.name if s.unit_from_sheet else "" for s in sheets] or [""]

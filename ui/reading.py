@@ -108,7 +108,7 @@ def show(reading: dict | None) -> None:
             if not any(sheet["name"] for sheet in reading["sheets"]):
                 table = table.drop(columns=["工作表"])
             with st.expander("列的对应", expanded=False):
-                st.dataframe(table, hide_index=True)
+                st.dataframe(table, hide_index=True, column_config={"提示": st.column_config.TextColumn(width="large")})
 
 
 def notes(warnings: list[Issue]) -> None:
@@ -121,4 +121,4 @@ def notes(warnings: list[Issue]) -> None:
     table = pd.DataFrame([{"工作表": w.sheet, "行号": w.row, "提示": w.message} for w in shown])
     if not table["工作表"].any():
         table = table.drop(columns=["工作表"])
-    st.dataframe(table, hide_index=True)
+    st.dataframe(table, hide_index=True, column_config={"提示": st.column_config.TextColumn(width="large")})
