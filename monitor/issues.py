@@ -29,6 +29,7 @@ class Code(StrEnum):
     UNKNOWN_CATEGORY = "unknown_category"
     LOOSE_NUMBER = "loose_number"  # an optional count read from words, or left empty: the row is kept
     DATE_AS_TYPED = "date_as_typed"  # a date read with words, a time or a range set aside
+    CUT_TEXT = "cut_text"  # an optional text over its limit, kept cut: the row is kept
 
 
 MESSAGES: dict[Code, str] = {
@@ -52,6 +53,7 @@ MESSAGES: dict[Code, str] = {
     Code.UNKNOWN_CATEGORY: "活动类型“{value}”不在标准分类中，已按原样保存。",
     Code.LOOSE_NUMBER: "“{column}”有 {count} 处不是整数，已按文字读取：{examples}；读不出数字的留空，"
     "原文随活动保存，这些活动照常导入。",
+    Code.CUT_TEXT: "“{column}”有 {count} 处超过 {limit} 字，已保存前 {limit} 字，原文随活动保存，这些活动照常导入。",
     Code.DATE_AS_TYPED: "活动日期“{value}”已按 {day} 记入（{note}），原文随活动保存，请核对。",
 }
 

@@ -80,3 +80,16 @@ def typed_date(read: DateRead, context: Context, earlier: date | None) -> tuple[
             return context.year, read.month, "context"
         return (earlier.year, read.month, "earlier") if earlier is not None else (None, read.month, "")
     return read.year, read.month, "cell"
+
+
+def cut_texts(column: pd.Series, header: str, limit: int, loose: Loose) -> tuple[pd.Series, Issue | None]:
+    """An optional text column kept up to `limit` characters; the rows cut keep their whole text as
+    written, and the column gives one warning."""
+    long = column.str.len() > limit
+    if not long.any():
+        return column, None
+    for row in column.index[long]:
+        loose.keep(row, header, column.at[row], f"前 {limit} 字")
+    first = int(column.index[long][0])
+    warning = issue(Code.CUT_TEXT, first, header, str(column.at[first]), count=int(long.sum()), limit=limit)
+    return column.where(~long, column.str.slice(0, limit)), warning

@@ -11,7 +11,7 @@ import pandas as pd
 from monitor.cells import DateRead, read_date
 from monitor.issues import Code, Issue, issue, shorten
 from monitor.layout import Column, SheetTable, context_of
-from monitor.loose import Context, Loose, read_counts, typed_date
+from monitor.loose import Context, Loose, cut_texts, read_counts, typed_date
 from monitor.normalize import (
     map_unique,
     map_unique_parts,
@@ -153,7 +153,6 @@ MAX_COUNT = 100_000  # more people than this at one village activity is a typing
 TEXT_LIMITS = {"title": 200, "category": 20, "location": 200, "notes": 2000}
 TOO_LONG_HINTS = {
     "title": "：活动名称请写简短的名称，较长的说明请写在“活动内容”或“备注”列。",
-    "notes": "：请精简备注。",
 }
 
 
@@ -507,20 +506,26 @@ def check_activities(
 
     # title and the other texts: bounded, so that a description pasted into a cell is not stored as a name
     report(frame["title"] == "", lambda row, cells: issue(Code.MISSING_VALUE, row, head["title"]))
+    lengths = frame["title"].str.len()
+    report(
+        lengths > TEXT_LIMITS["title"],
+        lambda row, cells: issue(
+            Code.TOO_LONG,
+            row,
+            head["title"],
+            cells["title"],
+            limit=TEXT_LIMITS["title"],
+            length=len(cells["title"]),
+            hint=TOO_LONG_HINTS["title"],
+        ),
+    )
+    # the optional texts refuse nothing either: kept up to their limit, the whole text as written
+    texts: dict[str, pd.Series] = {}
     for key, limit in TEXT_LIMITS.items():
-        lengths = frame[key].str.len()
-        report(
-            lengths > limit,
-            lambda row, cells, key=key, limit=limit: issue(
-                Code.TOO_LONG,
-                row,
-                head[key],
-                cells[key],
-                limit=limit,
-                length=len(cells[key]),
-                hint=TOO_LONG_HINTS.get(key, "。"),
-            ),
-        )
+        if key != "title":
+            texts[key], warned = cut_texts(frame[key], head[key], limit, loose)
+            if warned is not None:
+                warnings.append(warned)
 
     # counts: optional, never a reason to refuse an activity; read as a person would, the text kept
     counts: dict[str, pd.Series] = {}
@@ -545,12 +550,12 @@ def check_activities(
             # Text built from the distinct titles by position: a million Python strings would
             # each be turned into Arrow text again by the frame.
             "title_key": map_unique_text(titles, title_key),
-            "category": frame["category"][good],
+            "category": texts["category"][good],
             "participants": counts["participants"][good],
             "volunteers": counts["volunteers"][good],
-            "location": frame["location"][good],
+            "location": texts["location"][good],
             "photos": counts["photos"][good],
-            "notes": frame["notes"][good],
+            "notes": texts["notes"][good],
         },
         index=frame.index[good],
     )
