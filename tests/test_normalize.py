@@ -5,7 +5,16 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from monitor.normalize import clean, map_unique_text, parse_count, parse_date, parse_month, short_unit_name, title_key, town_key
+from monitor.normalize import (
+    clean,
+    map_unique_text,
+    parse_count,
+    parse_date,
+    parse_month,
+    short_unit_name,
+    title_key,
+    town_key,
+)
 
 MARCH_5 = date(2025, 3, 5)
 
