@@ -523,14 +523,14 @@ def check_activities(
     texts: dict[str, pd.Series] = {}
     for key, limit in TEXT_LIMITS.items():
         if key != "title":
-            texts[key], warned = cut_texts(frame[key], head[key], limit, loose)
+            texts[key], warned = cut_texts(frame[key].where(~bad, ""), head[key], limit, loose)
             if warned is not None:
                 warnings.append(warned)
 
     # counts: optional, never a reason to refuse an activity; read as a person would, the text kept
     counts: dict[str, pd.Series] = {}
     for key in COUNT_KEYS:
-        counts[key], warned = read_counts(frame[key], head[key], loose)
+        counts[key], warned = read_counts(frame[key].where(~bad, ""), head[key], loose)  # refused rows: no word
         if warned is not None:
             warnings.append(warned)
 
