@@ -224,11 +224,22 @@ def test_activities_import_with_refused_rows_exits_1(cli):
 
 
 def test_strict_import_with_refused_rows_stores_nothing(cli):
-    rows = [("NJK-YCT", "", "", "2025-03-01", "宣讲", ""), ("NJK-YCT", "", "", "2025-03-02", "宣讲", "-5")]
+    rows = [("NJK-YCT", "", "", "2025-03-01", "宣讲", ""), ("NJK-YCT", "", "", "2025-13-45", "宣讲", "")]
     path = cli.file("台账.csv", activities_csv(rows))
     doc = cli.json("activities", "import", path, "--strict", code=1)
-    assert (doc["imported"], [e["code"] for e in doc["errors"]]) == (0, ["bad_number"])
+    assert (doc["imported"], [e["code"] for e in doc["errors"]]) == (0, ["bad_date"])
     assert cli.json("report", "--start", "2025-03", "--end", "2025-03")["held"] == 0
+
+
+def test_a_bad_count_is_only_a_warning_even_with_strict(cli):
+    """SPEC §7 round two and §5: a count refuses nothing, so every row is stored and the exit is 0."""
+    rows = [("NJK-YCT", "", "", "2025-03-01", "宣讲", ""), ("NJK-YCT", "", "", "2025-03-02", "宣讲", "-5")]
+    path = cli.file("台账.csv", activities_csv(rows))
+    doc = cli.json("activities", "import", path, "--strict", code=0)
+    assert (doc["rows"], doc["imported"], doc["rejected"], doc["errors"]) == (2, 2, 0, [])
+    [warning] = doc["warnings"]
+    assert [warning[k] for k in ("row", "column", "code", "value")] == [3, "参与人数", "loose_number", "-5"]
+    assert cli.json("report", "--start", "2025-03", "--end", "2025-03")["held"] == 2
 
 
 @pytest.mark.parametrize(

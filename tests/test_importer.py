@@ -2,6 +2,7 @@
 
 import hashlib
 import io
+import json
 from collections import Counter
 from datetime import UTC, date, datetime
 
@@ -74,9 +75,6 @@ UNKNOWN = ("", "", "无名村", "2025-03-05", "宣讲", "")
         (("NJK-YCT", "", "", "", "宣讲", ""), [("活动日期", "missing_value")]),
         (("NJK-YCT", "", "", "2025-03-05", "", ""), [("活动名称", "missing_value")]),
         (("NJK-YCT", "", "", "2025-03-05", "　", ""), [("活动名称", "missing_value")]),
-        (("NJK-YCT", "", "", "2025-03-05", "宣讲", "-1"), [("参与人数", "bad_number")]),
-        (("NJK-YCT", "", "", "2025-03-05", "宣讲", "1.5"), [("参与人数", "bad_number")]),
-        (("NJK-YCT", "", "", "2025-03-05", "宣讲", "十二"), [("参与人数", "bad_number")]),
         (("NJK-YCT", "", "", "2025-01-15", "宣讲", ""), [("活动日期", "locked_month")]),
         (
             ("", "", "无名村", "2025-13-01", "", "x"),
@@ -84,12 +82,11 @@ UNKNOWN = ("", "", "无名村", "2025-03-05", "宣讲", "")
                 ("单位名称", "unknown_unit"),
                 ("活动日期", "bad_date"),
                 ("活动名称", "missing_value"),
-                ("参与人数", "bad_number"),
             ],
         ),
         (
             ("LX-XJ", "", "", "2025-01-15", "宣讲", "-3"),
-            [("活动日期", "inactive_unit"), ("活动日期", "locked_month"), ("参与人数", "bad_number")],
+            [("活动日期", "inactive_unit"), ("活动日期", "locked_month")],
         ),
     ],
 )
@@ -101,6 +98,23 @@ def test_a_bad_row_is_refused_with_its_excel_row_and_column(district, settings, 
     assert all(e.message for e in result.errors)
     assert (result.rows, result.imported, result.rejected, result.exit_code) == (2, 1, 1, 1)
     assert stored(district) == [("NJK-YCT", date(2025, 3, 1), "理论宣讲")]
+
+
+@pytest.mark.parametrize(("written", "participants"), [("-1", None), ("1.5", None), ("十二", 12)])
+def test_a_count_that_is_not_a_whole_number_is_stored_as_read_with_a_warning(district, settings, written, participants):
+    """SPEC §7 round two: only unit, date and title refuse a row; a count is read as a person reads
+    it (十二 → 12) or left empty (-1, 1.5), the text as written kept, one loose_number warning."""
+    row = ("NJK-YCT", "", "", "2025-03-05", "宣讲", written)
+    result = run(district, settings, activities_csv([GOOD, row]))
+    assert found(result) == []
+    assert (result.rows, result.imported, result.rejected, result.exit_code) == (2, 2, 0, 0)
+    assert [(w.row, w.column, w.code, w.value) for w in result.warnings] == [(3, "参与人数", "loose_number", written)]
+    assert written in result.warnings[0].message
+    kept = district.exec(
+        select(Activity.participants, Activity.as_written).where(Activity.date == date(2025, 3, 5))
+    ).one()
+    assert (kept.participants, json.loads(kept.as_written)) == (participants, {"参与人数": written})
+    assert stored(district) == [("NJK-YCT", date(2025, 3, 1), "理论宣讲"), ("NJK-YCT", date(2025, 3, 5), "宣讲")]
 
 
 def test_today_itself_is_not_in_the_future(district, settings):
@@ -127,9 +141,16 @@ def test_a_real_bad_file_reports_every_row(district, settings):
         (5, "活动日期", "bad_date"),
         (7, "活动日期", "future_date"),
         (8, "活动日期", "inactive_unit"),
-        (9, "参与人数", "bad_number"),
     ]
-    assert (result.rows, result.imported, result.duplicates, result.rejected) == (8, 2, 0, 6)
+    assert (result.rows, result.imported, result.duplicates, result.rejected) == (8, 3, 0, 5)
+    # 三十 is no reason to refuse the row (SPEC §7 round two): stored as 30, with one warning.
+    assert [(w.row, w.column, w.code) for w in result.warnings] == [(9, "参与人数", "loose_number")]
+    worded = district.exec(
+        select(Activity.participants, Activity.as_written)
+        .join(Unit, Unit.id == Activity.unit_id)
+        .where(Unit.code == "NJK-HP")
+    ).one()
+    assert (worded.participants, json.loads(worded.as_written)) == (30, {"参与人数": "三十"})
     messages = {e.code: e.message for e in result.errors}
     assert "泥江口镇油草塘村" in messages["unknown_unit"]
     assert "兰溪镇" in messages["ambiguous_unit"] and "泥江口镇" in messages["ambiguous_unit"]
@@ -261,12 +282,12 @@ def test_strict_stores_nothing_when_a_row_is_bad(district, settings):
     data = activities_csv(
         [
             GOOD,
-            ("NJK-YCT", "", "", "2025-03-02", "宣讲", "-1"),
+            ("NJK-YCT", "", "", "2025-13-45", "宣讲", ""),
             ("LX-HP", "", "", "2025-03-03", "宣讲", ""),
         ]
     )
     result = run(district, settings, data, strict=True)
-    assert found(result) == [(3, "参与人数", "bad_number")]
+    assert found(result) == [(3, "活动日期", "bad_date")]
     assert (result.imported, result.exit_code) == (0, 1)
     assert count(district, Activity) == 0
     assert [b.status for b in batches(district)] == ["refused"]
@@ -405,7 +426,7 @@ def test_a_dry_run_reports_what_an_import_would_do_and_stores_nothing(district, 
 
 
 def test_rejected_rows_carry_a_问题说明_column(district, settings):
-    data = activities_csv([GOOD, ("", "", "无名村", "2025-13-01", "宣讲", "x"), ("NJK-YCT", "", "", "", "宣讲", "")])
+    data = activities_csv([GOOD, ("", "", "无名村", "2025-13-01", "", "x"), ("NJK-YCT", "", "", "", "宣讲", "")])
     frame = run(district, settings, data).rejected_rows
     assert list(frame.columns) == [
         "行号",
@@ -420,7 +441,9 @@ def test_rejected_rows_carry_a_问题说明_column(district, settings):
     assert frame["行号"].tolist() == [3, 4]
     assert frame["单位名称"].tolist() == ["无名村", ""]
     first, second = frame["问题说明"].tolist()
-    assert first.count("；") == 2 and "无名村" in first and "2025-13-01" in first and "x" in first
+    assert first.count("；") == 2 and "无名村" in first and "2025-13-01" in first and "活动名称" in first
+    assert "参与人数" not in first  # a count refuses nothing (SPEC §7 round two): its text stays in the row
+    assert frame["参与人数"].tolist() == ["x", ""]
     assert second == "“活动日期”不能为空。"
 
 

@@ -4,6 +4,7 @@ locks that hold under a running import, implausible rows refused, the same strea
 from __future__ import annotations
 
 import inspect
+import json
 import threading
 import time
 from dataclasses import replace
@@ -188,9 +189,6 @@ def test_activities_outside_a_units_active_months_count_for_neither(session, set
         (("NJK-HP", "", "", "0202-06-03", "宣讲", ""), "活动日期", "bad_date"),
         (("NJK-HP", "", "", "1900-01-01", "宣讲", ""), "活动日期", "bad_date"),
         (("NJK-HP", "", "", "1025-06-03", "宣讲", ""), "活动日期", "bad_date"),
-        (("NJK-HP", "", "", "2025-06-03", "宣讲", "99999999999999999999"), "参与人数", "bad_number"),
-        (("NJK-HP", "", "", "2025-06-03", "宣讲", "2147483648"), "参与人数", "bad_number"),
-        (("NJK-HP", "", "", "2025-06-03", "宣讲", "100001"), "参与人数", "bad_number"),
         (("NJK-HP", "", "", "2025-06-03", "讲" * 1000, ""), "活动名称", "too_long"),
     ],
 )
@@ -203,6 +201,22 @@ def test_implausible_values_are_refused_with_a_chinese_message(session, settings
     assert session.exec(select(func.count()).select_from(Activity)).one() == 1
     if code == "too_long":
         assert "备注" in result.errors[0].message
+
+
+@pytest.mark.parametrize("written", ["99999999999999999999", "2147483648", "100001"])
+def test_absurd_counts_are_stored_empty_with_a_chinese_warning(session, settings, written):
+    """SPEC §7 round two: a count refuses nothing. One nobody can read (over 100,000, beyond any
+    integer column) is stored as NULL, its text kept, and the import warns once (loose_number)."""
+    load_roster(session, settings)
+    row = ("NJK-HP", "", "", "2025-06-03", "宣讲", written)
+    result = _import(session, settings, [row, ("NJK-HP", "", "", "2025-06-04", "好的一行", "30")])
+    assert result.errors == []
+    assert [(w.row, w.column, w.code, w.value) for w in result.warnings] == [(2, "参与人数", "loose_number", written)]
+    assert len(result.warnings[0].message) < 300 and "参与人数" in result.warnings[0].message
+    assert (result.imported, result.rejected, result.exit_code) == (2, 0, 0)
+    kept = session.exec(select(Activity.date, Activity.participants, Activity.as_written).order_by(Activity.date)).all()
+    assert [(day, people) for day, people, _ in kept] == [(date(2025, 6, 3), None), (date(2025, 6, 4), 30)]
+    assert [json.loads(w) if w else {} for _, _, w in kept] == [{"参与人数": written}, {}]
 
 
 def test_the_month_list_ignores_months_an_older_version_stored_with_a_mistyped_year(session, settings):

@@ -1,7 +1,10 @@
 """Hostile uploads as data: `build(folder)` writes each file and returns {file name: expected code}.
 
-The expected code is the whole-file code (exit 2) or the row code (exit 1) the import must give;
-None means the file is odd but fine and must be read as a person would read it (exit 0).
+The expected code is the whole-file code (exit 2) or the row code (exit 1) the import must give,
+or a warning code (WARNED, exit 0): the row is stored all the same, its absurd count left empty
+(NULL) with the text as written kept, and the import warns once (SPEC §7 round two: only unit,
+date and title refuse a row). None means the file is odd but fine and must be read as a person
+would read it (exit 0).
 Every file is under the default 20 MB upload limit: what it holds, not its size, is the attack.
 
     python tests/hostile/corpus.py FOLDER      # writes the corpus and prints the table
@@ -24,8 +27,9 @@ GOOD = ["NJK-YCT", "油草塘村", "2025-03-05", "理论宣讲进村", "12", ""]
 MIB = 1024 * 1024
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"
 
-# Whole-file codes (exit 2) and row codes (exit 1).
+# Whole-file codes (exit 2), warning codes (exit 0, the row stored) and row codes (exit 1).
 WHOLE_FILE = {"too_large", "unreadable_file", "unknown_format", "empty_file", "no_header", "missing_column"}
+WARNED = {"loose_number"}
 
 
 def _csv(rows: list[list[str]], encoding: str = "utf-8") -> bytes:
@@ -187,10 +191,10 @@ FILES: dict[str, tuple[Callable[[], bytes], str | None]] = {
     "bom_then_gbk.csv": (lambda: b"\xef\xbb\xbf" + _csv([HEADER, GOOD], "gbk"), None),
     "utf16_without_bom.csv": (lambda: _csv([HEADER, GOOD], "utf-16-le"), "unknown_format"),
     "latin1_junk.csv": (lambda: "Datum,Café,Aktivität,Größe\r\n1,2,3,ÿ\r\n".encode("latin-1"), "unreadable_file"),
-    # Absurd values, row by row.
-    "participants_1e20.csv": (lambda: _csv([HEADER, _row(participants="99999999999999999999")]), "bad_number"),
-    "participants_negative.csv": (lambda: _csv([HEADER, _row(participants="-5")]), "bad_number"),
-    "participants_1e400.csv": (lambda: _csv([HEADER, _row(participants="1e400")]), "bad_number"),
+    # Absurd values, row by row. A count refuses nothing: stored empty, with a warning.
+    "participants_1e20.csv": (lambda: _csv([HEADER, _row(participants="99999999999999999999")]), "loose_number"),
+    "participants_negative.csv": (lambda: _csv([HEADER, _row(participants="-5")]), "loose_number"),
+    "participants_1e400.csv": (lambda: _csv([HEADER, _row(participants="1e400")]), "loose_number"),
     "date_0202.csv": (lambda: _csv([HEADER, _row(date="0202-06-03")]), "bad_date"),
     "date_1900.csv": (lambda: _csv([HEADER, _row(date="1900-01-01")]), "bad_date"),
     "date_9999.csv": (lambda: _csv([HEADER, _row(date="9999-12-31")]), "future_date"),
@@ -203,12 +207,14 @@ FILES: dict[str, tuple[Callable[[], bytes], str | None]] = {
     "pdf_renamed.csv": (lambda: PDF, "unknown_format"),
 }
 
-# The row codes the validation gives for absurd values (SPEC §6 "Plausible values").
-ROW_CODES = {"bad_number", "bad_date", "future_date", "too_long"}
+# The row codes the validation gives for absurd values (SPEC §6 "Plausible values"); an absurd
+# count is no longer one of them (SPEC §7 round two): it is a warning (WARNED).
+ROW_CODES = {"bad_date", "future_date", "too_long"}
 
 
 def build(folder: Path) -> dict[str, str | None]:
-    """Write every file of the corpus into folder; {file name: expected code, None when it must be read}."""
+    """Write every file of the corpus into folder; {file name: expected code, None when it must be read;
+    a WARNED code when its row must be stored with that warning}."""
     folder.mkdir(parents=True, exist_ok=True)
     expected: dict[str, str | None] = {}
     for name, (make, code) in FILES.items():

@@ -3,7 +3,8 @@
 Each file is imported by `python -m monitor activities import FILE --json` in a process of its own
 (on SQLite and PostgreSQL), whose peak memory is read at its exit; then previewed on the upload
 page in AppTest. Whatever the file, the answer is a code and a short Chinese message, never a
-crash, and nothing is stored.
+crash, and nothing of a refused file is stored; a file whose only trouble is an absurd count
+(a WARNED code) is stored with that count empty and one warning.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from monitor.config import Settings
 from monitor.db import get_engine
 from monitor.models import Activity
 from tests.app.conftest import app_for, keep_main_module  # noqa: F401  (the page fixtures)
-from tests.hostile.corpus import WHOLE_FILE, build
+from tests.hostile.corpus import WARNED, WHOLE_FILE, build
 
 ROOT = Path(__file__).resolve().parents[2]
 MEMORY_LIMIT_KIB = 1024 * 1024
@@ -101,6 +102,19 @@ def test_the_command_line_refuses_each_hostile_file_without_crashing(
         assert exit_code == 0, doc
         assert doc["imported"] == _count(settings) - before > 0
         return
+    if code in WARNED:  # the row is stored, its count empty, the text as written kept; one warning
+        assert exit_code == 0, doc
+        assert (doc["imported"], doc["rejected"], doc["errors"]) == (1, 0, [])
+        assert _count(settings) - before == 1
+        [warning] = [w for w in doc["warnings"] if w["code"] == code]
+        assert warning["column"] == "参与人数", warning
+        assert CJK.search(warning["message"]) and len(warning["message"]) < 400, warning["message"]
+        with Session(get_engine(settings.database_url)) as s:
+            [(participants, as_written)] = s.exec(select(Activity.participants, Activity.as_written)).all()
+        assert participants is None
+        assert json.loads(as_written) == {"参与人数": warning["value"]}
+        assert warning["value"] in (folder / name).read_text(encoding="utf-8")
+        return
     assert exit_code == (2 if code in WHOLE_FILE else 1), doc
     codes = [e["code"] for e in doc["errors"]]
     messages = [e["message"] for e in doc["errors"]]
@@ -140,6 +154,13 @@ def test_the_upload_page_previews_each_hostile_file_in_chinese(
     assert _count(settings) == before, "a preview stores nothing"
     if code is None:
         assert {m.label: m.value for m in at.metric}["将新增"] != "0"
+        return
+    if code in WARNED:  # imported all the same: no refused row, the warning among the preview's 提示
+        metrics = {m.label: m.value for m in at.metric}
+        assert (metrics["将新增"], metrics["有问题（不导入）"]) == ("1", "0"), metrics
+        assert not any("问题代码" in d.value.columns for d in at.dataframe)
+        [message] = at.dataframe[-1].value["提示"]
+        assert "参与人数" in message and CJK.search(message) and len(message) < 400, message
         return
     if code in WHOLE_FILE:
         [error] = [e.value for e in at.error if e.value.startswith("文件未能读取")]

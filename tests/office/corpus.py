@@ -236,6 +236,7 @@ class Case:
     unmapped: set[str] = field(default_factory=set)  # headers the summary names as not understood
     context: dict[str, object] = field(default_factory=dict)  # year / month / town taken from title or name
     guessed_dates: bool = False  # dates without a year: the preview warns about them
+    warned: dict[Where, str] = field(default_factory=dict)  # warnings at least these, each naming this column
 
     @property
     def extension(self) -> str:
@@ -659,18 +660,20 @@ def line_break_headers(ext: str) -> Case:
     rows = {}
     for i, a in enumerate(acts, 1):
         rows[a] = s.add(i, LABEL[a.code], a.when, a.title, a.people, a.place)
-    no_date, bad_count = acts[3], acts[4]
+    no_date, worded_count = acts[3], acts[4]
     s.rows[rows[no_date] - 1][2] = None
-    s.rows[rows[bad_count] - 1][4] = "十余人"
+    s.rows[rows[worded_count] - 1][4] = "十余人"  # read as 10 and stored (SPEC §7 round two), with a warning
     missing = ("Sheet1", rows[no_date], "missing_value")
-    wrong = ("Sheet1", rows[bad_count], "bad_number")
+    loose = ("Sheet1", rows[worded_count], "loose_number")
     case = Case(
         f"25_表头换行.{ext}" if ext == "xlsx" else f"26_表头换行.{ext}",
         "表头单元格内换行（活动\\n日期）：照样识别，提示中列名不带换行",
-        stored=keys(INSTITUTE),
-        refused={missing, wrong},
-        column_of={missing: "活动日期", wrong: "参与人数"},
-        message_has={missing: "活动日期", wrong: "参与人数"},
+        stored=keys([*INSTITUTE, worded_count]),
+        refused={missing},
+        counts={worded_count.key: (10, None)},
+        column_of={missing: "活动日期"},
+        message_has={missing: "活动日期"},
+        warned={loose: "参与人数"},
         sheets={"Sheet1"},
         header_rows={"Sheet1": [1]},
         columns={("活动日期", "活动日期"), ("单位名称", "单位名称"), ("参与人数", "参与人数")},

@@ -129,6 +129,11 @@ def test_an_office_file_is_read_as_a_person_reads_it(session: Session, settings:
         if volunteers is not None:
             assert counts[key][1] == volunteers, (key, counts[key])
 
+    warned = {(w.sheet, w.row, w.code): w for w in result.warnings}
+    for where, column in case.warned.items():
+        assert where in warned, [w.to_json() for w in result.warnings]
+        assert warned[where].column == column and column in warned[where].message, warned[where]
+
     for found in [*result.errors, *result.warnings]:
         assert chinese_line(found.message), found
         assert found.column is None or "\n" not in found.column, found
