@@ -22,7 +22,7 @@ XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 FORMATS = "CSV、TXT（Unicode 文本）、XLSX、XLS、ODS 或 DOCX"
 FORM_SHEET = "活动记录"  # a Word 活动记录: one form table per activity, read as the rows of one sheet
-_RECORD_WORDS = re.compile(r"(活动记录表?|活动记录|活动登记表|活动台账|记录表|台账)$")
+_RECORD_WORDS = re.compile(r"(活动记录表?|活动登记表|活动台账|记录表|台账)$")
 
 Merged = list[tuple[tuple[int, int], tuple[int, int]]]
 

@@ -14,7 +14,7 @@ GOOD_AND_BAD = activities_csv(
         ["NJK-YCT", "", "", "2025-03-05", "3月理论宣讲", "40"],
         ["", "泥江口镇", "和平村", "2025-03-06", "3月志愿服务", "25"],
         ["", "", "不存在村", "2025-03-07", "3月无主活动", "10"],
-        ["NJK-S", "", "", "2025/3/8", "=1+1", "abc"],
+        ["NJK-S", "", "", "2025/3/32", "=1+1", "abc"],  # refused for its date; its count alone would not be
     ]
 )
 
@@ -47,7 +47,7 @@ def test_upload_previews_then_imports_and_the_overview_moves(app_for, district):
     preview = {m.label: m.value for m in at.metric}
     assert (preview["读取行数"], preview["将新增"], preview["有问题（不导入）"]) == ("4", "2", "2")
     report = at.dataframe[-1].value
-    assert list(zip(report["行号"], report["问题代码"], strict=True)) == [(4, "unknown_unit"), (5, "bad_number")]
+    assert list(zip(report["行号"], report["问题代码"], strict=True)) == [(4, "unknown_unit"), (5, "bad_date")]
     assert _count(district) == 0, "the preview stores nothing"
 
     [confirm] = [b for b in at.button if b.label == "确认导入"]

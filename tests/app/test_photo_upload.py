@@ -196,7 +196,7 @@ def test_the_ledger_keeps_its_own_limit_under_the_photo_sized_upload_cap(app_for
     at = app_for(settings, role="town", town="泥江口镇").run()
     at.switch_page("app_pages/upload.py").run()
     [ledger] = at.get("file_uploader")
-    assert ledger.label == "上传活动台账（CSV、XLSX 或 XLS）"
+    assert ledger.label == "上传活动台账（Excel、WPS 表格、CSV、Unicode 文本、ODS 或 Word 文档）"
     big = "单位编码,活动日期,活动名称\n".encode() + b"NJK-YCT,2025-06-03,x\n" * (150 * 1048576 // 21)
     ledger.set_value(("大台账.csv", big, "text/csv")).run()
     assert not at.exception
