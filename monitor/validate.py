@@ -422,25 +422,15 @@ def check_activities(
 
     def bad_date(row: int, cells: dict[str, str]) -> Issue:
         value = shorten(cells["date"])
+        example = ""
         if row in no_year:
             month, day = no_year[row]
-            return Issue(
-                code=Code.BAD_DATE.value,
-                row=row,
-                column=head["date"],
-                value=value,
-                message=f"活动日期“{value}”没有年份：请写成 {today.year}-{month:02d}-{day:02d}，"
-                "或在表格标题、工作表名或文件名中写明年份（如“2026年6月活动台账”）。",
-            )
-        if row in no_month:
-            return Issue(
-                code=Code.BAD_DATE.value,
-                row=row,
-                column=head["date"],
-                value=value,
-                message=f"活动日期“{value}”只写了日，没有年月：请写完整日期（如 {today.year}-06-03），"
-                "或在表格标题中写明年月（如“2026年6月活动台账”）。",
-            )
+            example = f"没有年份：请写成 {today.year}-{month:02d}-{day:02d}，或在表格标题、工作表名或文件名中写明年份"
+        elif row in no_month:
+            example = f"只写了日，没有年月：请写完整日期（如 {today.year}-06-03），或在表格标题中写明年月"
+        if example:
+            message = f"活动日期“{value}”{example}（如“2026年6月活动台账”）。"
+            return Issue(code=Code.BAD_DATE.value, row=row, column=head["date"], value=value, message=message)
         return issue(Code.BAD_DATE, row, head["date"], cells["date"])
 
     report((frame["date"] != "") & dates.isna(), bad_date)

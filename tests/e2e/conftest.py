@@ -111,3 +111,27 @@ def open_page(page, name: str) -> None:  # type: ignore[no-untyped-def]
     """Follow a sidebar link: a click keeps the signed-in session, a new URL would start another."""
     page.locator("[data-testid='stSidebarNav']").get_by_text(name, exact=True).click()
     settle(page)
+
+
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+
+def sign_in(context, url: str, name: str, password: str):  # type: ignore[no-untyped-def]
+    """A new page of the context, signed in at url as name."""
+    page = context.new_page()
+    page.goto(url)
+    settle(page)
+    page.get_by_label("用户名").fill(name)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    settle(page)
+    page.get_by_role("button", name="退出登录").wait_for(timeout=20_000)
+    return page
+
+
+def save_screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    """The whole page, kept with the test's artifacts and as the README's screenshot."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ARTIFACTS / name, SCREENSHOTS / name)

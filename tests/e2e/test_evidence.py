@@ -9,31 +9,17 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
 
-from tests.e2e.conftest import ARTIFACTS, CHROMIUM, ROOT, open_page, settle
+from tests.e2e.conftest import CHROMIUM, open_page, save_screenshot, settle, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 REASON = "照片不是本次活动现场（浏览器测试）"
 PERIOD = "/?start=2025-12&end=2025-12&town=%E6%B3%A5%E6%B1%9F%E5%8F%A3%E9%95%87"  # 泥江口镇
-
-
-def _sign_in(context, server: str, name: str, password: str):  # type: ignore[no-untyped-def]
-    page = context.new_page()
-    page.goto(f"{server}{PERIOD}")
-    settle(page)
-    page.get_by_label("用户名").fill(name)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-    settle(page)
-    page.get_by_role("button", name="退出登录").wait_for(timeout=20_000)
-    return page
 
 
 def _count(page, words: str) -> int:  # type: ignore[no-untyped-def]
@@ -55,13 +41,6 @@ def _position(page) -> str:  # type: ignore[no-untyped-def]
     return page.get_by_text(re.compile(r"^第 \d+ / \d+ 项")).first.inner_text()
 
 
-def _save(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(ARTIFACTS / name, SCREENSHOTS / name)
-
-
 def _zip_of_two(unit: str, day: str, title: str) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
@@ -76,13 +55,13 @@ def _zip_of_two(unit: str, day: str, title: str) -> bytes:
 
 def test_a_review_reaches_the_township_which_answers_with_a_zip_of_photos(server: str, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     reviewer = browser.new_context(viewport={"width": 1400, "height": 1600}, locale="zh-CN")
-    page = _sign_in(reviewer, server, "reviewer", "demo-reviewer-2025")
+    page = sign_in(reviewer, f"{server}{PERIOD}", "reviewer", "demo-reviewer-2025")
     open_page(page, "活动认定")
     page.get_by_role("heading", name="活动认定").wait_for(timeout=20_000)
     page.locator("[data-testid='stImage'] img").first.wait_for(timeout=20_000)
     assert page.locator("[data-testid='stException']").count() == 0
     settle(page)
-    _save(page, "review.png")
+    save_screenshot(page, "review.png")
 
     rejected, recognised = _count(page, "不予认定"), _count(page, "已认定")
     head = _card_head(page)
@@ -112,7 +91,7 @@ def test_a_review_reaches_the_township_which_answers_with_a_zip_of_photos(server
     reviewer.close()
 
     town = browser.new_context(viewport={"width": 1400, "height": 1600}, locale="zh-CN")
-    page = _sign_in(town, server, "njk", "demo-njk-2025")
+    page = sign_in(town, f"{server}{PERIOD}", "njk", "demo-njk-2025")
     open_page(page, "活动反馈")
     _markdown(page, REASON).wait_for(timeout=20_000)
     assert f"{day} {title}" in _card_head(page)
@@ -159,5 +138,5 @@ def test_signals_screenshot(server: str, browser) -> None:  # type: ignore[no-un
     page.locator("[data-testid='stImage'] img").first.wait_for(timeout=20_000)
     assert page.locator("[data-testid='stException']").count() == 0
     settle(page)
-    _save(page, "signals.png")
+    save_screenshot(page, "signals.png")
     context.close()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -23,10 +22,9 @@ from openpyxl import Workbook
 from openpyxl.drawing.image import Image as SheetImage
 from PIL import Image, ImageDraw
 
-from tests.e2e.conftest import ARTIFACTS, CHROMIUM, ROOT, open_page, settle
+from tests.e2e.conftest import CHROMIUM, open_page, save_screenshot, settle, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 TOWN = "泥江口镇"
 STATION = "油草塘村新时代文明实践站"  # NJK-YCT of the demo roster
 
@@ -113,25 +111,6 @@ def _sheet_ledger() -> bytes:
     return out.getvalue()
 
 
-def _sign_in(context, server: str, name: str, password: str):  # type: ignore[no-untyped-def]
-    page = context.new_page()
-    page.goto(f"{server}{PERIOD}")
-    settle(page)
-    page.get_by_label("用户名").fill(name)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-    settle(page)
-    page.get_by_role("button", name="退出登录").wait_for(timeout=20_000)
-    return page
-
-
-def _save(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(ARTIFACTS / name, SCREENSHOTS / name)
-
-
 def _metric(page, label: str) -> str:  # type: ignore[no-untyped-def]
     metric = page.locator("[data-testid='stMetric']").filter(has_text=label).first
     return metric.locator("[data-testid='stMetricValue']").inner_text().strip()
@@ -159,7 +138,7 @@ def _confirm(page, rows: int) -> None:  # type: ignore[no-untyped-def]
 
 def test_photos_in_a_word_record_and_an_excel_ledger_reach_the_reviewer(server: str, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     town = browser.new_context(viewport={"width": 1400, "height": 1600}, locale="zh-CN")
-    page = _sign_in(town, server, "njk", "demo-njk-2025")
+    page = sign_in(town, f"{server}{PERIOD}", "njk", "demo-njk-2025")
     open_page(page, "数据上传")
     page.get_by_role("tab", name="活动台账").click()
     settle(page)
@@ -169,7 +148,7 @@ def test_photos_in_a_word_record_and_an_excel_ledger_reach_the_reviewer(server: 
     box = _upload(page, record)
     assert "文件内照片 2 张，已对应 2 项活动" in box.inner_text()
     assert (_metric(page, "读取行数"), _metric(page, "将新增"), _metric(page, "有问题")) == ("2", "2", "0")
-    _save(page, "upload-word-record.png")
+    save_screenshot(page, "upload-word-record.png")
     _confirm(page, 2)
 
     ledger = tmp_path / f"{TOWN}{MONTH.year}年{M}月活动台账.xlsx"
@@ -179,12 +158,12 @@ def test_photos_in_a_word_record_and_an_excel_ledger_reach_the_reviewer(server: 
     assert "文件内照片 6 张，已对应 3 项活动" in read
     assert f"{MONTH.year}年{M}月" in read and TOWN in read  # the title row gives the month and the township
     assert (_metric(page, "读取行数"), _metric(page, "将新增"), _metric(page, "有问题")) == ("3", "3", "0")
-    _save(page, "upload-xlsx-photos.png")
+    save_screenshot(page, "upload-xlsx-photos.png")
     _confirm(page, 3)
     town.close()
 
     reviewer = browser.new_context(viewport={"width": 1400, "height": 1900}, locale="zh-CN")
-    page = _sign_in(reviewer, server, "reviewer", "demo-reviewer-2025")
+    page = sign_in(reviewer, f"{server}{PERIOD}", "reviewer", "demo-reviewer-2025")
     open_page(page, "活动认定")
     page.get_by_role("heading", name="活动认定").wait_for(timeout=20_000)
     summary = page.get_by_text(re.compile(rf"^{MONTH:%Y-%m} · {TOWN}：")).first.inner_text()
@@ -215,5 +194,5 @@ def test_photos_in_a_word_record_and_an_excel_ledger_reach_the_reviewer(server: 
     assert page.locator("[data-testid='stException']").count() == 0
     page.evaluate("document.activeElement && document.activeElement.blur()")  # no focus ring on the unit box
     settle(page)
-    _save(page, "review-pasted-photos.png")
+    save_screenshot(page, "review-pasted-photos.png")
     reviewer.close()
