@@ -122,6 +122,12 @@ def _check_workbook(data: bytes, fmt: str, limit_bytes: int) -> None:
     except bounded.TooLarge as exc:
         raise FileError("too_large", str(exc)) from exc
     except (bounded.Malformed, struct.error, ValueError) as exc:
+        if fmt == "xls" and "WordDocument".encode("utf-16-le") in data:
+            raise FileError(
+                "unknown_format",
+                "这是一个 Word 97-2003 文档（.doc），不是 Excel 表格：请在 Word 或 WPS 中“另存为”.docx 后上传，"
+                "其中的活动台账表格和活动记录表都能读取。",
+            ) from exc
         raise unreadable_workbook() from exc
 
 
