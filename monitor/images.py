@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import struct
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
@@ -64,6 +65,21 @@ def _taken_at(image: Image.Image) -> str:
         return ""
 
 
+def _metadata(image: Image.Image) -> tuple[str, bool, Image.Image]:
+    """(camera time, stored on its side, the picture upright). EXIF is whatever a camera, an editor or
+    anyone wrote: a tag that cannot be read costs the photo its time or its turn, never the upload."""
+    try:
+        taken_at = _taken_at(image)
+    except Exception:  # noqa: BLE001 - any reader of a damaged EXIF block
+        taken_at = ""
+    try:
+        turned = image.getexif().get(_ORIENTATION) in {5, 6, 7, 8}
+        upright = ImageOps.exif_transpose(image) or image
+    except Exception:  # noqa: BLE001 - as above
+        turned, upright = False, image
+    return taken_at, turned, upright
+
+
 def _open(data: bytes, *, max_pixels: int, draft: tuple[int, int] | None = None) -> tuple[Image.Image, tuple[int, int]]:
     """Open and decode, with the full size; `draft` lets a JPEG decode straight at a fraction of its size."""
     try:
@@ -95,15 +111,16 @@ def describe(data: bytes, *, limit_bytes: int, max_pixels: int) -> PhotoFacts:
     if kind is None:
         raise PhotoRefused("不是 JPEG、PNG 或 HEIC 格式的照片。")
     image, full = _open(data, max_pixels=max_pixels, draft=(1024, 1024))
-    taken_at = _taken_at(image)
-    turned = image.getexif().get(_ORIENTATION) in {5, 6, 7, 8}  # stored on its side
+    taken_at, turned, upright = _metadata(image)
     width, height = (full[1], full[0]) if turned else full
-    upright = ImageOps.exif_transpose(image) or image
-    rgb = upright.convert("RGB")
-    phash = str(imagehash.phash(rgb))
-    rgb.thumbnail(THUMB_SIZE)
-    out = io.BytesIO()
-    rgb.save(out, "JPEG", quality=80, optimize=True)
+    try:
+        rgb = upright.convert("RGB")
+        phash = str(imagehash.phash(rgb))
+        rgb.thumbnail(THUMB_SIZE)
+        out = io.BytesIO()
+        rgb.save(out, "JPEG", quality=80, optimize=True)
+    except (OSError, ValueError, SyntaxError, EOFError, struct.error) as exc:
+        raise PhotoRefused("照片文件已损坏或不完整，无法打开。") from exc
     return PhotoFacts(
         sha256=hashlib.sha256(data).hexdigest(),
         kind=kind,

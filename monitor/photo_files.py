@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 from monitor.config import Settings
@@ -75,7 +76,7 @@ def read_zip(data: bytes, settings: Settings) -> list[Incoming]:
         except NotImplementedError:
             out.append(Incoming(name, None, "压缩方式不受支持，请用电脑自带的“压缩”功能重新打包。"))
             continue
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error):
             out.append(Incoming(name, None, "压缩包中的这个文件已损坏（解压出的内容与记录不符），无法读取。"))
             continue
         if len(content) > settings.photo_limit_bytes:
