@@ -37,6 +37,9 @@ class Settings:
     photo_limit_mb: int = 10  # one photo
     photo_upload_limit_mb: int = 200  # one zip or one multi-file upload of photos
     photo_max_pixels: int = 64_000_000  # a 48-megapixel phone photo fits; a decompression bomb does not
+    # all photos of one upload, decoded: 160 twelve-megapixel phone photos; a zip of a thousand
+    # small-to-send, large-to-decode PNGs does not get minutes of the server's time
+    photo_upload_max_pixels: int = 2_000_000_000
     photo_store_url: str = ""  # empty: the folder data/photos; s3://bucket/prefix for an object store
     # Signals (疑点, SPEC §8): hints for a reviewer, never verdicts.
     photo_date_days: int = 3  # EXIF date more than this many days from the activity date

@@ -103,6 +103,29 @@ def _open(data: bytes, *, max_pixels: int, draft: tuple[int, int] | None = None)
     return image, full
 
 
+@dataclass
+class PixelBudget:
+    """The pixels one upload may have decoded, counted from each photo's header before it is decoded."""
+
+    limit: int
+    used: int = 0
+
+    def refuse(self, data: bytes) -> str:
+        """Why this photo is not decoded ("" when it fits), the budget taken when it does."""
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                pixels = image.width * image.height
+        except Exception:  # noqa: BLE001 - an unreadable header: describe says what is wrong with it
+            return ""
+        if self.used + pixels > self.limit:
+            return (
+                f"本次上传的照片合计超过 {self.limit // 100_000_000} 亿像素的上限，这张未读取：请把其余照片另行上传，"
+                "或先压缩照片。"
+            )
+        self.used += pixels
+        return ""
+
+
 def describe(data: bytes, *, limit_bytes: int, max_pixels: int) -> PhotoFacts:
     """Judge one photo and describe it; PhotoRefused says why it cannot be taken."""
     if len(data) > limit_bytes:

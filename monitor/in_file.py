@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from monitor.auth import Actor
 from monitor.config import Settings
 from monitor.db import fetch_tuples
-from monitor.images import PhotoFacts, PhotoRefused, describe
+from monitor.images import PhotoFacts, PhotoRefused, PixelBudget, describe
 from monitor.models import Activity
 from monitor.photo_store import open_store
 from monitor.photos import attach_in_transaction
@@ -34,8 +34,13 @@ def describe_all(table: Table, settings: Settings) -> Described:
     """Read and judge every picture placed on a row: a picture that cannot be read is that picture's
     problem, never the ledger's."""
     out = Described(found=table.pictures_found)
+    budget = PixelBudget(settings.photo_upload_max_pixels)
     for row, pictures in table.pictures.items():
         for name, data in pictures:
+            over = budget.refuse(data)
+            if over:
+                out.by_row.setdefault(row, []).append((name, data, None, over))
+                continue
             try:
                 facts = describe(data, limit_bytes=settings.photo_limit_bytes, max_pixels=settings.photo_max_pixels)
                 out.by_row.setdefault(row, []).append((name, data, facts, ""))

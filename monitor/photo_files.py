@@ -47,21 +47,43 @@ def _skipped(name: str) -> bool:
     return name.endswith("/") or any(part in name for part in _IGNORED) or base.startswith(".")
 
 
-def read_zip(data: bytes, settings: Settings) -> list[Incoming]:
+@dataclass
+class Budget:
+    """What one upload may take, whatever it holds: several zips and files share one budget. Every
+    entry counts, the folders and __MACOSX/ entries a zip carries too."""
+
+    entries: int = 0
+    unpacked: int = 0
+
+    def take_entries(self, count: int) -> None:
+        self.entries += count
+        if self.entries > MAX_ENTRIES:
+            raise UploadRefused(f"本次上传的文件过多（{self.entries} 个），每次最多 {MAX_ENTRIES} 个。")
+
+    def take_bytes(self, size: int, settings: Settings) -> None:
+        self.unpacked += size
+        if self.unpacked > settings.photo_upload_limit_bytes:
+            raise UploadRefused(f"本次上传解压后超过上限（{settings.photo_upload_limit_mb} MB），请分几次上传。")
+
+
+def read_zip(data: bytes, settings: Settings, budget: Budget | None = None) -> list[Incoming]:
+    budget = budget if budget is not None else Budget()
     if len(data) > settings.photo_upload_limit_bytes:
         raise UploadRefused(f"压缩包超过 {settings.photo_upload_limit_mb} MB 的上限，请分几次上传。")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
         raise UploadRefused("不是有效的 zip 压缩包，或压缩包已损坏。") from exc
+    budget.take_entries(len(infos))
     entries = [info for info in infos if not _skipped(_zip_name(info))]
-    if len(entries) > MAX_ENTRIES:
-        raise UploadRefused(f"压缩包内文件过多（{len(entries)} 个），每次最多 {MAX_ENTRIES} 个。")
-    declared = sum(info.file_size for info in entries)
-    if declared > settings.photo_upload_limit_bytes * 2:
-        raise UploadRefused(f"压缩包解压后约 {declared / 1048576:.0f} MB，超过上限，请分几次上传。")
-    out, total = [], 0
+    declared = budget.unpacked + sum(info.file_size for info in entries)
+    if declared > settings.photo_upload_limit_bytes:
+        raise UploadRefused(
+            f"压缩包解压后约 {declared / 1048576:.0f} MB，"
+            f"超过上限（{settings.photo_upload_limit_mb} MB），请分几次上传。"
+        )
+    out = []
     for info in entries:
         name = _zip_name(info)
         if info.flag_bits & 0x1:
@@ -82,9 +104,7 @@ def read_zip(data: bytes, settings: Settings) -> list[Incoming]:
         if len(content) > settings.photo_limit_bytes:
             out.append(Incoming(name, None, _too_large(len(content), settings)))
             continue
-        total += len(content)
-        if total > settings.photo_upload_limit_bytes * 2:
-            raise UploadRefused("压缩包解压后超过上限，请分几次上传。")
+        budget.take_bytes(len(content), settings)
         out.append(Incoming(name, content))
     return out
 
@@ -98,12 +118,16 @@ def read_files(files: list[tuple[str, bytes]], settings: Settings) -> list[Incom
     if sum(len(data) for _, data in files) > settings.photo_upload_limit_bytes:
         raise UploadRefused(f"本次上传超过 {settings.photo_upload_limit_mb} MB 的上限，请分几次上传。")
     out: list[Incoming] = []
+    budget = Budget()
     for name, data in files:
         name = name.replace("\\", "/").rsplit("/", 1)[-1]
         if name.lower().endswith(".zip"):
-            out.extend(read_zip(data, settings))
-        elif len(data) > settings.photo_limit_bytes:
+            out.extend(read_zip(data, settings, budget))
+            continue
+        budget.take_entries(1)
+        if len(data) > settings.photo_limit_bytes:
             out.append(Incoming(name, None, _too_large(len(data), settings)))
         else:
+            budget.take_bytes(len(data), settings)
             out.append(Incoming(name, data))
     return out

@@ -22,7 +22,7 @@ from monitor.access import may_touch, scope
 from monitor.auth import Actor
 from monitor.config import Settings
 from monitor.db import BUSY_MESSAGE, Busy, begin_write, bump_version, chunks, fetch_tuples, is_busy
-from monitor.images import PhotoFacts, PhotoRefused, describe
+from monitor.images import PhotoFacts, PhotoRefused, PixelBudget, describe
 from monitor.models import Activity, Photo, Unit
 from monitor.normalize import town_key
 from monitor.photo_files import Incoming
@@ -122,10 +122,15 @@ def plan_photos(
     town = scope(actor, "import", town)
     finder = UnitFinder(units_frame(session=session))
     items: list[PlannedPhoto] = []
+    budget = PixelBudget(settings.photo_upload_max_pixels)
     for number, entry in enumerate(incoming):
         progress(number / max(len(incoming), 1), f"读取照片 {number + 1}/{len(incoming)}")
         if entry.data is None:
             items.append(PlannedPhoto(entry.name, "error", entry.problem))
+            continue
+        over = budget.refuse(entry.data)
+        if over:
+            items.append(PlannedPhoto(entry.name, "error", over))
             continue
         try:
             facts = describe(entry.data, limit_bytes=settings.photo_limit_bytes, max_pixels=settings.photo_max_pixels)
