@@ -10,6 +10,7 @@ only ask of a reason that it is Chinese text.
 from __future__ import annotations
 
 import re
+from typing import Protocol
 
 import pytest
 from factories import OPERATOR, SMALL_ROSTER, TODAY, load_roster
@@ -36,7 +37,17 @@ PREVIEWED = {
 }
 
 
-def run(session: Session, settings: Settings, case: Case, *, dry_run: bool = False) -> ImportResult:
+class Uploaded(Protocol):
+    """A file of either corpus, as the upload takes it."""
+
+    data: bytes
+    name: str
+    town: str | None
+
+
+def run(
+    session: Session, settings: Settings, case: Uploaded, *, dry_run: bool = False, strict: bool = False
+) -> ImportResult:
     return import_activities(
         session=session,
         actor=OPERATOR,
@@ -46,6 +57,7 @@ def run(session: Session, settings: Settings, case: Case, *, dry_run: bool = Fal
         today=TODAY,
         town=case.town,
         dry_run=dry_run,
+        strict=strict,
     )
 
 

@@ -13,16 +13,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from factories import OPERATOR, SMALL_ROSTER, TODAY, load_roster
+from factories import SMALL_ROSTER, load_roster
 from sqlmodel import Session, col, func, select
 
 from monitor.batches import ImportResult
 from monitor.config import Settings
-from monitor.importer import import_activities
 from monitor.models import Activity, ImportBatch, Photo, Unit
 from tests.office.corpus import Key
 from tests.office.corpus2 import ROUND_TWO_UNITS, TOWNS, Case, cases, pasted_photos, sections_and_continued, word_letter
-from tests.office.test_office_files import chinese_line, compact
+from tests.office.test_office_files import chinese_line, compact, run
 
 ROSTER2 = [*SMALL_ROSTER, *ROUND_TWO_UNITS]
 CASES = cases()
@@ -35,22 +34,6 @@ PREVIEWED = {
     "48_全部习惯_赫山街道.xlsx",
     "49_全部习惯_泥江口镇.xls",
 }
-
-
-def run(
-    session: Session, settings: Settings, case: Case, *, dry_run: bool = False, strict: bool = False
-) -> ImportResult:
-    return import_activities(
-        session=session,
-        actor=OPERATOR,
-        data=case.data,
-        file_name=case.name,
-        settings=settings,
-        today=TODAY,
-        town=case.town,
-        dry_run=dry_run,
-        strict=strict,
-    )
 
 
 def _joined(*columns):  # type: ignore[no-untyped-def]
