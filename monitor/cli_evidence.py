@@ -18,7 +18,7 @@ from monitor.importer import read_path, today_in
 from monitor.photo_files import UploadRefused, read_files, read_zip
 from monitor.photo_store import StoreError, open_store
 from monitor.photos import STATUS_LABELS, attach_plan, plan_photos
-from monitor.review import DECISIONS, ReviewRefused, decide
+from monitor.review import DECISIONS, ReviewRefused, decide, decisions_of
 from monitor.signals import COLUMNS, UnknownSignal, signals, to_json
 
 COMMANDS = {"photos", "review", "signals"}
@@ -104,6 +104,7 @@ def _review(args: argparse.Namespace, session: Session, settings: Settings, acti
             activity_id=args.activity_id,
             decision=args.decision,
             reason=args.reason,
+            seen=decisions_of(session, [args.activity_id]).get(args.activity_id, ("", ""))[0],
             today=today_in(settings),
         )
     except (ReviewRefused, Busy) as exc:

@@ -83,6 +83,7 @@ class Busy(Exception):
 
 
 BUSY_MESSAGE = "数据库正忙，请稍后重试。"
+WRITERS_LOCK = 72_310_006  # PostgreSQL advisory lock: writers take turns (begin_write)
 
 
 def is_busy(exc: BaseException) -> bool:
@@ -98,9 +99,13 @@ def is_busy(exc: BaseException) -> bool:
 def begin_write(session: Session, *, busy_seconds: float) -> None:
     """Start the session's write transaction now, so what it checks and what it writes are one.
 
-    SQLite: BEGIN IMMEDIATE takes the write lock before the checks run (a plain BEGIN would let a
-    month lock commit between the check and the insert). PostgreSQL: SHARE on monthlock makes a
-    concurrent lock wait for this transaction, and this one wait for a lock being committed.
+    Every write that changes activities, reviews, counts, roster or quotas begins here, so writers
+    take turns on every engine and each reads what it changes after the one before it committed.
+    SQLite: BEGIN IMMEDIATE takes the database's write lock before the checks run (a plain BEGIN
+    would let a month lock commit between the check and the insert). PostgreSQL: the writers'
+    advisory lock (WRITERS_LOCK, held to the end of the transaction) keeps two writers apart, and
+    SHARE on monthlock makes a month lock being committed wait for this writer, or this writer for
+    it. Under READ COMMITTED every statement after the lock sees what the writer before committed.
     A wait longer than busy_seconds raises Busy.
     """
     connection = session.connection()
@@ -113,6 +118,7 @@ def begin_write(session: Session, *, busy_seconds: float) -> None:
                 raw.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
         else:
             connection.exec_driver_sql(f"SET LOCAL lock_timeout = {waited}")
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITERS_LOCK})")
             connection.exec_driver_sql("LOCK TABLE monthlock IN SHARE MODE")
     except Exception as exc:
         if is_busy(exc):

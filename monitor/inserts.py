@@ -1,7 +1,7 @@
 """The bulk insert of an import's checked rows and of their unit × month counts, on SQLite and PostgreSQL.
 
 SQLite: one INSERT ... ON CONFLICT DO NOTHING, in the unique key's order, under the transaction's
-write lock. PostgreSQL: writers of activities take turns (WRITERS_LOCK); a file into unit-months
+write lock. PostgreSQL, under the writers' lock (monitor.db.begin_write): a file into unit-months
 that hold no activity is copied straight into the table, others go through a staging table.
 """
 
@@ -42,7 +42,6 @@ INSERT_COLUMNS = (
 STAGED_COLUMNS = INSERT_COLUMNS[:-2]  # PostgreSQL's staging table is sent these; batch and time are constants
 STAGING = "activity_in"
 STAGED_KEYS = "activity_in_keys"  # the staged rows counted per (month, unit_id)
-WRITERS_LOCK = 72_310_006  # PostgreSQL advisory lock: writers of activities take turns
 STAGED_TYPES = {
     "batch_id": pa.int64(),
     "unit_id": pa.int64(),
@@ -132,11 +131,10 @@ def _insert_postgres(
     """PostgreSQL: the rows sent with COPY; returns rows stored. Their counts per unit-month are left
     in the temporary table STAGED_KEYS (month, unit_id, activities).
 
-    Writers of activities take turns (a transaction-scoped advisory lock, waited for no longer than
-    the write's lock_timeout). Holding it, a file none of whose unit-months holds a stored activity
-    is copied straight into the table, in key order: no row can meet a stored one, and no other
-    writer can store one meanwhile. Otherwise the rows are staged in a temporary table and each is
-    inserted unless its (unit, date, title) is stored already. Rows are sent as CSV written by
+    The transaction holds the writers' lock (monitor.db.begin_write). A file none of whose
+    unit-months holds a stored activity is copied straight into the table, in key order: no row can
+    meet a stored one, and no other writer can store one meanwhile. Otherwise the rows are staged
+    in a temporary table and each is inserted unless its (unit, date, title) is stored already. Rows are sent as CSV written by
     pyarrow: a Python call per row would take longer than the server's insert.
     """
     total = len(rows)
@@ -156,7 +154,6 @@ def _insert_postgres(
         out = io.BytesIO()
         pacsv.write_csv(keys, out, pacsv.WriteOptions(include_header=False))
         copy.write(out.getvalue())
-    cursor.execute("SELECT pg_advisory_xact_lock(%s)", (WRITERS_LOCK,))
     cursor.execute(
         f"SELECT EXISTS (SELECT 1 FROM {STAGED_KEYS} k JOIN activity a ON a.month = k.month AND a.unit_id = k.unit_id)"
     )

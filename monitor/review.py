@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from monitor import audit, unitmonths
 from monitor.access import may_touch, scope
 from monitor.auth import Actor
+from monitor.clock import local_text
 from monitor.config import Settings
 from monitor.db import as_utc, begin_write, bump_version, chunks, fetch_tuples
 from monitor.locks import locked_months
@@ -45,6 +46,13 @@ def _label(activity: Activity, unit: Unit) -> str:
     return f"{unit.town}{unit.name} {activity.date:%Y-%m-%d} {activity.title}"[:255]
 
 
+def _taken(current: Review | None, settings: Settings) -> str:
+    if current is None:
+        return "已被他人处理：该活动的认定结果已不存在，请刷新后再看。"
+    at = local_text(current.decided_at, settings.timezone)
+    return f"已被他人处理：{current.reviewer} 已于 {at} {DECISIONS[current.decision]}该活动，请刷新后再看。"
+
+
 def _text(value: str, what: str) -> str:
     value = " ".join((value or "").split())
     if len(value) > MAX_TEXT:
@@ -60,9 +68,15 @@ def decide(
     activity_id: int,
     decision: str,
     reason: str = "",
+    seen: str,
     today: date,
 ) -> Review:
-    """Mark an activity 认定 or 不予认定 (a reason is required for 不予认定), or change the decision."""
+    """Mark an activity 认定 or 不予认定 (a reason is required for 不予认定), or change the decision.
+
+    `seen`: the decision as the reviewer saw it when choosing ("" for none yet). The current one is
+    read under the writers' lock; when another reviewer decided meanwhile, the decision is refused
+    (已被他人处理) and nothing is written: one of two reviewers acting at once wins, the other is told.
+    """
     if decision not in DECISIONS:
         raise ReviewRefused(f"认定结果应为 recognised（认定）或 rejected（不予认定），而不是“{decision}”。")
     reason = _text(reason, "理由")
@@ -74,7 +88,9 @@ def decide(
         may_touch(actor, "review", unit.town)
         if activity.month in locked_months(session=session, settings=settings, today=today):
             raise ReviewRefused(f"{activity.month} 已锁定，认定结果会改变该月数字；请先解锁该月。")
-        current = session.get(Review, activity_id)
+        current = session.get(Review, activity_id, populate_existing=True)
+        if (current.decision if current else "") != seen:
+            raise ReviewRefused(_taken(current, settings))
         before = {"decision": DECISIONS[current.decision], "reason": current.reason} if current else None
         counted = {"activity_id": activity_id}
         # As it was counted; the month's sums are refreshed once, by the add below.
@@ -104,8 +120,11 @@ def decide(
     return review
 
 
-def reply(*, session: Session, actor: Actor, settings: Settings, activity_id: int, text: str) -> Feedback:
-    """Town staff answer a decision (with more photos attached separately); the reviewer sees it."""
+def reply(
+    *, session: Session, actor: Actor, settings: Settings, activity_id: int, text: str, today: date
+) -> Feedback:
+    """Town staff answer a 不予认定 (with more photos attached separately); the reviewer sees it.
+    An activity not 不予认定 has nothing to answer, and a locked month takes no more answers."""
     text = _text(text, "答复")
     if not text:
         raise ReviewRefused("答复内容不能为空。")
@@ -113,6 +132,11 @@ def reply(*, session: Session, actor: Actor, settings: Settings, activity_id: in
     try:
         activity, unit = _activity(session, activity_id)
         may_touch(actor, "import", unit.town)
+        current = session.get(Review, activity_id, populate_existing=True)
+        if current is None or current.decision != "rejected":
+            raise ReviewRefused("只有“不予认定”的活动需要答复；该活动未被不予认定。")
+        if activity.month in locked_months(session=session, settings=settings, today=today):
+            raise ReviewRefused(f"{activity.month} 已锁定，不再接受答复；如需补充，请联系审核人员解锁该月。")
         note = Feedback(activity_id=activity_id, at=datetime.now(UTC), author=actor.name, kind="reply", text=text)
         session.add(note)
         audit.record(

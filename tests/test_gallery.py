@@ -22,7 +22,7 @@ from monitor.db import bump_version
 from monitor.models import Activity, Photo, Unit
 from monitor.photo_store import open_store
 from monitor.photos import attach_one
-from monitor.review import decide, reply
+from monitor.review import decide, decisions_of, reply
 from tests.factories import OPERATOR, TODAY, hold, load_roster
 
 REVIEWER = Actor(name="审核员", role="reviewer")
@@ -81,6 +81,7 @@ def district(session, settings):  # type: ignore[no-untyped-def]
 
 
 def _decide(session, settings, activity_id: int, decision: str, reason: str = "") -> None:  # type: ignore[no-untyped-def]
+    """The reviewer decides on the activity as it stands now."""
     decide(
         session=session,
         actor=REVIEWER,
@@ -88,6 +89,7 @@ def _decide(session, settings, activity_id: int, decision: str, reason: str = ""
         activity_id=activity_id,
         decision=decision,
         reason=reason,
+        seen=decisions_of(session, [activity_id]).get(activity_id, ("", ""))[0],
         today=TODAY,
     )
 
@@ -135,7 +137,7 @@ def test_decisions_and_answers_move_the_status(district, settings):
         second: ("recognised", "", "审核员"),
         third: ("pending", "", ""),
     }
-    reply(session=district, actor=NJK_CLERK, settings=settings, activity_id=first, text="已补充现场照片")
+    reply(session=district, actor=NJK_CLERK, settings=settings, activity_id=first, text="已补充现场照片", today=TODAY)
     assert status()[first][0] == "answered"
     [item] = gallery.items(session=district, actor=NJK_CLERK, activity_ids=[first])
     assert (item.status_label, item.answered, item.decided_at is not None) == ("已答复待复核", True, True)
@@ -151,7 +153,7 @@ def test_the_queue_counts_what_waits_at_each_unit(district, settings):
     _decide(district, settings, yct[0], "rejected", "无现场照片")
     _decide(district, settings, yct[1], "recognised")
     _decide(district, settings, hp[0], "rejected", "标题与内容不符")
-    reply(session=district, actor=NJK_CLERK, settings=settings, activity_id=hp[0], text="已补充")
+    reply(session=district, actor=NJK_CLERK, settings=settings, activity_id=hp[0], text="已补充", today=TODAY)
 
     queue = gallery.queue(session=district, actor=REVIEWER, month="2025-06")
     rows = {r["code"]: r for r in queue.to_dict("records")}

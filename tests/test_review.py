@@ -19,7 +19,7 @@ from monitor.bulletin import bulletin
 from monitor.ledger import ledger_xlsx
 from monitor.locks import lock_month
 from monitor.models import Activity, AuditEvent, Feedback, Review, Unit
-from monitor.review import ReviewRefused, decide, feedback, reply, thread
+from monitor.review import ReviewRefused, decide, decisions_of, feedback, reply, thread
 from monitor.views import Filters
 
 REVIEWER = Actor(name="审核员", role="reviewer")
@@ -43,6 +43,7 @@ def reject(session: Session, settings, activity_id: int, reason: str = "照片�
         activity_id=activity_id,
         decision="rejected",
         reason=reason,
+        seen=decisions_of(session, [activity_id]).get(activity_id, ("", ""))[0],
         today=TODAY,
     )
 
@@ -140,6 +141,7 @@ def test_changing_the_decision_back_restores_the_figure_and_keeps_the_history(di
         activity_id=target,
         decision="recognised",
         reason="补充照片后认定",
+        seen="rejected",
         today=TODAY,
     )
     doc = metrics.report(session=district, actor=OPERATOR, settings=settings, start="2025-06", end="2025-06").to_json()
@@ -159,7 +161,15 @@ def test_a_rejection_needs_a_reason_and_a_known_decision(district, settings):
     with pytest.raises(ReviewRefused, match="须写明理由"):
         reject(district, settings, target, reason="  ")
     with pytest.raises(ReviewRefused, match="认定结果应为"):
-        decide(session=district, actor=REVIEWER, settings=settings, activity_id=target, decision="maybe", today=TODAY)
+        decide(
+            session=district,
+            actor=REVIEWER,
+            settings=settings,
+            activity_id=target,
+            decision="maybe",
+            seen="",
+            today=TODAY,
+        )
     with pytest.raises(ReviewRefused, match="不存在"):
         reject(district, settings, 999_999)
     assert district.exec(select(Review)).all() == []
@@ -171,13 +181,26 @@ def test_town_staff_cannot_decide_and_answer_only_their_own_township(district, s
     lx = activity_ids(district, "LX-HP", "2025-06")[0]
     with pytest.raises(Forbidden):
         decide(
-            session=district, actor=NJK_CLERK, settings=settings, activity_id=njk, decision="recognised", today=TODAY
+            session=district,
+            actor=NJK_CLERK,
+            settings=settings,
+            activity_id=njk,
+            decision="recognised",
+            seen="",
+            today=TODAY,
         )
     reject(district, settings, njk)
     reject(district, settings, lx)
-    reply(session=district, actor=NJK_CLERK, settings=settings, activity_id=njk, text="已补充活动现场照片 3 张")
+    reply(
+        session=district,
+        actor=NJK_CLERK,
+        settings=settings,
+        activity_id=njk,
+        text="已补充活动现场照片 3 张",
+        today=TODAY,
+    )
     with pytest.raises(Forbidden):
-        reply(session=district, actor=NJK_CLERK, settings=settings, activity_id=lx, text="不是我们乡镇的")
+        reply(session=district, actor=NJK_CLERK, settings=settings, activity_id=lx, text="不是我们乡镇的", today=TODAY)
     with pytest.raises(Forbidden):
         thread(session=district, actor=NJK_CLERK, activity_id=lx)
     mine = feedback(session=district, actor=NJK_CLERK)
@@ -193,7 +216,7 @@ def test_town_staff_cannot_decide_and_answer_only_their_own_township(district, s
 def test_a_new_decision_after_an_answer_clears_answered(district, settings):
     target = activity_ids(district, "NJK-YCT", "2025-06")[0]
     reject(district, settings, target)
-    reply(session=district, actor=NJK_CLERK, settings=settings, activity_id=target, text="已补充照片")
+    reply(session=district, actor=NJK_CLERK, settings=settings, activity_id=target, text="已补充照片", today=TODAY)
     reject(district, settings, target, reason="补充的照片仍是其他活动的")
     assert list(feedback(session=district, actor=REVIEWER)["answered"]) == [False]
 
@@ -208,7 +231,15 @@ def test_a_locked_month_refuses_a_decision(district, settings):
 
 def test_an_activity_never_reviewed_counts_as_held(district, settings):
     target = activity_ids(district, "NJK-YCT", "2025-06")[0]
-    decide(session=district, actor=REVIEWER, settings=settings, activity_id=target, decision="recognised", today=TODAY)
+    decide(
+        session=district,
+        actor=REVIEWER,
+        settings=settings,
+        activity_id=target,
+        decision="recognised",
+        seen="",
+        today=TODAY,
+    )
     doc = metrics.report(session=district, actor=OPERATOR, settings=settings, start="2025-05", end="2025-06").to_json()
     assert (doc["held"], doc["not_recognised"]) == (7, 0)
 
@@ -228,3 +259,44 @@ def test_a_rejected_activity_stored_on_time_leaves_the_on_time_count(district, s
     reject(district, settings, activity_ids(district, "NJK-YCT", "2025-06")[0])
     row = yct(metrics.unit_months(session=district, start="2025-06", end="2025-06", settings=settings), "2025-06")
     assert (row["held"], row["on_time_held"], row["not_recognised"]) == (1, 1, 1)
+
+
+def test_an_answer_needs_a_rejected_activity_in_an_open_month(district, settings):
+    recognised, rejected = activity_ids(district, "NJK-YCT", "2025-06")
+    never = activity_ids(district, "NJK-YCT", "2025-05")[0]
+    decide(
+        session=district,
+        actor=REVIEWER,
+        settings=settings,
+        activity_id=recognised,
+        decision="recognised",
+        seen="",
+        today=TODAY,
+    )
+    reject(district, settings, rejected)
+    for target in (recognised, never):
+        with pytest.raises(ReviewRefused, match="未被不予认定"):
+            reply(session=district, actor=NJK_CLERK, settings=settings, activity_id=target, text="补充", today=TODAY)
+    lock_month(session=district, month="2025-06", actor=REVIEWER)
+    with pytest.raises(ReviewRefused, match="2025-06 已锁定，不再接受答复"):
+        reply(session=district, actor=NJK_CLERK, settings=settings, activity_id=rejected, text="补充", today=TODAY)
+    district.expire_all()
+    assert district.exec(select(Feedback.kind)).all() == ["recognised", "rejected"]
+
+
+def test_a_decision_on_what_another_reviewer_changed_meanwhile_is_refused(district, settings):
+    target = activity_ids(district, "NJK-YCT", "2025-06")[0]
+    reject(district, settings, target)  # 审核员 decides while the other still sees it undecided
+    with pytest.raises(ReviewRefused, match="^已被他人处理：审核员 已于 .* 不予认定该活动"):
+        decide(
+            session=district,
+            actor=OPERATOR,
+            settings=settings,
+            activity_id=target,
+            decision="recognised",
+            seen="",
+            today=TODAY,
+        )
+    district.expire_all()
+    assert district.get(Review, target).decision == "rejected"
+    assert len(district.exec(select(Feedback)).all()) == 1

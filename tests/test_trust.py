@@ -20,7 +20,7 @@ from monitor import metrics, views
 from monitor.auth import Actor
 from monitor.db import get_engine
 from monitor.importer import import_activities
-from monitor.inserts import WRITERS_LOCK
+from monitor.db import WRITERS_LOCK
 from monitor.locks import lock_month
 from monitor.models import Activity, ImportBatch, Unit
 from monitor.quotas import EditError, UnitChanges, set_type_quotas, update_unit

@@ -25,7 +25,7 @@ from monitor.db import get_engine
 from monitor.importer import import_activities
 from monitor.models import Activity, AuditEvent, ImportBatch
 from monitor.quotas import UnitChanges, set_type_quotas, update_unit
-from monitor.review import decide
+from monitor.review import decide, decisions_of
 from monitor.rollback import RollbackRefused, rollback_batch
 from monitor.roster import import_units
 
@@ -81,6 +81,7 @@ def _apply(session: Session, settings, action) -> None:
                 activity_id=target,
                 decision=action[2],
                 reason="照片不符",
+                seen=decisions_of(session, [target]).get(target, ("", ""))[0],
                 today=TODAY,
             )
     elif kind == "quota":  # a type's quota from a month on: the township sums of every month follow
@@ -186,6 +187,7 @@ def test_a_decision_moves_one_activity_between_the_counts(session, settings):
         "not_recognised": 0,
         "not_recognised_on_time": 0,
     }
+    seen = ""
     for decision, expected in (("rejected", (0, 1)), ("recognised", (1, 0)), ("rejected", (0, 1))):
         decide(
             session=session,
@@ -194,9 +196,11 @@ def test_a_decision_moves_one_activity_between_the_counts(session, settings):
             activity_id=first,
             decision=decision,
             reason="核实",
+            seen=seen,
             today=TODAY,
         )
         assert (counts()["recognised"], counts()["not_recognised"]) == expected
+        seen = decision
     assert unitmonths.differences(session) == []
 
 

@@ -161,6 +161,7 @@ def _review_form(item: GalleryItem, me: Actor, key: str, shortcuts: bool, after:
                 activity_id=item.id,
                 decision=chosen,
                 reason=reason,
+                seen=item.decision or "",
                 today=common.today(),
             )
     except (ReviewRefused, Forbidden, Busy) as exc:
@@ -173,7 +174,7 @@ def _review_form(item: GalleryItem, me: Actor, key: str, shortcuts: bool, after:
 
 
 def _answer_form(item: GalleryItem, me: Actor, key: str) -> None:
-    replying = me.is_town and bool(item.decision)
+    replying = me.is_town and item.decision == "rejected"
     limit = common.settings().photo_limit_mb
     with st.form(f"{key}_more", clear_on_submit=True):
         st.markdown("**答复并补充照片**" if replying else "**补充照片**")
@@ -223,6 +224,7 @@ def _answer_form(item: GalleryItem, me: Actor, key: str) -> None:
                     settings=common.settings(),
                     activity_id=item.id,
                     text=text.strip() or f"已补充照片 {stored} 张。",
+                    today=common.today(),
                 )
             notes.append(("success", "答复已提交，审核人员将复核。"))
         except (ReviewRefused, Forbidden, Busy) as exc:

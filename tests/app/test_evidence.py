@@ -122,6 +122,7 @@ def test_the_overview_counts_the_activities_not_recognised(app_for, june):
             activity_id=first,
             decision="rejected",
             reason="无现场照片",
+            seen="",
             today=TODAY,
         )
     at = app_for(june)
@@ -159,6 +160,7 @@ def _reject_both_townships(settings) -> tuple[int, int]:  # type: ignore[no-unty
                 activity_id=activity_id,
                 decision="rejected",
                 reason=reason,
+                seen="",
                 today=TODAY,
             )
     return njk, lx
