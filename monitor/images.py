@@ -94,6 +94,8 @@ def _open(data: bytes, *, max_pixels: int, draft: tuple[int, int] | None = None)
             if draft and image.format == "JPEG":
                 image.draft("RGB", draft)
             image.load()
+            if draft:
+                image = _reduced(image, draft)
     except PhotoRefused:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -101,6 +103,22 @@ def _open(data: bytes, *, max_pixels: int, draft: tuple[int, int] | None = None)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
         raise PhotoRefused("照片文件已损坏或不完整，无法打开。") from exc
     return image, full
+
+
+def _reduced(image: Image.Image, box: tuple[int, int]) -> Image.Image:
+    """A PNG or HEIC far larger than `box` shrunk by a whole factor at once (a JPEG's draft did this
+    while decoding): the upright copy, the RGB copy and the hash then work on a few megapixels, not
+    on sixty-four. The metadata goes with it."""
+    factor = min(image.width // box[0], image.height // box[1])
+    if factor < 2:
+        return image
+    try:
+        smaller = image.reduce(factor)
+    except ValueError:  # a mode reduce does not take (a palette): kept as decoded
+        return image
+    smaller.info = dict(image.info)
+    image.close()
+    return smaller
 
 
 @dataclass
