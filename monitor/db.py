@@ -84,6 +84,12 @@ class Busy(Exception):
 
 BUSY_MESSAGE = "数据库正忙，请稍后重试。"
 WRITERS_LOCK = 72_310_006  # PostgreSQL advisory lock: writers take turns (begin_write)
+# The writers' turn of this database's schema: two deployments (or test runs) in one PostgreSQL
+# database, each in a schema of its own, do not wait on each other.
+TAKE_WRITERS_TURN = (
+    f"SELECT pg_advisory_xact_lock({WRITERS_LOCK}, "
+    "(SELECT oid::int4 FROM pg_namespace WHERE nspname = current_schema()))"
+)
 
 
 def is_busy(exc: BaseException) -> bool:
@@ -103,7 +109,7 @@ def begin_write(session: Session, *, busy_seconds: float) -> None:
     take turns on every engine and each reads what it changes after the one before it committed.
     SQLite: BEGIN IMMEDIATE takes the database's write lock before the checks run (a plain BEGIN
     would let a month lock commit between the check and the insert). PostgreSQL: the writers'
-    advisory lock (WRITERS_LOCK, held to the end of the transaction) keeps two writers apart, and
+    advisory lock (TAKE_WRITERS_TURN, held to the end of the transaction) keeps two writers apart, and
     SHARE on monthlock makes a month lock being committed wait for this writer, or this writer for
     it. Under READ COMMITTED every statement after the lock sees what the writer before committed.
     A wait longer than busy_seconds raises Busy.
@@ -118,7 +124,7 @@ def begin_write(session: Session, *, busy_seconds: float) -> None:
                 raw.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
         else:
             connection.exec_driver_sql(f"SET LOCAL lock_timeout = {waited}")
-            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITERS_LOCK})")
+            connection.exec_driver_sql(TAKE_WRITERS_TURN)
             connection.exec_driver_sql("LOCK TABLE monthlock IN SHARE MODE")
     except Exception as exc:
         if is_busy(exc):

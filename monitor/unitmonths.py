@@ -102,7 +102,7 @@ def _add_rows(connection: Connection, source: str, params: Mapping[str, object],
     order instead of deadlocking.
 
     `keys`: a table of the same (month, unit_id) keys, written by an import that holds the writers'
-    turn (SQLite's write lock; monitor.db.WRITERS_LOCK on PostgreSQL). When the table has none
+    turn (SQLite's write lock; monitor.db.TAKE_WRITERS_TURN on PostgreSQL). When the table has none
     of them yet, no other writer can add one meanwhile, and the rows are inserted as they are.
     """
     names = f"month, unit_id, {', '.join(COUNTS)}"

@@ -20,7 +20,7 @@ from monitor import metrics, views
 from monitor.auth import Actor
 from monitor.db import get_engine
 from monitor.importer import import_activities
-from monitor.db import WRITERS_LOCK
+from monitor.db import TAKE_WRITERS_TURN
 from monitor.locks import lock_month
 from monitor.models import Activity, ImportBatch, Unit
 from monitor.quotas import EditError, UnitChanges, set_type_quotas, update_unit
@@ -327,7 +327,7 @@ def test_an_import_waiting_on_another_imports_insert_gives_up_as_busy(session, s
     if engine.dialect.name == "sqlite":
         blocker.cursor().execute("BEGIN IMMEDIATE")
     else:
-        blocker.cursor().execute("SELECT pg_advisory_xact_lock(%s)", (WRITERS_LOCK,))
+        blocker.cursor().execute(TAKE_WRITERS_TURN)
     try:
         result = _import(session, replace(settings, busy_seconds=0.5), _days("NJK-HP", "2025-03", range(1, 3)))
     finally:
