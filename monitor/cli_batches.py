@@ -62,7 +62,11 @@ def run(args: argparse.Namespace, session: Session, settings: Settings, *, actor
     except RollbackRefused as exc:
         raise BatchError(str(exc)) from exc
     if args.json:
-        print(json.dumps({"id": done.batch_id, "removed": done.removed, "kept": done.kept}))
+        print(json.dumps({"id": done.batch_id, **done.counts()}))
     else:
-        print(f"batch {done.batch_id} rolled back: {done.removed} activities removed, {done.kept} kept")
+        print(
+            f"batch {done.batch_id} rolled back: {done.removed} activities removed, {done.kept} kept; "
+            f"with them {done.recognised} recognised and {done.not_recognised} not recognised decisions, "
+            f"{done.feedback} feedback entries, {done.photos} photo links"
+        )
     return 0

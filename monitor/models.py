@@ -7,6 +7,11 @@ from datetime import date, datetime
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+# The ids of activities, import batches, photos and feedback name them in the audit trail, on pages
+# and in links: SQLite gives a deleted row's id to the next row unless the table says AUTOINCREMENT
+# (migration 0009). PostgreSQL sequences never hand out a number twice.
+NEVER_REUSED = {"sqlite_autoincrement": True}
+
 
 class Unit(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
@@ -49,6 +54,8 @@ class QuotaRule(SQLModel, table=True):
 
 
 class ImportBatch(SQLModel, table=True):
+    __table_args__ = NEVER_REUSED
+
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=16)
     user: str = Field(default="", max_length=100)
@@ -69,6 +76,7 @@ class Activity(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("unit_id", "date", "title_key", name="uq_activity_unit_date_title"),
         Index("ix_activity_month_unit", "month", "unit_id", "stored_at"),
+        NEVER_REUSED,
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -180,6 +188,7 @@ class Photo(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("activity_id", "sha256", name="uq_photo_activity_sha256"),
         Index("ix_photo_phash", "phash"),
+        NEVER_REUSED,
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -207,6 +216,8 @@ class Review(SQLModel, table=True):
 
 class Feedback(SQLModel, table=True):
     """One message about an activity: a reviewer's decision with its reason, or town staff's answer."""
+
+    __table_args__ = NEVER_REUSED
 
     id: int | None = Field(default=None, primary_key=True)
     activity_id: int = Field(foreign_key="activity.id", index=True)

@@ -13,8 +13,9 @@ activity or a unit-month, and after a TRUNCATE if any is named at all. A refusal
 foreign_key_violation, as a foreign key's would be.
 
 The models keep the foreign keys: SQLite enforces them as declared, where a check is an index probe
-in the same process. On PostgreSQL `install` replaces the three with these triggers, for a new
-database (monitor.schema) and in migration 0007.
+in the same process. On PostgreSQL `install` replaces the three with these triggers for a new
+database (monitor.schema); migration 0007 installed them on existing ones from its own copy of
+these statements, so a change here ships with a migration that installs it there.
 """
 
 from __future__ import annotations

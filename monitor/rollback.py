@@ -36,10 +36,49 @@ class RollbackRefused(Exception):
 
 @dataclass(frozen=True)
 class Rollback:
+    """What rolling a batch back removes (or removed): its activities and what hangs on them."""
+
     batch_id: int
     removed: int  # activities deleted
     kept: int  # activities this batch reported that another live batch reported too
-    photos: int = 0  # photo links removed with the deleted activities
+    photos: int = 0  # photo links removed with the deleted activities (the files stay in the store)
+    recognised: int = 0  # 认定 decisions removed with them
+    not_recognised: int = 0  # 不予认定 decisions removed with them
+    feedback: int = 0  # feedback entries removed with them: the decisions' notes and the townships' replies
+
+    def counts(self) -> dict[str, int]:
+        """The counts by name, as the command line and the audit trail give them."""
+        return {
+            "removed": self.removed,
+            "kept": self.kept,
+            "photos": self.photos,
+            "recognised": self.recognised,
+            "not_recognised": self.not_recognised,
+            "feedback": self.feedback,
+        }
+
+
+def describe(done: Rollback) -> str:
+    """What a rollback removes and keeps, in one sentence for the person confirming or reading it."""
+    attached = []
+    if done.recognised or done.not_recognised:
+        attached.append(
+            f"{done.recognised + done.not_recognised} 条认定结果"
+            f"（认定 {done.recognised} 条、不予认定 {done.not_recognised} 条）"
+        )
+    if done.feedback:
+        attached.append(f"{done.feedback} 条反馈记录")
+    if done.photos:
+        attached.append(f"{done.photos} 张照片的关联")
+    said = f"删除 {done.removed} 条活动" + ("，连同其 " + "、".join(attached) if attached else "")
+    return said + (f"；保留 {done.kept} 条（其他导入也上报了）" if done.kept else "")
+
+
+def preview_rollback(*, session: Session, actor: Actor, settings: Settings, batch_id: int, today: date) -> Rollback:
+    """What rolling the batch back would remove, read without writing or locking anything; refused
+    (RollbackRefused) as the rollback itself would be. Reviewers and admins only."""
+    require(actor, "rollback")
+    return _checked(session, actor=actor, settings=settings, batch_id=batch_id, today=today)[1]
 
 
 def rollback_batch(*, session: Session, actor: Actor, settings: Settings, batch_id: int, today: date) -> Rollback:
@@ -59,7 +98,10 @@ def rollback_batch(*, session: Session, actor: Actor, settings: Settings, batch_
     return done
 
 
-def _rollback(session: Session, *, actor: Actor, settings: Settings, batch_id: int, today: date) -> Rollback:
+def _checked(
+    session: Session, *, actor: Actor, settings: Settings, batch_id: int, today: date
+) -> tuple[ImportBatch, Rollback]:
+    """The batch, if it can be rolled back, and what its rollback removes."""
     batch = session.get(ImportBatch, batch_id)
     if batch is None or batch.kind != "activities":
         raise RollbackRefused(f"导入记录 {batch_id} 不存在或不是活动台账导入。")
@@ -73,11 +115,43 @@ def _rollback(session: Session, *, actor: Actor, settings: Settings, batch_id: i
     params = {"b": batch_id}
     connection = session.connection()
     shared = f"SELECT {{}} FROM activity a WHERE a.batch_id = :b AND {{}} EXISTS ({_live_other('a')})"
-    kept = connection.execute(text(shared.format("count(*)", "")), params).scalar_one()
     months = {m for (m,) in connection.execute(text(shared.format("DISTINCT month", "NOT")), params)}
     locked = sorted(months & locked_months(session=session, settings=settings, today=today))
     if locked:
         raise RollbackRefused("该批次含已锁定月份（" + "、".join(locked) + "），不能撤销。")
+    # The activities that go (no other live batch reported them), and what hangs on them.
+    attached = "(SELECT count(*) FROM {} x JOIN gone g ON g.id = x.activity_id{})"
+    counts = connection.execute(
+        text(
+            f"WITH gone AS ({shared.format('a.id', 'NOT')}) SELECT "
+            f"({shared.format('count(*)', '')}), (SELECT count(*) FROM gone), "
+            + ", ".join(
+                (
+                    attached.format("photo", ""),
+                    attached.format("review", " WHERE x.decision = 'recognised'"),
+                    attached.format("review", " WHERE x.decision = 'rejected'"),
+                    attached.format("feedback", ""),
+                )
+            )
+        ),
+        params,
+    ).one()
+    kept, removed, photos, recognised, not_recognised, feedback = (int(n) for n in counts)
+    return batch, Rollback(
+        batch_id=batch_id,
+        removed=removed,
+        kept=kept,
+        photos=photos,
+        recognised=recognised,
+        not_recognised=not_recognised,
+        feedback=feedback,
+    )
+
+
+def _rollback(session: Session, *, actor: Actor, settings: Settings, batch_id: int, today: date) -> Rollback:
+    batch, done = _checked(session, actor=actor, settings=settings, batch_id=batch_id, today=today)
+    params = {"b": batch_id}
+    connection = session.connection()
     # Activities another live batch reported too pass to the earliest such batch.
     connection.execute(
         text(
@@ -96,20 +170,14 @@ def _rollback(session: Session, *, actor: Actor, settings: Settings, batch_id: i
     # The photos, decisions and feedback of the activities that go, go with them (the photo files
     # stay in the store: another activity may show the same picture).
     unitmonths.take(session, where="a.batch_id = :b", params=params)
-    unlinked = 0
     for table in ("photo", "review", "feedback"):
-        gone = connection.execute(
+        connection.execute(
             text(f"DELETE FROM {table} WHERE activity_id IN (SELECT id FROM activity WHERE batch_id = :b)"), params
-        ).rowcount
-        unlinked += gone if table == "photo" else 0
-    removed = connection.execute(text("DELETE FROM activity WHERE batch_id = :b"), params).rowcount
+        )
+    connection.execute(text("DELETE FROM activity WHERE batch_id = :b"), params)
     when = datetime.now(UTC)
     batch.status = "rolled_back"
-    batch.message = (
-        f"{when:%Y-%m-%d %H:%M} UTC 由 {actor.name} 撤销，删除 {removed} 条活动"
-        + (f"及其 {unlinked} 张照片" if unlinked else "")
-        + (f"，保留 {kept} 条（其他导入也上报了）" if kept else "")
-    )
+    batch.message = f"{when:%Y-%m-%d %H:%M} UTC 由 {actor.name} 撤销，{describe(done)}"
     session.add(batch)
     session.add(
         ImportBatch(
@@ -120,9 +188,9 @@ def _rollback(session: Session, *, actor: Actor, settings: Settings, batch_id: i
             sha256=batch.sha256,
             town=batch.town,
             status="done",
-            imported=-removed,
-            duplicates=kept,
-            message=f"撤销导入记录 {batch_id}" + (f"，{kept} 条因其他导入也上报而保留" if kept else ""),
+            imported=-done.removed,
+            duplicates=done.kept,
+            message=f"撤销导入记录 {batch_id}：{describe(done)}",
         )
     )
     audit.record(
@@ -131,8 +199,8 @@ def _rollback(session: Session, *, actor: Actor, settings: Settings, batch_id: i
         action="rollback",
         target=batch.file_name,
         detail=f"导入记录 #{batch_id}",
-        before={"status": "imported", "activities": removed + kept},
-        after={"status": "rolled_back", "removed": removed, "kept": kept, "photos": unlinked},
+        before={"status": "imported", "activities": done.removed + done.kept},
+        after={"status": "rolled_back", **done.counts()},
     )
     bump_version(session)
-    return Rollback(batch_id=batch_id, removed=removed, kept=kept, photos=unlinked)
+    return done

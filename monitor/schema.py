@@ -6,6 +6,8 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,6 +77,42 @@ def revision_of(connection: Connection) -> str | None:
     return None
 
 
+@contextmanager
+def migrating(engine: Engine) -> Iterator[Connection]:
+    """A connection to run migrations on, in one transaction.
+
+    SQLite: a migration that rebuilds a table other tables refer to (0009) drops it, which SQLite
+    refuses while it enforces foreign keys, and enforcement can only be switched outside a
+    transaction. So it is off for the migrations, every reference is checked before the commit
+    (SchemaError, and nothing committed, if one names a row that does not exist), and it is on again
+    before the connection goes back to the pool. The transaction is begun at once, so that the
+    migrations' table changes are part of it too (the driver would run those before the first row
+    written each on its own).
+    """
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                raw = connection.connection.driver_connection
+                if sqlite and not raw.in_transaction:  # type: ignore[union-attr]
+                    raw.execute("BEGIN")  # type: ignore[union-attr]
+                yield connection
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all() if sqlite else []
+                if broken:
+                    table, row, parent, _ = broken[0]
+                    raise SchemaError(
+                        f"升级后 {len(broken)} 行引用了不存在的记录（如 {table} 第 {row} 行引用的 {parent}），"
+                        "升级未提交，数据库保持原样。"
+                    )
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+                connection.commit()
+
+
 def _copy_aside(engine: Engine, backups_dir: Path, before: str, after: str) -> tuple[Path | None, str]:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     backups_dir.mkdir(parents=True, exist_ok=True)
@@ -124,7 +162,7 @@ def prepare(engine: Engine, *, backups_dir: Path, upgrade: bool = True) -> Upgra
             "请先运行 python -m monitor init 升级（升级前会自动另存副本）。"
         )
     copy, note = _copy_aside(engine, backups_dir, before, newest)
-    with engine.begin() as connection:
+    with migrating(engine) as connection:
         config = _config(connection)
         if not inspect(connection).has_table("alembic_version"):
             command.stamp(config, BASELINE)

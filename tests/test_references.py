@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from monitor import inserts, references
+from monitor import inserts, references, schema
 from monitor.config import Settings
 from monitor.db import get_engine, is_busy
 from monitor.schema import _config
@@ -209,7 +209,7 @@ def test_postgresql_checks_by_statement_and_sqlite_by_foreign_key(session: Sessi
 def test_downgrading_0007_puts_the_foreign_keys_back(held: Session):
     connection = held.connection()
     held.commit()
-    with connection.engine.begin() as migrating:
+    with schema.migrating(connection.engine) as migrating:
         command.downgrade(_config(migrating), "0006")
         if migrating.dialect.name == "postgresql":
             assert {(t, c, p) for t, c, p, _ in references.foreign_keys(migrating)} == set(references.CHECKED)
