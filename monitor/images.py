@@ -85,7 +85,7 @@ def _open(data: bytes, *, max_pixels: int, draft: tuple[int, int] | None = None)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image: Image.Image = Image.open(io.BytesIO(data))
             if image.width * image.height > max_pixels:
                 raise PhotoRefused(
                     f"照片像素过大（{image.width}×{image.height}），请压缩到 {max_pixels // 1_000_000} 百万像素以内。"

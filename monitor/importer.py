@@ -104,6 +104,8 @@ def import_activities(
         if not dry_run:
             _record(session, batch, result, status="refused", settings=settings, data=data, fmt=fmt)
         return result
+    if not dry_run:
+        described.put_files(settings)  # the pictures' files, before the write lock; linked with their rows
 
     try:
         if not dry_run:
@@ -161,7 +163,7 @@ def import_activities(
             progress=lambda f, t: progress(0.4 + 0.55 * f, t),
         )
         keep_as_written(session, unique_rows)
-        pictures.attach(session, actor=actor, settings=settings)
+        pictures.attach(session, actor=actor, settings=settings, today=today)
         result.imported = stored
         result.duplicates = reported - stored
         batch.status = "imported"
@@ -189,6 +191,7 @@ def import_activities(
         if not (isinstance(exc, Busy) or is_busy(exc)):
             raise
         return _busy(session, batch, result, settings=settings, data=data, fmt=fmt, dry_run=dry_run)
+    pictures.ensure(settings)
     result.batch_id = batch.id
     keep_original(data, uploads_dir=settings.uploads_dir, digest=digest, fmt=fmt)
     progress(1.0, "完成")

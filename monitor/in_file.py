@@ -1,5 +1,9 @@
 """Photos pasted into the ledger itself (over a row of an .xlsx, in a Word 活动记录's table), attached to
-that row's activity through the same pipeline as a zip of photos: limits, hash, EXIF time, thumbnail."""
+that row's activity through the same pipeline as a zip of photos: limits, hash, EXIF time, thumbnail.
+
+Their files are written before the import's write transaction begins (Described.put_files) and
+linked inside it (Placed.attach); those of rows the import refuses are left for `photos gc`.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from monitor.db import fetch_tuples
 from monitor.images import PhotoFacts, PhotoRefused, PixelBudget, describe
 from monitor.models import Activity
 from monitor.photo_store import open_store
-from monitor.photos import attach_in_transaction
+from monitor.photos import attach_in_transaction, ensure_files, put_files
 from monitor.readers import Table
 
 Key = tuple[int, date, str]  # (unit id, date, title key): an activity
@@ -28,6 +32,15 @@ class Described:
 
     by_row: dict[int, list[tuple[str, bytes, PhotoFacts | None, str]]] = field(default_factory=dict)
     found: int = 0
+
+    def readable(self) -> list[tuple[PhotoFacts, bytes]]:
+        return [(facts, data) for found in self.by_row.values() for _, data, facts, _ in found if facts is not None]
+
+    def put_files(self, settings: Settings) -> None:
+        """Write every readable picture's files, before the write transaction: no lock is held over it."""
+        pictures = self.readable()
+        if pictures:
+            put_files(open_store(settings), pictures)
 
 
 def describe_all(table: Table, settings: Settings) -> Described:
@@ -63,14 +76,16 @@ class Placed:
 
     found: int
     by_key: dict[Key, list[tuple[str, bytes, PhotoFacts | None, str]]]
+    linked: list[tuple[PhotoFacts, bytes]] = field(default_factory=list)
 
     def summary(self) -> dict[str, int] | None:
         if not self.found:
             return None
         return {"pictures": self.found, "activities": len(self.by_key)}
 
-    def attach(self, session: Session, *, actor: Actor, settings: Settings) -> int:
-        """Link the readable pictures to their activities in the import's transaction; returns links made."""
+    def attach(self, session: Session, *, actor: Actor, settings: Settings, today: date | None = None) -> int:
+        """Link the readable pictures (their files written before, put_files) to their activities in the
+        import's transaction; returns links made."""
         readable = {key: [p for p in found if p[2] is not None] for key, found in self.by_key.items()}
         readable = {key: found for key, found in readable.items() if found}
         if not readable:
@@ -85,7 +100,13 @@ class Placed:
         ]
         if not photos:
             return 0
-        return attach_in_transaction(session, actor=actor, store=open_store(settings), photos=photos).stored
+        self.linked = [(facts, data) for facts, data, _name, _id in photos]
+        return attach_in_transaction(session, actor=actor, settings=settings, photos=photos, today=today).stored
+
+    def ensure(self, settings: Settings) -> None:
+        """After the import committed: the linked pictures' files are there (ensure_files)."""
+        if self.linked:
+            ensure_files(open_store(settings), self.linked)
 
 
 def place(described: Described, rows: pd.DataFrame) -> Placed:

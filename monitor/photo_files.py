@@ -1,4 +1,4 @@
-"""The photos of one upload: a zip (folders and all) or several files, read within bounds.
+"""The photos of one upload: a zip (folders and all), several files or a folder, read within bounds.
 
 A zip is judged by its directory before anything is inflated: too many entries, or more
 declared bytes than the upload limit, refuse it whole; each entry is then read with a cap, so
@@ -12,6 +12,7 @@ import io
 import zipfile
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 
 from monitor.config import Settings
 
@@ -130,4 +131,37 @@ def read_files(files: list[tuple[str, bytes]], settings: Settings) -> list[Incom
         else:
             budget.take_bytes(len(data), settings)
             out.append(Incoming(name, data))
+    return out
+
+
+def read_folder(root: Path, settings: Settings) -> list[Incoming]:
+    """The files under a folder, named by their path inside it (the subfolders carry unit and date, as
+    in a zip), within the same bounds as one upload; a zip among them is opened in place."""
+    out: list[Incoming] = []
+    budget = Budget()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        relative = path.relative_to(root)
+        name = relative.as_posix()
+        if _skipped(name) or any(part.startswith(".") for part in relative.parts):
+            continue
+        budget.take_entries(1)
+        is_zip = name.lower().endswith(".zip")
+        cap = settings.photo_upload_limit_bytes if is_zip else settings.photo_limit_bytes
+        try:
+            with path.open("rb") as handle:
+                content = handle.read(cap + 1)
+        except OSError:
+            out.append(Incoming(name, None, "无法读取这个文件（没有权限或已被占用）。"))
+            continue
+        if is_zip:
+            out.extend(
+                Incoming(f"{name[:-4]}/{entry.name}", entry.data, entry.problem)
+                for entry in read_zip(content, settings, budget)
+            )
+            continue
+        if len(content) > settings.photo_limit_bytes:
+            out.append(Incoming(name, None, _too_large(len(content), settings)))
+            continue
+        budget.take_bytes(len(content), settings)
+        out.append(Incoming(name, content))
     return out

@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
@@ -29,10 +32,22 @@ def _key(sha256: str, kind: str) -> str:
     return f"{kind}/{sha256[:2]}/{sha256}"
 
 
+@dataclass(frozen=True)
+class StoredFile:
+    """One file the store holds, as listed for removing the ones no photo row links."""
+
+    sha256: str
+    kind: str
+    size: int
+    modified: datetime  # aware, UTC
+
+
 class PhotoStore(Protocol):
     def put(self, sha256: str, kind: str, data: bytes) -> None: ...
     def get(self, sha256: str, kind: str) -> bytes: ...
     def has(self, sha256: str, kind: str) -> bool: ...
+    def delete(self, sha256: str, kind: str) -> None: ...  # a file already gone is no error
+    def files(self) -> Iterator[StoredFile]: ...
 
 
 class FolderStore:
@@ -69,9 +84,24 @@ class FolderStore:
     def has(self, sha256: str, kind: str) -> bool:
         return self._path(sha256, kind).exists()
 
+    def delete(self, sha256: str, kind: str) -> None:
+        self._path(sha256, kind).unlink(missing_ok=True)
+
+    def files(self) -> Iterator[StoredFile]:
+        for kind in KINDS:
+            for path in sorted((self.root / kind).glob("*/*")):
+                if not _SHA256.match(path.name) or path.parent.name != path.name[:2]:
+                    continue  # a write in progress (.part-…) or something not put here
+                try:
+                    found = path.stat()
+                except FileNotFoundError:  # removed meanwhile
+                    continue
+                yield StoredFile(path.name, kind, found.st_size, datetime.fromtimestamp(found.st_mtime, UTC))
+
 
 class ObjectStore:
-    """An S3-compatible bucket, through any client with boto3's put_object/get_object/head_object."""
+    """An S3-compatible bucket, through any client with boto3's put/get/head/delete_object and
+    list_objects_v2."""
 
     def __init__(self, client: Any, bucket: str, prefix: str = "") -> None:
         self.client, self.bucket, self.prefix = client, bucket, prefix.strip("/")
@@ -103,6 +133,35 @@ class ObjectStore:
                 return False
             raise StoreError(f"照片存储无法访问：{exc}") from exc
         return True
+
+    def delete(self, sha256: str, kind: str) -> None:
+        key = self._name(sha256, kind)
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=key)  # a missing key is deleted all the same
+        except Exception as exc:
+            if not _missing(exc):
+                raise StoreError(f"照片存储无法访问：{exc}") from exc
+
+    def files(self) -> Iterator[StoredFile]:
+        for kind in KINDS:
+            prefix = f"{self.prefix}/{kind}/" if self.prefix else f"{kind}/"
+            token = ""
+            while True:
+                try:
+                    page = self.client.list_objects_v2(
+                        Bucket=self.bucket, Prefix=prefix, **({"ContinuationToken": token} if token else {})
+                    )
+                except Exception as exc:
+                    raise StoreError(f"照片存储无法访问：{exc}") from exc
+                for item in page.get("Contents", []):
+                    name = str(item["Key"]).rsplit("/", 1)[-1]
+                    if _SHA256.match(name) and item["Key"] == self._name(name, kind):
+                        modified = item["LastModified"]
+                        modified = modified if modified.tzinfo else modified.replace(tzinfo=UTC)
+                        yield StoredFile(name, kind, int(item["Size"]), modified.astimezone(UTC))
+                if not page.get("IsTruncated"):
+                    break
+                token = str(page["NextContinuationToken"])
 
 
 def _missing(exc: Exception) -> bool:

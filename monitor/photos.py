@@ -1,14 +1,20 @@
-"""Photos attached to activities: an upload planned (matched, ambiguous, unmatched) and then stored.
+"""Photos attached to activities: an upload planned (matched, ambiguous, unmatched) and then stored;
+a photo removed again.
 
-Planning reads and judges every photo and writes nothing; attaching stores the files first
-(content-addressed, so a retry rewrites nothing) and then links them in one transaction.
+Planning reads and judges every photo and writes nothing. Attaching writes the files before the
+write transaction begins (content-addressed, so a retry rewrites nothing, and the writer lock is
+never held over an upload), then links them in one transaction. A file no row links (its
+transaction failed, its activity was rolled back) stays until `photos gc` (monitor.photo_gc)
+takes it. Files are only ever deleted under the writer lock, after checking that no row links
+them; an upload whose file went between its write and its link puts it back after committing.
+No photo is added to or removed from an activity of a locked month.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
@@ -19,15 +25,16 @@ from sqlmodel import Session, col, select
 
 from monitor import audit
 from monitor.access import may_touch, scope
-from monitor.auth import Actor
+from monitor.auth import PERMISSIONS, Actor, Forbidden, require
 from monitor.config import Settings
 from monitor.db import BUSY_MESSAGE, Busy, begin_write, bump_version, chunks, fetch_tuples, is_busy
 from monitor.images import PhotoFacts, PhotoRefused, PixelBudget, describe
-from monitor.models import Activity, Photo, Unit
+from monitor.locks import locked_months
+from monitor.models import Activity, Photo, Review, Unit
 from monitor.normalize import town_key
 from monitor.photo_files import Incoming
 from monitor.photo_match import Hints, UnitFinder, hints, match
-from monitor.photo_store import PhotoStore
+from monitor.photo_store import KINDS, PhotoStore, StoreError
 from monitor.units import units_frame
 
 Progress = Callable[[float, str], None]
@@ -37,7 +44,9 @@ STATUS_LABELS = {
     "unmatched": "未匹配",
     "duplicate": "重复",
     "error": "无法读取",
+    "locked": "月份已锁定",
 }
+ERROR_CODES = {"error": "bad_image", "locked": "locked_month"}  # the JSON codes of statuses not named as they are
 
 
 def _quiet(_fraction: float, _text: str) -> None:
@@ -74,14 +83,11 @@ class PhotoPlan:
             "ambiguous": self.count("ambiguous"),
             "unmatched": self.count("unmatched"),
             "duplicates": self.count("duplicate"),
+            "locked": self.count("locked"),
             "errors": [
-                {
-                    "file": item.name,
-                    "code": item.status if item.status != "error" else "bad_image",
-                    "message": item.message,
-                }
+                {"file": item.name, "code": ERROR_CODES.get(item.status, item.status), "message": item.message}
                 for item in self.items
-                if item.status in {"ambiguous", "unmatched", "error"}
+                if item.status in {"ambiguous", "unmatched", "error", "locked"}
             ],
         }
 
@@ -113,11 +119,13 @@ def plan_photos(
     incoming: list[Incoming],
     town: str | None = None,
     progress: Progress = _quiet,
+    today: date | None = None,
 ) -> PhotoPlan:
     """Read, judge and match every photo of an upload; nothing is written.
 
     Units are looked for in the whole roster, so a unit of another township named in a path is
-    told as such (unmatched) instead of being taken for a same-named unit of this one.
+    told as such (unmatched) instead of being taken for a same-named unit of this one. A photo
+    matched to an activity of a locked month is told so (locked) and not stored.
     """
     town = scope(actor, "import", town)
     finder = UnitFinder(units_frame(session=session))
@@ -153,7 +161,25 @@ def plan_photos(
         item.status, item.message = result.status, result.message
         item.activity_id, item.candidates, item.unit_id = result.activity_id, result.candidates, result.unit_id
     _mark_duplicates(items, attached, _linked_in(session, attached, town))
+    _mark_locked(items, activities, locked_months(session=session, settings=settings, today=today or _today(settings)))
     return PhotoPlan(items, town=town, months=_months(list(found.values()), items, activities))
+
+
+def _today(settings: Settings) -> date:
+    return datetime.now(settings.timezone).date()
+
+
+def locked_message(months: Iterable[str]) -> str:
+    return f"{'、'.join(sorted(set(months)))} 已锁定，不能再增删该月活动的照片；如需更正，请审核人员先解锁该月。"
+
+
+def _mark_locked(items: list[PlannedPhoto], activities: pd.DataFrame, locked: set[str]) -> None:
+    if not locked:
+        return
+    months = {int(i): f"{d:%Y-%m}" for i, d in zip(activities["id"], activities["date"], strict=True)}
+    for item in items:
+        if item.status == "matched" and item.activity_id is not None and months.get(item.activity_id) in locked:
+            item.status, item.message = "locked", locked_message([months[item.activity_id]])
 
 
 def _outside(h: Hints, finder: UnitFinder, town: str | None) -> str:
@@ -217,61 +243,108 @@ class Attached:
     duplicates: int
 
 
+Linking = list[tuple[PhotoFacts, bytes, str, int]]  # (facts, data, file name, activity id) of each photo
+
+
 def attach_photos(
     *,
     session: Session,
     actor: Actor,
     settings: Settings,
     store: PhotoStore,
-    photos: list[tuple[PhotoFacts, bytes, str, int]],
+    photos: Linking,
+    today: date | None = None,
 ) -> Attached:
-    """Store and link (facts, data, file name, activity id) in one transaction; pairs already linked are skipped."""
+    """Write the files, then link (facts, data, file name, activity id) in one transaction; pairs
+    already linked are skipped. What would be refused is refused before any file is written."""
     if not photos:
         return Attached(0, 0)
+    today = today or _today(settings)
+    ids = sorted({activity_id for *_, activity_id in photos})
+    _check(session, actor=actor, settings=settings, activity_ids=ids, today=today)
+    session.rollback()  # the checks' reads end here: no lock is held while the files are written
+    put_files(store, [(facts, data) for facts, data, *_ in photos])
     begin_write(session, busy_seconds=settings.busy_seconds)
     try:
-        done = _attach(session, actor=actor, store=store, photos=photos)
+        done = _attach(session, actor=actor, settings=settings, photos=photos, today=today)
         session.commit()
     except BaseException as exc:
         session.rollback()
         if isinstance(exc, Exception) and is_busy(exc):
             raise Busy(BUSY_MESSAGE) from exc
         raise
+    ensure_files(store, [(facts, data) for facts, data, *_ in photos])
     return done
 
 
 def attach_in_transaction(
-    session: Session, *, actor: Actor, store: PhotoStore, photos: list[tuple[PhotoFacts, bytes, str, int]]
+    session: Session, *, actor: Actor, settings: Settings, photos: Linking, today: date | None = None
 ) -> Attached:
-    """Store and link photos inside the caller's write transaction (an import's, for pictures pasted
-    into the ledger), which commits or rolls back the links with the rest of its work."""
-    return _attach(session, actor=actor, store=store, photos=photos)
+    """Link photos inside the caller's write transaction (an import's, for pictures pasted into the
+    ledger), which commits or rolls back the links with the rest of its work. Their files were put
+    in the store before that transaction began (put_files), and are checked after it committed
+    (ensure_files)."""
+    return _attach(session, actor=actor, settings=settings, photos=photos, today=today or _today(settings))
 
 
-def _attach(
-    session: Session, *, actor: Actor, store: PhotoStore, photos: list[tuple[PhotoFacts, bytes, str, int]]
-) -> Attached:
-    ids = sorted({activity_id for *_, activity_id in photos})
-    towns = dict(
-        fetch_tuples(
+def put_files(store: PhotoStore, photos: Iterable[tuple[PhotoFacts, bytes]]) -> None:
+    """Each picture's original and thumbnail in the store, once per SHA-256; before any write transaction."""
+    done: set[str] = set()
+    for facts, data in photos:
+        if facts.sha256 not in done:
+            done.add(facts.sha256)
+            store.put(facts.sha256, "original", data)
+            store.put(facts.sha256, "thumb", facts.thumb)
+
+
+def ensure_files(store: PhotoStore, photos: Iterable[tuple[PhotoFacts, bytes]]) -> None:
+    """After the links committed: put back a file deleted between its write and its link (a removal
+    or `photos gc` of the same picture meanwhile). A store that cannot be reached now was reached a
+    moment ago; the files written then stand."""
+    done: set[str] = set()
+    for facts, data in photos:
+        if facts.sha256 in done:
+            continue
+        done.add(facts.sha256)
+        try:
+            for kind, content in (("original", data), ("thumb", facts.thumb)):
+                if not store.has(facts.sha256, kind):
+                    store.put(facts.sha256, kind, content)
+        except StoreError:
+            continue
+
+
+def _check(session: Session, *, actor: Actor, settings: Settings, activity_ids: list[int], today: date) -> None:
+    """The activities exist, the actor may add photos to them, and none is of a locked month."""
+    found = {
+        int(activity_id): (str(town), str(month))
+        for activity_id, town, month in fetch_tuples(
             session,
-            select(Activity.id, Unit.town)
+            select(Activity.id, Unit.town, Activity.month)
             .join(Unit, col(Unit.id) == col(Activity.unit_id))
-            .where(col(Activity.id).in_(ids)),
+            .where(col(Activity.id).in_(activity_ids)),
         )
-    )
-    for activity_id in ids:
-        if activity_id not in towns:
+    }
+    for activity_id in activity_ids:
+        if activity_id not in found:
             raise PhotoRefused(f"活动 {activity_id} 不存在（可能已被撤销），请重新选择。")
-        may_touch(actor, "import", str(towns[activity_id]))
+        may_touch(actor, "import", found[activity_id][0])
+    locked = {month for _, month in found.values()} & locked_months(session=session, settings=settings, today=today)
+    if locked:
+        raise PhotoRefused(locked_message(locked))
+
+
+def _attach(session: Session, *, actor: Actor, settings: Settings, photos: Linking, today: date) -> Attached:
+    ids = sorted({activity_id for *_, activity_id in photos})
+    _check(session, actor=actor, settings=settings, activity_ids=ids, today=today)  # again, under the lock
     seen = _attached(session, sorted({facts.sha256 for facts, *_ in photos}))
     now, duplicates, rows = datetime.now(UTC), 0, []
-    for facts, data, name, activity_id in photos:
+    for facts, _data, name, activity_id in photos:
         if (activity_id, facts.sha256) in seen:
             duplicates += 1
             continue
         seen.add((activity_id, facts.sha256))
-        rows.append(keep(store, facts, data, activity_id=activity_id, file_name=name, by=actor.name, at=now))
+        rows.append(link_row(facts, activity_id=activity_id, file_name=name, by=actor.name, at=now))
     stored = _insert_links(session, rows)
     duplicates += len(rows) - stored
     audit.record(
@@ -289,8 +362,12 @@ def keep(
     store: PhotoStore, facts: PhotoFacts, data: bytes, *, activity_id: int, file_name: str, by: str, at: datetime
 ) -> dict[str, Any]:
     """Put a photo's file and thumbnail in the store; the row that links it to its activity."""
-    store.put(facts.sha256, "original", data)
-    store.put(facts.sha256, "thumb", facts.thumb)
+    put_files(store, [(facts, data)])
+    return link_row(facts, activity_id=activity_id, file_name=file_name, by=by, at=at)
+
+
+def link_row(facts: PhotoFacts, *, activity_id: int, file_name: str, by: str, at: datetime) -> dict[str, Any]:
+    """The row that links a stored picture to an activity."""
     return {
         "activity_id": activity_id,
         "sha256": facts.sha256,
@@ -493,3 +570,137 @@ def photo_counts(session: Session, activity_ids: list[int]) -> dict[int, int]:
         )
         counts.update((int(a), int(n)) for a, n in fetch_tuples(session, statement))
     return counts
+
+
+class RemovalRefused(ValueError):
+    """A photo that cannot be removed as asked; `code` names why, the message says it in Chinese."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class Removed:
+    photo_id: int
+    activity_id: int
+    file_name: str
+    uploaded_by: str
+    file_deleted: bool  # False: another row shows the same picture, or the store could not be reached (gc takes it)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "photo_id": self.photo_id,
+            "activity_id": self.activity_id,
+            "file_name": self.file_name,
+            "uploaded_by": self.uploaded_by,
+            "removed": True,
+            "file_deleted": self.file_deleted,
+            "errors": [],
+        }
+
+
+def remove_photo(
+    *, session: Session, actor: Actor, settings: Settings, store: PhotoStore, photo_id: int, today: date | None = None
+) -> Removed:
+    """Take one photo off its activity: town staff their own upload until the activity is reviewed, a
+    reviewer or admin any photo; never on an activity of a locked month. Audited with what it was;
+    its file goes too when no other row shows the same picture."""
+    require(actor, "import")
+    today = today or _today(settings)
+    begin_write(session, busy_seconds=settings.busy_seconds)
+    try:
+        found = session.exec(
+            select(Photo, Activity, Unit)
+            .join(Activity, col(Activity.id) == col(Photo.activity_id))
+            .join(Unit, col(Unit.id) == col(Activity.unit_id))
+            .where(col(Photo.id) == photo_id)
+        ).first()
+        if found is None:
+            raise RemovalRefused("not_found", f"照片 {photo_id} 不存在，或已被他人处理（删除）。")
+        photo, activity, unit = found
+        _may_remove(session, actor, photo, activity, unit)
+        if activity.month in locked_months(session=session, settings=settings, today=today):
+            raise RemovalRefused("locked_month", locked_message([activity.month]))
+        assert activity.id is not None
+        done = Removed(photo_id, activity.id, photo.file_name, photo.uploaded_by, file_deleted=False)
+        sha256 = photo.sha256
+        before = {
+            "photo_id": photo_id,
+            "activity_id": activity.id,
+            "file_name": photo.file_name,
+            "uploaded_by": photo.uploaded_by,
+            "sha256": sha256,
+        }
+        target = f"{unit.town}{unit.name} {activity.date:%Y-%m-%d} {activity.title}"[:255]
+        session.delete(photo)
+        session.flush()
+        shared = bool(linked_hashes(session, [sha256]))
+        audit.record(
+            session,
+            actor=actor.name,
+            action="photo_remove",
+            target=target,
+            detail=f"活动 #{activity.id}",
+            before=before,
+        )
+        bump_version(session)
+        session.commit()
+    except BaseException as exc:
+        session.rollback()
+        if isinstance(exc, Exception) and is_busy(exc):
+            raise Busy(BUSY_MESSAGE) from exc
+        raise
+    if not shared:
+        try:
+            done.file_deleted = bool(drop_unlinked(session, settings=settings, store=store, hashes=[sha256]))
+        except (Busy, StoreError):
+            done.file_deleted = False  # the row is gone; `photos gc` takes the file later
+    return done
+
+
+def _may_remove(session: Session, actor: Actor, photo: Photo, activity: Activity, unit: Unit) -> None:
+    if "review" in PERMISSIONS.get(actor.role, frozenset()):
+        may_touch(actor, "review", unit.town)
+        return
+    if actor.is_town and unit.town != actor.town:
+        raise Forbidden(f"只能删除本乡镇（{actor.town}）活动的照片。")
+    may_touch(actor, "import", unit.town)
+    if photo.uploaded_by != actor.name:
+        raise Forbidden("只能删除本人上传的照片；其他人上传的照片请联系审核人员删除。")
+    if session.get(Review, activity.id) is not None:
+        raise RemovalRefused(
+            "reviewed", "该活动已审核（认定或不予认定），照片不能再由乡镇删除；如需删除请联系审核人员。"
+        )
+
+
+def linked_hashes(session: Session, hashes: list[str]) -> set[str]:
+    """Those of the hashes some photo row links."""
+    linked: set[str] = set()
+    for first in range(0, len(hashes), 500):
+        statement = select(Photo.sha256).where(col(Photo.sha256).in_(hashes[first : first + 500])).distinct()
+        linked.update(str(sha) for (sha,) in fetch_tuples(session, statement))
+    return linked
+
+
+def drop_unlinked(session: Session, *, settings: Settings, store: PhotoStore, hashes: list[str]) -> list[str]:
+    """Delete the original and thumbnail of each hash no photo row links; the hashes whose files went.
+
+    Under the writer lock: rows are only linked under it, so no link can be made to a file while it
+    is being deleted (and an upload that wrote its file before puts it back: ensure_files)."""
+    if not hashes:
+        return []
+    begin_write(session, busy_seconds=settings.busy_seconds)
+    try:
+        linked = linked_hashes(session, hashes)
+        gone = [sha for sha in hashes if sha not in linked]
+        for sha in gone:
+            for kind in KINDS:
+                store.delete(sha, kind)
+        session.commit()  # nothing written: ends the transaction and its lock
+    except BaseException as exc:
+        session.rollback()
+        if isinstance(exc, Exception) and is_busy(exc):
+            raise Busy(BUSY_MESSAGE) from exc
+        raise
+    return gone

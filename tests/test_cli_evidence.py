@@ -167,3 +167,96 @@ def test_signals_json_shape_and_nonsense_refused(shell):
         assert done.returncode == 2 and "Traceback" not in done.stderr
     done = shell("signals", "--start", "2025-07", "--end", "2025-06")
     assert done.returncode == 2 and "晚于" in done.stderr
+
+
+def account(shell: Cli, name: str, role: str, town: str = "") -> None:
+    extra = ("--town", town) if town else ()
+    done = shell("users", "add", name, "--role", role, *extra, "--password-stdin", stdin="account-pass-1\n")
+    assert done.returncode == 0, done.stderr
+
+
+def stored_files(shell: Cli) -> list[str]:
+    return sorted(p.parent.parent.name for p in (shell.home / "data" / "photos").rglob("*") if p.is_file())
+
+
+def test_photos_import_takes_a_folder_and_tells_every_refusal_as_its_document(shell):
+    with_activities(shell)
+    account(shell, "njk", "town", "泥江口镇")
+    folder = shell.home / "六月照片"
+    (folder / "油草塘村" / "2025-06-03 理论宣讲").mkdir(parents=True)
+    (folder / "油草塘村" / "2025-06-03 理论宣讲" / "1.jpg").write_bytes(photo(1))
+    (folder / "和平村-0603.jpg").write_bytes(photo(2))
+    (folder / ".DS_Store").write_bytes(b"\x00")
+    doc = shell.json("photos", "import", str(folder), "--user", "njk")
+    assert (doc["photos"], doc["matched"], doc["stored"], doc["errors"]) == (2, 2, 2, [])
+    found = ids(shell)
+    assert linked(shell) == sorted(
+        [(found[("NJK-YCT", "2025-06-03")], "1.jpg"), (found[("NJK-HP", "2025-06-03")], "和平村-0603.jpg")]
+    )
+
+    archive = shell.file("照片.zip", zipped({"油草塘村-0612.jpg": photo(3)}))
+    other = shell.json("photos", "import", archive, "--town", "兰溪镇", "--user", "njk", code=2)
+    assert other["errors"] == [
+        {
+            "file": archive,
+            "code": "forbidden",
+            "message": "乡镇（街道）经办人只能为本乡镇（泥江口镇）上传照片，不能为兰溪镇上传。",
+        }
+    ]
+    plain = shell("photos", "import", archive, "--town", "兰溪镇", "--user", "njk")
+    assert plain.returncode == 2 and plain.stdout == "" and "只能为本乡镇（泥江口镇）上传照片" in plain.stderr
+    missing = str(shell.home / "没有这个.zip")
+    gone = shell.json("photos", "import", missing, code=2)
+    assert gone["errors"] == [{"file": missing, "code": "file_not_found", "message": f"找不到文件 {missing}"}]
+    assert len(linked(shell)) == 2
+
+
+def test_photos_remove_and_gc_from_the_command_line(shell):
+    with_activities(shell)
+    account(shell, "njk", "town", "泥江口镇")
+    account(shell, "lx", "town", "兰溪镇")
+    account(shell, "审核员", "reviewer")
+    account(shell, "管理员", "admin")
+    shell.json(
+        "photos", "import", shell.file("p.zip", zipped({"油草塘村/2025-06-03/1.jpg": photo(1)})), "--user", "njk"
+    )
+    with sqlite3.connect(shell.home / "monitor.db") as db:
+        [(photo_id, activity_id)] = db.execute("SELECT id, activity_id FROM photo").fetchall()
+
+    refused = shell.json("photos", "remove", str(photo_id), "--user", "lx", code=2)
+    assert refused == {
+        "photo_id": photo_id,
+        "activity_id": None,
+        "removed": False,
+        "file_deleted": False,
+        "errors": [{"code": "forbidden", "message": "只能删除本乡镇（兰溪镇）活动的照片。"}],
+    }
+    done = shell.json("photos", "remove", str(photo_id), "--user", "njk")
+    assert done == {
+        "photo_id": photo_id,
+        "activity_id": activity_id,
+        "file_name": "1.jpg",
+        "uploaded_by": "njk",
+        "removed": True,
+        "file_deleted": True,
+        "errors": [],
+    }
+    assert linked(shell) == [] and stored_files(shell) == []
+    again = shell.json("photos", "remove", str(photo_id), "--user", "审核员", code=2)
+    assert again["errors"][0]["code"] == "not_found"
+
+    orphan = shell.home / "data" / "photos" / "original" / "ab" / ("ab" * 32)
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(b"left behind")
+    for name in ("njk", "审核员"):
+        doc = shell.json("photos", "gc", "--user", name, code=2)
+        assert doc["errors"][0]["code"] == "forbidden" and doc["files"] == 0, name
+    kept = shell.json("photos", "gc", "--user", "管理员")
+    assert kept == {"grace_hours": 24, "photos": 0, "files": 0, "bytes": 0, "recent": 1, "errors": []}
+    taken = shell.json("photos", "gc", "--grace-hours", "0", "--user", "管理员")
+    assert taken == {"grace_hours": 0, "photos": 1, "files": 1, "bytes": 11, "recent": 0, "errors": []}
+    assert not orphan.exists()
+    bad = shell.json("photos", "gc", "--grace-hours", "-1", "--user", "管理员", code=2)
+    assert bad["errors"][0]["code"] == "bad_argument"
+    events = [e["action"] for e in shell.json("audit")["events"]]
+    assert events.count("photos_gc") == 2 and events.count("photo_remove") == 1

@@ -8,6 +8,7 @@ import struct
 import time
 import zipfile
 import zlib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -242,21 +243,42 @@ def test_several_files_read_with_a_zip_among_them(settings):
 
 
 class FakeS3:
-    """boto3's put_object/get_object/head_object over a dict; a missing key raises as botocore does."""
+    """boto3's put/get/head/delete_object and list_objects_v2 over a dict; a missing key raises as botocore does."""
 
     class ClientError(Exception):
         def __init__(self, code: str) -> None:
             super().__init__(code)
             self.response = {"Error": {"Code": code}}
 
-    def __init__(self) -> None:
+    def __init__(self, page_size: int = 1000) -> None:
         self.objects: dict[tuple[str, str], bytes] = {}
+        self.modified: dict[tuple[str, str], datetime] = {}
         self.puts = 0
         self.down = False
+        self.page_size = page_size
 
     def put_object(self, *, Bucket: str, Key: str, Body: bytes, ContentType: str) -> None:  # noqa: N803
         self.puts += 1
         self.objects[(Bucket, Key)] = Body
+        self.modified[(Bucket, Key)] = datetime.now(UTC)
+
+    def delete_object(self, *, Bucket: str, Key: str) -> dict[str, object]:  # noqa: N803
+        if self.down:
+            raise self.ClientError("503")
+        self.objects.pop((Bucket, Key), None)  # S3 answers a missing key's delete as done
+        self.modified.pop((Bucket, Key), None)
+        return {}
+
+    def list_objects_v2(self, *, Bucket: str, Prefix: str = "", ContinuationToken: str = "") -> dict[str, object]:  # noqa: N803
+        if self.down:
+            raise self.ClientError("503")
+        keys = sorted(k for b, k in self.objects if b == Bucket and k.startswith(Prefix) and k > ContinuationToken)
+        page = keys[: self.page_size]
+        contents = [
+            {"Key": k, "Size": len(self.objects[(Bucket, k)]), "LastModified": self.modified[(Bucket, k)]} for k in page
+        ]
+        more = len(keys) > len(page)
+        return {"Contents": contents, "IsTruncated": more, **({"NextContinuationToken": page[-1]} if more else {})}
 
     def get_object(self, *, Bucket: str, Key: str) -> dict[str, object]:  # noqa: N803
         if (Bucket, Key) not in self.objects:

@@ -83,7 +83,14 @@ def test_a_clerks_zip_is_previewed_matched_by_hand_and_stored_once(app_for, dist
     uploader.set_value(("六月照片.zip", archive, "application/zip")).run()
     assert not at.exception, [x.value for x in at.exception]
 
-    assert _counts(at) == {"已匹配": "4", "多个候选": "1", "未匹配": "2", "重复": "0", "无法读取": "2"}
+    assert _counts(at) == {
+        "已匹配": "4",
+        "多个候选": "1",
+        "未匹配": "2",
+        "重复": "0",
+        "无法读取": "2",
+        "月份已锁定": "0",
+    }
     assert _preview(at) == PREVIEW
     reasons = dict(zip(at.dataframe[-1].value["文件"], at.dataframe[-1].value["说明"], strict=True))
     assert reasons["坏图.jpg"] == "照片文件已损坏或不完整，无法打开。"
@@ -117,7 +124,14 @@ def test_a_clerks_zip_is_previewed_matched_by_hand_and_stored_once(app_for, dist
     assert uploader.value == []
 
     uploader.set_value(("六月照片.zip", archive, "application/zip")).run()
-    assert _counts(at) == {"已匹配": "0", "多个候选": "0", "未匹配": "2", "重复": "5", "无法读取": "2"}
+    assert _counts(at) == {
+        "已匹配": "0",
+        "多个候选": "0",
+        "未匹配": "2",
+        "重复": "5",
+        "无法读取": "2",
+        "月份已锁定": "0",
+    }
     assert _confirm(at).disabled
     assert len(_photos(settings)) == 5
 
