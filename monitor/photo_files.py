@@ -25,6 +25,11 @@ class UploadRefused(ValueError):
     """The upload as a whole cannot be read (not a zip, too large, too many files)."""
 
 
+class ZipUnreadable(UploadRefused):
+    """A zip that cannot be opened at all: the whole upload when it is the upload, that file's
+    无法读取 when it is one file among several."""
+
+
 @dataclass
 class Incoming:
     name: str  # the path inside the zip, or the file name, with "/" between folders
@@ -75,7 +80,7 @@ def read_zip(data: bytes, settings: Settings, budget: Budget | None = None) -> l
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
-        raise UploadRefused("不是有效的 zip 压缩包，或压缩包已损坏。") from exc
+        raise ZipUnreadable("不是有效的 zip 压缩包，或压缩包已损坏。") from exc
     budget.take_entries(len(infos))
     entries = [info for info in infos if not _skipped(_zip_name(info))]
     declared = budget.unpacked + sum(info.file_size for info in entries)
@@ -123,7 +128,11 @@ def read_files(files: list[tuple[str, bytes]], settings: Settings) -> list[Incom
     for name, data in files:
         name = name.replace("\\", "/").rsplit("/", 1)[-1]
         if name.lower().endswith(".zip"):
-            out.extend(read_zip(data, settings, budget))
+            try:
+                out.extend(read_zip(data, settings, budget))
+            except ZipUnreadable as exc:
+                budget.take_entries(1)
+                out.append(Incoming(name, None, str(exc)))
             continue
         budget.take_entries(1)
         if len(data) > settings.photo_limit_bytes:
@@ -154,10 +163,12 @@ def read_folder(root: Path, settings: Settings) -> list[Incoming]:
             out.append(Incoming(name, None, "无法读取这个文件（没有权限或已被占用）。"))
             continue
         if is_zip:
-            out.extend(
-                Incoming(f"{name[:-4]}/{entry.name}", entry.data, entry.problem)
-                for entry in read_zip(content, settings, budget)
-            )
+            try:
+                inside = read_zip(content, settings, budget)
+            except ZipUnreadable as exc:
+                out.append(Incoming(name, None, str(exc)))
+                continue
+            out.extend(Incoming(f"{name[:-4]}/{entry.name}", entry.data, entry.problem) for entry in inside)
             continue
         if len(content) > settings.photo_limit_bytes:
             out.append(Incoming(name, None, _too_large(len(content), settings)))

@@ -55,3 +55,18 @@ def test_decoded_pixels_are_bounded_per_upload(session: Session, settings: Setti
     over = [item for item in plan.items if "亿像素" in item.message]
     assert (len(read), len(over)) == (3, 3)
     assert all(item.status == "error" for item in over)
+
+
+def test_a_damaged_zip_among_several_files_is_that_files_problem() -> None:
+    """One bad file is one bad file (SPEC §6): the photos beside a zip that cannot be opened are read."""
+    settings = Settings()
+    broken = b"PK\x03\x04 not really a zip"
+    incoming = read_files(
+        [("现场1.jpg", b"\xff\xd8 one"), ("补充照片.zip", broken), ("现场2.jpg", b"\xff\xd8 two")], settings
+    )
+    assert [(item.name, item.data is None) for item in incoming] == [
+        ("现场1.jpg", False),
+        ("补充照片.zip", True),
+        ("现场2.jpg", False),
+    ]
+    assert incoming[1].problem == "不是有效的 zip 压缩包，或压缩包已损坏。"
