@@ -3,12 +3,15 @@
 `bulletin()` gathers the text and tables (the page previews them); `bulletin_docx()` sets them in
 the way such documents are set: A4, 黑体 headings and 仿宋 text, page numbers, numbers as the
 department writes them (3617场次, 110.81%), table rows that do not split across pages.
+Months still open for reporting are not judged (monitor.periods), and a period without any activity
+recorded says so instead of listing every unit as behind.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import pandas as pd
 from sqlmodel import Session
@@ -18,12 +21,14 @@ from monitor.access import scope
 from monitor.auth import Actor
 from monitor.config import TYPE_NAMES, Settings
 from monitor.export import safe_text
+from monitor.periods import day_words, has_activities, judged, period_words
 
 DEFAULT_REQUIREMENTS = (
     "各乡镇（街道）要对照本通报，逐一核实未完成月度任务和未开展活动的所、站，督促其负责人"
     "制定整改措施，按月开展活动并及时上传活动台账和图片；对连续2个月以上未完成任务的所（站），"
     "区委宣传部将按规定约谈相关负责人，并将整改情况纳入年度考核。"
 )
+NO_DATA = "该时段没有任何活动记录，暂不评价各单位任务完成情况。"
 NUMBERS = "一二三四五六七八九十"
 
 
@@ -44,9 +49,15 @@ class Bulletin:
     figures: dict[str, object] = field(default_factory=dict)  # the report it was built from (report --json)
     by_month: pd.DataFrame = field(default_factory=pd.DataFrame)
     by_town: pd.DataFrame = field(default_factory=pd.DataFrame)
+    as_of: str = ""  # 2025年6月30日 when months of the period are still open for reporting
+    open_months: list[str] = field(default_factory=list)  # those months, not judged
+    open_note: str = ""  # the sentence of 一、总体情况 that names them
+    no_data: bool = False  # no activity at all is recorded in the judged months
 
     def problems(self) -> list[str]:
         """三、存在问题, one line each: （一）未完成月度任务的单位（N个）：…。"""
+        if self.no_data:
+            return [NO_DATA]
         groups = [
             ("未完成月度任务的单位", self.below),
             ("全期未开展活动的单位", self.none),
@@ -57,16 +68,6 @@ class Bulletin:
             f"（{NUMBERS[i]}）{heading}（{len(names)}个）：" + ("、".join(names) + "。" if names else "无。")
             for i, (heading, names) in enumerate(groups)
         ]
-
-
-def period_words(start: str, end: str) -> str:
-    """2025-01..2025-06 -> 2025年1-6月; one month -> 2025年6月; across years -> 2024年11月-2025年2月."""
-    (y1, m1), (y2, m2) = (map(int, start.split("-")), map(int, end.split("-")))
-    if (y1, m1) == (y2, m2):
-        return f"{y1}年{m1}月"
-    if y1 == y2:
-        return f"{y1}年{m1}-{m2}月"
-    return f"{y1}年{m1}月-{y2}年{m2}月"
 
 
 def rate(value: object) -> str:
@@ -107,16 +108,51 @@ def bulletin(
     town: str | None = None,
     unit_type: str | None = None,
 ) -> Bulletin:
+    """The 通报 of [start, end] as of `today`: only months whose reporting is over are judged (the text
+    says 截至 which day, and which months are still open); a period all open is refused (OpenPeriod);
+    a period without any activity recorded says so instead of listing every unit as behind."""
     town = scope(actor, "bulletin", town)
+    period = judged(start=start, end=end, settings=settings, today=today)
     common = {"session": session, "actor": actor, "settings": settings, "town": town, "unit_type": unit_type}
-    report = metrics.report(start=start, end=end, **common)  # type: ignore[arg-type]
-    doc = report.to_json()
+    report = metrics.report(start=period.start, end=period.end, **common)  # type: ignore[arg-type]
+    doc = {**report.to_json(), **period.to_json()}
     words = period_words(doc["start"], doc["end"])  # type: ignore[arg-type]
     where = town or "全区"
+    asked = period_words(period.start, (period.open_months or [period.end])[-1])
+    as_of = day_words(period.as_of) if period.open_months else ""
+    open_note = ""
+    if period.open_months:
+        so_far = metrics.report(start=period.open_months[0], end=period.open_months[-1], **common)  # type: ignore[arg-type]
+        open_note = f"{period.open_note()}，暂不纳入本通报统计；目前已上报{so_far.to_json()['held']}场次。"
+    still_open = [open_note] if open_note else []
+    issued: dict[str, Any] = {
+        "title": f"关于{asked}{where}新时代文明实践活动开展情况的通报",
+        "issuer": settings.bulletin_issuer,
+        "issued_on": day_words(today),
+        "requirements": settings.bulletin_requirements or DEFAULT_REQUIREMENTS,
+        "figures": doc,
+        "as_of": as_of,
+        "open_months": period.open_months,
+        "open_note": open_note,
+    }
+    if not has_activities(session=session, months=period.months):
+        return Bulletin(
+            overall=[
+                f"该时段（{words}）没有任何活动记录，无法统计开展场次和完成率；请核实活动台账是否已上报、导入。",
+                *still_open,
+            ],
+            towns=pd.DataFrame(),
+            below=[],
+            none=[],
+            due=[],
+            no_data=True,
+            **issued,
+        )
     held, required = int(doc["held"]), int(doc["required"])  # type: ignore[call-overload]
     overall = [
-        f"据统计，{_units_phrase(doc['by_type'], town)}{words}开展活动{held}场次，"  # type: ignore[arg-type]
-        f"完成率达到{rate(doc['completion_rate'])}。",
+        f"据统计，{f'截至{as_of}，' if as_of else ''}{_units_phrase(doc['by_type'], town)}"  # type: ignore[arg-type]
+        f"{words}开展活动{held}场次，完成率达到{rate(doc['completion_rate'])}。",
+        *still_open,
         f"按每个单位每月最多计满月度任务的口径，封顶完成率为{rate(doc['capped_rate'])}；"
         f"达到月度任务的单位月份占{rate(doc['compliance_rate'])}（达标率）；"
         f"在次月{settings.deadline_day}日前按时上报并完成任务的单位月份占{rate(doc.get('on_time_rate'))}。"
@@ -169,17 +205,13 @@ def bulletin(
         for _, rows in refused.sort_values(["town", "code"]).groupby("id", sort=False)
     ]
     return Bulletin(
-        title=f"关于{words}{where}新时代文明实践活动开展情况的通报",
-        issuer=settings.bulletin_issuer,
-        issued_on=f"{today.year}年{today.month}月{today.day}日",
         overall=overall,
         towns=table,
         below=below,
         none=none,
         due=due,
         rejected=rejected,
-        requirements=settings.bulletin_requirements or DEFAULT_REQUIREMENTS,
-        figures=doc,
+        **issued,
         by_month=pd.DataFrame(doc["by_month"], columns=["month", "held", "required", "completion_rate"]),
         by_town=pd.DataFrame(doc["by_town"], columns=["town", "held", "required", "completion_rate"]),
     )

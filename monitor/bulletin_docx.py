@@ -121,7 +121,7 @@ def bulletin_docx(bulletin: Bulletin, *, with_charts: bool = True) -> bytes:
     else:
         _paragraph(document, "各乡镇（街道）按完成率从高到低排列如下：")
         _table(document, bulletin.towns)
-    if with_charts:
+    if with_charts and not bulletin.no_data:  # no activity recorded: nothing to draw
         pictures = _chart_pictures(bulletin)
         if pictures is None:
             _paragraph(document, NO_CHARTS)

@@ -5,6 +5,12 @@ empty). The data is read in three set-based queries (the units, the activities o
 the months before it, every stored photo) and the signals are computed on arrays.
 
 Definitions, with the thresholds from Settings:
+- resubmitted: an activity stored after an activity 不予认定 (Review decision 'rejected') of the
+  same unit and date, or carrying a photo attached after a photo of one (the same SHA-256, or a
+  perceptual hash within photo_near_distance bits, as photo_reused reads them), whatever its unit,
+  date or month: what was turned down, back under another title or on another activity. "After" is
+  the order rows were stored in, so the original a rejected copy was made from does not carry it.
+  An activity that is itself 不予认定 does not either: it has been decided already.
 - photo_reused: one of the activity's photos has the same SHA-256, or a perceptual hash within
   photo_near_distance bits, as a photo stored on an activity of another unit or another date, in
   any township and any month (a picture reused from last year counts). Near hashes are found by
@@ -13,7 +19,9 @@ Definitions, with the thresholds from Settings:
   district has one (earlier months were reported before photos were attached; with no photo
   stored at all it is never raised).
 - photo_date: a photo whose EXIF date is more than photo_date_days days from the activity's date
-  (photo_date_days itself is not flagged: a camera's clock and a late evening shift a day or two).
+  (photo_date_days itself is not flagged: a camera's clock and a late evening shift a day or two),
+  or before the earliest year (Settings.earliest_year, 2000), which no camera of an activity shows:
+  such a time (0001-01-01, a clock never set) is named not credible.
 - copied_title: one title (title_key) at copied_title_units or more stations of the district on one
   day; stations only, counted in every township whichever one is asked for, so an activity's signal
   does not depend on the filter.
@@ -30,6 +38,7 @@ Activities 不予认定 are counted like any other: what was reported is the evi
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,12 +57,13 @@ from monitor.config import Settings
 from monitor.db import fetch_tuples
 from monitor.grids import objects
 from monitor.metrics import active_grid, month_range, parse_month_arg, quota_grid, shift_month
-from monitor.models import Activity, Photo
+from monitor.models import Activity, Photo, Review
 from monitor.units import units_frame
 
 HISTORY_MONTHS = 12  # the months before a month that count_outlier looks at
 
 SIGNALS: dict[str, str] = {
+    "resubmitted": "不予认定后重报",
     "photo_reused": "照片重复使用",
     "no_photo": "无照片",
     "photo_date": "拍摄日期不符",
@@ -64,11 +74,13 @@ SIGNALS: dict[str, str] = {
 }
 _RULES = Settings()  # the thresholds as the explanations state them
 EXPLANATIONS: dict[str, str] = {
+    "resubmitted": "活动与一项已不予认定的活动同单位、同日期，或使用了已不予认定活动的照片（相同或几乎相同），"
+    "可能是被退回的活动换个标题（如加上“补充材料”）重新上报。请对照原活动的认定理由核实。",
     "photo_reused": "活动照片与其他单位或其他日期活动的照片相同或几乎相同，可能是同一张照片重复上报。"
     "请对照两处活动的照片核实。",
     "no_photo": "活动没有上传照片，无法核实是否开展。只在区里开始上传照片以后的月份提示。",
     "photo_date": f"照片记录的拍摄时间与活动日期相差超过 {_RULES.photo_date_days} 天，照片可能不是本次活动拍摄的；"
-    "手机或相机时间设置错误也会这样。",
+    f"手机或相机时间设置错误也会这样。拍摄时间早于 {_RULES.earliest_year} 年的照片提示为时间不可信。",
     "copied_title": f"同一天有 {_RULES.copied_title_units} 个以上的站使用完全相同的活动名称，可能是统一安排的活动，"
     "也可能是照抄台账。请抽查各站是否实际开展。",
     "month_end_bunching": f"该单位当月的活动大多（{_RULES.bunching_share:.0%} 以上）集中在月底最后 "
@@ -85,7 +97,7 @@ BUNCHING_MIN = 3  # activities in a unit-month before its share in the last days
 ONE_DAY_MIN = 2  # activities in a unit-month all on one day
 LISTED = 3  # other activities named in a photo_reused message before "等"
 
-_PHOTO_CODES = {"photo_reused", "no_photo", "photo_date"}
+_PHOTO_CODES = {"resubmitted", "photo_reused", "no_photo", "photo_date"}
 _PART = ["code", "unit_id", "month", "activity_id", "message"]
 
 
@@ -100,7 +112,8 @@ class _Data:
     units: pd.DataFrame  # every unit, indexed by id
     scope: pd.DataFrame  # the units asked for, in units_frame order
     activities: pd.DataFrame  # every unit's activities of the window: id, unit_id, day, month, title, title_key
-    photos: pd.DataFrame | None  # every photo: activity_id, sha256 (as a number), hash, hashed, taken_at, unit_id, day
+    photos: pd.DataFrame | None  # every photo: id, activity_id, sha256 (a number), hash, hashed, taken_at, unit_id, day
+    rejected: pd.DataFrame | None = None  # every activity 不予认定: id, unit_id, day, title
 
     @cached_property
     def period(self) -> pd.DataFrame:
@@ -165,6 +178,7 @@ def _read_activities(session: Session, first: str, last: str) -> pd.DataFrame:
 
 def _read_photos(session: Session) -> pd.DataFrame:
     statement = select(
+        col(Photo.id),
         col(Photo.activity_id),
         col(Photo.sha256),
         col(Photo.phash),
@@ -173,10 +187,12 @@ def _read_photos(session: Session) -> pd.DataFrame:
         col(Activity.date),
     ).join(Activity, col(Activity.id) == col(Photo.activity_id))
     rows = fetch_tuples(session, statement)
-    ids, shas, phashes, taken, units, days = zip(*rows, strict=True) if rows else ((), (), (), (), (), ())
+    empty: tuple[tuple[object, ...], ...] = ((),) * 7
+    photo_ids, ids, shas, phashes, taken, units, days = zip(*rows, strict=True) if rows else empty
     values, valid = _hash_values(phashes)
     return pd.DataFrame(
         {
+            "id": np.array(photo_ids, dtype="int64"),
             "activity_id": np.array(ids, dtype="int64"),
             "sha256": pd.factorize(np.array(shas, dtype=object))[0],  # the same file, the same number
             "hash": values,
@@ -184,6 +200,24 @@ def _read_photos(session: Session) -> pd.DataFrame:
             "taken_at": _objects(taken),
             "unit_id": np.array(units, dtype="int64"),
             "day": _days(days),
+        }
+    )
+
+
+def _read_rejected(session: Session) -> pd.DataFrame:
+    statement = (
+        select(col(Activity.id), col(Activity.unit_id), col(Activity.date), col(Activity.title))
+        .join(Review, col(Review.activity_id) == col(Activity.id))
+        .where(col(Review.decision) == "rejected")
+    )
+    rows = fetch_tuples(session, statement)
+    ids, units, days, titles = zip(*rows, strict=True) if rows else ((), (), (), ())
+    return pd.DataFrame(
+        {
+            "id": np.array(ids, dtype="int64"),
+            "unit_id": np.array(units, dtype="int64"),
+            "day": _days(days),
+            "title": _objects(titles),
         }
     )
 
@@ -273,24 +307,48 @@ def _places(items: list[str], word: str) -> str:
     return f"与 {'、'.join(items)} 的活动照片{word}"
 
 
+def _matching_photos(photos: pd.DataFrame, mine: np.ndarray, theirs: np.ndarray, distance: int) -> pd.DataFrame:
+    """Pairs of photos (row positions in `photos`), one of `mine` and one of `theirs`: the same file (near
+    False; a photo is paired with itself when it is on both sides) or another file whose perceptual hash is
+    within `distance` bits (near True)."""
+    rows = np.arange(len(photos))
+    sha = photos["sha256"].to_numpy()
+    left = pd.DataFrame({"mine": rows[mine], "sha256": sha[mine]})
+    right = pd.DataFrame({"theirs": rows[theirs], "sha256": sha[theirs]})
+    same = left.merge(right, on="sha256")[["mine", "theirs"]]
+    values, valid = photos["hash"].to_numpy(), photos["hashed"].to_numpy()
+    inverse, distinct = pd.factorize(values[valid])
+    index = np.full(len(photos), -1, dtype="int64")
+    index[valid] = inverse
+    i, j = near_pairs(distinct, index[mine & valid], distance)
+    near = (
+        pd.DataFrame({"mine": rows[mine], "i": index[mine]})
+        .merge(pd.DataFrame({"i": i, "j": j}), on="i")
+        .merge(pd.DataFrame({"theirs": rows[theirs], "j": index[theirs]}), on="j")
+    )
+    near = near[sha[near["mine"].to_numpy()] != sha[near["theirs"].to_numpy()]]
+    return pd.concat([same.assign(near=False), near[["mine", "theirs"]].assign(near=True)], ignore_index=True)
+
+
 def _photo_reused(data: _Data, settings: Settings) -> pd.DataFrame:
     photos = data.photos
     assert photos is not None
     mine = photos["activity_id"].isin(data.period["id"]).to_numpy()
     if not mine.any():
         return _part("photo_reused", [], [], [], [])
-    side = ["activity_id", "sha256", "unit_id", "day"]
-    left = photos.loc[mine, side]
-    other = photos[["sha256", "unit_id", "day"]].rename(columns=lambda c: f"{c}_other")
-    same = left.merge(other, left_on="sha256", right_on="sha256_other")
-    values, valid = photos["hash"].to_numpy(), photos["hashed"].to_numpy()
-    inverse, distinct = pd.factorize(values[valid])
-    index = np.full(len(photos), -1, dtype="int64")
-    index[valid] = inverse
-    i, j = near_pairs(distinct, index[mine & valid], settings.photo_near_distance)
-    near = left.assign(i=index[mine]).merge(pd.DataFrame({"i": i, "j": j}), on="i").merge(other.assign(j=index), on="j")
-    near = near[near["sha256"] != near["sha256_other"]]
-    matches = pd.concat([same.assign(near=False), near.assign(near=True)[[*same.columns, "near"]]], ignore_index=True)
+    pairs = _matching_photos(photos, mine, np.ones(len(photos), dtype=bool), settings.photo_near_distance)
+    at, other = pairs["mine"].to_numpy(), pairs["theirs"].to_numpy()
+    units, days = photos["unit_id"].to_numpy(), photos["day"].to_numpy()
+    matches = pd.DataFrame(
+        {
+            "activity_id": photos["activity_id"].to_numpy()[at],
+            "unit_id": units[at],
+            "unit_id_other": units[other],
+            "day": days[at],
+            "day_other": days[other],
+            "near": pairs["near"].to_numpy(dtype=bool),
+        }
+    )
     elsewhere = (matches["unit_id"] != matches["unit_id_other"]) | (matches["day"] != matches["day_other"])
     matches = matches[elsewhere]
     if matches.empty:
@@ -323,6 +381,62 @@ def _photo_reused(data: _Data, settings: Settings) -> pd.DataFrame:
     return _part("photo_reused", period["unit_id"], period["month"], list(messages), list(messages.values()))
 
 
+def _resubmitted(data: _Data, settings: Settings) -> pd.DataFrame:
+    rejected, photos = data.rejected, data.photos
+    assert rejected is not None and photos is not None
+    period = data.period[~data.period["id"].isin(rejected["id"])]  # those 不予认定 are decided already
+    if rejected.empty or period.empty:
+        return _part("resubmitted", [], [], [], [])
+    # Only what came after the rejected one: the activity stored later (a later row), the photo attached
+    # later. The original a rejected copy was made from is photo_reused's, not this signal's.
+    same_day = period[["id", "unit_id", "day"]].merge(
+        rejected[["id", "unit_id", "day"]].rename(columns={"id": "rejected"}), on=["unit_id", "day"]
+    )
+    same_day = same_day[same_day["id"] > same_day["rejected"]]
+    links = {(int(a), int(r)): "" for a, r in zip(same_day["id"], same_day["rejected"], strict=True)}
+    mine = photos["activity_id"].isin(period["id"]).to_numpy()
+    theirs = photos["activity_id"].isin(rejected["id"]).to_numpy()
+    if mine.any() and theirs.any():
+        pairs = _matching_photos(photos, mine, theirs, settings.photo_near_distance)
+        photo_ids = photos["id"].to_numpy()
+        pairs = pairs[photo_ids[pairs["mine"].to_numpy()] > photo_ids[pairs["theirs"].to_numpy()]]
+        ids = photos["activity_id"].to_numpy()
+        by_photo = (
+            pd.DataFrame(
+                {
+                    "activity_id": ids[pairs["mine"].to_numpy()],
+                    "rejected": ids[pairs["theirs"].to_numpy()],
+                    "near": pairs["near"].to_numpy(dtype=bool),
+                }
+            )
+            .groupby(["activity_id", "rejected"])["near"]
+            .all()  # the same file outweighs a near one
+        )
+        for (activity_id, rejected_id), is_near in by_photo.items():
+            links[(int(activity_id), int(rejected_id))] = "相近" if is_near else "相同"
+    if not links:
+        return _part("resubmitted", [], [], [], [])
+    names = _labels(data.units)
+    facts = rejected.set_index("id")
+    own = period.set_index("id")
+    found: dict[int, list[str]] = {}
+    for (activity_id, rejected_id), photo in sorted(links.items()):
+        unit, day, title = (facts.at[rejected_id, c] for c in ("unit_id", "day", "title"))
+        if unit == own.at[activity_id, "unit_id"] and day == own.at[activity_id, "day"]:
+            line = f"与已不予认定的活动同单位同日期（#{rejected_id} {title}）" + (f"，照片{photo}" if photo else "")
+        else:
+            where = "本单位" if unit == own.at[activity_id, "unit_id"] else names.get(int(unit), "已删除的单位")
+            on = np.datetime64(day, "D")
+            line = f"照片与已不予认定的活动 #{rejected_id} {photo}（{where} {on} {title}）"
+        found.setdefault(activity_id, []).append(line)
+    messages = {
+        a: "；".join(lines[:LISTED]) + (f" 等 {len(lines)} 项已不予认定的活动" if len(lines) > LISTED else "")
+        for a, lines in found.items()
+    }
+    rows = own.loc[list(messages)]
+    return _part("resubmitted", rows["unit_id"], rows["month"], list(messages), list(messages.values()))
+
+
 # --- no_photo, photo_date -------------------------------------------------------------------------
 
 
@@ -337,34 +451,72 @@ def _no_photo(data: _Data) -> pd.DataFrame:
     return _part("no_photo", without["unit_id"], without["month"], without["id"], ["活动没有上传照片"] * len(without))
 
 
+_TAKEN_DAY = re.compile(r"(\d{1,4})-(\d{1,2})-(\d{1,2})")
+
+
+def _taken_days(values: Sequence[object]) -> np.ndarray:
+    """The day part of stored EXIF times as datetime64[D], NaT where there is none or it is no date.
+
+    Years before 1000 are stored as the camera gave them, unpadded ('1-01-01 00:00:00') by older
+    versions; they are read all the same (datetime64[D] holds year 1).
+    """
+    parts = [v.split(" ", 1)[0] if isinstance(v, str) else "" for v in values]
+    codes, distinct = pd.factorize(np.array(parts, dtype=object))
+    days = np.full(len(distinct), np.datetime64("NaT"), dtype="datetime64[D]")
+    for n, text in enumerate(distinct):
+        match = _TAKEN_DAY.fullmatch(str(text))
+        if match:
+            try:
+                days[n] = np.datetime64(date(*(int(g) for g in match.groups())), "D")
+            except ValueError:  # 2025-13-01, year 0: no day
+                pass
+    return days[codes] if len(codes) else np.zeros(0, dtype="datetime64[D]")
+
+
+def _photo_date_message(n: int, days: int, early: bool, taken: str, day: str, settings: Settings) -> str:
+    """What photo_date says of an activity's `n` photos off its date, by the worst one (`taken`)."""
+    several = f"{n} 张照片的拍摄日期与活动日期相差超过 {settings.photo_date_days} 天"
+    if early:
+        not_credible = f"拍摄时间 {taken} 不可信（早于 {settings.earliest_year} 年）"
+        return ("照片" if n == 1 else f"{several}，其中") + not_credible
+    if n == 1:
+        return f"照片拍摄于 {taken}，与活动日期 {day} 相差 {days} 天"
+    return f"{several}，最多 {days} 天（{taken} 拍摄）"
+
+
 def _photo_date(data: _Data, settings: Settings) -> pd.DataFrame:
     photos = data.photos
     assert photos is not None
     mine = photos[photos["activity_id"].isin(data.period["id"])]
-    taken = pd.to_datetime(mine["taken_at"].astype(object).str[:10], format="%Y-%m-%d", errors="coerce")
-    taken_day = taken.to_numpy().astype("datetime64[D]")
-    apart = (taken_day - mine["day"].to_numpy().astype("datetime64[D]")).astype("int64")
+    taken_day = _taken_days(mine["taken_at"].tolist())
+    known = ~np.isnat(taken_day)
+    apart = np.where(known, (taken_day - mine["day"].to_numpy().astype("datetime64[D]")).astype("int64"), 0)
     off = pd.DataFrame(
         {
             "activity_id": mine["activity_id"].to_numpy(),
             "taken": taken_day,
             "days": np.abs(apart),
-            "known": taken.notna().to_numpy(),
+            "early": known & (taken_day < np.datetime64(f"{settings.earliest_year:04d}-01-01", "D")),
+            "known": known,
         }
     )
-    off = off[off["known"] & (off["days"] > settings.photo_date_days)]
+    off = off[off["known"] & ((off["days"] > settings.photo_date_days) | off["early"])]
     if off.empty:
         return _part("photo_date", [], [], [], [])
-    off = off.sort_values(["activity_id", "days", "taken"], ascending=[True, False, True])
+    # A time before the earliest year is named first: it is the camera's clock, not the day, that is wrong.
+    off = off.sort_values(["activity_id", "early", "days", "taken"], ascending=[True, False, False, True])
     worst = off.drop_duplicates("activity_id")
     counts = off.groupby("activity_id").size().reindex(worst["activity_id"]).to_numpy()
     period = data.period.set_index("id").loc[worst["activity_id"]]
     messages = [
-        f"照片拍摄于 {taken}，与活动日期 {day} 相差 {days} 天"
-        if n == 1
-        else f"{n} 张照片的拍摄日期与活动日期相差超过 {settings.photo_date_days} 天，最多 {days} 天（{taken} 拍摄）"
-        for n, days, taken, day in zip(
-            counts, worst["days"], _iso(worst["taken"].to_numpy()), _iso(period["day"].to_numpy()), strict=True
+        _photo_date_message(n, days, early, taken, day, settings)
+        for n, days, early, taken, day in zip(
+            counts,
+            worst["days"],
+            worst["early"],
+            _iso(worst["taken"].to_numpy()),
+            _iso(period["day"].to_numpy()),
+            strict=True,
         )
     ]
     return _part("photo_date", period["unit_id"], period["month"], worst["activity_id"], messages)
@@ -528,8 +680,10 @@ def signals(
         scope=chosen.reset_index(drop=True),
         activities=_read_activities(session, window[0], window[-1]),
         photos=_read_photos(session) if _PHOTO_CODES & set(wanted) else None,
+        rejected=_read_rejected(session) if "resubmitted" in wanted else None,
     )
     builders = {
+        "resubmitted": lambda: _resubmitted(data, settings),
         "photo_reused": lambda: _photo_reused(data, settings),
         "no_photo": lambda: _no_photo(data),
         "photo_date": lambda: _photo_date(data, settings),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import shutil
 from datetime import date
 
@@ -15,6 +16,7 @@ from monitor import metrics
 from monitor.auth import Actor, Forbidden
 from monitor.bulletin import bulletin, period_words
 from monitor.bulletin_docx import NO_CHARTS, bulletin_docx
+from monitor.cli import main as cli_main
 from monitor.export import FORMULA_STARTS
 
 REVIEWER = Actor(name="审核员", role="reviewer")
@@ -148,3 +150,169 @@ def test_with_a_browser_the_charts_are_pictures_in_the_document(demo_session, de
     document = _document(bulletin_docx(content))
     assert len(document.inline_shapes) == 2  # the monthly trend and the townships
     assert NO_CHARTS not in _texts(document)
+
+
+# --- periods whose reporting is not over, and periods with no data --------------------------------
+# 泥江口镇 on the small roster: an institute (3 a month) and two stations (2 each), 7 required a month.
+# June: the institute 3, 油草塘村 2, 和平村 1 -> 6 of 7, 85.71 %; 和平村 is below quota.
+# July, while its reporting is open (until 5 August): only the institute has reported, once.
+JUNE_JULY = {("NJK-S", "2025-06"): 3, ("NJK-YCT", "2025-06"): 2, ("NJK-HP", "2025-06"): 1, ("NJK-S", "2025-07"): 1}
+MID_JULY = date(2025, 7, 20)
+
+
+def _town_bulletin(session, settings, start, end, today):  # type: ignore[no-untyped-def]
+    return bulletin(
+        session=session, actor=REVIEWER, settings=settings, start=start, end=end, today=today, town="泥江口镇"
+    )
+
+
+def test_a_month_whose_reporting_is_not_over_is_not_judged(session, settings):
+    load_roster(session, settings)
+    hold(session, settings, JUNE_JULY, today=TODAY)
+    content = _town_bulletin(session, settings, "2025-06", "2025-07", MID_JULY)
+    assert content.title == "关于2025年6-7月泥江口镇新时代文明实践活动开展情况的通报"
+    assert content.overall[0] == (
+        "据统计，截至2025年6月30日，泥江口镇新时代文明实践所和2个新时代文明实践站"
+        "2025年6月开展活动6场次，完成率达到85.71%。"
+    )
+    assert content.overall[1] == (
+        "2025年7月的活动台账尚在上报期内（2025年8月5日截止），暂不纳入本通报统计；目前已上报1场次。"
+    )
+    # Only June is judged: nobody is listed for July, which is still open.
+    assert content.below == ["泥江口镇和平村新时代文明实践站（2025-06）"]
+    assert (content.none, content.due) == ([], [])
+    (row,) = content.towns.to_dict("records")
+    assert (row["开展（场次）"], row["任务（场次）"], row["完成率"]) == (6, 7, "85.71%")
+    texts = _texts(_document(bulletin_docx(content, with_charts=False)))
+    assert content.overall[1] in texts
+
+
+def test_the_deadline_day_itself_is_still_open_and_the_day_after_is_not(session, settings):
+    load_roster(session, settings)
+    hold(session, settings, JUNE_JULY, today=TODAY)
+    on_the_day = _town_bulletin(session, settings, "2025-06", "2025-07", date(2025, 8, 5))
+    assert on_the_day.overall[0].startswith("据统计，截至2025年6月30日，")
+    after = _town_bulletin(session, settings, "2025-06", "2025-07", date(2025, 8, 6))
+    # June and July judged: 6 + 1 held of 14 required; every unit but the institute is below in July.
+    assert after.overall[0] == (
+        "据统计，泥江口镇新时代文明实践所和2个新时代文明实践站2025年6-7月开展活动7场次，完成率达到50.00%。"
+    )
+    assert sorted(after.below) == sorted(
+        [
+            "泥江口镇和平村新时代文明实践站（2025-06、2025-07）",
+            "泥江口镇油草塘村新时代文明实践站（2025-07）",
+            "泥江口镇新时代文明实践所（2025-07）",
+        ]
+    )
+
+
+def test_a_period_whose_reporting_is_all_open_is_refused_with_the_reason(session, settings):
+    load_roster(session, settings)
+    hold(session, settings, JUNE_JULY, today=TODAY)
+    with pytest.raises(metrics.BadPeriod) as refused:
+        _town_bulletin(session, settings, "2025-07", "2025-07", MID_JULY)
+    assert str(refused.value) == (
+        "2025年7月的活动台账尚在上报期内（2025年8月5日截止），截止后才能统计和通报；最近已截止上报的是2025年6月。"
+    )
+    # On 3 August June's reporting is over (it closed on 5 July), July's is not.
+    with pytest.raises(metrics.BadPeriod, match="2025年7月的活动台账尚在上报期内"):
+        _town_bulletin(session, settings, "2025-07", "2025-07", date(2025, 8, 3))
+    # On 3 July, June's reporting is open too (until 5 July).
+    with pytest.raises(metrics.BadPeriod) as both:
+        _town_bulletin(session, settings, "2025-06", "2025-07", date(2025, 7, 3))
+    assert str(both.value) == (
+        "2025年6-7月的活动台账尚在上报期内（6月台账2025年7月5日截止，7月台账2025年8月5日截止），"
+        "截止后才能统计和通报；最近已截止上报的是2025年5月。"
+    )
+
+
+def test_a_period_with_no_activity_at_all_says_so_instead_of_listing_every_unit(session, settings):
+    load_roster(session, settings)
+    hold(session, settings, JUNE_JULY, today=TODAY)
+    content = bulletin(session=session, actor=REVIEWER, settings=settings, start="2019-01", end="2019-12", today=TODAY)
+    assert content.overall == [
+        "该时段（2019年1-12月）没有任何活动记录，无法统计开展场次和完成率；请核实活动台账是否已上报、导入。"
+    ]
+    assert (content.below, content.none, content.due, content.rejected) == ([], [], [], [])
+    assert content.problems() == ["该时段没有任何活动记录，暂不评价各单位任务完成情况。"]
+    assert content.towns.empty
+    texts = _texts(_document(bulletin_docx(content)))
+    assert content.overall[0] in texts and content.problems()[0] in texts
+    assert not [t for t in texts if "未完成月度任务的单位" in t or "全期未开展活动" in t]
+    # One township with nothing while others reported is a finding, not an absence of data.
+    quiet = _town_bulletin(session, settings, "2025-06", "2025-06", TODAY)
+    assert quiet.none == [] and len(quiet.below) == 1
+    lanxi = bulletin(
+        session=session, actor=REVIEWER, settings=settings, start="2025-06", end="2025-06", today=TODAY, town="兰溪镇"
+    )
+    assert sorted(lanxi.none) == ["兰溪镇和平村", "兰溪镇新建村新时代文明实践站", "兰溪镇新时代文明实践所"]
+
+
+# --- the same on the command line -----------------------------------------------------------------
+
+
+def _cli(settings, monkeypatch, capsys, today, *args):  # type: ignore[no-untyped-def]
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    monkeypatch.setenv("MONITOR_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setattr("monitor.cli.today_in", lambda _settings: today)
+    code = cli_main(["--db", settings.database_url, *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_command_line_judges_only_the_months_whose_reporting_is_over(session, settings, monkeypatch, capsys):
+    load_roster(session, settings)
+    hold(session, settings, JUNE_JULY, today=TODAY)
+    town = ("--town", "泥江口镇")
+    code, out, _ = _cli(
+        settings, monkeypatch, capsys, MID_JULY, "report", "--start", "2025-06", "--end", "2025-07", *town, "--json"
+    )
+    doc = json.loads(out)
+    assert code == 0
+    assert (doc["start"], doc["end"], doc["held"], doc["required"]) == ("2025-06", "2025-06", 6, 7)
+    assert (doc["as_of"], doc["open_months"], doc["no_data"]) == ("2025-06-30", ["2025-07"], False)
+    assert [m["month"] for m in doc["by_month"]] == ["2025-06"]
+    code, out, _ = _cli(
+        settings, monkeypatch, capsys, MID_JULY, "report", "--start", "2025-06", "--end", "2025-07", *town
+    )
+    assert code == 0 and "截至2025年6月30日" in out and "2025年7月的活动台账尚在上报期内" in out
+
+    refused = "2025年7月的活动台账尚在上报期内（2025年8月5日截止），截止后才能统计和通报；最近已截止上报的是2025年6月。"
+    for args in (("report",), ("report", "--json"), ("bulletin", "-o", str(settings.data_dir / "通报.docx"))):
+        code, out, err = _cli(settings, monkeypatch, capsys, MID_JULY, *args, "--start", "2025-07", "--end", "2025-07")
+        assert code == 2, (args, err)
+        assert err.startswith(f"错误：{refused}") and "Traceback" not in err
+        if "--json" in args:  # one JSON document saying why
+            assert json.loads(out)["error"]["message"] == refused
+    assert not (settings.data_dir / "通报.docx").exists()
+
+
+def test_the_command_line_says_when_a_period_has_no_data(session, settings, monkeypatch, capsys):
+    load_roster(session, settings)
+    hold(session, settings, JUNE_JULY, today=TODAY)
+    code, out, _ = _cli(
+        settings, monkeypatch, capsys, TODAY, "report", "--start", "2019-01", "--end", "2019-12", "--json"
+    )
+    doc = json.loads(out)
+    assert code == 0 and (doc["held"], doc["no_data"], doc["open_months"]) == (0, True, [])
+    code, out, _ = _cli(settings, monkeypatch, capsys, TODAY, "report", "--start", "2019-01", "--end", "2019-12")
+    assert code == 0 and "该时段没有任何活动记录" in out
+    target = settings.data_dir / "2019.docx"
+    code, out, _ = _cli(
+        settings,
+        monkeypatch,
+        capsys,
+        TODAY,
+        "bulletin",
+        "--start",
+        "2019-01",
+        "--end",
+        "2019-12",
+        "--no-charts",
+        "-o",
+        str(target),
+    )
+    assert code == 0
+    texts = _texts(Document(str(target)))
+    assert "该时段（2019年1-12月）没有任何活动记录，无法统计开展场次和完成率；请核实活动台账是否已上报、导入。" in texts
+    assert not [t for t in texts if "未完成月度任务的单位" in t]

@@ -1,7 +1,8 @@
 """疑点 (SPEC §8): each signal found where it is planted and not on the near miss beside it.
 
-The data is built with the tables directly (photos are rows with chosen hashes and EXIF times, no
-files). Every expected value is written out by hand.
+The data is mostly built with the tables directly (photos are rows with chosen hashes and EXIF times,
+no files); the resubmission and camera-year cases go through import, review and photo upload as a
+clerk and a reviewer do. Every expected value is written out by hand.
 """
 
 from __future__ import annotations
@@ -15,16 +16,23 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 import pytest
-from factories import OPERATOR
+from factories import OPERATOR, TODAY, activities_csv
+from photo_factories import jpeg, load_activities
+from sqlmodel import func, select
 
 from monitor import signals as sig
 from monitor.auth import Actor, Forbidden
 from monitor.images import hamming
+from monitor.importer import import_activities
 from monitor.metrics import BadPeriod
 from monitor.models import Activity, Photo, Review, Unit
 from monitor.normalize import title_key
+from monitor.photo_store import open_store
+from monitor.photos import attach_one
+from monitor.review import decide
 
 STORED = datetime(2025, 8, 1, tzinfo=UTC)
+REVIEWER = Actor(name="审核员", role="reviewer")
 SUFFIX = {"station": "新时代文明实践站", "institute": "新时代文明实践所", "center": "新时代文明实践服务中心"}
 
 
@@ -282,6 +290,168 @@ def test_photo_date_more_than_three_days_from_the_activity(session, settings):
     ]
 
 
+def test_photo_date_flags_exif_years_before_2000_as_not_credible(session, settings):
+    ids = load_activities(session, settings)  # 油草塘村: 理论宣讲进村 on 3 June, 志愿服务 and 文艺演出 on 5 June
+    for title, seed, taken in (
+        ("理论宣讲进村", 31, "0001:01:01 00:00:00"),
+        ("志愿服务", 32, "0999:12:31 23:59:59"),
+        ("文艺演出", 33, "1900:01:01 08:00:00"),
+        ("和平村宣讲", 34, "2025:06:03 09:00:00"),  # as the camera should say
+    ):
+        _attach(session, settings, ids[title], jpeg(seed, exif={0x0132: taken}))
+    frame = run(session, settings, code="photo_date")
+    assert found(frame) == [
+        ("NJK-YCT", "2025-06", ids["理论宣讲进村"]),
+        ("NJK-YCT", "2025-06", ids["志愿服务"]),
+        ("NJK-YCT", "2025-06", ids["文艺演出"]),
+    ]
+    assert frame["message"].tolist() == [
+        "照片拍摄时间 0001-01-01 不可信（早于 2000 年）",
+        "照片拍摄时间 0999-12-31 不可信（早于 2000 年）",
+        "照片拍摄时间 1900-01-01 不可信（早于 2000 年）",
+    ]
+
+
+def test_photo_date_reads_every_way_an_early_year_was_stored(session, settings):
+    d = District(session)
+    d.unit("A", "甲村", "甲镇")
+    short = d.act("A", "2025-06-10", "年份一位")
+    d.photo(short, "sha-1", taken_at="1-01-01 00:00:00")
+    padded = d.act("A", "2025-06-11", "年份补零")
+    d.photo(padded, "sha-2", taken_at="0999-06-01 10:00:00")
+    impossible = d.act("A", "2025-06-12", "无效日期")
+    d.photo(impossible, "sha-3", taken_at="2025-13-01 10:00:00")
+    several = d.act("A", "2025-06-13", "多张")
+    d.photo(several, "sha-4", taken_at="2025-06-20 10:00:00")
+    d.photo(several, "sha-5", taken_at="0001-01-01 00:00:00")
+    d.done()
+    frame = run(session, settings, code="photo_date")
+    assert found(frame) == [("A", "2025-06", short), ("A", "2025-06", padded), ("A", "2025-06", several)]
+    assert frame["message"].tolist() == [
+        "照片拍摄时间 0001-01-01 不可信（早于 2000 年）",
+        "照片拍摄时间 0999-06-01 不可信（早于 2000 年）",
+        "2 张照片的拍摄日期与活动日期相差超过 3 天，其中拍摄时间 0001-01-01 不可信（早于 2000 年）",
+    ]
+
+
+# --- resubmitted ----------------------------------------------------------------------------------
+
+
+def _attach(session, settings, activity_id: int, data: bytes) -> None:
+    done = attach_one(
+        session=session,
+        actor=OPERATOR,
+        settings=settings,
+        store=open_store(settings),
+        activity_id=activity_id,
+        name="1.jpg",
+        data=data,
+    )
+    assert done.stored == 1
+
+
+def _reject(session, settings, activity_id: int) -> None:
+    decide(
+        session=session,
+        actor=REVIEWER,
+        settings=settings,
+        activity_id=activity_id,
+        decision="rejected",
+        reason="照片与活动内容不符",
+        seen="",
+        today=TODAY,
+    )
+
+
+def _import_again(session, settings, code: str, day: str, title: str) -> int:
+    done = import_activities(
+        session=session,
+        actor=OPERATOR,
+        settings=settings,
+        file_name="补报.csv",
+        data=activities_csv([[code, "", "", day, title, "20"]]),
+        today=TODAY,
+    )
+    assert (done.errors, done.imported) == ([], 1)
+    return int(session.exec(select(func.max(Activity.id))).one())  # the newest
+
+
+def test_a_rejected_activity_imported_again_with_the_same_photo_is_resubmitted(session, settings):
+    ids = load_activities(session, settings)
+    rejected = ids["理论宣讲进村"]  # 油草塘村, 3 June
+    photo = jpeg(21)
+    _attach(session, settings, rejected, photo)
+    _attach(session, settings, ids["志愿服务"], jpeg(22))  # the same unit on another day, its own photo
+    _reject(session, settings, rejected)
+    again = _import_again(session, settings, "NJK-YCT", "2025-06-03", "理论宣讲进村（补充材料）")
+    _attach(session, settings, again, photo)
+    frame = run(session, settings, code="resubmitted")
+    assert found(frame) == [("NJK-YCT", "2025-06", again)]
+    assert frame["message"].tolist() == [f"与已不予认定的活动同单位同日期（#{rejected} 理论宣讲进村），照片相同"]
+    assert frame["title"].tolist() == ["理论宣讲进村(补充材料)"]  # as stored: brackets read half-width
+    # Among all signals, only the activity that came back carries it; 和平村 on the same day does not.
+    everything = run(session, settings)
+    assert everything.loc[everything["code"] == "resubmitted", "activity_id"].tolist() == [again]
+    assert sig.SIGNALS["resubmitted"] in sig.ranking(everything).set_index("unit_code").at["NJK-YCT", "codes"]
+
+
+def test_resubmitted_follows_the_rejected_photo_to_other_units_and_days(session, settings):
+    ids = load_activities(session, settings)
+    rejected = ids["理论宣讲进村"]  # 油草塘村, 3 June
+    photo = jpeg(21)
+    _attach(session, settings, rejected, photo)
+    _reject(session, settings, rejected)
+    _attach(session, settings, ids["兰溪和平村宣讲"], photo)  # another unit, the same file
+    # The same picture saved again with another camera time: another file, the same perceptual hash.
+    _attach(session, settings, ids["文艺演出"], jpeg(21, exif={0x0132: "2025:06:05 09:00:00"}))
+    _attach(session, settings, ids["和平村宣讲"], jpeg(23))  # the same day, another unit, another picture
+    frame = run(session, settings, code="resubmitted")
+    assert found(frame) == [("LX-HP", "2025-06", ids["兰溪和平村宣讲"]), ("NJK-YCT", "2025-06", ids["文艺演出"])]
+    assert frame["message"].tolist() == [
+        f"照片与已不予认定的活动 #{rejected} 相同（泥江口镇油草塘村 2025-06-03 理论宣讲进村）",
+        f"照片与已不予认定的活动 #{rejected} 相近（本单位 2025-06-03 理论宣讲进村）",
+    ]
+
+
+def test_resubmitted_is_not_raised_on_activities_already_decided_or_unrelated(session, settings):
+    d = District(session)
+    d.unit("A", "甲村", "甲镇").unit("B", "乙村", "甲镇").unit("C", "丙村", "乙镇")
+    # The originals: an activity stored before a later copy of it that was 不予认定, and a photo
+    # uploaded before the copy of it that was. They came first, so nothing of theirs came back.
+    original = d.act("C", "2025-06-08", "读书会")
+    d.photo(original, "sha-first", "3333333333333333")
+    copy = d.act("C", "2025-06-08", "读书会（二）")
+    d.photo(copy, "sha-first", "3333333333333333")
+    borrowed = d.act("A", "2025-06-09", "义诊")
+    d.photo(borrowed, "sha-first", "3333333333333333")
+    first = d.act("A", "2025-06-03", "宣讲")
+    rejected_too = d.act("A", "2025-06-03", "宣讲（补充材料）")
+    recognised = d.act("A", "2025-06-03", "宣讲（再次补充）")
+    d.act("A", "2025-06-04", "宣讲")  # another day
+    d.act("B", "2025-06-03", "宣讲")  # another unit
+    last_year = d.act("B", "2024-05-20", "文艺演出")
+    d.photo(last_year, "sha-old", "0f0f0f0f0f0f0f0f")
+    reused = d.act("B", "2025-06-20", "文艺演出")
+    d.photo(reused, "sha-old", "0f0f0f0f0f0f0f0f")
+    for activity_id, decision in (
+        (copy, "rejected"),
+        (borrowed, "rejected"),
+        (first, "rejected"),
+        (rejected_too, "rejected"),
+        (recognised, "recognised"),
+        (last_year, "rejected"),
+    ):
+        session.add(Review(activity_id=activity_id, decision=decision, reason="", decided_at=STORED))
+    d.done()
+    frame = run(session, settings, code="resubmitted")
+    assert found(frame) == [("A", "2025-06", recognised), ("B", "2025-06", reused)]
+    assert frame["message"].tolist() == [
+        f"与已不予认定的活动同单位同日期（#{first} 宣讲）；"
+        f"与已不予认定的活动同单位同日期（#{rejected_too} 宣讲（补充材料））",
+        f"照片与已不予认定的活动 #{last_year} 相同（本单位 2024-05-20 文艺演出）",
+    ]
+
+
 # --- copied_title ---------------------------------------------------------------------------------
 
 
@@ -500,6 +670,7 @@ def test_all_codes_in_one_table_sorted(session, settings, photos):
     hp = frame[frame["unit_code"] == "HP"]
     assert hp["code"].tolist() == ["photo_reused", "photo_reused"]
     assert list(sig.SIGNALS) == [
+        "resubmitted",
         "photo_reused",
         "no_photo",
         "photo_date",
