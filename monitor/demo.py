@@ -19,6 +19,8 @@ and no others (PLANTED):
 - month_end_bunching: OJC-014's three activities all on 12-30; HS-S's three on 12-29, 12-30, 12-31.
 - count_outlier: CSP-010 holds 10 (7 added to the district) against a median of 2.
 - repeated_title: LX-003 calls its first activity of October, November and December "农家书屋读书会".
+- resubmitted: after QJH-001's 12-12 was 不予认定 for its photo, the same photo was attached to its
+  next December activity (which photo_reused and photo_date then flag too).
 The plants move activities within their month, retitle them, or add them (CSP-010 only).
 Decisions (认定) by `reviewer`: every December activity of NJK-S, NJK-002 and NJK-003 认定;
 不予认定, with the reason, for LX-012's 12-12 (borrowed photo), QJH-001's 12-12 (photo date) and

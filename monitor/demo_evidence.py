@@ -44,9 +44,12 @@ ONE_DAY = ("OJC-014", date(2025, 12, 30))  # every activity of its month on one 
 LAST_DAYS = ("HS-S", [date(2025, 12, 29), date(2025, 12, 30), date(2025, 12, 31)])  # its month in the last 3 days
 OUTLIER = ("CSP-010", 7)  # this many activities more than the generator gave it
 REPEATED = ("LX-003", "农家书屋读书会", ("2025-10", "2025-11", "2025-12"))  # first activity of each month
+# After its first activity was 不予认定 for its photo, PHOTO_DATE's second activity is given that photo.
+RESUBMITTED = PHOTO_DATE
 
 PLANTED: dict[str, set[tuple[str, str]]] = {
-    "photo_reused": {(REUSED[0], MONTH), (REUSED[1], MONTH), (NEAR, MONTH)},
+    # QJH-001's rejected photo, given again to its next activity (RESUBMITTED), is reused there too.
+    "photo_reused": {(REUSED[0], MONTH), (REUSED[1], MONTH), (NEAR, MONTH), (RESUBMITTED, MONTH)},
     "no_photo": {(code, MONTH) for code in NO_PHOTO},
     # LX-012's picture keeps the date of NJK-007's activity, 8 days before its own.
     "photo_date": {(PHOTO_DATE, MONTH), (REUSED[1], MONTH)},
@@ -54,6 +57,7 @@ PLANTED: dict[str, set[tuple[str, str]]] = {
     "month_end_bunching": {(ONE_DAY[0], MONTH), (LAST_DAYS[0], MONTH)},
     "count_outlier": {(OUTLIER[0], MONTH)},
     "repeated_title": {(REPEATED[0], REPEATED[2][-1])},
+    "resubmitted": {(RESUBMITTED, MONTH)},
 }
 
 REVIEWER = "reviewer"  # the demo's accounts (monitor.demo.DEMO_ACCOUNTS)
@@ -210,6 +214,9 @@ def add_evidence(*, session: Session, store: PhotoStore, rng: random.Random) -> 
     taken = _moment(reply_to.day, rng)
     extra = draw_photo(seed=rng.getrandbits(32), title=reply_to.title, taken_at=taken)
     pictures.append(_Picture(reply_to, extra, taken, REPLY[1], REPLIED_AT.astimezone(UTC)))
+    rejected, again = _by_unit(activities)[RESUBMITTED][:2]
+    borrowed = next(p for p in pictures if p.activity is rejected)  # the one taken 47 days early
+    pictures.append(_Picture(again, borrowed.data, borrowed.taken_at, "示例数据", REPLIED_AT.astimezone(UTC)))
     settings = Settings()
     records = []
     for picture in pictures:

@@ -24,7 +24,7 @@ from monitor.signals import signals
 
 MONTH = "2025-12"
 PLANTED = {
-    "photo_reused": {"NJK-007", "LX-012", "QJH-009"},
+    "photo_reused": {"NJK-007", "LX-012", "QJH-009", "QJH-001"},
     "no_photo": {"OJC-009", "CSP-009"},
     "photo_date": {"QJH-001", "LX-012"},
     "copied_title": {
@@ -35,9 +35,10 @@ PLANTED = {
     "month_end_bunching": {"OJC-014", "HS-S"},
     "count_outlier": {"CSP-010"},
     "repeated_title": {"LX-003"},
+    "resubmitted": {"QJH-001"},
 }
-PHOTOS = 977  # rows: one per activity a picture is on
-FILES = 976  # LX-012's borrowed picture is NJK-007's file
+PHOTOS = 978  # rows: one per activity a picture is on
+FILES = 976  # LX-012's borrowed picture is NJK-007's file, QJH-001's 12-15 one its 12-12 one
 DUE = {
     "2025-10": set(),
     "2025-11": {"LX-009", "LX-011", "XSD-010", "YXS-010", "ZJQ-001"},
@@ -69,19 +70,29 @@ def test_every_signal_shows_on_exactly_the_units_planted_for_it(demo_session, de
     assert sorted(zip(reused["unit_code"], reused["date"], strict=True)) == [
         ("LX-012", "2025-12-12"),
         ("NJK-007", "2025-12-04"),
+        ("QJH-001", "2025-12-12"),
+        ("QJH-001", "2025-12-15"),
         ("QJH-009", "2025-12-17"),
         ("QJH-009", "2025-12-19"),
     ]
     assert "泥江口镇青山村 2025-12-04" in reused[reused["unit_code"] == "LX-012"]["message"].item()
     assert "相近" in reused[reused["unit_code"] == "QJH-009"]["message"].iloc[0]
-    dated = rows["photo_date"].set_index("unit_code")["message"]
-    assert "2025-10-26" in dated["QJH-001"] and "47 天" in dated["QJH-001"]
+    dated = rows["photo_date"][rows["photo_date"]["unit_code"] == "QJH-001"]
+    assert sorted(dated["message"]) == [
+        "照片拍摄于 2025-10-26，与活动日期 2025-12-12 相差 47 天",
+        "照片拍摄于 2025-10-26，与活动日期 2025-12-15 相差 50 天",
+    ]
     assert set(rows["no_photo"]["date"]) == {"2025-12-20", "2025-12-10"}
     copied = rows["copied_title"]
     assert len(copied) == 20 and set(copied["date"]) == {"2025-12-12"}
     assert set(copied["title"]) == {"12月学习贯彻党的二十届四中全会精神宣讲"}
     assert rows["count_outlier"]["message"].item().startswith("本月 10 次")
     assert rows["repeated_title"]["title"].item() == "农家书屋读书会"
+    # QJH-001's 12-12 was 不予认定 for its photo; that photo came back on its next activity.
+    again = rows["resubmitted"]
+    assert again["date"].item() == "2025-12-15"
+    assert again["message"].item().startswith("照片与已不予认定的活动 #")
+    assert "相同（本单位 2025-12-12" in again["message"].item()
 
 
 def test_the_months_before_the_photos_have_no_signal(demo_session, demo_settings):
@@ -103,9 +114,9 @@ def test_december_has_its_photos_in_the_store(demo_session, demo_settings):
     december = demo_session.exec(select(func.count()).select_from(Activity).where(Activity.month == MONTH)).one()
     with_photos = demo_session.exec(select(func.count(func.distinct(Photo.activity_id)))).one()
     assert with_photos == december - 2  # OJC-009's and CSP-009's first activities have none
-    # Taken on the activity's day, but for the two planted ones (QJH-001's, LX-012's borrowed one).
+    # Taken on the activity's day, but for the planted ones (QJH-001's, twice, and LX-012's borrowed one).
     off = [p for p in photos if p[2][:10] != str(p[6])[:10]]
-    assert sorted(p[2][:10] for p in off) == ["2025-10-26", "2025-12-04"]
+    assert sorted(p[2][:10] for p in off) == ["2025-10-26", "2025-10-26", "2025-12-04"]
     for sha256 in {p[0] for p in photos}:
         assert store.has(sha256, "original")
         with Image.open(io.BytesIO(store.get(sha256, "thumb"))) as thumb:
