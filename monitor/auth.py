@@ -25,10 +25,25 @@ ROLES = ("admin", "reviewer", "town")
 ROLE_LABELS = {"admin": "管理员", "reviewer": "审核人员", "town": "乡镇（街道）经办人"}
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(
-        {"view", "import", "rollback", "lock", "roster", "interview", "audit", "export", "bulletin", "review", "users"}
+        {
+            "view",
+            "import",
+            "rollback",
+            "lock",
+            "roster",
+            "interview",
+            "audit",
+            "export",
+            "bulletin",
+            "review",
+            "repair",
+            "users",
+        }
     ),
+    # Reviewers repair the counts: they already make every write that moves them (imports,
+    # rollbacks, decisions, roster and quotas), and a repair only recounts the stored rows, audited.
     "reviewer": frozenset(
-        {"view", "import", "rollback", "lock", "roster", "interview", "audit", "export", "bulletin", "review"}
+        {"view", "import", "rollback", "lock", "roster", "interview", "audit", "export", "bulletin", "review", "repair"}
     ),
     "town": frozenset({"view", "import", "export"}),
 }
@@ -43,6 +58,7 @@ ACTION_LABELS = {
     "export": "导出台账",
     "bulletin": "生成通报",
     "review": "认定活动",
+    "repair": "修复统计表",
     "users": "管理用户",
 }
 FREE_ATTEMPTS = 5  # per user name, whether the name exists or not

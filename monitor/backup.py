@@ -5,6 +5,10 @@ schema revision, every table of that revision, an active admin) before anything 
 it is staged and upgraded beside the live database; the live database is copied aside; then
 the live content is replaced in one transaction that also keeps the audit events newer than the
 backup, records the restore, and moves the data version on so every cache refreshes.
+
+Accounts are not data to roll back: the live accounts stay as they are (one created, disabled or
+given a new password after the backup stays so, as the carried-over audit events say), with the
+failed sign-in counts; every sign-in session ends, so everyone signs in again.
 """
 
 from __future__ import annotations
@@ -41,6 +45,10 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 SQLITE_MOMENT = "%Y-%m-%d %H:%M:%S.%f"
 
 
+# Tables the live database keeps through a restore: accounts, failed sign-in counts, sign-in sessions.
+LIVE_TABLES = frozenset({"user", "loginthrottle", "signinsession"})
+
+
 class BackupError(Exception):
     """A backup or restore that cannot be done here; the message says what to do instead."""
 
@@ -61,6 +69,16 @@ class Restored:
     upgraded_to: str | None  # the revision the restored data was upgraded to, when older
     carried: int  # audit events newer than the backup, kept
     data_version: int
+    accounts: tuple[str, ...] = ()  # accounts that differ from the backup's, kept as they were: "name（what）"
+    sessions_ended: int = 0  # sign-in sessions open before the restore, all ended by it
+
+
+@dataclass(frozen=True)
+class _Swapped:
+    carried: int
+    data_version: int
+    accounts: tuple[str, ...]
+    sessions_ended: int
 
 
 def _sqlite_path(url: str) -> Path:
@@ -201,13 +219,35 @@ def _quoted(names: list[str]) -> str:
     return ", ".join(f'"{n}"' for n in names)
 
 
-def _swap(
-    live: Path, staged: Path, *, last_event: int, actor: Actor, source: Path, copy: Path | None
-) -> tuple[int, int]:
-    """Replace the live content with the staged one in one write transaction; returns (carried, data version).
+def _account_changes(db: sqlite3.Connection) -> list[str]:
+    """The live accounts that differ from the backup's, each as "name（what changed）"; then the
+    backup's accounts the live database does not have (a database from another server)."""
+    changes = []
+    rows = db.execute(
+        "SELECT m.name, r.id IS NULL, m.disabled, m.disabled <> r.disabled, m.role <> r.role, m.town <> r.town, "
+        'm.password_hash <> r.password_hash FROM main."user" m LEFT JOIN restored."user" r ON r.name = m.name'
+    )
+    for name, new, disabled, *changed in rows:
+        if new:
+            changes.append(f"{name}（新增）")
+            continue
+        labels = ["停用" if disabled else "启用", "角色", "所属乡镇", "密码"]
+        what = [label for label, differs in zip(labels, changed, strict=True) if differs]
+        if what:
+            changes.append(f"{name}（{'、'.join(what)}）")
+    only_backup = db.execute(
+        'SELECT name FROM restored."user" WHERE name NOT IN (SELECT name FROM main."user") ORDER BY name'
+    )
+    return sorted(changes) + [f"{name}（从备份补入）" for (name,) in only_backup]
 
-    Live audit events with an id above the backup's last one stay, as does their id; the restore is
-    added as one more event; the data version becomes max(live, backup) + 1.
+
+def _swap(live: Path, staged: Path, *, last_event: int, actor: Actor, source: Path, copy: Path | None) -> _Swapped:
+    """Replace the live content with the staged one in one write transaction.
+
+    Live audit events with an id above the backup's last one stay, as does their id; the live
+    accounts, sign-in counts and sessions stay (LIVE_TABLES), the backup's accounts the live
+    database lacks are added, and every open session ends; the restore is added as one more event,
+    saying all this; the data version becomes max(live, backup) + 1.
     """
     with closing(sqlite3.connect(live, isolation_level=None, timeout=30)) as db:
         db.execute("ATTACH DATABASE ? AS restored", (str(staged),))
@@ -217,30 +257,44 @@ def _swap(
             versions = [db.execute(version.format(schema)).fetchone()[0] for schema in ("main", "restored")]
             data_version = max(versions) + 1
             carried = db.execute("SELECT count(*) FROM main.auditevent WHERE id > ?", (last_event,)).fetchone()[0]
-            tables = SQLModel.metadata.sorted_tables
+            accounts = _account_changes(db)
+            tables = [t for t in SQLModel.metadata.sorted_tables if t.name not in LIVE_TABLES]
             for table in reversed(tables):
                 older = f" WHERE id <= {int(last_event)}" if table.name == "auditevent" else ""
                 db.execute(f'DELETE FROM main."{table.name}"{older}')
             for table in tables:
                 columns = _quoted([c.name for c in table.columns])
                 db.execute(f'INSERT INTO main."{table.name}" ({columns}) SELECT {columns} FROM restored."{table.name}"')
+            account_columns = _quoted([c.name for c in SQLModel.metadata.tables["user"].columns if c.name != "id"])
+            db.execute(
+                f'INSERT INTO main."user" ({account_columns}) SELECT {account_columns} FROM restored."user" '
+                'WHERE name NOT IN (SELECT name FROM main."user") ORDER BY id'
+            )
+            now = datetime.now(UTC).strftime(SQLITE_MOMENT)
+            ended = db.execute(
+                "UPDATE main.signinsession SET ended_at = ?, ended_reason = 'restore' WHERE ended_at IS NULL", (now,)
+            ).rowcount
             db.execute(
                 "INSERT INTO main.meta (key, value) VALUES ('data_version', ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (str(data_version),),
             )
             aside = f"恢复前的数据库已另存为 {copy}" if copy else "恢复前没有数据库"
-            detail = f"{aside}；保留备份之后的操作记录 {carried} 条"
+            kept = f"备份之后有变动的账号：{'、'.join(accounts)}" if accounts else "备份之后账号没有变动"
+            detail = (
+                f"{aside}；保留备份之后的操作记录 {carried} 条；账号保持恢复前的状态（{kept}）；"
+                f"结束登录会话 {ended} 个，所有人须重新登录"
+            )
             db.execute(
                 'INSERT INTO main.auditevent (at, actor, action, target, "before", "after", detail) '
                 "VALUES (?, ?, 'restore', ?, '', '', ?)",
-                (datetime.now(UTC).strftime(SQLITE_MOMENT), actor.name, source.name, detail),
+                (now, actor.name, source.name, detail),
             )
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
-    return carried, data_version
+    return _Swapped(carried=carried, data_version=data_version, accounts=tuple(accounts), sessions_ended=ended)
 
 
 def _live_revision(live: Path) -> str | None:
@@ -277,9 +331,7 @@ def restore(url: str, source: Path, *, actor: Actor) -> Restored:
                 _online_copy(live, copy, standalone=True)
             if live_revision is None:  # nothing to keep: the staged file becomes the database
                 _online_copy(staged, live)
-            carried, data_version = _swap(
-                live, staged, last_event=checked.last_event, actor=actor, source=source, copy=copy
-            )
+            swapped = _swap(live, staged, last_event=checked.last_event, actor=actor, source=source, copy=copy)
     except (OSError, sqlite3.Error, DBAPIError, SchemaError) as exc:
         raise BackupError(f"恢复未完成，当前数据库未改动：{_reason(exc)}") from exc
     finally:
@@ -289,6 +341,8 @@ def restore(url: str, source: Path, *, actor: Actor) -> Restored:
         copy=copy,
         revision=checked.revision,
         upgraded_to=upgraded_to,
-        carried=carried,
-        data_version=data_version,
+        carried=swapped.carried,
+        data_version=swapped.data_version,
+        accounts=swapped.accounts,
+        sessions_ended=swapped.sessions_ended,
     )

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
-from collections.abc import Sequence
+import traceback
+from collections.abc import Iterator, Sequence
+from contextlib import nullcontext, redirect_stdout
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import TypedDict
+from typing import NoReturn, TypedDict
 
 import pandas as pd
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from monitor import cli_admin, cli_batches, cli_check, cli_evidence, cli_missing, metrics
 from monitor.auth import Actor, Forbidden, UserError, actor_for, require, shell_actor
 from monitor.batches import ImportResult
 from monitor.config import Settings
-from monitor.db import get_engine, init_db
+from monitor.db import BUSY_MESSAGE, Busy, get_engine, init_db, is_busy
 from monitor.importer import import_activities, read_path, today_in
 from monitor.issues import Issue
 from monitor.roster import import_units
@@ -32,8 +36,32 @@ class UsageError(Exception):
     """A wrong argument, told to the user in one line."""
 
 
+class BadArguments(UsageError):
+    """What argparse refuses (a missing, unknown or malformed argument), with the usage to show."""
+
+    def __init__(self, message: str, usage: str) -> None:
+        super().__init__(f"参数不对：{message}")
+        self.usage = usage
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose refusals reach main() as BadArguments, so that --json can tell them as JSON."""
+
+    def error(self, message: str) -> NoReturn:
+        raise BadArguments(message, self.format_usage())
+
+
+def _actions(parser: argparse.ArgumentParser) -> Iterator[argparse.Action]:
+    """Every argument of the parser and of its subcommands, however deep."""
+    for action in parser._actions:
+        yield action
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                yield from _actions(child)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m monitor", description="文明实践活动监测")
+    parser = _Parser(prog="python -m monitor", description="文明实践活动监测")
     parser.add_argument("--db", help="SQLAlchemy URL (default: $MONITOR_DATABASE_URL or sqlite:///data/monitor.db)")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("init", help="create the database tables")
@@ -88,12 +116,23 @@ def _parser() -> argparse.ArgumentParser:
     cli_missing.register(sub)
     cli_evidence.register(sub)
     cli_check.register(sub)
+    for action in _actions(parser):
+        if "--user" in action.option_strings:
+            action.default = None  # left out: the operator acts; given, it must name an account
     return parser
 
 
-def _acting(session: Session, name: str, action: str) -> Actor:
-    """Who a command acts as: the named account (active, and its role allows the action), else the operator."""
-    if not name:
+def _named(args: argparse.Namespace) -> None:
+    """A --user that is given names an account: blank is refused, never taken for the operator."""
+    name = getattr(args, "user", None)
+    if name is not None and not name.strip():
+        raise UsageError("--user 不能为空，请写出账号名。")
+
+
+def _acting(session: Session, name: str | None, action: str) -> Actor:
+    """Who a command acts as: the named account (active, and its role allows the action); the operator
+    when --user was left out (None)."""
+    if name is None:
         return shell_actor()
     actor = actor_for(session=session, name=name)
     require(actor, action)
@@ -170,10 +209,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return cli_admin.run(args, session, settings)
         if args.command == "batches":
             return cli_batches.run(
-                args, session, settings, actor=_acting(session, getattr(args, "user", ""), "rollback")
+                args, session, settings, actor=_acting(session, getattr(args, "user", None), "rollback")
             )
         if args.command == "check":
-            actor = _acting(session, args.user, "users" if args.repair else "view")
+            actor = _acting(session, args.user, "repair" if args.repair else "view")
             return cli_check.run(args, session, settings, actor=actor)
         if args.command in cli_evidence.COMMANDS:
             town = _town(session, getattr(args, "town", None))
@@ -219,7 +258,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             _print_import(result, args.json)
             return result.exit_code
         if args.command == "units":
-            units = list_units(session=session, town=_town(session, args.town), unit_type=_type(args.type))
+            units = list_units(  # each unit's own quota in force this month
+                session=session,
+                month=today.strftime("%Y-%m"),
+                town=_town(session, args.town),
+                unit_type=_type(args.type),
+            )
             if args.json:
                 print(json.dumps({"units": units}, ensure_ascii=False))
             else:
@@ -255,11 +299,26 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             except OSError as exc:
                 raise UsageError(f"无法写入 {output}：{exc.strerror or exc}") from exc
             print(f"bulletin written: {output} ({content.title})")
+            for note in (content.overall[0] if content.no_data else "", content.open_note):
+                if note:
+                    print(note)
             return 0
         if args.command == "report":
+            from monitor.periods import day_words, has_activities, judged
+
+            # Only months whose reporting is over are counted (a period all open is refused, exit 2).
+            asked = _period(args, session, settings)
+            period = judged(start=asked["start"], end=asked["end"], settings=settings, today=today)
             doc = metrics.report(
-                session=session, actor=operator, settings=settings, **_period(args, session, settings)
+                session=session,
+                actor=operator,
+                settings=settings,
+                start=asked["start"],
+                end=period.end,
+                town=asked["town"],
+                unit_type=asked["unit_type"],
             ).to_json()
+            doc.update(period.to_json(), no_data=not has_activities(session=session, months=period.months))
             if args.json:
                 print(json.dumps(doc, ensure_ascii=False))
             else:
@@ -271,6 +330,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                     f"completion {_pct(doc['completion_rate'])}  capped {_pct(doc['capped_rate'])}  "
                     f"compliance {_pct(doc['compliance_rate'])}"
                 )
+                if period.open_months:
+                    print(f"截至{day_words(period.as_of)}；{period.open_note()}，未计入。")
+                if doc["no_data"]:
+                    print("该时段没有任何活动记录。")
             return 0
         if args.command == "interviews":
             min_streak = args.min_streak if args.min_streak is not None else settings.interview_min_streak
@@ -317,31 +380,68 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     raise UsageError(f"unknown command {args.command}")
 
 
+# The refusals the command line tells, each with its code in the JSON error document (exit 2).
+# Busy and Forbidden keep their code whichever command's own refusal wrapped them; a file that
+# cannot be read is file_not_found, not_a_file or no_permission.
+REFUSALS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...] = (
+    ((UsageError, metrics.BadPeriod, cli_admin.BadArgument), "bad_argument"),
+    (UserError, "unknown_user"),
+    (SchemaError, "schema"),
+    ((cli_admin.AdminError, cli_batches.BatchError, cli_evidence.EvidenceError), "refused"),
+)
+INTERNAL_ERROR = 3  # the exit code of an error no refusal above describes
+
+
+def _refusal(exc: BaseException) -> tuple[str, str] | None:
+    """(code, Chinese message) of a refusal the command line tells; None for an unexpected error."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, Busy) or (isinstance(cause, DBAPIError) and is_busy(cause)):
+            return "busy", BUSY_MESSAGE
+        if isinstance(cause, Forbidden):
+            return "forbidden", str(cause)
+        cause = cause.__cause__
+    if isinstance(exc, FileNotFoundError):
+        return "file_not_found", f"找不到文件 {exc.filename}"
+    if isinstance(exc, IsADirectoryError):
+        return "not_a_file", f"{exc.filename} 是文件夹，不是文件"
+    if isinstance(exc, PermissionError):
+        return "no_permission", f"没有权限读取 {exc.filename}"
+    for kinds, code in REFUSALS:
+        if isinstance(exc, kinds):
+            return code, str(exc)
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    settings = Settings.from_env()
-    if args.db:
-        settings = replace(settings, database_url=args.db)
+    """Run one command. With --json every outcome is one JSON document on stdout: the command's own,
+    or {"error": {"code", "message"}} when it was refused (exit 2) or failed unexpectedly (exit 3);
+    the message goes to stderr as well."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in words
+    shown = io.StringIO()
     try:
-        return run(args, settings)
-    except (
-        UsageError,
-        metrics.BadPeriod,
-        cli_admin.AdminError,
-        cli_batches.BatchError,
-        cli_evidence.EvidenceError,
-        UserError,
-        Forbidden,
-        SchemaError,
-    ) as exc:
-        print(f"错误：{exc}", file=sys.stderr)
-        return 2
-    except FileNotFoundError as exc:
-        print(f"错误：找不到文件 {exc.filename}", file=sys.stderr)
-        return 2
-    except IsADirectoryError as exc:
-        print(f"错误：{exc.filename} 是文件夹，不是文件", file=sys.stderr)
-        return 2
-    except PermissionError as exc:
-        print(f"错误：没有权限读取 {exc.filename}", file=sys.stderr)
-        return 2
+        args = _parser().parse_args(words)
+        as_json = bool(getattr(args, "json", False))
+        _named(args)
+        settings = Settings.from_env()
+        if args.db:
+            settings = replace(settings, database_url=args.db)
+        with redirect_stdout(shown) if as_json else nullcontext():
+            code = run(args, settings)
+    except Exception as exc:  # every outcome is told; an unexpected one with its traceback
+        refusal = _refusal(exc)
+        if refusal is None:
+            kind, message = "internal_error", f"意外错误，命令未完成：{getattr(exc, 'orig', None) or exc}"
+        else:
+            kind, message = refusal
+        print(f"错误：{message}", file=sys.stderr)
+        if isinstance(exc, BadArguments):
+            print(exc.usage, end="", file=sys.stderr)
+        if refusal is None:
+            traceback.print_exc(file=sys.stderr)
+        if as_json:
+            print(json.dumps({"error": {"code": kind, "message": message}}, ensure_ascii=False))
+        return 2 if refusal is not None else INTERNAL_ERROR
+    sys.stdout.write(shown.getvalue())
+    return code

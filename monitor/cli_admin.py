@@ -32,6 +32,10 @@ class AdminError(Exception):
     """An administrative command refused, told in one line."""
 
 
+class BadArgument(AdminError):
+    """An administrative command's argument that cannot be read (a date, a limit, no password)."""
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     users = sub.add_parser("users", help="accounts").add_subparsers(dest="action", required=True)
     add = users.add_parser("add", help="add an account (password read from standard input)")
@@ -71,7 +75,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def _password() -> str:
     text = sys.stdin.readline().rstrip("\r\n")
     if not text:
-        raise AdminError("标准输入中没有密码。")
+        raise BadArgument("标准输入中没有密码。")
     return text
 
 
@@ -81,11 +85,12 @@ def _day(text: str | None) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
-        raise AdminError(f"日期“{text}”格式不对，应为 YYYY-MM-DD。") from exc
+        raise BadArgument(f"日期“{text}”格式不对，应为 YYYY-MM-DD。") from exc
 
 
-def _actor(session: Session, name: str) -> Actor:
-    return actor_for(session=session, name=name) if name else shell_actor()
+def _actor(session: Session, name: str | None) -> Actor:
+    """The account --user names; the operator when it was left out."""
+    return shell_actor() if name is None else actor_for(session=session, name=name)
 
 
 def run(args: argparse.Namespace, session: Session, settings: Settings) -> int:
@@ -137,7 +142,7 @@ def _run(args: argparse.Namespace, session: Session, settings: Settings) -> int:
         return 0
     if args.command == "audit":
         if args.limit < 1:
-            raise AdminError("--limit 至少为 1。")
+            raise BadArgument("--limit 至少为 1。")
         page = audit.events(
             session=session,
             actor=shell_actor(),
@@ -172,5 +177,8 @@ def _run(args: argparse.Namespace, session: Session, settings: Settings) -> int:
         if done.upgraded_to:
             print(f"恢复后的数据已升级到版本 {done.upgraded_to}。")
         print(f"保留了备份之后的操作记录 {done.carried} 条；本次恢复已记入操作记录。")
+        if done.accounts:
+            print(f"账号保持恢复前的状态，备份之后有变动的账号：{'、'.join(done.accounts)}。")
+        print(f"已结束登录会话 {done.sessions_ended} 个，所有人须重新登录。")
         return 0
     raise AdminError(f"unknown command {args.command}")

@@ -1,5 +1,6 @@
 """`python -m monitor check [--repair]`: prove the unit × month counts equal the activity rows and the
-township sums equal the counts, or rebuild both."""
+township sums equal the counts, or rebuild both. A town account checks its own township's counts;
+repairing is for admins and reviewers."""
 
 from __future__ import annotations
 

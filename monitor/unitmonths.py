@@ -22,7 +22,8 @@ from sqlalchemy import Connection, bindparam, text
 from sqlmodel import Session
 
 from monitor import audit, townmonths
-from monitor.auth import Actor, require
+from monitor.access import scope
+from monitor.auth import Actor
 from monitor.config import Settings
 from monitor.db import begin_write, bump_version, get_meta, set_meta
 
@@ -327,6 +328,12 @@ def rebuild(session: Session, *, day: int) -> int:
     return int(written.rowcount or 0)
 
 
+def _units_of(session: Session, town: str) -> set[int]:
+    """The ids of one township's units."""
+    statement = text("SELECT id FROM unit WHERE town = :town").bindparams(town=town)
+    return {int(i) for (i,) in session.connection().execute(statement)}
+
+
 @dataclass(frozen=True)
 class Check:
     rows: int  # rows of the table
@@ -368,12 +375,22 @@ class Check:
 
 def check(*, session: Session, actor: Actor, settings: Settings, repair: bool = False) -> Check:
     """Compare the table with a recomputation from the activity rows; with repair, rebuild it (for the
-    settings' deadline day) in one write transaction, audited. Reading needs "view", repairing "users"."""
-    require(actor, "users" if repair else "view")
+    settings' deadline day) in one write transaction, audited.
+
+    Reading needs "view" and covers what the account may see: town staff get their township's
+    unit-months and sums only. Repairing needs "repair" (town staff do not have it): it rebuilds
+    the whole district's counts."""
+    town = scope(actor, "repair" if repair else "view")
     found, sums = differences(session), townmonths.differences(session)
     day = deadline_day(session)
     if not repair:
-        return Check(rows=len(stored(session)), differences=found, deadline_day=day, sums=sums)
+        rows = stored(session)
+        if town is not None:
+            ids = _units_of(session, town)
+            rows = rows[rows["unit_id"].isin(ids)]
+            found = [d for d in found if d.unit_id in ids]
+            sums = [s for s in sums if s.town == town]
+        return Check(rows=len(rows), differences=found, deadline_day=day, sums=sums)
     begin_write(session, busy_seconds=settings.busy_seconds)
     try:
         found, sums = differences(session), townmonths.differences(session)  # again, inside the write transaction

@@ -18,12 +18,13 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, col, select
 
 from monitor import audit, metrics
-from monitor.auth import Actor, Forbidden, add_user, authenticate
+from monitor.auth import Actor, AuthError, Forbidden, add_user, authenticate, disable_user, set_password
 from monitor.backup import BackupError, backup, restore
 from monitor.config import Settings
 from monitor.db import bump_version, data_version, get_engine, init_db
 from monitor.models import AuditEvent, MonthLock, User
 from monitor.schema import head, revision_of
+from monitor.sessions import end_session, session_actor, start_session
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "main_v0"
@@ -315,7 +316,9 @@ def test_a_backup_from_before_migrations_is_upgraded_after_restoring(sqlite_sett
     with get_engine(sqlite_settings.database_url).connect() as connection:
         assert revision_of(connection) == head()
     with Session(get_engine(sqlite_settings.database_url)) as session:
-        assert [u.name for u in session.exec(select(User).order_by(col(User.id))).all()] == ["admin", "njk"]
+        # The live account stays; the backup's accounts, from another database, are added.
+        assert [u.name for u in session.exec(select(User).order_by(col(User.id))).all()] == ["管理员", "admin", "njk"]
+    assert done.accounts == ("管理员（新增）", "admin（从备份补入）", "njk（从备份补入）")
     report = _report(sqlite_settings)
     assert report["held"] == 14
     assert _events(sqlite_settings)[-1][1:] == (ADMIN.name, "restore", "old-backup.db")
@@ -358,6 +361,7 @@ def test_cli_backup_then_restore_gives_the_same_report(sqlite_settings: Settings
     assert (done.returncode, done.stderr) == (0, "")
     (copy,) = _copies(sqlite_settings)
     assert f"恢复前的数据库已另存为：{copy}" in done.stdout
+    assert "已结束登录会话 0 个，所有人须重新登录。" in done.stdout
     assert cli.json(*report) == before
     events = _events(sqlite_settings)
     assert events[-1][2:] == ("restore", "monitor-backup.db") and events[-1][1].startswith("命令行:")
@@ -438,3 +442,66 @@ def test_cli_audit_json_lists_events(settings: Settings, session: Session) -> No
     recent = datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)
     assert all(datetime.fromisoformat(e["at"]).replace(tzinfo=None) > recent for e in events)
     assert cli.json("audit", "--since", "2999-01-01")["events"] == []
+
+
+def _accounts(settings: Settings) -> list[tuple[str, str, bool]]:
+    with Session(get_engine(settings.database_url)) as session:
+        return [(u.name, u.role, u.disabled) for u in session.exec(select(User).order_by(col(User.name))).all()]
+
+
+def test_restore_ends_every_session_and_keeps_the_accounts_as_they_are(
+    sqlite_settings: Settings, tmp_path: Path
+) -> None:
+    """Accounts and sign-ins are not part of the figures: a restore brings the figures back, not a
+    signed-out session, a disabled account or an old password."""
+    settings = sqlite_settings
+    _loaded(settings)
+    engine = get_engine(settings.database_url)
+    actors = {name: Actor(name=name, role="reviewer") for name in ("clerk", "leaver", "resetter", "newcomer")}
+    with Session(engine) as session:
+        for name in ("clerk", "leaver", "resetter"):
+            add_user(session=session, actor=ADMIN, name=name, role="reviewer", password=f"{name}-password-1")
+        tokens = {
+            name: start_session(session=session, actor=actors[name], settings=settings)
+            for name in ("clerk", "leaver", "resetter")
+        }
+    copy = backup(settings.database_url, tmp_path / "backup.db")
+    with Session(engine) as session:
+        end_session(session=session, token=tokens["clerk"])  # signed out after the backup
+        disable_user(session=session, actor=ADMIN, name="leaver")
+        set_password(session=session, actor=ADMIN, name="resetter", password="resetter-password-2")
+        add_user(session=session, actor=ADMIN, name="newcomer", role="reviewer", password="newcomer-password-1")
+        tokens["newcomer"] = start_session(session=session, actor=actors["newcomer"], settings=settings)
+        tokens["管理员"] = start_session(session=session, actor=ADMIN, settings=settings)
+    accounts = _accounts(settings)
+    assert accounts == [
+        ("clerk", "reviewer", False),
+        ("leaver", "reviewer", True),
+        ("newcomer", "reviewer", False),
+        ("resetter", "reviewer", False),
+        ("管理员", "admin", False),
+    ]
+
+    done = restore(settings.database_url, copy, actor=ADMIN)
+
+    assert _accounts(settings) == accounts
+    with Session(engine) as session:
+        # Everyone signs in again: the signed-out session stays out, and so does every other.
+        signed_in = {name: session_actor(session=session, token=t, settings=settings) for name, t in tokens.items()}
+        assert signed_in == dict.fromkeys(tokens)
+        with pytest.raises(AuthError, match="已停用"):
+            authenticate(session=session, name="leaver", password="leaver-password-1")
+        with pytest.raises(AuthError):
+            authenticate(session=session, name="resetter", password="resetter-password-1")
+        assert authenticate(session=session, name="resetter", password="resetter-password-2").name == "resetter"
+        assert authenticate(session=session, name="newcomer", password="newcomer-password-1").name == "newcomer"
+        trail = session.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all()
+    # The audit trail says what the accounts are: leaver's disabling is on record, and the restore
+    # event names the accounts it left as they were and the sessions it ended.
+    disabling = [(e.action, e.target, e.after) for e in trail if e.action in ("user_disable", "user_enable")]
+    assert disabling == [("user_disable", "leaver", '{"disabled": true}')]
+    restored = next(e for e in trail if e.action == "restore")
+    assert "leaver（停用）" in restored.detail and "resetter（密码）" in restored.detail
+    assert "newcomer（新增）" in restored.detail and "clerk" not in restored.detail
+    assert "结束登录会话 2 个" in restored.detail
+    assert (done.sessions_ended, done.accounts) == (2, ("leaver（停用）", "newcomer（新增）", "resetter（密码）"))

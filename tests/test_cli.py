@@ -3,6 +3,7 @@
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from datetime import datetime
@@ -333,10 +334,9 @@ def test_laggards_json(loaded):
 )
 def test_a_bad_argument_is_told_in_chinese_and_exits_2(loaded, args):
     done = loaded(*args, "--json")
-    assert done.returncode == 2
-    assert done.stderr.startswith("错误：") and ("月份" in done.stderr or "单位类型" in done.stderr)
+    message = refusal(done, "bad_argument")
+    assert "月份" in message or "单位类型" in message
     assert "Traceback" not in done.stderr
-    assert done.stdout == ""
 
 
 @pytest.mark.parametrize(
@@ -355,8 +355,7 @@ def test_a_bad_argument_is_told_in_chinese_and_exits_2(loaded, args):
 )
 def test_nonsense_on_the_command_line_exits_2(loaded, args, words):
     done = loaded(*args, "--json")
-    assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr.startswith("错误：") and words in done.stderr, done.stderr
+    assert words in refusal(done, "bad_argument")
     assert "Traceback" not in done.stderr
 
 
@@ -408,7 +407,16 @@ def test_batches_are_listed_and_rolled_back_from_the_command_line(cli):
         "status",
     }
     done = cli.json("batches", "rollback", str(first["batch_id"]))
-    assert (done["removed"], done["kept"]) == (3, 3)  # 4th-6th were reported by b.csv too
+    # 4th-6th were reported by b.csv too; nothing was decided, answered or photographed yet.
+    assert done == {
+        "id": first["batch_id"],
+        "removed": 3,
+        "kept": 3,
+        "photos": 0,
+        "recognised": 0,
+        "not_recognised": 0,
+        "feedback": 0,
+    }
     report = cli.json("report", "--start", "2025-03", "--end", "2025-03", "--town", "泥江口镇", "--type", "institute")
     assert report["held"] == 7
     again = cli("batches", "rollback", str(first["batch_id"]))
@@ -424,3 +432,174 @@ def test_demo_reproduces_the_departments_report(tmp_path):
     assert (doc["held"], doc["required"]) == (3617, 3264)
     assert f"{doc['completion_rate'] * 100:.2f}" == "110.81"
     assert len(run.json("units", "list")["units"]) == 260
+
+
+def refusal(done: subprocess.CompletedProcess, code: str, exit_code: int = 2) -> str:
+    """A refused `--json` command: its exit code, one JSON error document on stdout, the same words on stderr."""
+    assert done.returncode == exit_code, (done.stdout, done.stderr)
+    doc = json.loads(done.stdout)  # exactly one JSON document
+    assert list(doc) == ["error"] and set(doc["error"]) == {"code", "message"}, doc
+    assert doc["error"]["code"] == code, doc
+    message = doc["error"]["message"]
+    assert done.stderr.startswith("错误：") and message in done.stderr
+    return message
+
+
+def add_account(cli: Cli, name: str, role: str, town: str = "") -> None:
+    extra = ("--town", town) if town else ()
+    done = cli("users", "add", name, "--role", role, *extra, "--password-stdin", stdin="account-pass-1\n")
+    assert done.returncode == 0, done.stderr
+
+
+def activity_ids(cli: Cli) -> list[int]:
+    with sqlite3.connect(cli.home / "monitor.db") as db:
+        return [i for (i,) in db.execute("SELECT id FROM activity ORDER BY id")]
+
+
+def audit_actions(cli: Cli) -> list[tuple[str, str]]:
+    return [(e["actor"], e["action"]) for e in cli.json("audit")["events"]]
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_blank_user_is_refused_by_every_command_that_takes_one(cli, blank):
+    """--user names an account: left out, the operator acts; given blank, nobody is guessed."""
+    cli.json("activities", "import", cli.file("a.csv", activities_csv(activity_rows())))
+    add_account(cli, "审核员", "reviewer")
+    first = activity_ids(cli)[0]
+    events = audit_actions(cli)
+    photo = cli.file("p.jpg", b"\xff\xd8\xff not a photo")
+    commands = [
+        ("review", str(first), "--decision", "recognised", "--user", blank),
+        ("activities", "import", cli.file("b.csv", activities_csv([("ZX", "", "", "2025-03-01", "宣讲", "")]))),
+        ("units", "import", cli.file("名册.csv", roster_csv(SMALL_ROSTER))),
+        ("batches", "rollback", "1"),
+        ("check", "--repair"),
+        ("photos", "import", photo),
+    ]
+    for args in commands:
+        if "--user" not in args:
+            args = (*args, "--user", blank)
+        for spelled in (args, tuple(f"--user={blank}" if a == "--user" else a for a in args if a != blank)):
+            message = refusal(cli(*spelled, "--json"), "bad_argument")
+            assert "--user" in message and "不能为空" in message, spelled
+            done = cli(*spelled)
+            assert done.returncode == 2 and "不能为空" in done.stderr and "Traceback" not in done.stderr
+    locked = cli("months", "lock", "2025-03", "--user", blank)
+    assert locked.returncode == 2 and "不能为空" in locked.stderr
+    assert audit_actions(cli) == events  # nothing was done, in nobody's name
+    assert cli.json("months", "list") == {"locked": []}
+
+
+def test_review_json_reports_each_refusal_as_json(cli):
+    cli.json("activities", "import", cli.file("a.csv", activities_csv(activity_rows())))
+    add_account(cli, "审核员", "reviewer")
+    add_account(cli, "文书", "town", "泥江口镇")
+    first = activity_ids(cli)[0]
+    review = ("review", str(first), "--json")
+    assert "理由" in refusal(cli(*review, "--decision", "rejected", "--user", "审核员"), "refused")
+    assert "不存在" in refusal(cli(*review, "--decision", "recognised", "--user", "nobody"), "unknown_user")
+    assert "无权认定活动" in refusal(cli(*review, "--decision", "recognised", "--user", "文书"), "forbidden")
+    assert "不存在" in refusal(
+        cli("review", "999999", "--decision", "recognised", "--user", "审核员", "--json"), "refused"
+    )
+    # What argparse itself refuses is a JSON document too.
+    refusal(cli(*review, "--decision", "maybe", "--user", "审核员"), "bad_argument")
+    refusal(cli(*review, "--decision", "recognised"), "bad_argument")  # --user is required
+    done = cli.json(*review[:2], "--decision", "recognised", "--user", "审核员")
+    assert done == {"activity_id": first, "decision": "recognised", "reason": "", "reviewer": "审核员"}
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("report", "--start", "2025-13", "--end", "2025-12"), "bad_argument"),
+        (("report", "--start", "2025-01"), "bad_argument"),  # --end missing
+        (("interviews", "--month", "2025-02", "--min-streak", "two"), "bad_argument"),
+        (("laggards", "--start", "2025-01", "--end", "2025-02", "--below", "3", "--type", "village"), "bad_argument"),
+        (("units", "list", "--town", "不存在镇"), "bad_argument"),
+        (("batches", "rollback", "999"), "refused"),
+        (("batches", "list", "--unknown-flag"), "bad_argument"),
+        (("signals", "--start", "2025-06", "--end", "2025-06", "--code", "made_up"), "refused"),
+        (("activities", "import", "没有这个文件.csv"), "file_not_found"),
+        (("activities", "import", "."), "not_a_file"),
+        (("check", "--user", "nobody"), "unknown_user"),
+        (("users", "list", "--bogus"), "bad_argument"),
+    ],
+)
+def test_every_json_command_prints_one_json_document_when_refused(cli, args, code):
+    refusal(cli(*args, "--json"), code)
+
+
+def test_a_busy_database_is_told_as_json(cli):
+    cli.env["MONITOR_BUSY_SECONDS"] = "0.5"
+    holder = sqlite3.connect(cli.home / "monitor.db", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # another writer holds the database
+        message = refusal(cli("check", "--repair", "--json"), "busy")
+        assert "数据库正忙" in message
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_an_unexpected_error_is_told_as_json_too(cli):
+    with sqlite3.connect(cli.home / "monitor.db") as db:
+        db.execute("DROP TABLE unitmonth")  # a damaged database
+    done = cli("check", "--json")
+    message = refusal(done, "internal_error", exit_code=3)
+    assert "unitmonth" in message
+
+
+def _tampered(cli: Cli) -> None:
+    cli.json("activities", "import", cli.file("a.csv", activities_csv(activity_rows())))
+    with sqlite3.connect(cli.home / "monitor.db") as db:
+        db.execute("UPDATE unitmonth SET activities = activities + 1")
+
+
+def _found(doc: dict) -> list[tuple[str, str, str, int, int]]:
+    return [(d["month"], d["unit_code"], d["column"], d["stored"], d["actual"]) for d in doc["differences"]]
+
+
+def test_check_by_a_town_account_sees_only_its_townships_counts(cli):
+    _tampered(cli)
+    add_account(cli, "njk", "town", "泥江口镇")
+    mine = cli.json("check", "--user", "njk", code=1)
+    assert mine["rows"] == 5
+    assert sorted(_found(mine)) == [
+        ("2025-01", "NJK-HP", "activities", 3, 2),
+        ("2025-01", "NJK-S", "activities", 4, 3),
+        ("2025-02", "NJK-HP", "activities", 3, 2),
+        ("2025-02", "NJK-S", "activities", 3, 2),
+        ("2025-02", "NJK-YCT", "activities", 2, 1),
+    ]
+    assert sorted(
+        (s["month"], s["town"], s["unit_type"], s["column"], s["stored"], s["actual"]) for s in mine["sum_differences"]
+    ) == [
+        ("2025-01", "泥江口镇", "institute", "held", 3, 4),
+        ("2025-01", "泥江口镇", "station", "held", 2, 3),
+        ("2025-02", "泥江口镇", "institute", "capped", 2, 3),
+        ("2025-02", "泥江口镇", "institute", "held", 2, 3),
+        ("2025-02", "泥江口镇", "institute", "met", 0, 1),
+        ("2025-02", "泥江口镇", "station", "capped", 3, 4),
+        ("2025-02", "泥江口镇", "station", "held", 3, 5),
+        ("2025-02", "泥江口镇", "station", "met", 1, 2),
+    ]
+    text = cli("check", "--user", "njk")
+    assert text.returncode == 1 and "LX-" not in text.stdout and "ZX" not in text.stdout
+    everyone = cli.json("check", code=1)
+    assert everyone["rows"] == 11
+    assert {code for _, code, *_ in _found(everyone)} == {"ZX", "NJK-S", "NJK-YCT", "NJK-HP", "LX-S", "LX-HP"}
+    assert {s["town"] for s in everyone["sum_differences"]} == {"", "泥江口镇", "兰溪镇"}
+
+
+def test_check_repair_is_for_admins_and_reviewers_not_town_staff(cli):
+    _tampered(cli)
+    add_account(cli, "njk", "town", "泥江口镇")
+    add_account(cli, "审核员", "reviewer")
+    message = refusal(cli("check", "--repair", "--user", "njk", "--json"), "forbidden")
+    assert message == "乡镇（街道）经办人无权修复统计表。"
+    assert len(cli.json("check", code=1)["differences"]) == 11
+    repaired = cli.json("check", "--repair", "--user", "审核员")
+    assert repaired["repaired"] and len(repaired["differences"]) == 11
+    assert cli.json("check")["differences"] == []
+    assert ("审核员", "unitmonth_repair") in audit_actions(cli)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import date
 
 import pytest
@@ -185,7 +186,8 @@ def test_cli_lists_the_missing_units(cli):  # type: ignore[no-untyped-def]
 
 def test_cli_refuses_a_month_not_yet_finished_or_an_unknown_township(cli):  # type: ignore[no-untyped-def]
     done = cli("missing", "--month", THIS_MONTH, "--json")
-    assert (done.returncode, done.stdout) == (2, "")
-    assert "尚未结束" in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    error = json.loads(done.stdout)["error"]  # --json: the refusal is a JSON document too
+    assert error["code"] == "bad_argument" and "尚未结束" in error["message"] and "尚未结束" in done.stderr
     unknown = cli("missing", "--month", "2025-02", "--town", "无此镇")
     assert unknown.returncode == 2 and "无此镇" in unknown.stderr

@@ -223,9 +223,15 @@ def test_check_finds_a_tampered_count_and_repair_rebuilds_it(session, settings):
         ("station", "capped", 1, 2),
         ("station", "met", 0, 1),
     ]
-    with pytest.raises(Forbidden):
-        unitmonths.check(session=session, actor=REVIEWER, settings=settings, repair=True)
-    repaired = unitmonths.check(session=session, actor=OPERATOR, settings=settings, repair=True)
+    clerk = Actor(name="文书", role="town", town="兰溪镇")
+    with pytest.raises(Forbidden, match="无权修复统计表"):
+        unitmonths.check(session=session, actor=clerk, settings=settings, repair=True)
+    # A town account reads its own township's counts only: LX-HP's difference, none of 泥江口镇's sums.
+    mine = unitmonths.check(session=session, actor=clerk, settings=settings)
+    assert (len(mine.differences), {s.town for s in mine.sums}) == (1, {"兰溪镇"})
+    njk = Actor(name="njk", role="town", town="泥江口镇")
+    assert unitmonths.check(session=session, actor=njk, settings=settings).differences == []
+    repaired = unitmonths.check(session=session, actor=REVIEWER, settings=settings, repair=True)
     assert repaired.repaired and len(repaired.differences) == 1
     assert unitmonths.check(session=session, actor=OPERATOR, settings=settings).differences == []
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "unitmonth_repair")).one()
