@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -58,6 +59,49 @@ def quota_grid(*, session: Session, units: pd.DataFrame, months: list[str]) -> n
                 column[row] = int(quota)
         grid[:, j] = column
     return grid
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A quota rule as read: its quota (None: a unit back on its type's) and the month it holds from
+    ("" since the beginning)."""
+
+    quota: int | None
+    from_month: str
+
+
+def quota_rules(session: Session) -> dict[str | int, list[Rule]]:
+    """Every quota rule by its target (a unit type, or a unit's id), in the order quota_grid applies them."""
+    rules: dict[str | int, list[Rule]] = {}
+    statement = select(QuotaRule.unit_type, QuotaRule.unit_id, QuotaRule.from_month, QuotaRule.quota).order_by(
+        col(QuotaRule.from_month), col(QuotaRule.id)
+    )
+    for unit_type, unit_id, from_month, quota in fetch_tuples(session, statement):
+        target = unit_type if unit_id is None else int(unit_id)
+        rules.setdefault(target, []).append(Rule(None if quota is None else int(quota), from_month))
+    return rules
+
+
+def in_force(rules: Sequence[Rule], month: str) -> Rule | None:
+    """The rule of one target in force in `month`: the last one from that month or before; None if none is."""
+    found = None
+    for rule in rules:
+        if rule.from_month > month:
+            break
+        found = rule
+    return found
+
+
+def type_rule(rules: dict[str | int, list[Rule]], unit_type: str, month: str) -> Rule:
+    """A type's rule in force in `month`; a type without one has its default quota since the beginning."""
+    return in_force(rules.get(unit_type, []), month) or Rule(DEFAULT_QUOTAS.get(unit_type, 0), "")
+
+
+def holds_from(rules: Sequence[Rule], month: str, quota: int | None, *, default: int | None) -> bool:
+    """Whether the target's rules already give `quota` in `month` and every month after it."""
+    now = in_force(rules, month)
+    later = [rule.quota for rule in rules if rule.from_month > month]
+    return all(value == quota for value in [default if now is None else now.quota, *later])
 
 
 def active_grid(units: pd.DataFrame, months: list[str]) -> np.ndarray:

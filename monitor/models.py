@@ -22,13 +22,15 @@ class Unit(SQLModel, table=True):
     town: str = Field(default="", max_length=100, index=True)
     head: str = Field(default="", max_length=100)
     phone: str = Field(default="", max_length=50)
-    quota: int | None = None
+    quota: int | None = None  # the latest own QuotaRule's quota, kept by set_rule; read the rules instead
     active_from: str | None = Field(default=None, max_length=7)
     active_to: str | None = Field(default=None, max_length=7)
 
 
 class TypeQuota(SQLModel, table=True):
-    """A type's quota as it stands now (the latest QuotaRule of the type); history is in QuotaRule."""
+    """The quota of the type's latest QuotaRule, kept by monitor.quotas.set_rule for older readers of
+    the database. No figure, page or check reads it: a month's quota is the rule in force then
+    (monitor.grids)."""
 
     type: str = Field(primary_key=True, max_length=16)
     quota: int

@@ -74,13 +74,13 @@ def collect_garbage(
                 done.bytes += sum(f.size for f in by_hash[sha])
     except BaseException:
         with suppress(Exception):  # what went before the failure is recorded when it can be
-            _record(session, actor, settings, done)
+            _record(session, actor=actor, settings=settings, done=done)
         raise
-    _record(session, actor, settings, done)
+    _record(session, actor=actor, settings=settings, done=done)
     return done
 
 
-def _record(session: Session, actor: Actor, settings: Settings, done: Collected) -> None:
+def _record(session: Session, *, actor: Actor, settings: Settings, done: Collected) -> None:
     begin_write(session, busy_seconds=settings.busy_seconds)
     try:
         audit.record(

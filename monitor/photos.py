@@ -619,7 +619,7 @@ def remove_photo(
         if found is None:
             raise RemovalRefused("not_found", f"照片 {photo_id} 不存在，或已被他人处理（删除）。")
         photo, activity, unit = found
-        _may_remove(session, actor, photo, activity, unit)
+        _may_remove(session, actor=actor, photo=photo, activity=activity, unit=unit)
         if activity.month in locked_months(session=session, settings=settings, today=today):
             raise RemovalRefused("locked_month", locked_message([activity.month]))
         assert activity.id is not None
@@ -659,7 +659,7 @@ def remove_photo(
     return done
 
 
-def _may_remove(session: Session, actor: Actor, photo: Photo, activity: Activity, unit: Unit) -> None:
+def _may_remove(session: Session, *, actor: Actor, photo: Photo, activity: Activity, unit: Unit) -> None:
     if "review" in PERMISSIONS.get(actor.role, frozenset()):
         may_touch(actor, "review", unit.town)
         return

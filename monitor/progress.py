@@ -48,7 +48,7 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
 def _counted(grid: pd.DataFrame, month: str) -> pd.DataFrame:
     """The month's rows of the units active in it, with `quota`, `owed` and the streak at that month."""
     rows = grid[(grid["month"] == month) & (grid["quota_month"] > 0)]
-    rows = rows.drop(columns="quota").rename(columns={"quota_month": "quota"})  # the month's, not the roster's
+    rows = rows.rename(columns={"quota_month": "quota"})  # the month's quota, from the dated rules
     rows = rows.assign(owed=(rows["quota"] - rows["held"]).clip(lower=0).astype("int64"))
     return _sorted(rows[[*COLUMNS, "streak"]])
 

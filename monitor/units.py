@@ -1,15 +1,21 @@
-"""The roster: unit lookup frames, effective quotas, and listing."""
+"""The roster: unit lookup frames, the quotas in force in a month, and listing.
+
+Quotas are read from the dated rules (monitor.grids), the figures' one source: a page or a list
+shows the quota of the month it is about, never a value stored beside the rules.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 from sqlmodel import Session, select
 
-from monitor.config import DEFAULT_QUOTAS, TYPE_LABELS, TYPE_NAMES, UNIT_TYPES
+from monitor.config import TYPE_LABELS, TYPE_NAMES, UNIT_TYPES
 from monitor.db import fetch_tuples
-from monitor.models import TypeQuota, Unit
+from monitor.grids import Rule, in_force, quota_grid, quota_rules, type_rule
+from monitor.models import Unit
 
 UNIT_FIELDS = ["code", "name", "type", "town", "head", "phone", "quota", "active_from", "active_to"]
+STORED_FIELDS = [f for f in UNIT_FIELDS if f != "quota"]  # a unit's own quota is a dated rule
 
 _TYPE_WORDS = {
     "center": "center",
@@ -41,28 +47,59 @@ def parse_type(text: str) -> str:
     return found
 
 
-def type_quotas(*, session: Session) -> dict[str, int]:
-    quotas = dict(DEFAULT_QUOTAS)
-    quotas.update({q.type: q.quota for q in session.exec(select(TypeQuota)).all()})
-    return quotas
+def type_quotas(*, session: Session, month: str) -> dict[str, int]:
+    """Each type's quota in force in `month`."""
+    rules = quota_rules(session)
+    return {t: int(type_rule(rules, t, month).quota or 0) for t in UNIT_TYPES}
 
 
-def units_frame(*, session: Session, town: str | None = None, unit_type: str | None = None) -> pd.DataFrame:
-    """Every unit with its effective monthly quota (own quota, else its type's)."""
-    columns = ["id", "short_name", *UNIT_FIELDS]
+def type_schedule(*, session: Session, month: str) -> dict[str, list[Rule]]:
+    """Each type's rule in force in `month`, then the rules set to start after it."""
+    rules = quota_rules(session)
+    return {t: [type_rule(rules, t, month), *(r for r in rules.get(t, []) if r.from_month > month)] for t in UNIT_TYPES}
+
+
+def units_frame(
+    *, session: Session, town: str | None = None, unit_type: str | None = None, month: str | None = None
+) -> pd.DataFrame:
+    """Every unit (of a township and/or type); with `month`, the quotas in force in that month.
+
+    The quota columns, given a month: `quota` the unit's own (None: its type's), `type_quota` its
+    type's, `monthly_quota` the one the figures use, `quota_from` the month that quota holds from
+    ("" since the beginning).
+    """
+    columns = ["id", "short_name", *STORED_FIELDS]
     statement = select(*[getattr(Unit, c) for c in columns])
     if town:
         statement = statement.where(Unit.town == town)
     if unit_type:
         statement = statement.where(Unit.type == unit_type)
     frame = pd.DataFrame.from_records(fetch_tuples(session, statement), columns=columns)
-    quotas = type_quotas(session=session)
-    frame["type_quota"] = frame["type"].map(quotas).astype("int64")
-    frame["monthly_quota"] = frame["quota"].astype("Float64").fillna(frame["type_quota"]).astype("int64")
     frame["type_label"] = frame["type"].map(TYPE_LABELS)
     order = {t: i for i, t in enumerate(UNIT_TYPES)}
     frame = frame.sort_values(["type", "town", "code"], key=lambda s: s.map(order) if s.name == "type" else s)
-    return frame.reset_index(drop=True)
+    frame = frame.reset_index(drop=True)
+    return frame if month is None else _with_quotas(session, frame, month)
+
+
+def _with_quotas(session: Session, frame: pd.DataFrame, month: str) -> pd.DataFrame:
+    rules = quota_rules(session)
+    kinds = {t: type_rule(rules, t, month) for t in UNIT_TYPES}
+    own: list[int | None] = []
+    starts: list[str] = []
+    for unit_id, kind in zip(frame["id"], frame["type"], strict=True):
+        rule = in_force(rules.get(int(unit_id), []), month)
+        by_type = kinds.get(kind, Rule(0, ""))
+        own.append(None if rule is None else rule.quota)
+        if rule is not None and rule.quota is not None:
+            starts.append(rule.from_month)
+        else:  # on its type's quota: since that rule, or since the unit went back to it
+            starts.append(max(by_type.from_month, rule.from_month if rule is not None else ""))
+    frame["quota"] = pd.Series(own, dtype=object, index=frame.index)
+    frame["type_quota"] = frame["type"].map({t: int(r.quota or 0) for t, r in kinds.items()}).fillna(0).astype("int64")
+    frame["monthly_quota"] = quota_grid(session=session, units=frame, months=[month])[:, 0]
+    frame["quota_from"] = pd.Series(starts, dtype=object, index=frame.index)
+    return frame
 
 
 ROSTER_HEADINGS = {
@@ -73,9 +110,11 @@ ROSTER_HEADINGS = {
     "head": "负责人",
     "phone": "联系电话",
     "monthly_quota": "月度任务",
+    "quota_from": "任务起始月份",
     "active_from": "启用月份",
     "active_to": "停用月份",
 }
+SINCE_THE_BEGINNING = "初始"  # a quota_from of "": the quota set when the unit or the database was created
 
 
 def search_units(frame: pd.DataFrame, text: str) -> pd.DataFrame:
@@ -89,15 +128,18 @@ def search_units(frame: pd.DataFrame, text: str) -> pd.DataFrame:
 
 
 def roster_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """A units_frame under the roster's Chinese headings, as shown and downloaded."""
+    """A units_frame of a month under the roster's Chinese headings, as shown and downloaded."""
     table = frame[list(ROSTER_HEADINGS)].rename(columns=ROSTER_HEADINGS)
     text = ["负责人", "联系电话", "启用月份", "停用月份"]
-    return table.assign(**{c: table[c].fillna("") for c in text})
+    table = table.assign(**{c: table[c].fillna("") for c in text})
+    return table.assign(任务起始月份=table["任务起始月份"].replace("", SINCE_THE_BEGINNING))
 
 
-def list_units(*, session: Session, town: str | None = None, unit_type: str | None = None) -> list[dict[str, object]]:
-    """The roster as SPEC §5 `units list` gives it."""
-    frame = units_frame(session=session, town=town, unit_type=unit_type)
+def list_units(
+    *, session: Session, month: str, town: str | None = None, unit_type: str | None = None
+) -> list[dict[str, object]]:
+    """The roster as SPEC §5 `units list` gives it; `quota` is the unit's own quota in force in `month`."""
+    frame = units_frame(session=session, town=town, unit_type=unit_type, month=month)
     out = []
     for record in frame[UNIT_FIELDS].to_dict("records"):
         record["quota"] = None if pd.isna(record["quota"]) else int(record["quota"])

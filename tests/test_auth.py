@@ -39,11 +39,12 @@ from monitor.importer import import_activities
 from monitor.interview_log import InterviewInput, due_with_status, record_interview
 from monitor.ledger import ledger_xlsx
 from monitor.locks import lock_month, unlock_month
-from monitor.models import Activity, AuditEvent, Interview, LoginThrottle, MonthLock, TypeQuota, Unit, User
+from monitor.models import Activity, AuditEvent, Interview, LoginThrottle, MonthLock, Unit, User
 from monitor.photo_store import open_store
 from monitor.quotas import UnitChanges, set_type_quotas, update_unit
 from monitor.rollback import rollback_batch
 from monitor.roster import import_units
+from monitor.units import type_quotas
 
 TODAY = date(2026, 11, 26)
 ACTORS = {
@@ -110,15 +111,15 @@ def import_roster(world: World, actor: Actor) -> bool:
 
 def change_quotas(world: World, actor: Actor) -> bool:
     set_type_quotas(session=world.session, actor=actor, settings=world.settings, quotas={"station": 3}, today=TODAY)
-    return world.session.get(TypeQuota, "station").quota == 3
+    return type_quotas(session=world.session, month=TODAY.strftime("%Y-%m"))["station"] == 3
 
 
 def change_unit(world: World, actor: Actor) -> bool:
     changes = UnitChanges(quota=4, head="赵六", phone="", active_from="", active_to="")
-    unit = update_unit(
+    saved = update_unit(
         session=world.session, actor=actor, settings=world.settings, code="NJK-HP", changes=changes, today=TODAY
     )
-    return (unit.quota, unit.head) == (4, "赵六")
+    return (saved.changed["quota"], saved.changed["head"][1]) == ((None, 4), "赵六")
 
 
 def roll_back(world: World, actor: Actor) -> bool:

@@ -7,7 +7,7 @@ from monitor.units import list_units
 
 
 def test_units_of_the_district(demo_session):
-    units = list_units(session=demo_session)
+    units = list_units(session=demo_session, month="2025-06")
     kinds = [u["type"] for u in units]
     assert (kinds.count("center"), kinds.count("institute"), kinds.count("station")) == (1, 18, 241)
     towns = {u["town"] for u in units if u["type"] == "institute"}

@@ -13,6 +13,7 @@ from monitor.units import list_units
 
 UNIT_KEYS = {"code", "name", "type", "town", "head", "phone", "quota", "active_from", "active_to"}
 ENGLISH = {key: key.upper() if i % 2 else key for i, key in enumerate(ROSTER_HEADERS)}
+MONTH = TODAY.strftime("%Y-%m")  # `units list` gives each unit's own quota in force in a month
 
 
 def run(session, settings, data: bytes, **options):
@@ -25,7 +26,7 @@ def found(result) -> list[tuple]:
 
 
 def units(session) -> dict[str, dict[str, object]]:
-    return {u["code"]: u for u in list_units(session=session)}
+    return {u["code"]: u for u in list_units(session=session, month=MONTH)}
 
 
 @pytest.mark.parametrize("headers", [ROSTER_HEADERS, ENGLISH], ids=["chinese", "english"])
@@ -178,7 +179,7 @@ def test_strict_roster_import_stores_nothing(session, settings):
     rows = [{"code": "A", "name": "甲村", "type": "站", "town": "甲镇"}, {"code": "B", "name": "乙村", "type": "村"}]
     result = run(session, settings, roster_csv(rows), strict=True)
     assert (result.imported, result.exit_code) == (0, 1)
-    assert list_units(session=session) == []
+    assert list_units(session=session, month=MONTH) == []
 
 
 def test_a_roster_refused_as_a_whole(session, settings):
@@ -186,22 +187,22 @@ def test_a_roster_refused_as_a_whole(session, settings):
     result = run(session, settings, data)
     assert (result.file_error.code, result.exit_code) == ("missing_column", 2)
     assert "单位类型" in result.file_error.message
-    assert list_units(session=session) == []
+    assert list_units(session=session, month=MONTH) == []
     batch = session.exec(select(ImportBatch)).one()
     assert (batch.kind, batch.status) == ("units", "refused")
 
 
 def test_list_units_has_exactly_the_spec_keys_and_filters(session, settings):
     load_roster(session, settings)
-    everything = list_units(session=session)
+    everything = list_units(session=session, month=MONTH)
     assert all(set(u) == UNIT_KEYS for u in everything)
     assert [u["type"] for u in everything] == ["center"] + ["institute"] * 2 + ["station"] * 4
-    in_town = list_units(session=session, town="兰溪镇")
+    in_town = list_units(session=session, month=MONTH, town="兰溪镇")
     assert sorted(u["code"] for u in in_town) == ["LX-HP", "LX-S", "LX-XJ"]
-    stations = list_units(session=session, town="泥江口镇", unit_type="station")
+    stations = list_units(session=session, month=MONTH, town="泥江口镇", unit_type="station")
     assert [u["code"] for u in stations] == ["NJK-HP", "NJK-YCT"]
-    assert list_units(session=session, unit_type="center")[0]["code"] == "ZX"
-    assert list_units(session=session, town="无此镇") == []
+    assert list_units(session=session, month=MONTH, unit_type="center")[0]["code"] == "ZX"
+    assert list_units(session=session, month=MONTH, town="无此镇") == []
 
 
 def test_units_are_stored_with_their_short_name(session, settings):
