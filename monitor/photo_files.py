@@ -131,6 +131,8 @@ def read_files(files: list[tuple[str, bytes]], settings: Settings) -> list[Incom
             try:
                 out.extend(read_zip(data, settings, budget))
             except ZipUnreadable as exc:
+                if len(files) == 1:
+                    raise  # the zip is the upload
                 budget.take_entries(1)
                 out.append(Incoming(name, None, str(exc)))
             continue
