@@ -134,8 +134,9 @@ def _insert_postgres(
     The transaction holds the writers' lock (monitor.db.begin_write). A file none of whose
     unit-months holds a stored activity is copied straight into the table, in key order: no row can
     meet a stored one, and no other writer can store one meanwhile. Otherwise the rows are staged
-    in a temporary table and each is inserted unless its (unit, date, title) is stored already. Rows are sent as CSV written by
-    pyarrow: a Python call per row would take longer than the server's insert.
+    in a temporary table and each is inserted unless its (unit, date, title) is stored already.
+    Rows are sent as CSV written by pyarrow: a Python call per row would take longer than the
+    server's insert.
     """
     total = len(rows)
     counts = rows.groupby(["month", "unit_id"], sort=True).size().rename("activities").reset_index()
