@@ -10,7 +10,7 @@ import streamlit as st
 from monitor import views
 from monitor.auth import PERMISSIONS, ROLE_LABELS
 from monitor.units import towns
-from ui import common, gate
+from ui import common, gate, text
 
 st.set_page_config(page_title="文明实践活动监测", page_icon="🏮", layout="wide")
 
@@ -69,13 +69,15 @@ with st.sidebar:
         st.selectbox(label, months, key=key)
     if st.session_state.get("f_town") not in town_options:
         st.session_state["f_town"] = town_options[0]
-    st.selectbox("乡镇（街道）", town_options, key="f_town", disabled=actor.is_town)
+    st.selectbox("乡镇（街道）", town_options, key="f_town", format_func=text.clean, disabled=actor.is_town)
     st.selectbox("单位类型", list(common.TYPE_OPTIONS), key="f_type")
     if st.session_state["f_start"] > st.session_state["f_end"]:
         st.warning(f"起始月份晚于截止月份，按 {st.session_state['f_end']} 至 {st.session_state['f_start']} 统计。")
     st.caption("只统计已结束的整月；默认为最近一个有数据的整月所在年度。")
     st.divider()
-    st.caption(f"{actor.name} · {ROLE_LABELS[actor.role]}" + (f" · {actor.town}" if actor.town else ""))
+    st.caption(
+        f"{text.md(actor.name)} · {ROLE_LABELS[actor.role]}" + (f" · {text.md(actor.town)}" if actor.town else "")
+    )
     gate.logout_button(actor)
 common.link_filters()  # the address bar follows the sidebar, so a link shows exactly this
 

@@ -8,7 +8,7 @@ import streamlit as st
 from monitor.audit import ACTION_LABELS, EXPORT_LIMIT, PAGE_SIZE, events, readable
 from monitor.clock import local_text
 from monitor.export import frame_xlsx
-from ui import common
+from ui import common, text
 
 COLUMN_LABELS = {
     "id": "编号",
@@ -55,7 +55,7 @@ if total == 0:
 number = st.number_input(f"页码（共 {pages} 页）", min_value=1, max_value=pages, value=1, step=1)
 page = selected((int(number) - 1) * PAGE_SIZE, PAGE_SIZE)
 st.caption(f"第 {page.offset + 1:,}–{page.offset + len(page.frame):,} 条")
-st.dataframe(shown(page.frame), hide_index=True)
+st.dataframe(text.table(shown(page.frame)), hide_index=True)
 
 if total > EXPORT_LIMIT:
     st.caption(f"所选期间超过 {EXPORT_LIMIT:,} 条，下载只含最新的 {EXPORT_LIMIT:,} 条；请缩短期间分次下载。")

@@ -3,13 +3,13 @@
 import streamlit as st
 
 from monitor.ledger import ledger_xlsx
-from ui import common
+from ui import common, text
 
 st.title("导出台账")
 me = common.allow("export")
 common.demo_badge()
 f = common.filters()
-scope = f"{f.start} 至 {f.end}" + (f"，{f.town}" if f.town else "，全区")
+scope = f"{f.start} 至 {f.end}" + (f"，{text.md(f.town)}" if f.town else "，全区")
 st.markdown(f"导出 **{scope}** 的活动台账，一个 Excel 文件含以下工作表：")
 st.markdown(
     "- **汇总**：开展场次、任务数、完成率、封顶完成率、达标率，分类型\n"

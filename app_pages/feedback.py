@@ -4,7 +4,7 @@ import streamlit as st
 
 from monitor import gallery
 from monitor.review import feedback
-from ui import activity_card, common
+from ui import activity_card, common, text
 from ui import feedback as view
 
 st.title("活动反馈")
@@ -15,7 +15,7 @@ f = common.filters()
 period_only = st.toggle(f"只看侧栏所选期间（{f.start} 至 {f.end}）", value=False, key="fb_period")
 start, end = (f.start, f.end) if period_only else (None, None)
 frame = common.cached(feedback, town=f.town, start=start, end=end, actor=me)
-where = (f"{f.start} 至 {f.end}" if period_only else "全部月份") + f" · {f.town or '全区'}"
+where = (f"{f.start} 至 {f.end}" if period_only else "全部月份") + f" · {text.md(f.town or '全区')}"
 if frame.empty:
     st.success(f"{where}：没有不予认定的活动。", icon=":material/task_alt:")
     st.stop()

@@ -7,8 +7,8 @@ from monitor.auth import PERMISSIONS
 from monitor.batches import kept_path
 from monitor.clock import local_text
 from monitor.models import ImportBatch
-from monitor.rollback import RollbackRefused, rollback_batch
-from ui import common
+from monitor.rollback import RollbackRefused, describe, preview_rollback, rollback_batch
+from ui import common, text
 
 KINDS = {"activities": "活动台账", "units": "单位名册", "rollback": "撤销"}
 STATUS = {"imported": "已导入", "refused": "未导入", "rolled_back": "已撤销", "done": "完成", "pending": "处理中"}
@@ -27,7 +27,7 @@ shown = frame.assign(
     status=frame["status"].map(STATUS).fillna(frame["status"]),
 )[["id", "created_at", "kind", "user", "file_name", "status", "rows", "imported", "duplicates", "rejected", "message"]]
 st.dataframe(
-    shown.rename(
+    text.table(shown).rename(
         columns={
             "id": "编号",
             "created_at": "时间",
@@ -48,7 +48,9 @@ st.dataframe(
 st.subheader("查看或撤销一次导入")
 # Rollback records are listed above; only uploads have a file to fetch or to roll back.
 uploads = frame[frame["kind"] != "rollback"]
-labels = {f"#{r.id} {r.file_name}（{STATUS.get(r.status, r.status)}）": int(r.id) for r in uploads.itertuples()}
+labels = {
+    text.clean(f"#{r.id} {r.file_name}（{STATUS.get(r.status, r.status)}）"): int(r.id) for r in uploads.itertuples()
+}
 if not labels:
     st.stop()
 choice = st.selectbox("导入记录", list(labels))
@@ -70,9 +72,16 @@ elif batch.sha256 != "demo":
     st.caption("原始文件不在本机保存目录中。")
 
 if batch.kind == "activities" and batch.status == "imported" and "rollback" in PERMISSIONS[me.role]:
+    try:
+        with common.session() as s:
+            plan = preview_rollback(
+                session=s, batch_id=batch.id, actor=me, settings=common.settings(), today=common.today()
+            )
+    except RollbackRefused as exc:
+        st.error(text.md(exc))
+        st.stop()
     st.warning(
-        f"撤销后，本次导入新增的 {batch.imported} 条活动中，只有没有被其他导入也上报的才会删除，"
-        "统计随之更新；撤销本身会记入导入记录。"
+        f"撤销将{text.md(describe(plan))}。其他导入也上报过的活动不会删除；统计随之更新，撤销本身会记入导入记录。"
     )
     sure = st.checkbox(f"我确认撤销导入记录 #{batch.id}", key=f"sure_{batch.id}")
     if st.button("撤销这次导入", disabled=not sure, type="primary"):
@@ -82,8 +91,7 @@ if batch.kind == "activities" and batch.status == "imported" and "rollback" in P
                     session=s, batch_id=batch.id, actor=me, settings=common.settings(), today=common.today()
                 )
         except RollbackRefused as exc:
-            st.error(str(exc))
+            st.error(text.md(exc))
         else:
-            kept = f"，保留 {done.kept} 条（其他导入也上报了）" if done.kept else ""
-            st.toast(f"已撤销，删除 {done.removed} 条活动{kept}", icon="✅")
+            st.toast(f"已撤销：{text.md(describe(done))}", icon="✅")
             st.rerun()

@@ -9,7 +9,7 @@ from monitor.auth import PERMISSIONS
 from monitor.config import TYPE_LABELS
 from monitor.export import frame_xlsx
 from monitor.interview_log import InterviewError, InterviewInput, due_with_status, record_interview
-from ui import common
+from ui import common, text
 
 st.title("约谈名单")
 me = common.allow("view")
@@ -33,7 +33,7 @@ try:
         settings=common.settings(),
     )
 except ValueError as exc:
-    st.error(str(exc))
+    st.error(text.md(exc))
     st.stop()
 
 table = due.assign(type=due["type"].map(TYPE_LABELS), months_missed=due["months_missed"].map("、".join))[
@@ -60,13 +60,13 @@ st.caption(
 if due.empty:
     st.success(f"截至 {month}，没有连续 {min_streak} 个月及以上未完成任务的单位。")
 else:
-    st.dataframe(table, hide_index=True)
+    st.dataframe(text.table(table), hide_index=True)
 common.xlsx_button("下载约谈名单（Excel）", frame_xlsx(table, "约谈名单"), f"约谈名单_{month}.xlsx")
 
 if due.empty or "interview" not in PERMISSIONS[me.role]:
     st.stop()
 st.subheader("登记约谈")
-options = {f"{r.town}{r.name}（{r.code}）": r.code for r in due.itertuples()}
+options = {text.clean(f"{r.town}{r.name}（{r.code}）"): r.code for r in due.itertuples()}
 with st.form("interview", clear_on_submit=True):
     unit = st.selectbox("约谈单位", list(options))
     a, b = st.columns(2)
@@ -82,7 +82,7 @@ with st.form("interview", clear_on_submit=True):
             with common.session() as s:
                 record_interview(session=s, actor=me, entry=entry)
         except (InterviewError, ValueError) as exc:
-            st.error(str(exc))
+            st.error(text.md(exc))
         else:
-            st.toast(f"已登记约谈：{unit}", icon="✅")
+            st.toast(f"已登记约谈：{text.md(unit)}", icon="✅")
             st.rerun()

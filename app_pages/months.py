@@ -5,7 +5,7 @@ import streamlit as st
 from monitor import metrics
 from monitor.clock import local_text
 from monitor.locks import LockError, lock_month, locks_frame, unlock_month
-from ui import common
+from ui import common, text
 
 st.title("月份锁定")
 me = common.allow("lock")
@@ -16,8 +16,10 @@ if locked.empty:
     st.info("目前没有锁定的月份。")
 else:
     st.dataframe(
-        locked.assign(locked_at=locked["locked_at"].map(lambda t: local_text(t, common.settings().timezone))).rename(
-            columns={"month": "月份", "locked_by": "锁定人", "locked_at": "锁定时间"}
+        text.table(
+            locked.assign(
+                locked_at=locked["locked_at"].map(lambda t: local_text(t, common.settings().timezone))
+            ).rename(columns={"month": "月份", "locked_by": "锁定人", "locked_at": "锁定时间"})
         ),
         hide_index=True,
     )
@@ -32,7 +34,7 @@ with left, st.form("lock"):
             with common.session() as s:
                 lock_month(session=s, month=month, actor=me)
         except LockError as exc:
-            st.error(str(exc))
+            st.error(text.md(exc))
         else:
             st.toast(f"{month} 已锁定", icon="🔒")
             st.rerun()
@@ -43,7 +45,7 @@ with right, st.form("unlock"):
             with common.session() as s:
                 unlock_month(session=s, month=month, actor=me)
         except LockError as exc:
-            st.error(str(exc))
+            st.error(text.md(exc))
         else:
             st.toast(f"{month} 已解锁", icon="🔓")
             st.rerun()

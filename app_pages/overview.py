@@ -9,7 +9,7 @@ from monitor import charts, views
 from monitor.auth import PERMISSIONS
 from monitor.demo import DemoRefused, load_demo
 from monitor.photo_store import StoreError, open_store
-from ui import common, feedback
+from ui import common, feedback, text
 
 st.title("总览")
 me = common.allow("view")
@@ -39,7 +39,7 @@ if not has_units:
                 try:
                     load_demo(session=s, actor=me, store=open_store(common.settings()), accounts=False)
                 except (DemoRefused, StoreError) as exc:
-                    st.error(str(exc))
+                    st.error(text.md(exc))
                     st.stop()
             common.reset_filters()  # the period follows the data just loaded
             st.session_state["overview_notice"] = (
@@ -58,7 +58,7 @@ data: views.Overview = common.cached(
 cur, prev = data.current, data.previous
 scope = (
     f"{f.start} 至 {f.end}"
-    + (f" · {f.town}" if f.town else "")
+    + (f" · {text.md(f.town)}" if f.town else "")
     + (f" · {[k for k, v in common.TYPE_OPTIONS.items() if v == f.unit_type][0]}" if f.unit_type else "")
 )
 st.caption(f"统计期间：{scope}；对比上一同长期间。")
@@ -137,6 +137,6 @@ with left:
     if data.by_town.empty:
         st.info("当前筛选下没有乡镇数据。")
     else:
-        st.plotly_chart(charts.by_town(data.by_town), config={"displaylogo": False})
+        st.plotly_chart(charts.by_town(text.chart(data.by_town, "town")), config={"displaylogo": False})
 with right:
     st.plotly_chart(charts.distribution(data.distribution), config={"displaylogo": False})

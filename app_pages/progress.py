@@ -3,7 +3,7 @@
 import streamlit as st
 
 from monitor.progress import MonthProgress, month_progress
-from ui import common, feedback, progress
+from ui import common, feedback, progress, text
 
 st.title("本月进度")
 me = common.allow("view")
@@ -14,10 +14,11 @@ data: MonthProgress = common.cached(
     month_progress, today=today, town=f.town, unit_type=f.unit_type, actor=me, settings=common.settings()
 )
 
-(st.warning if data.owed else st.info)(f"**{data.summary}**", icon=":material/today:")
+(st.warning if data.owed else st.info)(f"**{text.md(data.summary)}**", icon=":material/today:")
 st.page_link("app_pages/upload.py", label="上传活动台账", icon=":material/upload_file:")
 st.caption(
-    f"{f.town or '全区'} · {data.month}（截至 {progress.day(today)}），上报截止 {progress.day(data.deadline)} 24 时。"
+    f"{text.md(f.town or '全区')} · {data.month}（截至 {progress.day(today)}），"
+    f"上报截止 {progress.day(data.deadline)} 24 时。"
     "本页只看本月，不受侧边栏起止月份影响。"
 )
 feedback.notice(me, f)  # decisions on earlier months: the sidebar's period

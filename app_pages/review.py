@@ -3,7 +3,7 @@
 import streamlit as st
 
 from monitor import gallery, metrics
-from ui import common
+from ui import common, text
 from ui import gallery as view
 
 st.title("活动认定")
@@ -17,12 +17,12 @@ if st.session_state.get("rv_month") not in months:
 month = st.selectbox("月份", months, key="rv_month", help="默认为侧边栏的截止月份；乡镇与单位类型按侧边栏筛选")
 queue = common.cached(gallery.queue, month=month, town=f.town, unit_type=f.unit_type, actor=me)
 if queue.empty:
-    st.info(f"{month} {f.town or '全区'}没有活动，无需认定。")
+    st.info(f"{month} {text.md(f.town or '全区')}没有活动，无需认定。")
     st.stop()
 
 total = queue[["activities", "pending", "rejected", "answered", "recognised", "no_photo"]].sum()
 st.caption(
-    f"{month} · {f.town or '全区'}：{len(queue)} 个单位共 {total['activities']} 项活动；"
+    f"{month} · {text.md(f.town or '全区')}：{len(queue)} 个单位共 {total['activities']} 项活动；"
     f"待认定 {total['pending']} 项，不予认定 {total['rejected']} 项，已答复待复核 {total['answered']} 项，"
     f"已认定 {total['recognised']} 项；无照片 {total['no_photo']} 项。"
 )

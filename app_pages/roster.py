@@ -7,8 +7,8 @@ from monitor.batches import ImportResult
 from monitor.config import TYPE_LABELS, UNIT_TYPES
 from monitor.export import frame_xlsx
 from monitor.roster import import_units
-from monitor.units import roster_table, search_units, type_quotas, units_frame
-from ui import common, roster_forms
+from monitor.units import roster_table, search_units, type_schedule, units_frame
+from ui import common, roster_forms, text
 
 st.title("名册与任务")
 me = common.allow("roster")
@@ -16,9 +16,10 @@ common.demo_badge()
 f = common.filters()  # the sidebar's township and type narrow the roster too
 state = st.session_state
 
+month = common.today().strftime("%Y-%m")  # quotas as the rules give them this month, as the figures read them
 with common.session() as s:
-    roster = units_frame(session=s, town=f.town, unit_type=f.unit_type)
-    quotas = type_quotas(session=s)
+    roster = units_frame(session=s, town=f.town, unit_type=f.unit_type, month=month)
+    schedule = type_schedule(session=s, month=month)
 
 tab_list, tab_import, tab_quota, tab_edit = st.tabs(["单位名册", "导入名册", "月度任务", "修改单位"])
 
@@ -29,9 +30,9 @@ with tab_list:
     st.caption(
         f"共 {len(table)} 个单位（"
         + "，".join(f"{TYPE_LABELS[t]} {int((shown['type'] == t).sum())}" for t in UNIT_TYPES)
-        + "）"
+        + f"）；月度任务为 {month} 执行的任务数"
     )
-    st.dataframe(table, hide_index=True)
+    st.dataframe(text.table(table), hide_index=True)
     common.xlsx_button("下载单位名册（Excel）", frame_xlsx(table, "单位名册"), "单位名册.xlsx")
 
 with tab_import:
@@ -76,7 +77,7 @@ with tab_import:
 
         preview = roster_import(dry_run=True)
         if preview.file_error is not None:
-            st.error(f"文件未能读取：{preview.file_error.message}")
+            st.error(f"文件未能读取：{text.md(preview.file_error.message)}")
         else:
             m = st.columns(4)
             m[0].metric("读取行数", preview.rows)
@@ -85,9 +86,9 @@ with tab_import:
             m[3].metric("有问题", preview.rejected)
             if not preview.changes.empty:
                 st.markdown("**将修改的内容**（空白单元格和文件中没有的列不改动已存的信息）")
-                st.dataframe(preview.changes, hide_index=True)
+                st.dataframe(text.table(preview.changes), hide_index=True)
             if preview.errors:
-                st.dataframe(preview.issues_table(), hide_index=True, column_config=common.ISSUE_COLUMNS)
+                st.dataframe(text.table(preview.issues_table()), hide_index=True, column_config=common.ISSUE_COLUMNS)
                 common.xlsx_button(
                     "下载有问题的行（Excel）", frame_xlsx(preview.rejected_rows, "未导入"), "名册有问题的行.xlsx"
                 )
@@ -97,7 +98,7 @@ with tab_import:
                 st.rerun()
 
 with tab_quota:
-    roster_forms.quota_form(me, quotas)
+    roster_forms.quota_form(me, schedule, month)
 
 with tab_edit:
     roster_forms.unit_form(me, roster)

@@ -5,7 +5,7 @@ import streamlit as st
 
 from monitor import gallery, signals, triage
 from monitor.export import frame_xlsx
-from ui import activity_card, common
+from ui import activity_card, common, text
 
 st.title("疑点核查")
 me = common.allow("review")
@@ -22,7 +22,7 @@ codes = st.multiselect(
 )
 frame = common.cached(signals.signals, start=f.start, end=f.end, town=f.town, actor=me, settings=common.settings())
 found = triage.narrow(frame, codes=codes, unit_type=f.unit_type)
-where = f"{f.start} 至 {f.end} · {f.town or '全区'}"
+where = f"{f.start} 至 {f.end} · {text.md(f.town or '全区')}"
 st.caption(
     f"{where}：疑点 {len(found.signals)} 条，涉及 {len(found.units)} 个单位、{len(found.activities)} 项活动。"
     "疑点只是提示从哪里查起的线索，不是结论；请打开活动核对照片后再认定。"
@@ -37,13 +37,13 @@ if found.signals.empty:
 
 units, activities = st.columns(2)
 units.markdown("**单位排名**（按疑点数）")
-units.dataframe(triage.ranked(found.units), hide_index=True, height=320)
+units.dataframe(text.table(triage.ranked(found.units)), hide_index=True, height=320)
 activities.markdown("**活动排名**（按疑点数）")
-activities.dataframe(triage.ranked(found.activities), hide_index=True, height=320)
+activities.dataframe(text.table(triage.ranked(found.activities)), hide_index=True, height=320)
 
 listed = triage.table(found.signals)
 st.markdown(f"**疑点清单**（{len(listed)} 条）")
-st.dataframe(listed, hide_index=True, column_config={"说明": st.column_config.TextColumn(width="large")})
+st.dataframe(text.table(listed), hide_index=True, column_config={"说明": st.column_config.TextColumn(width="large")})
 common.xlsx_button(
     "下载疑点清单（Excel）", lambda: frame_xlsx(listed, "疑点清单"), f"疑点清单_{f.start}_{f.end}.xlsx", key="sg_xlsx"
 )
@@ -52,7 +52,7 @@ monthly = found.signals[found.signals["activity_id"].isna()]  # 月底集中, �
 if not monthly.empty:
     st.subheader("核查单位月份")
     options = {
-        f"{r.unit_code}|{r.month}": f"{r.town or '区级'}{r.unit_name} {r.month}：{r.message}"
+        f"{r.unit_code}|{r.month}": text.clean(f"{r.town or '区级'}{r.unit_name} {r.month}：{r.message}")
         for r in monthly.itertuples()
     }
     picked = st.selectbox(
@@ -67,12 +67,12 @@ if found.activities.empty:
 st.subheader("核查活动")
 ranked = found.activities.head(500)
 labels = {
-    int(r.activity_id): f"{r.town or '区级'}{r.unit_name} {r.date} {r.title}（{r.signals} 条：{r.codes}）"
+    int(r.activity_id): text.clean(f"{r.town or '区级'}{r.unit_name} {r.date} {r.title}（{r.signals} 条：{r.codes}）")
     for r in ranked.itertuples()
 }
 chosen = st.selectbox("打开活动（按疑点数排序）", list(labels), format_func=labels.__getitem__, key="sg_open")
 for message in found.signals.loc[found.signals["activity_id"] == chosen, "message"]:
-    st.warning(message, icon=":material/policy:")
+    st.warning(text.md(message), icon=":material/policy:")  # it quotes the title
 opened = common.cached(gallery.items, activity_ids=(chosen,), actor=me)
 if opened:
     activity_card.card(opened[0], me=me, key=f"sg_{chosen}", shortcuts=True)

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from monitor import charts, gallery, views
-from ui import activity_card, common
+from ui import activity_card, common, text
 
 COLORS = {
     "met": "background-color: #dcedc8",
@@ -45,7 +45,7 @@ sort = {
 grid = grid.sort_values(sort[0], ascending=sort[1])
 status = status.loc[grid.index]
 
-shown = grid.rename(
+shown = text.table(grid).rename(
     columns={
         "code": "单位编码",
         "name": "单位名称",
@@ -63,7 +63,7 @@ st.dataframe(styled, hide_index=True, height=min(640, 36 * len(grid) + 40))
 
 with st.expander(f"未按时上报的单位（{len(data.late)} 个）：截至次月 5 日未上报足月度任务"):
     st.dataframe(
-        data.late.rename(
+        text.table(data.late).rename(
             columns={
                 "town": "所属乡镇",
                 "code": "单位编码",
@@ -76,7 +76,7 @@ with st.expander(f"未按时上报的单位（{len(data.late)} 个）：截至�
     )
 
 st.subheader("单个单位")
-labels = {f"{r.town}{r.name}（{r.code}）": r.code for r in grid.itertuples()}
+labels = {text.clean(f"{r.town}{r.name}（{r.code}）"): r.code for r in grid.itertuples()}
 if not labels:
     st.stop()
 choice = st.selectbox("选择单位", list(labels))
@@ -87,12 +87,11 @@ if detail is None:
     st.warning("该单位已不在名册中。")
     st.stop()
 unit = detail.unit
-st.markdown(
-    f"**{unit['name']}**　{unit['town'] or '区级'}　负责人：{unit['head'] or '—'}　电话：{unit['phone'] or '—'}"
-)
+name, town, head, phone = (text.md(unit[k]) for k in ("name", "town", "head", "phone"))
+st.markdown(f"**{name}**　{town or '区级'}　负责人：{head or '—'}　电话：{phone or '—'}")
 st.plotly_chart(charts.unit_history(detail.history), config={"displaylogo": False})
 st.dataframe(
-    detail.activities.rename(
+    text.table(detail.activities).rename(
         columns={
             "date": "活动日期",
             "title": "活动名称",
@@ -111,7 +110,7 @@ activity_card.pick(
 if not detail.interviews.empty:
     st.markdown("**约谈记录**")
     st.dataframe(
-        detail.interviews.rename(
+        text.table(detail.interviews).rename(
             columns={
                 "month": "所涉月份",
                 "held_on": "约谈日期",

@@ -7,7 +7,7 @@ from monitor.batches import ImportResult
 from monitor.export import frame_xlsx
 from monitor.importer import LEDGER_TYPES, import_activities
 from monitor.units import towns, units_frame
-from ui import common, missing, photo_upload, reading
+from ui import common, missing, photo_upload, reading, text
 
 st.title("数据上传")
 me = common.allow("import")
@@ -34,11 +34,11 @@ b.download_button(
 )
 c.caption("一行一场活动。必填：单位编码或单位名称、活动日期、活动名称。重复上传不会重复计数。")
 
-with st.expander(f"上报情况：{f.town or '全区'}（截至 {f.end} 的 6 个月）", expanded=False):
+with st.expander(f"上报情况：{text.md(f.town or '全区')}（截至 {f.end} 的 6 个月）", expanded=False):
     months = metrics.month_range(metrics.shift_month(f.end, -5), f.end)
     status = common.cached(views.reporting_status, town=f.town, months=months, actor=me, settings=common.settings())
     st.caption("“未上报”表示该单位该月还没有任何活动记录。")
-    st.dataframe(status, hide_index=True)
+    st.dataframe(text.table(status), hide_index=True)
 missing.section(me, town=f.town)
 
 ledger_tab, photo_tab = st.tabs(["活动台账", "活动照片"], key="upload_tab", on_change="rerun")
@@ -49,8 +49,8 @@ if photo_tab.open:  # only the open tab runs: the photo preview costs nothing wh
 
 with ledger_tab:
     st.caption(
-        f"经办人：{me.name}"
-        + (f"（只能上报{me.town}的所、站）" if me.is_town else "")
+        f"经办人：{text.md(me.name)}"
+        + (f"（只能上报{text.md(me.town)}的所、站）" if me.is_town else "")
         + f"。单个文件不超过 {common.settings().upload_limit_mb} MB。"
     )
     pick = None
@@ -61,6 +61,7 @@ with ledger_tab:
             "代哪个乡镇（街道）上传",
             choices,
             index=choices.index(f.town) if f.town in choices else 0,
+            format_func=text.clean,
             help="文件里只写村名、且该村名在几个乡镇都有时，按这里的乡镇确定。",
         )
         pick = None if picked == choices[0] else picked
@@ -108,7 +109,7 @@ with ledger_tab:
     preview: ImportResult = state["preview"]
 
     if preview.file_error is not None:
-        st.error(f"文件未能读取：{preview.file_error.message}", icon=":material/error:")
+        st.error(f"文件未能读取：{text.md(preview.file_error.message)}", icon=":material/error:")
         st.stop()
 
     st.subheader("导入预览")
@@ -120,7 +121,7 @@ with ledger_tab:
     m[3].metric("有问题（不导入）", preview.rejected)
     if preview.errors:
         st.warning(f"有 {preview.rejected} 行存在问题，不会导入。可下载这些行，按“问题说明”改正后重新上传。")
-        st.dataframe(preview.issues_table(), hide_index=True, column_config=common.ISSUE_COLUMNS)
+        st.dataframe(text.table(preview.issues_table()), hide_index=True, column_config=common.ISSUE_COLUMNS)
         common.xlsx_button("下载有问题的行（Excel）", frame_xlsx(preview.rejected_rows, "未导入"), "有问题的行.xlsx")
     reading.notes(preview.warnings)
 

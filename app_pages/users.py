@@ -15,7 +15,7 @@ from monitor.auth import (
 from monitor.clock import local_text
 from monitor.sessions import end_session_by_id, last_sign_ins, open_sessions
 from monitor.units import towns
-from ui import common
+from ui import common, text
 
 st.title("用户管理")
 me = common.allow("users")
@@ -27,22 +27,24 @@ with common.session() as s:
     sessions = open_sessions(session=s, actor=me)
 open_count = sessions["name"].value_counts()
 st.dataframe(
-    frame.assign(
-        role=frame["role"].map(ROLE_LABELS),
-        disabled=frame["disabled"].map({True: "已停用", False: "正常"}),
-        created_at=frame["created_at"].map(lambda t: local_text(t, zone)),
-        last=frame["name"].map(lambda n: local_text(last.get(n), zone)),
-        sessions=frame["name"].map(lambda n: int(open_count.get(n, 0))),
-    ).rename(
-        columns={
-            "name": "用户名",
-            "role": "角色",
-            "town": "所属乡镇",
-            "disabled": "状态",
-            "created_at": "创建时间",
-            "last": "最近登录",
-            "sessions": "在线会话",
-        }
+    text.table(
+        frame.assign(
+            role=frame["role"].map(ROLE_LABELS),
+            disabled=frame["disabled"].map({True: "已停用", False: "正常"}),
+            created_at=frame["created_at"].map(lambda t: local_text(t, zone)),
+            last=frame["name"].map(lambda n: local_text(last.get(n), zone)),
+            sessions=frame["name"].map(lambda n: int(open_count.get(n, 0))),
+        ).rename(
+            columns={
+                "name": "用户名",
+                "role": "角色",
+                "town": "所属乡镇",
+                "disabled": "状态",
+                "created_at": "创建时间",
+                "last": "最近登录",
+                "sessions": "在线会话",
+            }
+        ),
     ),
     hide_index=True,
 )
@@ -52,20 +54,24 @@ with add, st.form("add_user"):
     st.markdown("**新增用户**")
     name = st.text_input("用户名")
     role = st.selectbox("角色", ROLES, format_func=ROLE_LABELS.get, index=2)
-    town = st.selectbox("所属乡镇（乡镇经办人必选）", ["", *town_names], format_func=lambda t: t or "（不属于乡镇）")
+    town = st.selectbox(
+        "所属乡镇（乡镇经办人必选）", ["", *town_names], format_func=lambda t: text.clean(t) or "（不属于乡镇）"
+    )
     password = st.text_input("初始密码（至少 8 位）", type="password")
     if st.form_submit_button("新增", type="primary"):
         try:
             with common.session() as s:
                 add_user(session=s, actor=me, name=name, role=role, town=town, password=password)
         except UserError as exc:
-            st.error(str(exc))
+            st.error(text.md(exc))
         else:
-            st.toast(f"已新增用户 {name}", icon="✅")
+            st.toast(f"已新增用户 {text.md(name)}", icon="✅")
             st.rerun()
 with manage, st.form("manage_user"):
     st.markdown("**停用、启用或重设密码**")
-    who = st.selectbox("用户", [n for n in frame["name"] if n != me.name], placeholder="没有其他用户")
+    who = st.selectbox(
+        "用户", [n for n in frame["name"] if n != me.name], format_func=text.clean, placeholder="没有其他用户"
+    )
     new_password = st.text_input("新密码（重设时填写）", type="password")
     reset, disable, enable = st.columns(3)
     do_reset = reset.form_submit_button("重设密码")
@@ -76,15 +82,15 @@ with manage, st.form("manage_user"):
             with common.session() as s:
                 if do_reset:
                     set_password(session=s, actor=me, name=who, password=new_password)
-                    done = f"已重设 {who} 的密码"
+                    done = f"已重设 {text.md(who)} 的密码"
                 elif do_disable:
                     disable_user(session=s, actor=me, name=who)
-                    done = f"已停用 {who}"
+                    done = f"已停用 {text.md(who)}"
                 else:
                     enable_user(session=s, actor=me, name=who)
-                    done = f"已启用 {who}"
+                    done = f"已启用 {text.md(who)}"
         except UserError as exc:
-            st.error(str(exc))
+            st.error(text.md(exc))
         else:
             st.toast(done, icon="✅")
             st.rerun()
@@ -98,8 +104,10 @@ if sessions.empty:
     st.info("目前没有保持登录的会话。")
 else:
     labels = {
-        f"{r.name}｜登录于 {local_text(r.created_at, zone)}｜最近 {local_text(r.last_seen, zone)}"
-        + (f"｜{r.source}" if r.source else ""): int(r.id)
+        text.clean(
+            f"{r.name}｜登录于 {local_text(r.created_at, zone)}｜最近 {local_text(r.last_seen, zone)}"
+            + (f"｜{r.source}" if r.source else "")
+        ): int(r.id)
         for r in sessions.itertuples()
     }
     chosen = st.selectbox("会话", list(labels))

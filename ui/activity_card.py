@@ -19,21 +19,16 @@ from monitor.db import Busy
 from monitor.gallery import GalleryItem, GalleryPhoto
 from monitor.images import PhotoRefused, view_jpeg
 from monitor.photo_store import StoreError, open_store
-from monitor.photos import attach_one
+from monitor.photos import RemovalRefused, attach_one, remove_photo
 from monitor.review import DECISIONS, ReviewRefused, decide, reply, thread
 from ui import common
+from ui.text import clean, md
 
 PHOTO_TYPES = ["jpg", "jpeg", "png", "heic", "heif"]
 KEYS = {"recognised": "Y", "rejected": "N", "next": "Right", "previous": "Left"}
 DECIDE_KEYS_HELP = "键盘：Y 认定 · N 不予认定（在理由框中写好理由后按回车即不予认定）"
 KEYS_HELP = f"{DECIDE_KEYS_HELP} · → 下一项 · ← 上一项 · Tab 依次移到各按钮"
 PER_ROW = 4
-_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>~$"})
-
-
-def plain(text: str) -> str:
-    """User text shown through st.markdown as it was typed, not as markup."""
-    return text.translate(_MARKDOWN)
 
 
 def _store_key() -> str:
@@ -58,15 +53,15 @@ def _full(store_key: str, sha256: str) -> bytes:
 @st.dialog("原图", width="large")
 def _original(sha256: str, caption: str) -> None:
     try:
-        st.image(_full(_store_key(), sha256), caption=caption)
+        st.image(_full(_store_key(), sha256), caption=md(caption))
     except (StoreError, PhotoRefused) as exc:
-        st.error(str(exc))
+        st.error(md(exc))
 
 
 def _taken(photo: GalleryPhoto, item: GalleryItem) -> str:
     if not photo.taken_at:
         return "无拍摄时间（照片未记录）"
-    shown = f"拍摄 {photo.taken_at[:16]}"
+    shown = f"拍摄 {md(photo.taken_at[:16])}"
     try:
         days = abs((datetime.strptime(photo.taken_at[:10], "%Y-%m-%d").date() - item.date).days)
     except ValueError:
@@ -74,7 +69,56 @@ def _taken(photo: GalleryPhoto, item: GalleryItem) -> str:
     return f"⚠ {shown}，与活动日期相差 {days} 天" if days >= common.settings().photo_date_days else shown
 
 
-def photos(item: GalleryItem, key: str) -> None:
+def _removable(me: Actor, item: GalleryItem, photo: GalleryPhoto) -> bool:
+    """Whether to offer 删除 (the domain decides): a reviewer's any photo, the uploader's own until review."""
+    if "review" in PERMISSIONS[me.role]:
+        return True
+    return me.is_town and me.town == item.town and photo.uploaded_by == me.name and not item.decision
+
+
+def _asking(key: str, asked: bool) -> None:
+    if asked:
+        st.session_state[key] = True
+    else:
+        st.session_state.pop(key, None)
+
+
+def _remove(item: GalleryItem, photo: GalleryPhoto, me: Actor, key: str) -> None:
+    """删除, then 确认删除 or 取消 in its place: nothing goes before the confirmation."""
+    asking = f"{key}_remove_ask_{photo.id}"
+    if not st.session_state.get(asking):
+        st.button(
+            "删除",
+            key=f"{key}_remove_{photo.id}",
+            type="tertiary",
+            icon=":material/delete:",
+            on_click=_asking,
+            args=(asking, True),
+        )
+        return
+    st.caption(f"删除照片“{md(photo.file_name)}”？删除后无法恢复。")
+    st.button("取消", key=f"{key}_remove_no_{photo.id}", type="tertiary", on_click=_asking, args=(asking, False))
+    if not st.button("确认删除", type="primary", icon=":material/delete:", key=f"{key}_remove_yes_{photo.id}"):
+        return
+    _asking(asking, False)
+    try:
+        with common.session() as s:
+            remove_photo(
+                session=s,
+                actor=me,
+                settings=common.settings(),
+                store=open_store(common.settings()),
+                photo_id=photo.id,
+                today=common.today(),
+            )
+    except (RemovalRefused, Forbidden, Busy, StoreError) as exc:
+        st.error(md(exc))
+        return
+    st.session_state[f"{key}_flash"] = [("success", f"已删除照片 {photo.file_name}。")]
+    st.rerun()
+
+
+def photos(item: GalleryItem, key: str, me: Actor | None = None) -> None:
     if not item.photos:
         st.caption("暂无照片。")
         return
@@ -90,6 +134,8 @@ def photos(item: GalleryItem, key: str) -> None:
                 label = f"{item.unit_name} {item.date:%Y-%m-%d} {item.title} · {photo.file_name}"
                 if st.button("查看原图", key=f"{key}_full_{photo.id}", type="tertiary", icon=":material/zoom_in:"):
                     _original(photo.sha256, label)
+                if me is not None and _removable(me, item, photo):
+                    _remove(item, photo, me, key)
 
 
 def _moment(value: object) -> str:
@@ -107,8 +153,8 @@ def decision(item: GalleryItem) -> None:
     if item.decision:
         said = "理由" if item.decision == "rejected" else "意见"
         st.markdown(
-            f"{DECISIONS[item.decision]} · {plain(item.reviewer)} · {_moment(item.decided_at)}"
-            + (f"　{said}：{plain(item.reason)}" if item.reason else "")
+            f"{DECISIONS[item.decision]} · {md(item.reviewer)} · {_moment(item.decided_at)}"
+            + (f"　{said}：{md(item.reason)}" if item.reason else "")
         )
 
 
@@ -119,14 +165,12 @@ def _thread(item: GalleryItem, me: Actor) -> None:
         notes = thread(session=s, actor=me, activity_id=item.id)
     with st.expander(f"反馈记录（{len(notes)} 条）", expanded=item.status in ("rejected", "answered")):
         for note in notes.itertuples():
-            st.markdown(
-                f"**{note.kind_label}** · {plain(str(note.author))} · {_moment(note.at)}  \n{plain(str(note.text))}"
-            )
+            st.markdown(f"**{note.kind_label}** · {md(note.author)} · {_moment(note.at)}  \n{md(note.text)}")
 
 
 def _flash(key: str) -> None:
     for kind, text in st.session_state.pop(f"{key}_flash", []):
-        (st.error if kind == "error" else st.success)(text)
+        (st.error if kind == "error" else st.success)(md(text))  # they quote file names
 
 
 def _review_form(item: GalleryItem, me: Actor, key: str, shortcuts: bool, after: Callable[[], None] | None) -> None:
@@ -165,9 +209,10 @@ def _review_form(item: GalleryItem, me: Actor, key: str, shortcuts: bool, after:
                 today=common.today(),
             )
     except (ReviewRefused, Forbidden, Busy) as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         return
-    st.toast(f"{'已认定' if recognised else '不予认定'}：{item.unit_name} {item.date:%m-%d} {item.title}", icon="✅")
+    done = "已认定" if recognised else "不予认定"
+    st.toast(f"{done}：{md(item.unit_name)} {item.date:%m-%d} {md(item.title)}", icon="✅")
     if after is not None:
         after()
     st.rerun()
@@ -243,14 +288,14 @@ def card(
     answer the keys in KEYS (only one card on a page may have them); `after` runs after a decision."""
     with st.container(border=True):
         st.markdown(
-            f"#### {item.date:%Y-%m-%d} {plain(item.title)}\n"
-            f"{plain(item.town or '区级')} · {plain(item.unit_name)}（{plain(item.unit_code)}）"
-            + (f" · {plain(item.category)}" if item.category else "")
+            f"#### {item.date:%Y-%m-%d} {md(item.title)}\n"
+            f"{md(item.town or '区级')} · {md(item.unit_name)}（{md(item.unit_code)}）"
+            + (f" · {md(item.category)}" if item.category else "")
             + (f" · {item.participants} 人参加" if item.participants is not None else "")
-            + (f" · {plain(item.location)}" if item.location else "")
+            + (f" · {md(item.location)}" if item.location else "")
         )
         _flash(key)
-        photos(item, key)
+        photos(item, key, me)
         decision(item)
         _thread(item, me)
         allowed = PERMISSIONS[me.role]
@@ -265,6 +310,6 @@ def pick(items: list[GalleryItem], *, me: Actor, key: str, label: str = "查看�
     if not items:
         return
     by_id = {i.id: i for i in items}
-    names = {i.id: f"{i.date:%Y-%m-%d} {i.title}（{i.status_label}，照片 {len(i.photos)} 张）" for i in items}
+    names = {i.id: f"{i.date:%Y-%m-%d} {clean(i.title)}（{i.status_label}，照片 {len(i.photos)} 张）" for i in items}
     chosen = st.selectbox(label, list(by_id), format_func=names.__getitem__, key=key)
     card(by_id[chosen], me=me, key=f"{key}_{chosen}")

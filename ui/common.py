@@ -16,6 +16,7 @@ from monitor.config import Settings
 from monitor.db import data_identity, freeze_long_lived, get_engine, init_db
 from monitor.importer import today_in
 from monitor.schema import SchemaError
+from ui import text
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TYPE_OPTIONS = {"全部类型": None, "中心": "center", "所": "institute", "站": "station"}
@@ -35,7 +36,7 @@ def settings() -> Settings:
     try:
         _ready(current.database_url)
     except SchemaError as exc:
-        st.error(f"数据库暂不能使用：{exc}", icon=":material/database:")
+        st.error(f"数据库暂不能使用：{text.md(exc)}", icon=":material/database:")
         st.stop()
     return current
 
@@ -93,7 +94,7 @@ def allow(action: str) -> Actor:
     try:
         require(current, action)
     except Forbidden as exc:
-        st.error(str(exc))
+        st.error(text.md(exc))
         st.stop()
     return current
 
@@ -116,7 +117,7 @@ def filters() -> views.Filters:
     try:
         return views.scoped(actor(), chosen)
     except Forbidden as exc:
-        st.error(str(exc))
+        st.error(text.md(exc))
         st.stop()
 
 

@@ -10,6 +10,8 @@ from monitor.clock import local_text
 from monitor.review import feedback
 from monitor.views import Filters
 from ui import common
+from ui.text import clean, md
+from ui.text import table as text_table
 
 HEADINGS = {
     "town": "所属乡镇",
@@ -34,15 +36,19 @@ def only(frame: pd.DataFrame, show: str | None) -> pd.DataFrame:
 
 def table(frame: pd.DataFrame) -> pd.DataFrame:
     timezone = common.settings().timezone
-    return frame.assign(
-        decided_at=[local_text(t, timezone) for t in pd.to_datetime(frame["decided_at"], utc=True, format="ISO8601")],
-        status=frame["answered"].map({True: "已答复，待复核", False: "待答复"}),
-    )[list(HEADINGS)].rename(columns=HEADINGS)
+    return text_table(
+        frame.assign(
+            decided_at=[
+                local_text(t, timezone) for t in pd.to_datetime(frame["decided_at"], utc=True, format="ISO8601")
+            ],
+            status=frame["answered"].map({True: "已答复，待复核", False: "待答复"}),
+        )[list(HEADINGS)].rename(columns=HEADINGS)
+    )
 
 
 def label(row: pd.Series) -> str:
     status = "已答复" if row["answered"] else "待答复"
-    return f"{row['town'] or '区级'}{row['name']} {row['date']} {row['title']}（{status}）"
+    return clean(f"{row['town'] or '区级'}{row['name']} {row['date']} {row['title']}（{status}）")
 
 
 def notice(me: Actor, f: Filters) -> None:
@@ -51,7 +57,7 @@ def notice(me: Actor, f: Filters) -> None:
     if frame.empty:
         return
     waiting = int((~frame["answered"]).sum())
-    where = f"{f.start} 至 {f.end}" + (f" · {f.town}" if f.town else "")
+    where = f"{f.start} 至 {f.end}" + (f" · {md(f.town)}" if f.town else "")
     text = f"{where}有 **{len(frame)}** 项活动不予认定" + (
         f"，{waiting} 项待乡镇答复" if waiting else "，均已答复待复核"
     )

@@ -12,6 +12,7 @@ from monitor.auth import Actor
 from monitor.config import TYPE_LABELS
 from monitor.gallery import STATUS_LABELS, GalleryItem
 from ui import activity_card
+from ui.text import clean, md, table
 
 QUEUE_HEADINGS = {
     "town": "所属乡镇",
@@ -30,12 +31,12 @@ TILES_PER_ROW = 4
 
 
 def queue_table(queue: pd.DataFrame) -> pd.DataFrame:
-    return queue.assign(type=queue["type"].map(TYPE_LABELS))[list(QUEUE_HEADINGS)].rename(columns=QUEUE_HEADINGS)
+    return table(queue.assign(type=queue["type"].map(TYPE_LABELS))[list(QUEUE_HEADINGS)].rename(columns=QUEUE_HEADINGS))
 
 
 def unit_label(row: pd.Series) -> str:
     counts = [f"{label} {int(row[status])}" for status, label in STATUS_LABELS.items() if row[status]]
-    return f"{row['town'] or '区级'}{row['name']}（{' · '.join(counts)}）"
+    return clean(f"{row['town'] or '区级'}{row['name']}（{' · '.join(counts)}）")
 
 
 def _step(key: str, codes: list[str], by: int) -> None:
@@ -130,7 +131,7 @@ def tiles(items: list[GalleryItem], *, key: str, current: int | None = None) -> 
                     st.image(thumb, width="stretch")
                 else:
                     st.caption("暂无照片" if not item.photos else "照片文件缺失")
-                st.markdown(f"**{item.date:%m-%d}** {activity_card.plain(item.title)}")
+                st.markdown(f"**{item.date:%m-%d}** {md(item.title)}")
                 st.caption(f"{item.status_label} · 照片 {len(item.photos)} 张")
                 st.button(
                     "当前" if item.id == current else "打开",

@@ -13,7 +13,7 @@ import streamlit as st
 
 from monitor.auth import Actor, AuthError, UserError, actor_for, authenticate, create_first_admin, has_users
 from monitor.sessions import COOKIE, end_session, session_actor, start_session
-from ui import common
+from ui import common, text
 
 KEY, SEEN, TOKEN = "actor", "actor_seen", "session_token"
 
@@ -71,7 +71,7 @@ def _first_admin() -> None:
                 with common.session() as s:
                     create_first_admin(session=s, name=name, password=password)
             except UserError as exc:
-                st.error(str(exc))
+                st.error(text.md(exc))
                 return
             st.session_state["gate_message"] = f"管理员 {name} 已创建，请登录。"
             st.rerun()
@@ -80,7 +80,7 @@ def _first_admin() -> None:
 def _password_form() -> None:
     st.title("文明实践活动监测")
     if "gate_message" in st.session_state:
-        st.info(st.session_state.pop("gate_message"))
+        st.info(text.md(st.session_state.pop("gate_message")))  # it may name the account
     with st.form("login"):
         name = st.text_input("用户名")
         password = st.text_input("密码", type="password")
@@ -94,7 +94,7 @@ def _password_form() -> None:
                 st.session_state[KEY] = actor
                 st.session_state[SEEN] = datetime.now(UTC)
             except AuthError as exc:
-                st.error(str(exc))
+                st.error(text.md(exc))
                 return
             st.rerun()
 
@@ -118,7 +118,7 @@ def _oidc() -> Actor | None:
     except UserError:
         st.session_state.pop(KEY, None)
         st.session_state.pop(SEEN, None)
-        st.error(f"账号 {identity} 尚未在本系统开通或已停用，请联系管理员。")
+        st.error(f"账号 {text.md(identity)} 尚未在本系统开通或已停用，请联系管理员。")
         st.button("退出登录", on_click=st.logout)
         return None
     st.session_state[KEY] = actor
@@ -138,7 +138,7 @@ def _bootstrap_admin() -> None:
             except UserError as exc:
                 if has_users(session=s):
                     return  # another session created it first
-                st.error(f"未能按 MONITOR_ADMIN_PASSWORD 创建管理员：{exc}")
+                st.error(f"未能按 MONITOR_ADMIN_PASSWORD 创建管理员：{text.md(exc)}")
 
 
 def _source() -> str:

@@ -8,7 +8,7 @@ from monitor.auth import Actor
 from monitor.locks import deadline_of
 from monitor.metrics import last_finished_month
 from monitor.missing import HEADINGS, message, missing_reports, missing_xlsx
-from ui import common
+from ui import common, text
 from ui.progress import day
 
 
@@ -27,14 +27,14 @@ def section(me: Actor, *, town: str | None) -> None:
             missing_reports, actor=me, settings=common.settings(), month=month, today=today, town=town or None
         )
         if found.units.empty:
-            st.success(message(found), icon=":material/check_circle:")
+            st.success(text.md(message(found)), icon=":material/check_circle:")
             return
         st.caption(
             f"{found.month}：{len(found.units)} 个单位没有任何活动记录（截止日 {day(deadline)} 已过）。"
             "下面的文字可复制后发到工作群。"
         )
-        st.dataframe(found.units[list(HEADINGS)].rename(columns=HEADINGS), hide_index=True)
-        st.code(message(found), language=None, wrap_lines=True)
+        st.dataframe(text.table(found.units[list(HEADINGS)].rename(columns=HEADINGS)), hide_index=True)
+        st.code(text.clean(message(found)), language=None, wrap_lines=True)
         common.xlsx_button(
             "下载催报名单（Excel）", missing_xlsx(found), f"催报名单_{found.month}.xlsx", key="missing_xlsx"
         )

@@ -17,7 +17,7 @@ from monitor.photo_files import UploadRefused, read_files
 from monitor.photo_store import StoreError, open_store
 from monitor.photos import STATUS_LABELS, Attached, PhotoPlan, attach_plan, hand_choices, plan_photos, plan_table
 from monitor.units import towns
-from ui import common
+from ui import common, text
 
 TYPES = ["zip", "jpg", "jpeg", "png", "heic", "heif"]
 LABEL = "上传活动照片（ZIP、JPG、PNG 或 HEIC）"
@@ -61,7 +61,7 @@ def section(me: Actor, *, town: str | None) -> None:
 
 def _township(me: Actor, town: str | None) -> str | None:
     if me.is_town:
-        st.caption(f"经办人：{me.name}（只能上传{me.town}的活动照片）")
+        st.caption(f"经办人：{text.md(me.name)}（只能上传{text.md(me.town)}的活动照片）")
         return None
     with common.session() as s:
         choices = [BY_NAMES, *towns(session=s)]
@@ -69,6 +69,7 @@ def _township(me: Actor, town: str | None) -> str | None:
         "照片属于哪个乡镇（街道）",
         choices,
         index=choices.index(town) if town in choices else 0,
+        format_func=text.clean,
         key="photo_town",
         help="文件名里只写村名、且该村名在几个乡镇都有时，按这里的乡镇确定。",
     )
@@ -102,7 +103,7 @@ def _plan(me: Actor, files: list[Any], pick: str | None) -> PhotoPlan | None:
         state["photo_token"] = state.get("photo_token", 0) + 1
     plan = state["photo_plan"]
     if isinstance(plan, str):
-        st.error(f"照片未能读取：{plan}", icon=":material/error:")
+        st.error(f"照片未能读取：{text.md(plan)}", icon=":material/error:")
         return None
     return plan
 
@@ -114,7 +115,7 @@ def _preview(plan: PhotoPlan) -> None:
         column.metric(label, plan.count(status))
     with common.session() as s:
         table = plan_table(session=s, plan=plan)
-    st.dataframe(table, hide_index=True, column_config=PLAN_COLUMNS)
+    st.dataframe(text.table(table), hide_index=True, column_config=PLAN_COLUMNS)
 
 
 def _hand_match(me: Actor, plan: PhotoPlan) -> dict[int, int]:
@@ -133,12 +134,12 @@ def _hand_match(me: Actor, plan: PhotoPlan) -> dict[int, int]:
             left, right = st.columns([1, 3])
             if item.facts is not None:
                 left.image(item.facts.thumb, width=160)
-            right.markdown(f"**{item.name}**")
-            right.caption(f"{STATUS_LABELS[item.status]}：{item.message}")
+            right.markdown(f"**{text.md(item.name)}**")
+            right.caption(f"{STATUS_LABELS[item.status]}：{text.md(item.message)}")
             picked = right.selectbox(
                 "所属活动",
                 [None, *options],
-                format_func=lambda i, labels=options: SKIP if i is None else labels[i],
+                format_func=lambda i, labels=options: SKIP if i is None else text.clean(labels[i]),
                 key=f"photo_pick_{token}_{number}",
             )
         if picked is not None:
@@ -158,7 +159,7 @@ def _confirm(me: Actor, plan: PhotoPlan, chosen: dict[int, int]) -> None:
         with common.session() as s, st.spinner("正在保存照片…"):
             done = attach_plan(session=s, actor=me, settings=limits, store=open_store(limits), plan=plan, chosen=chosen)
     except (PhotoRefused, Busy, Forbidden, StoreError) as exc:
-        st.error(f"照片未能保存：{exc}", icon=":material/error:")
+        st.error(f"照片未能保存：{text.md(exc)}", icon=":material/error:")
         return
     state["photo_done"] = done
     state["photo_round"] = state.get("photo_round", 0) + 1

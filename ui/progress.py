@@ -9,6 +9,7 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from monitor.config import TYPE_LABELS
+from ui import text
 
 STATUS = {"none": "未开展", "below": "未完成", "met": "已完成"}
 COLORS = {"none": "background-color: #ffcdd2", "below": "background-color: #fff3c4", "met": ""}
@@ -24,19 +25,21 @@ COLUMNS = {
 def unit_table(frame: pd.DataFrame, *, when: str = "本月", streak: bool = False) -> Styler:
     """Units of monitor.progress as shown. On a phone the pinned name and what it still owes come first."""
     frame = frame.reset_index(drop=True)
-    table = pd.DataFrame(
-        {
-            "单位名称": frame["name"],
-            "还差": frame["owed"],
-            "状态": frame["status"].map(STATUS),
-            **({"已连续未达标（月）": frame["streak"]} if streak else {}),
-            f"{when}已开展": frame["held"],
-            f"{when}任务": frame["quota"],
-            "类型": frame["type"].map(TYPE_LABELS),
-            "所属乡镇": frame["town"],
-            "负责人": frame["head"],
-            "联系电话": frame["phone"],
-        }
+    table = text.table(
+        pd.DataFrame(
+            {
+                "单位名称": frame["name"],
+                "还差": frame["owed"],
+                "状态": frame["status"].map(STATUS),
+                **({"已连续未达标（月）": frame["streak"]} if streak else {}),
+                f"{when}已开展": frame["held"],
+                f"{when}任务": frame["quota"],
+                "类型": frame["type"].map(TYPE_LABELS),
+                "所属乡镇": frame["town"],
+                "负责人": frame["head"],
+                "联系电话": frame["phone"],
+            }
+        )
     )
     colours = frame["status"].map(COLORS).fillna("")
     return table.style.apply(lambda row: [colours.iloc[row.name]] * len(row), axis=1)

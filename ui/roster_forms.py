@@ -8,8 +8,9 @@ import streamlit as st
 from monitor import metrics
 from monitor.auth import Actor
 from monitor.config import TYPE_LABELS, UNIT_TYPES
+from monitor.grids import Rule
 from monitor.quotas import MAX_QUOTA, EditError, UnitChanges, set_type_quotas, update_unit
-from ui import common
+from ui import common, text
 
 
 def _from_month(key: str) -> str:
@@ -19,19 +20,34 @@ def _from_month(key: str) -> str:
     return st.selectbox("自哪个月起生效", options, key=key, help="之前各月仍按原任务数统计；已锁定的月份不会被改动。")
 
 
-def quota_form(me: Actor, quotas: dict[str, int]) -> None:
+def _schedule(schedule: dict[str, list[Rule]], month: str) -> str:
+    """'2026-12 执行：中心 8 场（初始）…；已定的调整：站 自 2027-01 起 3 场。'"""
+    now = "、".join(
+        f"{TYPE_LABELS[t]} {rules[0].quota} 场（{f'自 {rules[0].from_month} 起' if rules[0].from_month else '初始'}）"
+        for t, rules in schedule.items()
+    )
+    later = "、".join(
+        f"{TYPE_LABELS[t]} 自 {r.from_month} 起 {r.quota} 场" for t, rules in schedule.items() for r in rules[1:]
+    )
+    return f"{month} 执行：{now}" + (f"；已定的调整：{later}" if later else "") + "。"
+
+
+def quota_form(me: Actor, schedule: dict[str, list[Rule]], month: str) -> None:
     st.caption("各类单位每月应开展的活动场次；单个单位可在“修改单位”中另设。调整自所选月份起生效，之前各月不变。")
+    st.caption(_schedule(schedule, month))
     with st.form("quotas"):
         cols = st.columns(3)
         values = {
-            t: cols[i].number_input(f"{TYPE_LABELS[t]}（场/月）", min_value=0, max_value=MAX_QUOTA, value=quotas[t])
+            t: cols[i].number_input(
+                f"{TYPE_LABELS[t]}（场/月）", min_value=0, max_value=MAX_QUOTA, value=int(schedule[t][0].quota or 0)
+            )
             for i, t in enumerate(UNIT_TYPES)
         }
         month = _from_month("quota_from")
         if st.form_submit_button("保存月度任务", type="primary"):
             try:
                 with common.session() as s:
-                    set_type_quotas(
+                    saved = set_type_quotas(
                         session=s,
                         actor=me,
                         settings=common.settings(),
@@ -40,10 +56,13 @@ def quota_form(me: Actor, quotas: dict[str, int]) -> None:
                         from_month=month,
                     )
             except EditError as exc:
-                st.error(str(exc))
+                st.error(text.md(exc))
             else:
-                st.toast(f"月度任务已保存，自 {month} 起生效", icon="✅")
-                st.rerun()
+                if not saved.changed:
+                    st.info(f"没有改动：{saved.month} 起各类单位的月度任务已是所填的数。")
+                else:
+                    st.toast(f"月度任务已保存，自 {saved.month} 起生效", icon="✅")
+                    st.rerun()
 
 
 def _text(value: object) -> str:
@@ -55,7 +74,7 @@ def unit_form(me: Actor, roster: pd.DataFrame) -> None:
     if roster.empty:
         st.info("名册为空。")
         return
-    labels = {f"{r.town}{r.name}（{r.code}）": r.code for r in roster.itertuples()}
+    labels = {text.clean(f"{r.town}{r.name}（{r.code}）"): r.code for r in roster.itertuples()}
     choice = st.selectbox("选择单位", list(labels))
     unit = roster[roster["code"] == labels[choice]].iloc[0]
     with st.form("unit"):
@@ -85,7 +104,7 @@ def unit_form(me: Actor, roster: pd.DataFrame) -> None:
             )
             try:
                 with common.session() as s:
-                    update_unit(
+                    saved = update_unit(
                         session=s,
                         actor=me,
                         settings=common.settings(),
@@ -95,7 +114,10 @@ def unit_form(me: Actor, roster: pd.DataFrame) -> None:
                         from_month=month,
                     )
             except EditError as exc:
-                st.error(str(exc))
+                st.error(text.md(exc))
             else:
-                st.toast("已保存", icon="✅")
-                st.rerun()
+                if not saved.changed:
+                    st.info("没有改动。")
+                else:
+                    st.toast("已保存", icon="✅")
+                    st.rerun()
