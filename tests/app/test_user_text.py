@@ -22,27 +22,12 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app.test_pages import PAGES
 from tests.user_text import END, START, TOWN, Typed, plant, texts
 
 LEAK = "http://127.0.0.1:9"  # nothing listens there: these tests read what the page hands the browser
 TYPED = texts(LEAK)
-ALL_PAGES = [
-    "progress",
-    "overview",
-    "units",
-    "interviews",
-    "review",
-    "signals",
-    "feedback",
-    "upload",
-    "roster",
-    "imports",
-    "export",
-    "bulletin",
-    "months",
-    "audit",
-    "users",
-]
+ALL_PAGES = PAGES  # every page, as the page tests open them
 TOWN_PAGES = ["progress", "overview", "units", "interviews", "feedback", "upload", "imports", "export"]
 MARKDOWN_BODIES = {"markdown", "caption", "title", "subheader", "warning", "info", "error", "success", "toast"}
 # What the typed values would do if read as Markdown: each must appear only cut up or as references.
