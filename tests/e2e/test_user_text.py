@@ -198,10 +198,11 @@ def test_the_reviewer_sees_every_typed_text_as_typed_and_the_browser_fetches_not
 
     open_page(page, "疑点核查")  # a decision's toast names the activity
     _choose(page, "打开活动", "2025-06-10")
-    page.get_by_role("heading", name="疑点核查", exact=True).click()  # the keys act when no text box has the focus
-    page.keyboard.press("y")  # 认定
+    form = page.locator("[data-testid='stForm']")
+    form.get_by_role("button").filter(has_text="认定").filter(has_not_text="不予").click()
     toast = page.locator("[data-testid='stToast']").first
-    toast.wait_for(timeout=20_000)
+    toast.or_(page.locator("[data-testid='stAlert']").filter(has_text="已被他人处理")).first.wait_for(timeout=30_000)
+    assert page.locator("[data-testid='stToast']").count() == 1, _markdown(page)
     said = toast.locator("[data-testid='stMarkdownContainer']").first.inner_text()
     assert _seen(said).strip() == f"已认定：{typed.unit} 06-10 {typed.title}"
     _nothing_live(page, typed, "the decision's toast")
