@@ -7,9 +7,9 @@ its sign-in gate.
 
 import streamlit as st
 
-from monitor import views
-from monitor.auth import PERMISSIONS, ROLE_LABELS
-from monitor.units import towns
+from monitor.core.permissions import PERMISSIONS, ROLE_LABELS
+from monitor.figures import views
+from monitor.roster.units import towns
 from ui import common, gate, text
 
 st.set_page_config(page_title="文明实践活动监测", page_icon="🏮", layout="wide")

@@ -5,9 +5,9 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from monitor.audit import ACTION_LABELS, EXPORT_LIMIT, PAGE_SIZE, events, readable
-from monitor.clock import local_text
-from monitor.export import frame_xlsx
+from monitor.core.clock import local_text
+from monitor.core.export import frame_xlsx
+from monitor.store.audit import ACTION_LABELS, EXPORT_LIMIT, PAGE_SIZE, events, readable
 from ui import common, text
 
 COLUMN_LABELS = {

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from monitor.bulletin import NUMBERS, bulletin
-from monitor.bulletin_docx import bulletin_docx
-from monitor.periods import OpenPeriod
+from monitor.figures.periods import OpenPeriod
+from monitor.reports.bulletin import NUMBERS, bulletin
+from monitor.reports.bulletin_docx import bulletin_docx
 from ui import common, text
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

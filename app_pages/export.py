@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from monitor.ledger import ledger_xlsx
+from monitor.reports.ledger import ledger_xlsx
 from ui import common, text
 
 st.title("导出台账")

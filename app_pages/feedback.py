@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from monitor import gallery
-from monitor.review import feedback
+from monitor.evidence import gallery
+from monitor.evidence.review import feedback
 from ui import activity_card, common, text
 from ui import feedback as view
 

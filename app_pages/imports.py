@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from monitor import views
-from monitor.auth import PERMISSIONS
-from monitor.batches import kept_path
-from monitor.clock import local_text
-from monitor.models import ImportBatch
-from monitor.rollback import RollbackRefused, describe, preview_rollback, rollback_batch
+from monitor.core.clock import local_text
+from monitor.core.models import ImportBatch
+from monitor.core.permissions import PERMISSIONS
+from monitor.figures import views
+from monitor.ingest.batches import kept_path
+from monitor.ingest.rollback import RollbackRefused, describe, preview_rollback, rollback_batch
 from ui import common, text
 
 KINDS = {"activities": "活动台账", "units": "单位名册", "rollback": "撤销"}

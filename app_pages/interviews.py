@@ -4,11 +4,11 @@ from datetime import timedelta
 
 import streamlit as st
 
-from monitor import metrics
-from monitor.auth import PERMISSIONS
-from monitor.config import TYPE_LABELS
-from monitor.export import frame_xlsx
-from monitor.interview_log import InterviewError, InterviewInput, due_with_status, record_interview
+from monitor.core import calendar
+from monitor.core.config import TYPE_LABELS
+from monitor.core.export import frame_xlsx
+from monitor.core.permissions import PERMISSIONS
+from monitor.figures.interview_log import InterviewError, InterviewInput, due_with_status, record_interview
 from ui import common, text
 
 st.title("约谈名单")
@@ -17,7 +17,7 @@ common.demo_badge()
 f = common.filters()
 
 left, right = st.columns(2)
-months = metrics.month_range(f.start, f.end)
+months = calendar.month_range(f.start, f.end)
 month = left.selectbox("截至月份", list(reversed(months)), help="只计已结束的整月；默认为所选期间的最后一个月")
 min_streak = right.number_input(
     "连续未达标月数 ≥", min_value=1, max_value=24, value=common.settings().interview_min_streak

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from monitor import metrics
-from monitor.clock import local_text
-from monitor.locks import LockError, lock_month, locks_frame, unlock_month
+from monitor.core import calendar
+from monitor.core.clock import local_text
+from monitor.store.locks import LockError, lock_month, locks_frame, unlock_month
 from ui import common, text
 
 st.title("月份锁定")
@@ -24,8 +24,8 @@ else:
         hide_index=True,
     )
 
-last = metrics.last_finished_month(common.today())
-months = list(reversed(metrics.month_range(metrics.shift_month(last, -23), last)))
+last = calendar.last_finished_month(common.today())
+months = list(reversed(calendar.month_range(calendar.shift_month(last, -23), last)))
 left, right = st.columns(2)
 with left, st.form("lock"):
     month = st.selectbox("锁定月份", [m for m in months if m not in set(locked["month"])])

@@ -5,10 +5,12 @@ from typing import Any
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from monitor import charts, views
-from monitor.auth import PERMISSIONS
-from monitor.demo import DemoRefused, load_demo
-from monitor.photo_store import StoreError, open_store
+from monitor.core.calendar import deadline_words
+from monitor.core.permissions import PERMISSIONS
+from monitor.demo.district import DemoRefused, load_demo
+from monitor.evidence.photo_store import StoreError, open_store
+from monitor.figures import views
+from monitor.reports import charts
 from ui import common, feedback, text
 
 st.title("总览")
@@ -111,7 +113,7 @@ kpi(
     "按时上报率",
     common.pct(cur.get("on_time_rate")),
     delta_rate("on_time_rate"),
-    help="次月 5 日 24 时前已上报、且达到月度任务的单位月份占比",
+    help=f"{deadline_words(common.settings())} 24 时前已上报、且达到月度任务的单位月份占比",
 )
 kpi(
     row[2],

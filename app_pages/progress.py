@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from monitor.progress import MonthProgress, month_progress
+from monitor.figures.progress import MonthProgress, month_progress
 from ui import common, feedback, progress, text
 
 st.title("本月进度")

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from monitor import gallery, metrics
+from monitor.core import calendar
+from monitor.evidence import gallery
 from ui import common, text
 from ui import gallery as view
 
@@ -11,7 +12,7 @@ me = common.allow("review")
 common.demo_badge()
 f = common.filters()
 
-months = list(reversed(metrics.month_range(f.start, f.end)))
+months = list(reversed(calendar.month_range(f.start, f.end)))
 if st.session_state.get("rv_month") not in months:
     st.session_state["rv_month"] = months[0]  # the sidebar's end month
 month = st.selectbox("月份", months, key="rv_month", help="默认为侧边栏的截止月份；乡镇与单位类型按侧边栏筛选")

@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from monitor import templates
-from monitor.batches import ImportResult
-from monitor.config import TYPE_LABELS, UNIT_TYPES
-from monitor.export import frame_xlsx
-from monitor.roster import import_units
-from monitor.units import roster_table, search_units, type_schedule, units_frame
+from monitor.core.config import TYPE_LABELS, UNIT_TYPES
+from monitor.core.export import frame_xlsx
+from monitor.ingest import templates
+from monitor.ingest.batches import ImportResult
+from monitor.ingest.roster_file import import_units
+from monitor.roster.units import roster_table, search_units, type_schedule, units_frame
 from ui import common, roster_forms, text
 
 st.title("名册与任务")

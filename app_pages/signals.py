@@ -3,8 +3,8 @@ review buttons; the list downloads as xlsx."""
 
 import streamlit as st
 
-from monitor import gallery, signals, triage
-from monitor.export import frame_xlsx
+from monitor.core.export import frame_xlsx
+from monitor.evidence import gallery, signals, triage
 from ui import activity_card, common, text
 
 st.title("疑点核查")

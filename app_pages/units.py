@@ -3,7 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from monitor import charts, gallery, views
+from monitor.core.calendar import deadline_words
+from monitor.evidence import gallery
+from monitor.figures import views
+from monitor.reports import charts
 from ui import activity_card, common, text
 
 COLORS = {
@@ -61,7 +64,7 @@ styled = shown.style.apply(lambda part: colours.loc[part.index, part.columns], a
 st.caption(f"共 {len(grid)} 个单位。绿色：达标；黄色：未达标；红色：未开展；灰色：未启用。格中数字为当月开展场次。")
 st.dataframe(styled, hide_index=True, height=min(640, 36 * len(grid) + 40))
 
-with st.expander(f"未按时上报的单位（{len(data.late)} 个）：截至次月 5 日未上报足月度任务"):
+with st.expander(f"未按时上报的单位（{len(data.late)} 个）：截至{deadline_words(common.settings())}未上报足月度任务"):
     st.dataframe(
         text.table(data.late).rename(
             columns={

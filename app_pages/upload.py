@@ -2,11 +2,13 @@
 
 import streamlit as st
 
-from monitor import metrics, templates, views
-from monitor.batches import ImportResult
-from monitor.export import frame_xlsx
-from monitor.importer import LEDGER_TYPES, import_activities
-from monitor.units import towns, units_frame
+from monitor.core import calendar
+from monitor.core.export import frame_xlsx
+from monitor.figures import views
+from monitor.ingest import templates
+from monitor.ingest.batches import ImportResult
+from monitor.ingest.importer import LEDGER_TYPES, import_activities
+from monitor.roster.units import towns, units_frame
 from ui import common, missing, photo_upload, reading, text
 
 st.title("数据上传")
@@ -35,7 +37,7 @@ b.download_button(
 c.caption("一行一场活动。必填：单位编码或单位名称、活动日期、活动名称。重复上传不会重复计数。")
 
 with st.expander(f"上报情况：{text.md(f.town or '全区')}（截至 {f.end} 的 6 个月）", expanded=False):
-    months = metrics.month_range(metrics.shift_month(f.end, -5), f.end)
+    months = calendar.month_range(calendar.shift_month(f.end, -5), f.end)
     status = common.cached(views.reporting_status, town=f.town, months=months, actor=me, settings=common.settings())
     st.caption("“未上报”表示该单位该月还没有任何活动记录。")
     st.dataframe(text.table(status), hide_index=True)
@@ -114,11 +116,9 @@ with ledger_tab:
 
     st.subheader("导入预览")
     reading.show(preview.reading)
-    m = st.columns(4)
-    m[0].metric("读取行数", preview.rows)
-    m[1].metric("将新增", preview.imported)
-    m[2].metric("重复（不再计入）", preview.duplicates)
-    m[3].metric("有问题（不导入）", preview.rejected)
+    shown = [("读取行数", preview.rows), ("将新增", preview.imported), ("重复（不再计入）", preview.duplicates)]
+    for column, (label, value) in zip(st.columns(4), [*shown, ("有问题（不导入）", preview.rejected)], strict=True):
+        column.metric(label, value)
     if preview.errors:
         st.warning(f"有 {preview.rejected} 行存在问题，不会导入。可下载这些行，按“问题说明”改正后重新上传。")
         st.dataframe(text.table(preview.issues_table()), hide_index=True, column_config=common.ISSUE_COLUMNS)

@@ -2,19 +2,11 @@
 
 import streamlit as st
 
-from monitor.auth import (
-    ROLE_LABELS,
-    ROLES,
-    UserError,
-    add_user,
-    disable_user,
-    enable_user,
-    set_password,
-    users_frame,
-)
-from monitor.clock import local_text
-from monitor.sessions import end_session_by_id, last_sign_ins, open_sessions
-from monitor.units import towns
+from monitor.admin.accounts import UserError, add_user, disable_user, enable_user, set_password, users_frame
+from monitor.admin.sessions import end_session_by_id, last_sign_ins, open_sessions
+from monitor.core.clock import local_text
+from monitor.core.permissions import ROLE_LABELS, ROLES
+from monitor.roster.units import towns
 from ui import common, text
 
 st.title("用户管理")

@@ -14,11 +14,11 @@ For each engine, in this order:
    executemany of INSERT ... ON CONFLICT DO NOTHING into a fresh file; on PostgreSQL COPY of the
    file into a temporary table + INSERT ... ON CONFLICT DO NOTHING; both into a table with
    UNIQUE (unit code, date, title), one transaction;
-3. monitor: a fresh database, the roster imported with monitor.roster.import_units, then
-   monitor.importer.import_activities on the same file's bytes, timed and memory-measured in a
+3. monitor: a fresh database, the roster imported with monitor.ingest.roster_file.import_units, then
+   monitor.ingest.importer.import_activities on the same file's bytes, timed and memory-measured in a
    fresh interpreter; steps 2 and 3 taken in turn --pairs times (3), the ratio their median;
-4. the latency of monitor.metrics.report and monitor.metrics.interviews on the province database
-   just filled, and on a second database holding the demo district (monitor.demo.load_demo), each
+4. the latency of monitor.figures.metrics.report and monitor.figures.metrics.interviews on the province database
+   just filled, and on a second database holding the demo district (monitor.demo.district.load_demo), each
    settled first (PostgreSQL: VACUUM ANALYZE and a checkpoint; SQLite: a WAL checkpoint) and
    measured in a fresh process;
 5. a Markdown table printed and written to bench/out/results.md.
@@ -48,12 +48,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from monitor import demo_names, metrics  # noqa: E402
-from monitor.auth import Actor  # noqa: E402
-from monitor.config import Settings  # noqa: E402
-from monitor.db import freeze_long_lived, get_engine, init_db  # noqa: E402
-from monitor.demo import load_demo  # noqa: E402
-from monitor.photo_store import FolderStore  # noqa: E402
+from monitor.core.config import Settings  # noqa: E402
+from monitor.core.permissions import Actor  # noqa: E402
+from monitor.demo import names as demo_names  # noqa: E402
+from monitor.demo.district import load_demo  # noqa: E402
+from monitor.evidence.photo_store import FolderStore  # noqa: E402
+from monitor.figures import metrics  # noqa: E402
+from monitor.store.db import freeze_long_lived, get_engine, init_db  # noqa: E402
 
 OPERATOR = Actor(name="bench", role="admin")
 RULES = Settings()
@@ -317,7 +318,7 @@ def _reset_peak() -> bool:
 def _child_import(url: str, data_dir: str, csv_path: str, profile_path: str, queue) -> None:  # type: ignore[no-untyped-def]
     from sqlmodel import Session
 
-    from monitor.importer import import_activities
+    from monitor.ingest.importer import import_activities
 
     settings = Settings(database_url=url, data_dir=Path(data_dir), upload_limit_mb=LIMIT_MB)
     engine = get_engine(url)
@@ -429,7 +430,7 @@ def latencies(url: str, repeat: int) -> dict[str, tuple[float, list[float]]]:
 
 
 def measured_latencies(url: str, repeat: int) -> dict[str, tuple[float, list[float]]]:
-    """monitor.metrics.report (with its JSON document) over 2025 and interviews at 2025-12."""
+    """monitor.figures.metrics.report (with its JSON document) over 2025 and interviews at 2025-12."""
     from sqlmodel import Session
 
     engine = get_engine(url)
@@ -535,7 +536,7 @@ def run_engine(
 
 def load_roster(url: str, tmp: Path, roster_path: Path, engine_name: str) -> float:
     """A new database at `url` holding the case's roster (import_units); seconds taken."""
-    from monitor.roster import import_units
+    from monitor.ingest.roster_file import import_units
 
     settings = Settings(database_url=url, data_dir=tmp / f"data-{engine_name}", upload_limit_mb=LIMIT_MB)
     engine = get_engine(url)
@@ -727,12 +728,13 @@ def render(
         f"run {pairs} times each, in turn (baseline, then monitor), each in a fresh (spawned) interpreter and into "
         "a fresh database of the engine; the ratio is the median of the pairs' ratios, the latencies are taken "
         "on the last pair's database.",
-        "Latency: monitor.metrics.report(...).to_json() and monitor.metrics.interviews(...), each in a fresh "
+        "Latency: monitor.figures.metrics.report(...).to_json() and monitor.figures.metrics.interviews(...), "
+        "each in a fresh "
         "Session; median of 5 runs at province scale (the database just filled) and of 9 at district scale "
-        "(a second database loaded with monitor.demo.load_demo), each database settled first (PostgreSQL: "
+        "(a second database loaded with monitor.demo.district.load_demo), each database settled first (PostgreSQL: "
         "VACUUM ANALYZE and CHECKPOINT, as autovacuum would within a minute; SQLite: a WAL checkpoint), "
         "each set of runs in a fresh process which, as the dashboard's server does once its database is ready, "
-        "keeps what it holds by then out of the cycle collector's full passes (monitor.db.freeze_long_lived).",
+        "keeps what it holds by then out of the cycle collector's full passes (monitor.store.db.freeze_long_lived).",
     ]
     if profiled:
         notes.append("This run was profiled (cProfile), which inflates monitor's import time.")

@@ -12,7 +12,7 @@ buckets the perceptual hashes instead of comparing all pairs.
 One run does, in this order:
 
 1. builds the case in memory with a seeded random.Random: the demo district's 260-unit roster
-   (monitor.demo.build_roster), ~7,000 activities over YEAR, ~20,000 photo rows (random 64-bit
+   (monitor.demo.district.build_roster), ~7,000 activities over YEAR, ~20,000 photo rows (random 64-bit
    perceptual hash, random SHA-256, EXIF time near the activity's date) with a few hundred exact and
    near duplicates planted on other units' activities, and decisions (认定) with township answers;
 2. loads it into a fresh SQLite database in a temporary directory (roster through upsert_units,
@@ -61,19 +61,19 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from monitor.auth import Actor  # noqa: E402
-from monitor.config import Settings  # noqa: E402
-from monitor.db import get_engine, init_db  # noqa: E402
-from monitor.demo import build_roster  # noqa: E402
-from monitor.demo_names import PLACES, TITLES  # noqa: E402
-from monitor.gallery import gallery, queue  # noqa: E402
-from monitor.importer import insert_activities  # noqa: E402
-from monitor.metrics import month_range, shift_month  # noqa: E402
-from monitor.models import Activity, Feedback, Photo, Review, Unit  # noqa: E402
-from monitor.normalize import title_key  # noqa: E402
-from monitor.photo_store import FolderStore  # noqa: E402
-from monitor.roster import upsert_units  # noqa: E402
-from monitor.signals import HISTORY_MONTHS, _bands, near_pairs, signals  # noqa: E402
+from monitor.core.calendar import month_range, shift_month  # noqa: E402
+from monitor.core.config import Settings  # noqa: E402
+from monitor.core.models import Activity, Feedback, Photo, Review, Unit  # noqa: E402
+from monitor.core.normalize import title_key  # noqa: E402
+from monitor.core.permissions import Actor  # noqa: E402
+from monitor.demo.district import build_roster  # noqa: E402
+from monitor.demo.names import PLACES, TITLES  # noqa: E402
+from monitor.evidence.gallery import gallery, queue  # noqa: E402
+from monitor.evidence.photo_store import FolderStore  # noqa: E402
+from monitor.evidence.signals import HISTORY_MONTHS, _bands, near_pairs, signals  # noqa: E402
+from monitor.ingest.importer import insert_activities  # noqa: E402
+from monitor.ingest.roster_file import upsert_units  # noqa: E402
+from monitor.store.db import get_engine, init_db  # noqa: E402
 
 OPERATOR = Actor(name="bench", role="admin")
 RULES = Settings()
@@ -665,7 +665,7 @@ def main() -> int:
     first, last = window()
     counts = ", ".join(f"{code} {n:,}" for code, n in sorted(sqlite_figures["counts"].items()))
     notes = [
-        f"Case: the demo district's roster (monitor.demo.build_roster, {len(case.units)} units), "
+        f"Case: the demo district's roster (monitor.demo.district.build_roster, {len(case.units)} units), "
         f"{len(case.activities):,} activities over {YEAR}, {len(case.photos):,} photo rows (random 64-bit "
         f"perceptual hashes and SHA-256; {EXACT_REUSED} exact and {NEAR_REUSED} near duplicates planted on "
         "another unit's or date's activity; ~2 % of EXIF dates 4–60 days off, ~8 % without one), "
@@ -677,7 +677,7 @@ def main() -> int:
         + f"Code: {code_identity()}.",
         f"Each figure is the median of {runs} runs after one warm-up run, wall clock (time.perf_counter), "
         "each run in a fresh Session on an engine whose pool is already connected.",
-        f"Signals: monitor.signals.signals for {START}..{END}, all codes, as an admin. Baseline: the rows it "
+        f"Signals: monitor.evidence.signals.signals for {START}..{END}, all codes, as an admin. Baseline: the rows it "
         f"reads, with plain SQL through the driver (sqlite3, psycopg) in the same process: the activities of "
         f"{first}..{last} (the year and the months it looks back on) and every stored photo joined to its "
         f"activity ({sqlite_figures['rows_read']:,} rows); the database work signals cannot avoid. "
@@ -687,16 +687,17 @@ def main() -> int:
             for name, figures in engines.items()
         )
         + ".",
-        f"Near duplicates: monitor.signals.near_pairs on the {near['hashes']:,} distinct hashes, every one "
+        f"Near duplicates: monitor.evidence.signals.near_pairs on the {near['hashes']:,} distinct hashes, every one "
         f"queried, against a vectorised all-pairs comparison (numpy XOR + bitwise_count in blocks of 1,024 "
         f"rows, each pair once, then mirrored); both find the same {near['pairs']:,} pairs. near_pairs "
         f"compares {near['candidates']:,} candidate pairs (within its {RULES.photo_near_distance + 1} bands' "
         f"buckets) instead of {near['all']:,}. Random hashes spread evenly over the buckets; real ones "
         "cluster somewhat, so the candidates grow, still far from all pairs.",
-        f"Gallery: monitor.gallery.gallery for the unit with the most photos in {GALLERY_MONTH} "
+        f"Gallery: monitor.evidence.gallery.gallery for the unit with the most photos in {GALLERY_MONTH} "
         f"({case.gallery_code}, {items} activities, {photos} photos), then every photo's thumbnail read "
         f"from a FolderStore ({read_bytes / 1024:,.0f} KiB of JPEG {THUMB_SIZE[0]}×{THUMB_SIZE[1]}, in the "
-        f"page cache). Queue: monitor.gallery.queue in {GALLERY_MONTH} for {case.queue_town}, the township with the "
+        f"page cache). Queue: monitor.evidence.gallery.queue in {GALLERY_MONTH} for {case.queue_town}, "
+        f"the township with the "
         f"most activities ({sqlite_figures['queue_units'][0]} units), and for the whole district, as the review "
         f"page opens it without a township filter ({sqlite_figures['queue_units'][1]} units).",
         "Runs (ms): "

@@ -38,11 +38,12 @@ def main() -> None:
     from sqlmodel import Session
     from streamlit.testing.v1 import AppTest
 
-    from monitor.auth import Actor, actor_for
-    from monitor.config import Settings
-    from monitor.db import get_engine, init_db
-    from monitor.demo import load_demo
-    from monitor.photo_store import open_store
+    from monitor.admin.accounts import actor_for
+    from monitor.core.config import Settings
+    from monitor.core.permissions import Actor
+    from monitor.demo.district import load_demo
+    from monitor.evidence.photo_store import open_store
+    from monitor.store.db import get_engine, init_db
 
     engine = get_engine(os.environ["MONITOR_DATABASE_URL"])
     init_db(engine)

@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
-from monitor.auth import Actor
-from monitor.config import Settings
-from monitor.db import drop_all, get_engine, init_db
+from monitor.core.config import Settings
+from monitor.core.permissions import Actor
+from monitor.store.db import drop_all, get_engine, init_db
 
 PG_URL = os.environ.get("MONITOR_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
@@ -69,8 +69,8 @@ def session(settings: Settings) -> Iterator[Session]:
 @pytest.fixture(scope="session", params=BACKENDS)
 def demo_settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The demo district, loaded once per backend and only read by the tests that use it."""
-    from monitor.demo import load_demo
-    from monitor.photo_store import open_store
+    from monitor.demo.district import load_demo
+    from monitor.evidence.photo_store import open_store
 
     settings = make_settings(request.param, tmp_path_factory.mktemp("demo"), "t_demo")
     with Session(get_engine(settings.database_url)) as s:

@@ -10,11 +10,11 @@ from datetime import date
 import pandas as pd
 from sqlmodel import Session
 
-from monitor.auth import Actor
-from monitor.batches import ImportResult
-from monitor.config import Settings
-from monitor.importer import import_activities
-from monitor.roster import import_units
+from monitor.core.config import Settings
+from monitor.core.permissions import Actor
+from monitor.ingest.batches import ImportResult
+from monitor.ingest.importer import import_activities
+from monitor.ingest.roster_file import import_units
 
 ROSTER_HEADERS = {
     "code": "单位编码",
@@ -78,7 +78,7 @@ def activities_csv(rows: Iterable[Sequence[object]], *, header: Sequence[str] = 
 
 
 def checked_rows(unit_ids: Sequence[int], dates: Sequence[date], titles: Sequence[str | None]) -> pd.DataFrame:
-    """Rows as validation hands them to monitor.inserts.insert_activities (title_key = title)."""
+    """Rows as validation hands them to monitor.ingest.inserts.insert_activities (title_key = title)."""
     return pd.DataFrame(
         {
             "unit_id": list(unit_ids),

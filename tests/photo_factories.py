@@ -10,8 +10,8 @@ import pillow_heif
 from PIL import Image, ImageDraw
 from sqlmodel import Session, select
 
-from monitor.importer import import_activities
-from monitor.models import Activity
+from monitor.core.models import Activity
+from monitor.ingest.importer import import_activities
 from tests.factories import OPERATOR, TODAY, activities_csv, load_roster
 
 # The activities the photo tests match against, on the small roster of tests/factories.py.

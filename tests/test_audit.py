@@ -13,28 +13,27 @@ from factories import SMALL_ROSTER, activities_csv, roster_csv
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
-from monitor import audit
-from monitor.auth import (
+from monitor.admin.accounts import (
     SOURCE_FREE_ATTEMPTS,
-    Actor,
     AuthError,
-    Forbidden,
     actor_for,
     add_user,
     authenticate,
     disable_user,
     set_password,
 )
-from monitor.cli import main as cli_main
-from monitor.config import Settings
-from monitor.db import get_engine
-from monitor.importer import import_activities
-from monitor.interview_log import InterviewInput, record_interview
-from monitor.locks import lock_month, unlock_month
-from monitor.models import AuditEvent, Unit
-from monitor.quotas import UnitChanges, set_type_quotas, update_unit
-from monitor.rollback import rollback_batch
-from monitor.roster import import_units
+from monitor.cli.main import main as cli_main
+from monitor.core.config import Settings
+from monitor.core.models import AuditEvent, Unit
+from monitor.core.permissions import Actor, Forbidden
+from monitor.figures.interview_log import InterviewInput, record_interview
+from monitor.ingest.importer import import_activities
+from monitor.ingest.quotas import UnitChanges, set_type_quotas, update_unit
+from monitor.ingest.rollback import rollback_batch
+from monitor.ingest.roster_file import import_units
+from monitor.store import audit
+from monitor.store.db import get_engine
+from monitor.store.locks import lock_month, unlock_month
 
 TODAY = date(2026, 11, 26)
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,13 +14,9 @@ import pytest
 from factories import SMALL_ROSTER, activities_csv, hold, load_roster, roster_csv
 from sqlmodel import Session, delete, func, select
 
-from monitor import views
-from monitor.audit import events
-from monitor.auth import (
+from monitor.admin.accounts import (
     SOURCE_FREE_ATTEMPTS,
-    Actor,
     AuthError,
-    Forbidden,
     UserError,
     actor_for,
     add_user,
@@ -29,22 +25,24 @@ from monitor.auth import (
     disable_user,
     enable_user,
     set_password,
-    shell_actor,
 )
-from monitor.cli import main as cli_main
-from monitor.config import Settings
-from monitor.db import data_version, get_engine
-from monitor.demo import DemoRefused, load_demo
-from monitor.importer import import_activities
-from monitor.interview_log import InterviewInput, due_with_status, record_interview
-from monitor.ledger import ledger_xlsx
-from monitor.locks import lock_month, unlock_month
-from monitor.models import Activity, AuditEvent, Interview, LoginThrottle, MonthLock, Unit, User
-from monitor.photo_store import open_store
-from monitor.quotas import UnitChanges, set_type_quotas, update_unit
-from monitor.rollback import rollback_batch
-from monitor.roster import import_units
-from monitor.units import type_quotas
+from monitor.cli.main import main as cli_main
+from monitor.core.config import Settings
+from monitor.core.models import Activity, AuditEvent, Interview, LoginThrottle, MonthLock, Unit, User
+from monitor.core.permissions import Actor, Forbidden, shell_actor
+from monitor.demo.district import DemoRefused, load_demo
+from monitor.evidence.photo_store import open_store
+from monitor.figures import views
+from monitor.figures.interview_log import InterviewInput, due_with_status, record_interview
+from monitor.ingest.importer import import_activities
+from monitor.ingest.quotas import UnitChanges, set_type_quotas, update_unit
+from monitor.ingest.rollback import rollback_batch
+from monitor.ingest.roster_file import import_units
+from monitor.reports.ledger import ledger_xlsx
+from monitor.roster.units import type_quotas
+from monitor.store.audit import events
+from monitor.store.db import data_version, get_engine
+from monitor.store.locks import lock_month, unlock_month
 
 TODAY = date(2026, 11, 26)
 ACTORS = {

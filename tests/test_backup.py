@@ -17,14 +17,16 @@ from factories import hold, load_roster
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, col, select
 
-from monitor import audit, metrics
-from monitor.auth import Actor, AuthError, Forbidden, add_user, authenticate, disable_user, set_password
-from monitor.backup import BackupError, backup, restore
-from monitor.config import Settings
-from monitor.db import bump_version, data_version, get_engine, init_db
-from monitor.models import AuditEvent, MonthLock, User
-from monitor.schema import head, revision_of
-from monitor.sessions import end_session, session_actor, start_session
+from monitor.admin.accounts import AuthError, add_user, authenticate, disable_user, set_password
+from monitor.admin.backup import BackupError, backup, restore
+from monitor.admin.sessions import end_session, session_actor, start_session
+from monitor.core.config import Settings
+from monitor.core.models import AuditEvent, MonthLock, User
+from monitor.core.permissions import Actor, Forbidden
+from monitor.figures import metrics
+from monitor.store import audit
+from monitor.store.db import bump_version, data_version, get_engine, init_db
+from monitor.store.schema import head, revision_of
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "main_v0"

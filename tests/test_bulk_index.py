@@ -1,5 +1,5 @@
 """SQLite: a file as large as the table it goes into has the month index made again after its rows
-are in (monitor.inserts). The index comes back exactly as declared, is used by the figures'
+are in (monitor.ingest.inserts). The index comes back exactly as declared, is used by the figures'
 month queries, and a failed import leaves it as it was."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from factories import TODAY, checked_rows, hold, load_roster
 from sqlalchemy import text
 from sqlmodel import Session
 
-from monitor import inserts
-from monitor.db import begin_write, get_engine
+from monitor.ingest import inserts
+from monitor.store.db import begin_write, get_engine
 
 STORED = datetime(2025, 3, 5, tzinfo=UTC)
 

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
-from monitor import townmonths
-from monitor.db import fetch_int_columns
-from monitor.models import Unit, UnitMonth
+from monitor.core.models import Unit, UnitMonth
+from monitor.counts import townmonths
+from monitor.store.db import fetch_int_columns
 
 # Township names a joined text must not trip over: a comma, quotes, a space, the empty one.
 TOWNS = ["荷阳街道", "新港,东区", "“南山”镇", "西 湖乡", ""]

@@ -12,12 +12,13 @@ import pytest
 from docx import Document
 from factories import OPERATOR, RULES, TODAY, hold, load_roster
 
-from monitor import metrics
-from monitor.auth import Actor, Forbidden
-from monitor.bulletin import bulletin, period_words
-from monitor.bulletin_docx import NO_CHARTS, bulletin_docx
-from monitor.cli import main as cli_main
-from monitor.export import FORMULA_STARTS
+from monitor.cli.main import main as cli_main
+from monitor.core import calendar
+from monitor.core.export import FORMULA_STARTS
+from monitor.core.permissions import Actor, Forbidden
+from monitor.figures import metrics
+from monitor.reports.bulletin import bulletin, period_words
+from monitor.reports.bulletin_docx import NO_CHARTS, bulletin_docx
 
 REVIEWER = Actor(name="审核员", role="reviewer")
 
@@ -209,16 +210,16 @@ def test_the_deadline_day_itself_is_still_open_and_the_day_after_is_not(session,
 def test_a_period_whose_reporting_is_all_open_is_refused_with_the_reason(session, settings):
     load_roster(session, settings)
     hold(session, settings, JUNE_JULY, today=TODAY)
-    with pytest.raises(metrics.BadPeriod) as refused:
+    with pytest.raises(calendar.BadPeriod) as refused:
         _town_bulletin(session, settings, "2025-07", "2025-07", MID_JULY)
     assert str(refused.value) == (
         "2025年7月的活动台账尚在上报期内（2025年8月5日截止），截止后才能统计和通报；最近已截止上报的是2025年6月。"
     )
     # On 3 August June's reporting is over (it closed on 5 July), July's is not.
-    with pytest.raises(metrics.BadPeriod, match="2025年7月的活动台账尚在上报期内"):
+    with pytest.raises(calendar.BadPeriod, match="2025年7月的活动台账尚在上报期内"):
         _town_bulletin(session, settings, "2025-07", "2025-07", date(2025, 8, 3))
     # On 3 July, June's reporting is open too (until 5 July).
-    with pytest.raises(metrics.BadPeriod) as both:
+    with pytest.raises(calendar.BadPeriod) as both:
         _town_bulletin(session, settings, "2025-06", "2025-07", date(2025, 7, 3))
     assert str(both.value) == (
         "2025年6-7月的活动台账尚在上报期内（6月台账2025年7月5日截止，7月台账2025年8月5日截止），"
@@ -254,7 +255,7 @@ def test_a_period_with_no_activity_at_all_says_so_instead_of_listing_every_unit(
 def _cli(settings, monkeypatch, capsys, today, *args):  # type: ignore[no-untyped-def]
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     monkeypatch.setenv("MONITOR_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setattr("monitor.cli.today_in", lambda _settings: today)
+    monkeypatch.setattr("monitor.cli.main.today_in", lambda _settings: today)
     code = cli_main(["--db", settings.database_url, *args])
     out, err = capsys.readouterr()
     return code, out, err

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from monitor.cells import DateRead, read_count, read_date, suggest, unit_key
-from monitor.normalize import clean, parse_date
+from monitor.core.normalize import clean, parse_date
+from monitor.files.cells import DateRead, read_count, read_date, suggest, unit_key
 
 LONG = 32_767  # the most characters an Excel cell holds
 

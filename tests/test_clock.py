@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor.clock import local_text
+from monitor.core.clock import local_text
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

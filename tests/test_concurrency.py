@@ -11,11 +11,11 @@ import pytest
 from factories import activities_csv, load_roster
 from sqlmodel import Session, func, select
 
-from monitor.auth import Actor
-from monitor.config import Settings
-from monitor.db import data_version, get_engine
-from monitor.importer import import_activities
-from monitor.models import Activity, ImportBatch
+from monitor.core.config import Settings
+from monitor.core.models import Activity, ImportBatch
+from monitor.core.permissions import Actor
+from monitor.ingest.importer import import_activities
+from monitor.store.db import data_version, get_engine
 
 TODAY = date(2026, 11, 26)
 UNITS = ("ZX", "NJK-S", "NJK-YCT", "NJK-HP", "LX-S", "LX-HP")

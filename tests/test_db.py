@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlmodel import Session
 
-from monitor.db import bump_version, data_version, get_engine
+from monitor.store.db import bump_version, data_version, get_engine
 
 
 def test_each_bump_moves_the_version_by_one(settings):

@@ -2,8 +2,8 @@
 
 from factories import OPERATOR, RULES
 
-from monitor import metrics
-from monitor.units import list_units
+from monitor.figures import metrics
+from monitor.roster.units import list_units
 
 
 def test_units_of_the_district(demo_session):

@@ -14,13 +14,13 @@ from factories import OPERATOR, RULES
 from PIL import Image
 from sqlmodel import col, func, select
 
-from monitor import metrics
-from monitor.demo_photos import draw_photo
-from monitor.images import describe
-from monitor.models import Activity, Photo
-from monitor.photo_store import open_store
-from monitor.review import feedback, thread
-from monitor.signals import signals
+from monitor.core.models import Activity, Photo
+from monitor.demo.photos import draw_photo
+from monitor.evidence.images import describe
+from monitor.evidence.photo_store import open_store
+from monitor.evidence.review import feedback, thread
+from monitor.evidence.signals import signals
+from monitor.figures import metrics
 
 MONTH = "2025-12"
 PLANTED = {

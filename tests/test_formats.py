@@ -11,8 +11,8 @@ import pytest
 from factories import OPERATOR, TODAY, load_roster
 from sqlmodel import Session
 
-from monitor.config import Settings
-from monitor.importer import import_activities
+from monitor.core.config import Settings
+from monitor.ingest.importer import import_activities
 
 FREE, END, FAT = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD
 

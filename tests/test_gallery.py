@@ -16,13 +16,13 @@ from PIL import Image
 from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
-from monitor import gallery
-from monitor.auth import Actor, Forbidden
-from monitor.db import bump_version
-from monitor.models import Activity, Photo, Unit
-from monitor.photo_store import open_store
-from monitor.photos import attach_one
-from monitor.review import decide, decisions_of, reply
+from monitor.core.models import Activity, Photo, Unit
+from monitor.core.permissions import Actor, Forbidden
+from monitor.evidence import gallery
+from monitor.evidence.photo_store import open_store
+from monitor.evidence.photos import attach_one
+from monitor.evidence.review import decide, decisions_of, reply
+from monitor.store.db import bump_version
 from tests.factories import OPERATOR, TODAY, hold, load_roster
 
 REVIEWER = Actor(name="审核员", role="reviewer")

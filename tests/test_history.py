@@ -16,13 +16,14 @@ import pytest
 from factories import OPERATOR, RULES, SMALL_ROSTER, TODAY, hold, load_roster, roster_csv
 from sqlmodel import Session, func, select
 
-from monitor import metrics, unitmonths
-from monitor.db import begin_write, get_engine
-from monitor.locks import lock_month
-from monitor.models import AuditEvent, MonthLock, Unit
-from monitor.quotas import EditError, UnitChanges, set_type_quotas, update_unit
-from monitor.roster import import_units
-from monitor.units import list_units, type_quotas, units_frame
+from monitor.core.models import AuditEvent, MonthLock, Unit
+from monitor.counts import unitmonths
+from monitor.figures import metrics
+from monitor.ingest.quotas import EditError, UnitChanges, set_type_quotas, update_unit
+from monitor.ingest.roster_file import import_units
+from monitor.roster.units import list_units, type_quotas, units_frame
+from monitor.store.db import begin_write, get_engine
+from monitor.store.locks import lock_month
 
 NEW_STATIONS = [
     {"code": "NJK-XC", "name": "新村", "type": "站", "town": "泥江口镇"},

@@ -16,12 +16,13 @@ from hypothesis import strategies as st
 from sqlalchemy import func
 from sqlmodel import delete, select
 
-from monitor import importer, inserts, metrics
-from monitor.auth import Actor
-from monitor.db import data_version
-from monitor.importer import import_activities
-from monitor.models import Activity, ImportBatch, MonthLock, TownMonth, Unit, UnitMonth
-from monitor.normalize import title_key
+from monitor.core.models import Activity, ImportBatch, MonthLock, TownMonth, Unit, UnitMonth
+from monitor.core.normalize import title_key
+from monitor.core.permissions import Actor
+from monitor.figures import metrics
+from monitor.ingest import importer, inserts
+from monitor.ingest.importer import import_activities
+from monitor.store.db import data_version
 
 
 @pytest.fixture

@@ -10,14 +10,16 @@ import pytest
 from factories import OPERATOR, RULES, activities_csv, checked_rows, load_roster
 from sqlmodel import Session, func, select
 
-from monitor import metrics, unitmonths
-from monitor.auth import Actor
-from monitor.config import Settings
-from monitor.importer import import_activities
-from monitor.inserts import insert_activities
-from monitor.locks import LockError, deadline_of, lock_month, locked_months, unlock_month
-from monitor.models import Activity, ImportBatch, Unit
-from monitor.rollback import RollbackRefused, rollback_batch
+from monitor.core.calendar import deadline_of
+from monitor.core.config import Settings
+from monitor.core.models import Activity, ImportBatch, Unit
+from monitor.core.permissions import Actor
+from monitor.counts import unitmonths
+from monitor.figures import metrics
+from monitor.ingest.importer import import_activities
+from monitor.ingest.inserts import insert_activities
+from monitor.ingest.rollback import RollbackRefused, rollback_batch
+from monitor.store.locks import LockError, lock_month, locked_months, unlock_month
 
 TODAY = date(2026, 11, 26)
 SHANGHAI = ZoneInfo("Asia/Shanghai")

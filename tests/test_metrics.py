@@ -6,8 +6,9 @@ import pytest
 from conftest import TODAY
 from factories import BY_MONTH_KEYS, BY_TOWN_KEYS, BY_TYPE_KEYS, OPERATOR, RULES, hold, load_roster, pick
 
-from monitor import metrics
-from monitor.metrics import BadPeriod
+from monitor.core import calendar
+from monitor.core.calendar import BadPeriod
+from monitor.figures import metrics
 
 MONTHS = ["2025-01", "2025-02", "2025-03"]
 
@@ -238,8 +239,8 @@ def test_default_month_without_data_is_the_last_finished_month(session):
 
 
 def test_month_range():
-    assert metrics.month_range("2024-11", "2025-02") == ["2024-11", "2024-12", "2025-01", "2025-02"]
-    assert metrics.month_range("2025-3", "2025-03") == ["2025-03"]
+    assert calendar.month_range("2024-11", "2025-02") == ["2024-11", "2024-12", "2025-01", "2025-02"]
+    assert calendar.month_range("2025-3", "2025-03") == ["2025-03"]
 
 
 @pytest.mark.parametrize(
@@ -259,7 +260,7 @@ def test_month_range():
 )
 def test_month_range_refuses_bad_input(start, end):
     with pytest.raises(BadPeriod) as caught:
-        metrics.month_range(start, end)
+        calendar.month_range(start, end)
     assert "月份" in str(caught.value)
 
 

@@ -16,12 +16,15 @@ from conftest import BACKENDS, _pg_schema_url
 from sqlalchemy import inspect, text
 from sqlmodel import Session, SQLModel, select
 
-from monitor import grids, metrics, references, townmonths, unitmonths
-from monitor.auth import Actor
-from monitor.config import Settings
-from monitor.db import drop_all, get_engine, init_db
-from monitor.models import QuotaRule
-from monitor.schema import SchemaError, SchemaOutdated, _config, head, known_revisions
+from monitor.core.config import Settings
+from monitor.core.models import QuotaRule
+from monitor.core.permissions import Actor
+from monitor.counts import townmonths, unitmonths
+from monitor.figures import metrics
+from monitor.roster import grids
+from monitor.store import references
+from monitor.store.db import drop_all, get_engine, init_db
+from monitor.store.schema import SchemaError, SchemaOutdated, _config, head, known_revisions
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "main_v0"
 ROWS = json.loads((FIXTURE / "rows.json").read_text(encoding="utf-8"))
@@ -150,7 +153,7 @@ def test_the_upgraded_schema_is_the_models_schema(backend, tmp_path):
     with engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     # On PostgreSQL three references are checked per statement instead of by a foreign key
-    # (monitor.references): those, and only those, differ from the models.
+    # (monitor.store.references): those, and only those, differ from the models.
     by_trigger = {(fk.parent.name, fk.column_keys[0], fk.referred_table.name) for kind, fk in diff if kind == "add_fk"}
     assert by_trigger == (set(references.CHECKED) if backend == "postgresql" else set())
     assert [d for d in diff if d[0] != "add_fk"] == []

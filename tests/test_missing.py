@@ -9,8 +9,8 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-from monitor.auth import Actor, Forbidden
-from monitor.missing import message, missing_reports, missing_xlsx
+from monitor.core.permissions import Actor, Forbidden
+from monitor.figures.missing import message, missing_reports, missing_xlsx
 from tests.factories import OPERATOR, SMALL_ROSTER, TODAY, activities_csv, hold, load_roster, roster_csv
 from tests.test_cli import THIS_MONTH, Cli
 

@@ -5,7 +5,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from monitor.normalize import (
+from monitor.core.normalize import (
     clean,
     map_unique_text,
     parse_count,

@@ -11,9 +11,9 @@ import pytest
 from factories import OPERATOR, TODAY, load_roster
 from sqlmodel import Session, func, select
 
-from monitor.config import Settings
-from monitor.importer import import_activities
-from monitor.models import Activity
+from monitor.core.config import Settings
+from monitor.core.models import Activity
+from monitor.ingest.importer import import_activities
 from tests.office.corpus import Sheet
 from tests.office.corpus2 import ODS_NS, ods
 

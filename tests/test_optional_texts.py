@@ -9,9 +9,9 @@ import json
 from factories import OPERATOR, TODAY, activities_csv, load_roster
 from sqlmodel import Session, select
 
-from monitor.config import Settings
-from monitor.importer import import_activities
-from monitor.models import Activity
+from monitor.core.config import Settings
+from monitor.core.models import Activity
+from monitor.ingest.importer import import_activities
 
 HEADER = ["单位编码", "活动日期", "活动名称", "活动类型", "活动地点", "备注"]
 

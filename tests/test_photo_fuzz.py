@@ -13,9 +13,9 @@ import zipfile
 import pytest
 from PIL import Image
 
-from monitor.config import Settings
-from monitor.images import PhotoRefused, describe
-from monitor.photo_files import UploadRefused, read_zip
+from monitor.core.config import Settings
+from monitor.evidence.images import PhotoRefused, describe
+from monitor.evidence.photo_files import UploadRefused, read_zip
 
 SETTINGS = Settings()
 LIMITS = {"limit_bytes": SETTINGS.photo_limit_bytes, "max_pixels": SETTINGS.photo_max_pixels}

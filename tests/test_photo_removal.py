@@ -13,18 +13,18 @@ import pytest
 from openpyxl.drawing.image import Image as SheetImage
 from sqlmodel import Session, col, select
 
-from monitor.auth import Actor, Forbidden
-from monitor.config import Settings
-from monitor.db import get_engine
-from monitor.images import PhotoRefused
-from monitor.importer import import_activities
-from monitor.locks import lock_month, unlock_month
-from monitor.models import Activity, AuditEvent, Photo
-from monitor.photo_gc import collect_garbage
-from monitor.photo_store import FolderStore, ObjectStore, PhotoStore, open_store
-from monitor.photos import RemovalRefused, attach_one, attach_plan, photo_counts, remove_photo
-from monitor.review import decide
-from monitor.signals import signals
+from monitor.core.config import Settings
+from monitor.core.models import Activity, AuditEvent, Photo
+from monitor.core.permissions import Actor, Forbidden
+from monitor.evidence.images import PhotoRefused
+from monitor.evidence.photo_gc import collect_garbage
+from monitor.evidence.photo_store import FolderStore, ObjectStore, PhotoStore, open_store
+from monitor.evidence.photos import RemovalRefused, attach_one, attach_plan, photo_counts, remove_photo
+from monitor.evidence.review import decide
+from monitor.evidence.signals import signals
+from monitor.ingest.importer import import_activities
+from monitor.store.db import get_engine
+from monitor.store.locks import lock_month, unlock_month
 from tests.factories import ACTIVITY_HEADER, OPERATOR, TODAY
 from tests.photo_factories import jpeg, load_activities, png
 from tests.test_photos import LX_CLERK, NJK_CLERK, REVIEWER, FakeS3, _plan

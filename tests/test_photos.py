@@ -15,14 +15,14 @@ import pytest
 from PIL import Image
 from sqlmodel import Session, select
 
-from monitor.auth import Actor, Forbidden
-from monitor.config import Settings
-from monitor.images import PhotoRefused, describe
-from monitor.models import Activity, ImportBatch, Photo
-from monitor.photo_files import UploadRefused, read_files, read_zip
-from monitor.photo_store import FolderStore, ObjectStore, StoreError, open_store
-from monitor.photos import activity_choices, attach_plan, hand_choices, plan_photos, plan_table
-from monitor.rollback import rollback_batch
+from monitor.core.config import Settings
+from monitor.core.models import Activity, ImportBatch, Photo
+from monitor.core.permissions import Actor, Forbidden
+from monitor.evidence.images import PhotoRefused, describe
+from monitor.evidence.photo_files import UploadRefused, read_files, read_zip
+from monitor.evidence.photo_store import FolderStore, ObjectStore, StoreError, open_store
+from monitor.evidence.photos import activity_choices, attach_plan, hand_choices, plan_photos, plan_table
+from monitor.ingest.rollback import rollback_batch
 from tests.factories import OPERATOR, TODAY
 from tests.photo_factories import heic, jpeg, load_activities, png, zipped
 
@@ -130,7 +130,9 @@ def test_a_photo_linked_meanwhile_by_another_upload_counts_as_a_duplicate(sessio
     store = open_store(settings)
     first = _plan(session, settings, {"油草塘村-0603.jpg": jpeg(8)}, NJK_CLERK)
     attach_plan(session=session, actor=NJK_CLERK, settings=settings, store=store, plan=first)
-    monkeypatch.setattr("monitor.photos._attached", lambda session, hashes: set())  # read before the other commit
+    monkeypatch.setattr(
+        "monitor.evidence.photos._attached", lambda session, hashes: set()
+    )  # read before the other commit
     done = attach_plan(session=session, actor=NJK_CLERK, settings=settings, store=store, plan=plan)
     assert (done.stored, done.duplicates) == (0, 1)
     assert len(_photos(session)) == 1

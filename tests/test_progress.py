@@ -9,11 +9,11 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from monitor import metrics
-from monitor.auth import Actor, Forbidden
-from monitor.importer import import_activities
-from monitor.progress import month_progress, summary_sentence
-from monitor.quotas import set_type_quotas
+from monitor.core.permissions import Actor, Forbidden
+from monitor.figures import metrics
+from monitor.figures.progress import month_progress, summary_sentence
+from monitor.ingest.importer import import_activities
+from monitor.ingest.quotas import set_type_quotas
 from tests.factories import OPERATOR, SMALL_ROSTER, activities_csv, hold, load_roster
 
 JUNE_12 = date(2026, 6, 12)  # June 2026 under way; May's deadline (5 June) has passed

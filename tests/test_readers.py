@@ -15,11 +15,11 @@ import xlwt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor import bounded, readers
-from monitor.normalize import parse_date
-from monitor.readers import FileError, decode_text, read_table
-from monitor.roster import ROSTER_COLUMNS
-from monitor.validate import ACTIVITY_COLUMNS, UNIT_KEYS
+from monitor.core.normalize import parse_date
+from monitor.files import bounded, readers
+from monitor.files.readers import FileError, decode_text, read_table
+from monitor.ingest.roster_file import ROSTER_COLUMNS
+from monitor.ingest.validate import ACTIVITY_COLUMNS, UNIT_KEYS
 
 HEADER = ["单位名称", "活动日期", "活动名称", "参与人数"]
 ROWS = [["油草塘村", "2025-03-05", "理论宣讲进村", "12"], ["和平村", "2025/3/6", "𠮷祥志愿服务", "30"]]
@@ -283,8 +283,8 @@ def read_in_child(data: bytes, tmp_path: Path) -> tuple[int, dict, int]:
     path.write_bytes(data)
     script = (
         "import json, sys\n"
-        "from monitor.readers import FileError, read_table\n"
-        "from monitor.validate import ACTIVITY_COLUMNS, UNIT_KEYS\n"
+        "from monitor.files.readers import FileError, read_table\n"
+        "from monitor.ingest.validate import ACTIVITY_COLUMNS, UNIT_KEYS\n"
         "try:\n"
         "    t = read_table(open(sys.argv[1], 'rb').read(), ACTIVITY_COLUMNS, one_of=UNIT_KEYS)\n"
         "    doc = {'rows': len(t.frame)}\n"
@@ -459,7 +459,7 @@ def test_a_missing_column_message_stays_short_with_absurd_headers():
 
 
 def test_a_value_quoted_in_a_message_is_cut_at_50_characters():
-    from monitor.issues import Code, issue
+    from monitor.core.issues import Code, issue
 
     found = issue(Code.UNKNOWN_UNIT, 2, "单位名称", "村" * 10_000, hint="")
     assert found.value == "村" * 50 + "…"

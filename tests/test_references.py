@@ -1,6 +1,6 @@
 """An activity or a unit-month names a unit (and an activity its import batch) that exists, and a unit or
 batch still named cannot be deleted: by SQLite's foreign keys, by PostgreSQL's per-statement checks
-(monitor.references). The same refusals on both engines."""
+(monitor.store.references). The same refusals on both engines."""
 
 from __future__ import annotations
 
@@ -16,10 +16,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from monitor import inserts, references, schema
-from monitor.config import Settings
-from monitor.db import get_engine, is_busy
-from monitor.schema import _config
+from monitor.core.config import Settings
+from monitor.ingest import inserts
+from monitor.store import references, schema
+from monitor.store.db import get_engine, is_busy
+from monitor.store.schema import _config
 
 STORED = datetime(2025, 3, 5, tzinfo=UTC)
 
@@ -59,7 +60,7 @@ def test_an_activity_naming_no_unit_is_refused(held: Session):
 
 
 def _bulk(unit_ids: list[int], titles: list[str | None]) -> pd.DataFrame:
-    """Rows for monitor.inserts.insert_activities: one a day from 2025-03-10."""
+    """Rows for monitor.ingest.inserts.insert_activities: one a day from 2025-03-10."""
     return checked_rows(unit_ids, [date(2025, 3, 10 + i) for i in range(len(unit_ids))], titles)
 
 

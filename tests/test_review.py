@@ -13,14 +13,15 @@ import pytest
 from factories import OPERATOR, TODAY, hold, load_roster
 from sqlmodel import Session, col, select
 
-from monitor import metrics, unitmonths
-from monitor.auth import Actor, Forbidden
-from monitor.bulletin import bulletin
-from monitor.ledger import ledger_xlsx
-from monitor.locks import lock_month
-from monitor.models import Activity, AuditEvent, Feedback, Review, Unit
-from monitor.review import ReviewRefused, decide, decisions_of, feedback, reply, thread
-from monitor.views import Filters
+from monitor.core.models import Activity, AuditEvent, Feedback, Review, Unit
+from monitor.core.permissions import Actor, Forbidden
+from monitor.counts import unitmonths
+from monitor.evidence.review import ReviewRefused, decide, decisions_of, feedback, reply, thread
+from monitor.figures import metrics
+from monitor.figures.views import Filters
+from monitor.reports.bulletin import bulletin
+from monitor.reports.ledger import ledger_xlsx
+from monitor.store.locks import lock_month
 
 REVIEWER = Actor(name="审核员", role="reviewer")
 NJK_CLERK = Actor(name="泥江口文书", role="town", town="泥江口镇")

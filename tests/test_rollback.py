@@ -11,14 +11,14 @@ from photo_factories import jpeg
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from monitor.auth import Actor
-from monitor.config import Settings
-from monitor.importer import import_activities
-from monitor.models import Activity, AuditEvent, Feedback, ImportBatch, Photo, Review
-from monitor.photo_store import open_store
-from monitor.photos import attach_one
-from monitor.review import decide, reply
-from monitor.rollback import Rollback, RollbackRefused, describe, preview_rollback, rollback_batch
+from monitor.core.config import Settings
+from monitor.core.models import Activity, AuditEvent, Feedback, ImportBatch, Photo, Review
+from monitor.core.permissions import Actor
+from monitor.evidence.photo_store import open_store
+from monitor.evidence.photos import attach_one
+from monitor.evidence.review import decide, reply
+from monitor.ingest.importer import import_activities
+from monitor.ingest.rollback import Rollback, RollbackRefused, describe, preview_rollback, rollback_batch
 
 REVIEWER = Actor(name="审核员", role="reviewer")
 NJK_CLERK = Actor(name="泥江口镇经办人", role="town", town="泥江口镇")

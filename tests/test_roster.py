@@ -6,10 +6,10 @@ from factories import OPERATOR, ROSTER_HEADERS, SMALL_ROSTER, activities_csv, cs
 from sqlalchemy import func
 from sqlmodel import select
 
-from monitor.importer import import_activities
-from monitor.models import ImportBatch, Unit
-from monitor.roster import import_units
-from monitor.units import list_units
+from monitor.core.models import ImportBatch, Unit
+from monitor.ingest.importer import import_activities
+from monitor.ingest.roster_file import import_units
+from monitor.roster.units import list_units
 
 UNIT_KEYS = {"code", "name", "type", "town", "head", "phone", "quota", "active_from", "active_to"}
 ENGLISH = {key: key.upper() if i % 2 else key for i, key in enumerate(ROSTER_HEADERS)}

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from monitor.auth import Actor, Forbidden, add_user, disable_user, set_password
-from monitor.models import AuditEvent, SignInSession
-from monitor.sessions import end_session, end_session_by_id, open_sessions, session_actor, start_session
+from monitor.admin.accounts import add_user, disable_user, set_password
+from monitor.admin.sessions import end_session, end_session_by_id, open_sessions, session_actor, start_session
+from monitor.core.models import AuditEvent, SignInSession
+from monitor.core.permissions import Actor, Forbidden
 
 ADMIN = Actor(name="管理员", role="admin")
 START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)

@@ -10,7 +10,7 @@ from openpyxl.worksheet.table import Table
 from PIL import Image
 from python_calamine import CalamineWorkbook
 
-from monitor.sheet_extras import REPEAT_CAP, ods_extras, xlsx_extras
+from monitor.files.sheet_extras import REPEAT_CAP, ods_extras, xlsx_extras
 
 HEADER = ["单位", "日期", "活动"]
 DATA_ROWS = range(4, 11)  # Excel rows 4..10

@@ -20,16 +20,16 @@ from factories import OPERATOR, TODAY, activities_csv
 from photo_factories import jpeg, load_activities
 from sqlmodel import func, select
 
-from monitor import signals as sig
-from monitor.auth import Actor, Forbidden
-from monitor.images import hamming
-from monitor.importer import import_activities
-from monitor.metrics import BadPeriod
-from monitor.models import Activity, Photo, Review, Unit
-from monitor.normalize import title_key
-from monitor.photo_store import open_store
-from monitor.photos import attach_one
-from monitor.review import decide
+from monitor.core.calendar import BadPeriod
+from monitor.core.models import Activity, Photo, Review, Unit
+from monitor.core.normalize import title_key
+from monitor.core.permissions import Actor, Forbidden
+from monitor.evidence import signals as sig
+from monitor.evidence.images import hamming
+from monitor.evidence.photo_store import open_store
+from monitor.evidence.photos import attach_one
+from monitor.evidence.review import decide
+from monitor.ingest.importer import import_activities
 
 STORED = datetime(2025, 8, 1, tzinfo=UTC)
 REVIEWER = Actor(name="审核员", role="reviewer")

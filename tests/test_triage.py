@@ -7,13 +7,13 @@ import io
 import openpyxl
 import pandas as pd
 
-from monitor import triage
-from monitor.export import frame_xlsx
-from monitor.signals import COLUMNS, EXTRA_COLUMNS, SIGNALS
+from monitor.core.export import frame_xlsx
+from monitor.evidence import triage
+from monitor.evidence.signals import COLUMNS, EXTRA_COLUMNS, SIGNALS
 
 
 def _frame(rows: list[tuple[str, str, str, int | None, str]]) -> pd.DataFrame:
-    """Signals as monitor.signals gives them: (code, unit code, type, activity id, message)."""
+    """Signals as monitor.evidence.signals gives them: (code, unit code, type, activity id, message)."""
     frame = pd.DataFrame(
         [
             {

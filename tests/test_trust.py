@@ -16,16 +16,16 @@ from sqlalchemy import text
 from sqlmodel import Session, func, select
 
 import monitor
-from monitor import metrics, views
-from monitor.auth import Actor
-from monitor.db import TAKE_WRITERS_TURN, get_engine
-from monitor.importer import import_activities
-from monitor.locks import lock_month
-from monitor.models import Activity, ImportBatch, Unit
-from monitor.quotas import EditError, UnitChanges, set_type_quotas, update_unit
-from monitor.rollback import rollback_batch
-from monitor.roster import import_units
-from monitor.units import units_frame
+from monitor.core.models import Activity, ImportBatch, Unit
+from monitor.core.permissions import Actor
+from monitor.figures import metrics, views
+from monitor.ingest.importer import import_activities
+from monitor.ingest.quotas import EditError, UnitChanges, set_type_quotas, update_unit
+from monitor.ingest.rollback import rollback_batch
+from monitor.ingest.roster_file import import_units
+from monitor.roster.units import units_frame
+from monitor.store.db import TAKE_WRITERS_TURN, get_engine
+from monitor.store.locks import lock_month
 
 REVIEWER = Actor(name="审核员", role="reviewer")
 
@@ -365,10 +365,10 @@ def test_no_domain_function_takes_an_optional_acting_account():
     import pkgutil
 
     offenders = []
-    for info in pkgutil.iter_modules(monitor.__path__):
-        if info.name == "__main__":
+    for info in pkgutil.walk_packages(monitor.__path__, "monitor."):
+        if info.ispkg or info.name == "monitor.__main__" or ".migrations" in info.name:
             continue
-        module = importlib.import_module(f"monitor.{info.name}")
+        module = importlib.import_module(info.name)
         for name, function in inspect.getmembers(module, inspect.isfunction):
             if function.__module__ != module.__name__:
                 continue
@@ -388,7 +388,7 @@ def test_a_town_clerk_cannot_roll_back_or_change_quotas(session, settings):
     load_roster(session, settings)
     clerk = Actor(name="clerk", role="town", town="泥江口镇")
     batch = _import(session, settings, _days("NJK-HP", "2025-03", range(1, 3)))
-    from monitor.auth import Forbidden
+    from monitor.core.permissions import Forbidden
 
     with pytest.raises(Forbidden):
         rollback_batch(session=session, actor=clerk, settings=settings, batch_id=batch.batch_id, today=TODAY)

@@ -19,15 +19,16 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from monitor import metrics, summary, townmonths, unitmonths
-from monitor.auth import Actor, Forbidden
-from monitor.db import get_engine
-from monitor.importer import import_activities
-from monitor.models import Activity, AuditEvent, ImportBatch
-from monitor.quotas import UnitChanges, set_type_quotas, update_unit
-from monitor.review import decide, decisions_of
-from monitor.rollback import RollbackRefused, rollback_batch
-from monitor.roster import import_units
+from monitor.core.models import Activity, AuditEvent, ImportBatch
+from monitor.core.permissions import Actor, Forbidden
+from monitor.counts import townmonths, unitmonths
+from monitor.evidence.review import decide, decisions_of
+from monitor.figures import metrics, summary
+from monitor.ingest.importer import import_activities
+from monitor.ingest.quotas import UnitChanges, set_type_quotas, update_unit
+from monitor.ingest.rollback import RollbackRefused, rollback_batch
+from monitor.ingest.roster_file import import_units
+from monitor.store.db import get_engine
 
 CODES = ["ZX", "NJK-S", "NJK-YCT", "LX-HP", "LX-XJ"]
 TITLES = ["理论宣讲", "志愿服务", "文艺汇演"]

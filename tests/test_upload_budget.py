@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 from sqlmodel import Session
 
-from monitor.config import Settings
-from monitor.photo_files import MAX_ENTRIES, UploadRefused, read_files, read_zip
-from monitor.photos import plan_photos
+from monitor.core.config import Settings
+from monitor.evidence.photo_files import MAX_ENTRIES, UploadRefused, read_files, read_zip
+from monitor.evidence.photos import plan_photos
 from tests.factories import OPERATOR
 from tests.photo_factories import jpeg, load_activities, zipped
 

@@ -14,8 +14,8 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
 from PIL import Image
 
-from monitor import word
-from monitor.word import UNREADABLE, WordError, form_pairs, is_docx, read_docx
+from monitor.files import word
+from monitor.files.word import UNREADABLE, WordError, form_pairs, is_docx, read_docx
 
 LIMIT = 20 * 1024 * 1024
 HEADING = "泥江口镇油草塘村新时代文明实践站活动记录"

@@ -16,15 +16,15 @@ import pytest
 from factories import OPERATOR, TODAY, activities_csv, hold, load_roster, roster_csv
 from sqlmodel import Session, col, func, select
 
-from monitor import unitmonths
-from monitor.auth import Actor
-from monitor.config import Settings
-from monitor.db import get_engine
-from monitor.importer import import_activities
-from monitor.models import Activity, AuditEvent, Feedback, Review, Unit, UnitMonth
-from monitor.review import ReviewRefused, decide
-from monitor.rollback import RollbackRefused, rollback_batch
-from monitor.roster import import_units
+from monitor.core.config import Settings
+from monitor.core.models import Activity, AuditEvent, Feedback, Review, Unit, UnitMonth
+from monitor.core.permissions import Actor
+from monitor.counts import unitmonths
+from monitor.evidence.review import ReviewRefused, decide
+from monitor.ingest.importer import import_activities
+from monitor.ingest.rollback import RollbackRefused, rollback_batch
+from monitor.ingest.roster_file import import_units
+from monitor.store.db import get_engine
 
 REVIEWERS = [Actor(name=f"审核员{n}", role="reviewer") for n in range(8)]
 Outcome = tuple[str, object]

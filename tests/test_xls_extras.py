@@ -10,10 +10,10 @@ from factories import OPERATOR, TODAY, load_roster
 from python_calamine import CalamineWorkbook
 from sqlmodel import Session, select
 
-from monitor.config import Settings
-from monitor.importer import import_activities
-from monitor.models import Activity
-from monitor.xls_extras import xls_extras
+from monitor.core.config import Settings
+from monitor.core.models import Activity
+from monitor.files.xls_extras import xls_extras
+from monitor.ingest.importer import import_activities
 
 
 def workbook(hidden: list[int]) -> bytes:

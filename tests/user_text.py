@@ -16,15 +16,16 @@ from datetime import date
 from PIL import Image
 from sqlmodel import Session, select
 
-from monitor.auth import Actor, add_user, shell_actor
-from monitor.config import Settings
-from monitor.db import get_engine
-from monitor.importer import import_activities
-from monitor.models import Activity, Unit
-from monitor.photo_store import open_store
-from monitor.photos import attach_one
-from monitor.review import decide, reply
-from monitor.roster import import_units
+from monitor.admin.accounts import add_user
+from monitor.core.config import Settings
+from monitor.core.models import Activity, Unit
+from monitor.core.permissions import Actor, shell_actor
+from monitor.evidence.photo_store import open_store
+from monitor.evidence.photos import attach_one
+from monitor.evidence.review import decide, reply
+from monitor.ingest.importer import import_activities
+from monitor.ingest.roster_file import import_units
+from monitor.store.db import get_engine
 from tests.factories import activities_csv, roster_csv
 
 START, END = "2025-04", "2025-06"

@@ -13,14 +13,14 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from monitor.auth import PERMISSIONS, Actor, Forbidden
-from monitor.clock import local_text
-from monitor.db import Busy
-from monitor.gallery import GalleryItem, GalleryPhoto
-from monitor.images import PhotoRefused, view_jpeg
-from monitor.photo_store import StoreError, open_store
-from monitor.photos import RemovalRefused, attach_one, remove_photo
-from monitor.review import DECISIONS, ReviewRefused, decide, reply, thread
+from monitor.core.clock import local_text
+from monitor.core.permissions import PERMISSIONS, Actor, Forbidden
+from monitor.evidence.gallery import GalleryItem, GalleryPhoto
+from monitor.evidence.images import PhotoRefused, view_jpeg
+from monitor.evidence.photo_store import StoreError, open_store
+from monitor.evidence.photos import RemovalRefused, attach_one, remove_photo
+from monitor.evidence.review import DECISIONS, ReviewRefused, decide, reply, thread
+from monitor.store.db import Busy
 from ui import common
 from ui.text import clean, md
 

@@ -10,12 +10,12 @@ from typing import Any
 import streamlit as st
 from sqlmodel import Session
 
-from monitor import views
-from monitor.auth import Actor, Forbidden, require
-from monitor.config import Settings
-from monitor.db import data_identity, freeze_long_lived, get_engine, init_db
-from monitor.importer import today_in
-from monitor.schema import SchemaError
+from monitor.core.calendar import today_in
+from monitor.core.config import Settings
+from monitor.core.permissions import Actor, Forbidden, require
+from monitor.figures import views
+from monitor.store.db import data_identity, freeze_long_lived, get_engine, init_db
+from monitor.store.schema import SchemaError
 from ui import text
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -184,7 +184,7 @@ def demo_badge() -> None:
 
 
 def xlsx_button(label: str, data: bytes | Callable[[], bytes], file_name: str, key: str | None = None) -> None:
-    """A download of an xlsx made by monitor.export (formulas escaped); callables run on click."""
+    """A download of an xlsx made by monitor.core.export (formulas escaped); callables run on click."""
     st.download_button(
         label, data=data, file_name=file_name, mime=XLSX_MIME, key=key, on_click="ignore", icon=":material/download:"
     )

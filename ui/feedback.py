@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from monitor.auth import Actor
-from monitor.clock import local_text
-from monitor.review import feedback
-from monitor.views import Filters
+from monitor.core.clock import local_text
+from monitor.core.permissions import Actor
+from monitor.evidence.review import feedback
+from monitor.figures.views import Filters
 from ui import common
 from ui.text import clean, md
 from ui.text import table as text_table

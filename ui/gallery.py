@@ -8,9 +8,9 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from monitor.auth import Actor
-from monitor.config import TYPE_LABELS
-from monitor.gallery import STATUS_LABELS, GalleryItem
+from monitor.core.config import TYPE_LABELS
+from monitor.core.permissions import Actor
+from monitor.evidence.gallery import STATUS_LABELS, GalleryItem
 from ui import activity_card
 from ui.text import clean, md, table
 

@@ -1,7 +1,7 @@
 """Sign-in on screen: the first admin, the password form or the district's OIDC provider.
 
 A password sign-in is kept across refreshes, new tabs and links by a session token in a cookie
-(monitor.sessions): the few lines of script below only write or clear that cookie.
+(monitor.admin.sessions): the few lines of script below only write or clear that cookie.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
-from monitor.auth import Actor, AuthError, UserError, actor_for, authenticate, create_first_admin, has_users
-from monitor.sessions import COOKIE, end_session, session_actor, start_session
+from monitor.admin.accounts import AuthError, UserError, actor_for, authenticate, create_first_admin, has_users
+from monitor.admin.sessions import COOKIE, end_session, session_actor, start_session
+from monitor.core.permissions import Actor
 from ui import common, text
 
 KEY, SEEN, TOKEN = "actor", "actor_seen", "session_token"

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from monitor.auth import Actor
-from monitor.locks import deadline_of
-from monitor.metrics import last_finished_month
-from monitor.missing import HEADINGS, message, missing_reports, missing_xlsx
+from monitor.core.calendar import deadline_of, last_finished_month
+from monitor.core.permissions import Actor
+from monitor.figures.missing import HEADINGS, message, missing_reports, missing_xlsx
 from ui import common, text
 from ui.progress import day
 

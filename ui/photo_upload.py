@@ -1,6 +1,6 @@
 """活动照片 on 数据上传: a zip or several photos read, matched to activities in a preview, stored on confirm.
 
-Nothing is stored before the confirm: the plan (monitor.photos.plan_photos) lives in the session
+Nothing is stored before the confirm: the plan (monitor.evidence.photos.plan_photos) lives in the session
 until then, the clerk matches what the names did not settle, and attach_plan stores it all.
 """
 
@@ -10,13 +10,21 @@ from typing import Any
 
 import streamlit as st
 
-from monitor.auth import Actor, Forbidden
-from monitor.db import Busy
-from monitor.images import PhotoRefused
-from monitor.photo_files import UploadRefused, read_files
-from monitor.photo_store import StoreError, open_store
-from monitor.photos import STATUS_LABELS, Attached, PhotoPlan, attach_plan, hand_choices, plan_photos, plan_table
-from monitor.units import towns
+from monitor.core.permissions import Actor, Forbidden
+from monitor.evidence.images import PhotoRefused
+from monitor.evidence.photo_files import UploadRefused, read_files
+from monitor.evidence.photo_store import StoreError, open_store
+from monitor.evidence.photos import (
+    STATUS_LABELS,
+    Attached,
+    PhotoPlan,
+    attach_plan,
+    hand_choices,
+    plan_photos,
+    plan_table,
+)
+from monitor.roster.units import towns
+from monitor.store.db import Busy
 from ui import common, text
 
 TYPES = ["zip", "jpg", "jpeg", "png", "heic", "heif"]

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
 
-from monitor.config import TYPE_LABELS
+from monitor.core.config import TYPE_LABELS
 from ui import text
 
 STATUS = {"none": "未开展", "below": "未完成", "met": "已完成"}
@@ -23,7 +23,7 @@ COLUMNS = {
 
 
 def unit_table(frame: pd.DataFrame, *, when: str = "本月", streak: bool = False) -> Styler:
-    """Units of monitor.progress as shown. On a phone the pinned name and what it still owes come first."""
+    """Units of monitor.figures.progress as shown. On a phone the pinned name and what it still owes come first."""
     frame = frame.reset_index(drop=True)
     table = text.table(
         pd.DataFrame(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from monitor.issues import Issue
+from monitor.core.issues import Issue
 from ui.text import md, table
 
 

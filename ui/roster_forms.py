@@ -5,18 +5,18 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from monitor import metrics
-from monitor.auth import Actor
-from monitor.config import TYPE_LABELS, UNIT_TYPES
-from monitor.grids import Rule
-from monitor.quotas import MAX_QUOTA, EditError, UnitChanges, set_type_quotas, update_unit
+from monitor.core import calendar
+from monitor.core.config import TYPE_LABELS, UNIT_TYPES
+from monitor.core.permissions import Actor
+from monitor.ingest.quotas import MAX_QUOTA, EditError, UnitChanges, set_type_quotas, update_unit
+from monitor.roster.grids import Rule
 from ui import common, text
 
 
 def _from_month(key: str) -> str:
     """This month or one of the next twelve; months before stay as they were."""
     this = common.today().strftime("%Y-%m")
-    options = metrics.month_range(this, metrics.shift_month(this, 12))
+    options = calendar.month_range(this, calendar.shift_month(this, 12))
     return st.selectbox("自哪个月起生效", options, key=key, help="之前各月仍按原任务数统计；已锁定的月份不会被改动。")
 
 

@@ -14,11 +14,12 @@ import pytest
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
-from monitor.auth import Actor, add_user, shell_actor
-from monitor.config import Settings
-from monitor.db import get_engine
-from monitor.models import Unit, User
-from monitor.units import towns
+from monitor.admin.accounts import add_user
+from monitor.core.config import Settings
+from monitor.core.models import Unit, User
+from monitor.core.permissions import Actor, shell_actor
+from monitor.roster.units import towns
+from monitor.store.db import get_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "test-password-1"

@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 from sqlmodel import Session, select
 
-from monitor import metrics
-from monitor.db import get_engine
-from monitor.ledger import ledger_xlsx
-from monitor.models import User
-from monitor.views import Filters
+from monitor.core.models import User
+from monitor.figures import metrics
+from monitor.figures.views import Filters
+from monitor.reports.ledger import ledger_xlsx
+from monitor.store.db import get_engine
 from tests.app.conftest import PASSWORD, ensure_user
 from tests.app.test_pages import DEMO_REQUIRED_2025, DEMO_UNITS, END, ORACLE, START, expected, shows
 

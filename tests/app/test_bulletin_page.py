@@ -11,7 +11,7 @@ import pytest
 import streamlit as st
 from sqlmodel import Session
 
-from monitor.db import get_engine
+from monitor.store.db import get_engine
 from tests.factories import TODAY, hold, load_roster
 
 # June and July 2025 on the small roster; on 3 August July's reporting is open until 5 August.

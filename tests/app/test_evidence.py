@@ -13,11 +13,12 @@ import openpyxl
 import pytest
 from sqlmodel import Session, col, select
 
-from monitor import metrics, signals, triage
-from monitor.db import get_engine
-from monitor.export import frame_xlsx
-from monitor.models import AuditEvent, Feedback, Photo, Review
-from monitor.review import decide
+from monitor.core.export import frame_xlsx
+from monitor.core.models import AuditEvent, Feedback, Photo, Review
+from monitor.evidence import signals, triage
+from monitor.evidence.review import decide
+from monitor.figures import metrics
+from monitor.store.db import get_engine
 from tests.app.test_pages import ORACLE
 from tests.factories import TODAY, hold, load_roster
 from tests.test_gallery import REVIEWER, attach, ids_of, photo

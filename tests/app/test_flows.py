@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, func, select
 
-from monitor.db import get_engine
-from monitor.models import Activity, ImportBatch
+from monitor.core.models import Activity, ImportBatch
+from monitor.store.db import get_engine
 from tests.factories import OPERATOR, activities_csv, load_roster
 
 GOOD_AND_BAD = activities_csv(
@@ -70,7 +70,7 @@ def test_a_whole_file_error_is_shown_in_chinese(app_for, district):
 
 def test_an_interview_recorded_shows_as_status(app_for, district):
     with Session(get_engine(district.database_url)) as s:
-        from monitor.importer import import_activities
+        from monitor.ingest.importer import import_activities
 
         import_activities(
             session=s,
@@ -125,9 +125,9 @@ def test_a_formula_in_a_title_comes_out_escaped(district):
 
     import openpyxl
 
-    from monitor.importer import import_activities
-    from monitor.ledger import ledger_xlsx
-    from monitor.views import Filters
+    from monitor.figures.views import Filters
+    from monitor.ingest.importer import import_activities
+    from monitor.reports.ledger import ledger_xlsx
 
     with Session(get_engine(district.database_url)) as s:
         import_activities(
@@ -149,7 +149,7 @@ def test_a_formula_in_a_title_comes_out_escaped(district):
 
 
 def _unit(settings, code):  # type: ignore[no-untyped-def]
-    from monitor.models import Unit
+    from monitor.core.models import Unit
 
     with Session(get_engine(settings.database_url)) as s:
         return s.exec(select(Unit).where(Unit.code == code)).one()
@@ -201,7 +201,7 @@ def test_roster_preview_shows_each_change_before_and_after_and_keeps_blank_cells
         "单位编码,单位名称,单位类型,所属乡镇,负责人,联系电话\r\nNJK-YCT,油草塘村新时代文明实践站,站,泥江口镇,赵六,\r\n"
     )
     with Session(get_engine(district.database_url)) as s:
-        from monitor.quotas import UnitChanges, update_unit
+        from monitor.ingest.quotas import UnitChanges, update_unit
         from tests.factories import TODAY
 
         update_unit(
@@ -242,7 +242,7 @@ def test_a_reviewer_picks_the_township_that_settles_a_village_name_found_in_two(
     [confirm] = [b for b in at.button if b.label == "确认导入"]
     confirm.click().run()
     with Session(get_engine(district.database_url)) as s:
-        from monitor.models import Unit
+        from monitor.core.models import Unit
 
         codes = s.exec(select(Unit.code).join(Activity, Activity.unit_id == Unit.id)).all()
     assert codes == ["LX-HP"]

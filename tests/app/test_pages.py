@@ -21,16 +21,18 @@ from sqlalchemy import delete, insert
 from sqlmodel import Session, func, select
 from streamlit.testing.v1 import AppTest
 
-from monitor import gallery, metrics, signals, unitmonths
-from monitor.auth import Actor
-from monitor.config import Settings
-from monitor.db import bump_version, get_engine
-from monitor.importer import today_in
-from monitor.ledger import ledger_xlsx
-from monitor.models import Activity, ImportBatch, Unit, User
-from monitor.progress import month_progress
-from monitor.review import feedback
-from monitor.views import Filters
+from monitor.core.calendar import today_in
+from monitor.core.config import Settings
+from monitor.core.models import Activity, ImportBatch, Unit, User
+from monitor.core.permissions import Actor
+from monitor.counts import unitmonths
+from monitor.evidence import gallery, signals
+from monitor.evidence.review import feedback
+from monitor.figures import metrics
+from monitor.figures.progress import month_progress
+from monitor.figures.views import Filters
+from monitor.reports.ledger import ledger_xlsx
+from monitor.store.db import bump_version, get_engine
 from tests.factories import SMALL_ROSTER, load_roster
 
 ROOT = Path(__file__).resolve().parents[2]

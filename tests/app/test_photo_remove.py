@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, col, select
 
-from monitor.auth import Actor
-from monitor.db import get_engine
-from monitor.models import AuditEvent, Photo
+from monitor.core.models import AuditEvent, Photo
+from monitor.core.permissions import Actor
+from monitor.store.db import get_engine
 from tests.factories import TODAY, hold, load_roster
 from tests.test_gallery import attach, ids_of
 

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from monitor.db import get_engine
-from monitor.models import Photo
+from monitor.core.models import Photo
+from monitor.store.db import get_engine
 from tests.photo_factories import jpeg, load_activities, zipped
 
 PHOTO_TAB = "活动照片"

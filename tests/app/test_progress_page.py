@@ -11,7 +11,7 @@ import pytest
 import streamlit as st
 from sqlmodel import Session
 
-from monitor.db import get_engine
+from monitor.store.db import get_engine
 from tests.factories import hold, load_roster
 from tests.test_progress import HELD, JUNE_3, JUNE_12, ROSTER
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from sqlmodel import Session, func, select
 
-from monitor.auth import Actor
-from monitor.db import get_engine
-from monitor.importer import import_activities
-from monitor.models import Activity, Feedback, Photo, Review
-from monitor.photo_store import open_store
-from monitor.photos import attach_one
-from monitor.review import decide
+from monitor.core.models import Activity, Feedback, Photo, Review
+from monitor.core.permissions import Actor
+from monitor.evidence.photo_store import open_store
+from monitor.evidence.photos import attach_one
+from monitor.evidence.review import decide
+from monitor.ingest.importer import import_activities
+from monitor.store.db import get_engine
 from tests.factories import OPERATOR, TODAY, activities_csv, load_roster
 from tests.photo_factories import jpeg
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from sqlmodel import Session, func, select
 
-from monitor import metrics
-from monitor.db import get_engine
-from monitor.importer import today_in
-from monitor.models import AuditEvent
-from monitor.quotas import set_type_quotas
+from monitor.core import calendar
+from monitor.core.calendar import today_in
+from monitor.core.models import AuditEvent
+from monitor.figures import metrics
+from monitor.ingest.quotas import set_type_quotas
+from monitor.store.db import get_engine
 from tests.factories import OPERATOR, load_roster
 
 
@@ -20,7 +21,7 @@ def _events(settings) -> int:  # type: ignore[no-untyped-def]
 def test_the_page_shows_this_months_quota_and_the_change_to_come(app_for, settings):  # type: ignore[no-untyped-def]
     today = today_in(settings)
     this = today.strftime("%Y-%m")
-    following = metrics.shift_month(this, 1)
+    following = calendar.shift_month(this, 1)
     with Session(get_engine(settings.database_url)) as s:
         load_roster(s, settings)
         set_type_quotas(

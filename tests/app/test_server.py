@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from monitor.db import freeze_long_lived
+from monitor.store.db import freeze_long_lived
 from ui import common
 
 

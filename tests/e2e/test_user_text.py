@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import Settings
-from monitor.db import get_engine, init_db
+from monitor.core.config import Settings
+from monitor.store.db import get_engine, init_db
 from tests.e2e.conftest import CHROMIUM, open_page, save_screenshot, settle, sign_in
 from tests.user_text import END, PASSWORD, START, Typed, plant, texts
 

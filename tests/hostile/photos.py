@@ -22,7 +22,7 @@ from pathlib import Path
 from PIL import Image, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from monitor.photo_files import MAX_ENTRIES  # noqa: E402
+from monitor.evidence.photo_files import MAX_ENTRIES  # noqa: E402
 from tests.photo_factories import jpeg, zipped  # noqa: E402
 
 FIRST = "油草塘村/2025-06-03 理论宣讲"

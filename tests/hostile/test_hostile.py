@@ -21,9 +21,9 @@ import pytest
 from factories import load_roster
 from sqlmodel import Session, func, select
 
-from monitor.config import Settings
-from monitor.db import get_engine
-from monitor.models import Activity
+from monitor.core.config import Settings
+from monitor.core.models import Activity
+from monitor.store.db import get_engine
 from tests.app.conftest import app_for, keep_main_module  # noqa: F401  (the page fixtures)
 from tests.hostile.corpus import WARNED, WHOLE_FILE, build
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, func, select
 
-from monitor.auth import add_user
-from monitor.config import Settings
-from monitor.db import get_engine
-from monitor.models import Photo
+from monitor.admin.accounts import add_user
+from monitor.core.config import Settings
+from monitor.core.models import Photo
+from monitor.store.db import get_engine
 from tests.factories import OPERATOR
 from tests.hostile.photos import FILES, Expected, build
 from tests.hostile.test_hostile import CJK, MEMORY_LIMIT_KIB, run_cli

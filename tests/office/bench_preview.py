@@ -23,9 +23,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from factories import OPERATOR, SMALL_ROSTER, TODAY, load_roster  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from monitor.config import Settings  # noqa: E402
-from monitor.db import get_engine, init_db  # noqa: E402
-from monitor.importer import import_activities  # noqa: E402
+from monitor.core.config import Settings  # noqa: E402
+from monitor.ingest.importer import import_activities  # noqa: E402
+from monitor.store.db import get_engine, init_db  # noqa: E402
 from tests.office.corpus import Sheet, xls, xlsx  # noqa: E402
 
 LIMIT_SECONDS = 1.0

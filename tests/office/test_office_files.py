@@ -16,10 +16,10 @@ import pytest
 from factories import OPERATOR, SMALL_ROSTER, TODAY, load_roster
 from sqlmodel import Session, col, func, select
 
-from monitor.batches import ImportResult
-from monitor.config import Settings
-from monitor.importer import import_activities
-from monitor.models import Activity, ImportBatch, Unit
+from monitor.core.config import Settings
+from monitor.core.models import Activity, ImportBatch, Unit
+from monitor.ingest.batches import ImportResult
+from monitor.ingest.importer import import_activities
 from tests.office.corpus import EXTRA_UNITS, TEMPLATE_HEADER, Case, Key, cases, template
 
 ROSTER = [*SMALL_ROSTER, *EXTRA_UNITS]

@@ -16,9 +16,9 @@ import pytest
 from factories import SMALL_ROSTER, load_roster
 from sqlmodel import Session, col, func, select
 
-from monitor.batches import ImportResult
-from monitor.config import Settings
-from monitor.models import Activity, ImportBatch, Photo, Unit
+from monitor.core.config import Settings
+from monitor.core.models import Activity, ImportBatch, Photo, Unit
+from monitor.ingest.batches import ImportResult
 from tests.office.corpus import Key
 from tests.office.corpus2 import ROUND_TWO_UNITS, TOWNS, Case, cases, pasted_photos, sections_and_continued, word_letter
 from tests.office.test_office_files import chinese_line, compact, run

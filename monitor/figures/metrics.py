@@ -1,0 +1,459 @@
+"""Figures of SPEC §4: completion, capped and compliance rates, streaks, interviews, laggards."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import case, func, literal
+from sqlmodel import Session, col, select
+
+from monitor.core.calendar import BadPeriod, deadlines, last_finished_month, month_range, parse_month_arg
+from monitor.core.config import UNIT_TYPES, Settings
+from monitor.core.models import Activity, Review
+from monitor.core.permissions import Actor, scope
+from monitor.counts import townmonths, unitmonths
+from monitor.figures import summary
+from monitor.figures.summary import rate
+from monitor.roster.grids import WELL_FORMED_MONTH, active_grid, quota_grid
+from monitor.roster.units import units_frame
+from monitor.store.db import collector_paused, fetch_tuples
+
+
+def _edge_month(session: Session, earliest: str, *, last: bool) -> str | None:
+    """The first (or last) well-formed month from `earliest` on, walking the month index.
+
+    Each step is one index seek; a malformed value ('202-06' sorts among 2019 and 2020) is
+    stepped over, and there are only ever a few distinct ones.
+    """
+    month = col(Activity.month)
+    beyond: str | None = None
+    for _ in range(1000):
+        statement = select(month).where(month >= earliest)
+        if beyond is not None:
+            statement = statement.where(month < beyond if last else month > beyond)
+        found = session.exec(statement.order_by(month.desc() if last else month).limit(1)).first()
+        if found is None or WELL_FORMED_MONTH.match(found):
+            return found
+        beyond = found
+    return None
+
+
+def data_months(*, session: Session, earliest: str = "2000-01") -> tuple[str | None, str | None]:
+    """The first and last month that hold any activity, among well-formed months from `earliest` on.
+
+    A row stored with a mistyped year ('202-06', '1900-01') by an older version must not stretch
+    every month list and streak back by centuries.
+    """
+    return _edge_month(session, earliest, last=False), _edge_month(session, earliest, last=True)
+
+
+def default_month(*, session: Session, today: date, earliest: str = "2000-01") -> str:
+    """The last finished month that has data; the last finished month when there is none."""
+    finished = last_finished_month(today)
+    _, last = data_months(session=session, earliest=earliest)
+    return min(finished, last) if last else finished
+
+
+def held_counts(*, session: Session, start: str, end: str, settings: Settings, on_time: bool = True) -> pd.DataFrame:
+    """Activities held per (unit, month) in the range (不予认定 left out), how many of them were stored by
+    the month's deadline, and how many were 不予认定: read from the unit × month table.
+
+    One read per month over the table's (month, unit_id) key, in unit order. When the table's
+    on-time counts follow another deadline day than the settings' (the setting was changed since),
+    the on-time counts come from the activity rows until `python -m monitor check --repair`.
+    """
+    if on_time and unitmonths.deadline_day(session) != settings.deadline_day:
+        return held_from_activities(session=session, start=start, end=end, settings=settings)
+    months = month_range(start, end)
+    parts, labels = [], []
+    for month in months:
+        rows = townmonths.month_counts(session, month)
+        if not on_time:
+            rows[:, 2] = 0
+        if len(rows):
+            parts.append(rows)
+            labels.append(np.full(len(rows), month, dtype=object))
+    values = np.concatenate(parts) if parts else np.zeros((0, 4), dtype="int64")
+    return pd.DataFrame(
+        {
+            "month": pd.Series(np.concatenate(labels) if labels else [], dtype=object),
+            "unit_id": values[:, 0],
+            "held": values[:, 1],
+            "on_time_held": values[:, 2],
+            "rejected": values[:, 3],
+        }
+    )
+
+
+def held_from_activities(
+    *, session: Session, start: str, end: str, settings: Settings, on_time: bool = True
+) -> pd.DataFrame:
+    """held_counts from the activity rows themselves: how the figures were read before the unit × month
+    table, and still are when its on-time counts follow another deadline day than the settings'.
+
+    One GROUP BY unit per month over the (month, unit_id, stored_at) index, which covers the
+    query and hands the groups over in unit order; each month's deadline is a plain parameter.
+    Activities not recognised are few, read apart and taken off.
+    """
+    months = month_range(start, end)
+    due = deadlines(months, deadline_day=settings.deadline_day)
+    parts, labels = [], []
+    for month in months:
+        timely = func.sum(case((col(Activity.stored_at) <= due[month], 1), else_=0)) if on_time else literal(0)
+        statement = (
+            select(Activity.unit_id, func.count(), timely)
+            .where(col(Activity.month) == month)
+            .group_by(col(Activity.unit_id))
+        )
+        rows = fetch_tuples(session, statement)
+        if rows:
+            parts.append(np.asarray(rows, dtype="int64").reshape(len(rows), 3))
+            labels.append(np.full(len(rows), month, dtype=object))
+    values = np.concatenate(parts) if parts else np.zeros((0, 3), dtype="int64")
+    held = pd.DataFrame(
+        {
+            "month": pd.Series(np.concatenate(labels) if labels else [], dtype=object),
+            "unit_id": values[:, 0],
+            "held": values[:, 1],
+            "on_time_held": values[:, 2],
+        }
+    )
+    rejected = rejected_counts(session=session, months=months, due=due if on_time else None)
+    held["rejected"] = 0
+    if len(rejected):
+        held = held.set_index(["unit_id", "month"])
+        taken = rejected.set_index(["unit_id", "month"]).reindex(held.index, fill_value=0)
+        held["held"] -= taken["rejected"]
+        held["on_time_held"] -= taken["on_time_rejected"]
+        held["rejected"] = taken["rejected"]
+        held = held.reset_index()[["month", "unit_id", "held", "on_time_held", "rejected"]]
+    return held
+
+
+def rejected_counts(*, session: Session, months: list[str], due: dict[str, datetime] | None) -> pd.DataFrame:
+    """Activities 不予认定 per (unit, month), and how many of them were stored by the month's deadline."""
+    rows = fetch_tuples(
+        session,
+        select(Activity.unit_id, Activity.month, Activity.stored_at)
+        .join(Review, col(Review.activity_id) == col(Activity.id))
+        .where(col(Review.decision) == "rejected", col(Activity.month) >= months[0], col(Activity.month) <= months[-1]),
+    )
+    frame = pd.DataFrame.from_records(rows, columns=["unit_id", "month", "stored_at"])
+    if frame.empty:
+        return pd.DataFrame(columns=["unit_id", "month", "rejected", "on_time_rejected"])
+    stored = pd.to_datetime(frame["stored_at"], utc=True)  # SQLite: naive UTC; PostgreSQL: aware
+    limit = pd.to_datetime(frame["month"].map(due), utc=True) if due else None
+    frame["timely"] = (stored <= limit).astype("int64") if limit is not None else 0
+    grouped = frame.groupby(["unit_id", "month"]).agg(
+        rejected=("stored_at", "size"), on_time_rejected=("timely", "sum")
+    )
+    return grouped.reset_index()
+
+
+def unit_months(
+    *,
+    session: Session,
+    start: str,
+    end: str,
+    settings: Settings,
+    town: str | None = None,
+    unit_type: str | None = None,
+    on_time: bool = True,
+) -> pd.DataFrame:
+    """One row per unit and month: quota and held, both 0 outside the active range; status.
+
+    Callers scope `town` to the acting account first (monitor.core.permissions.scope). on_time=False leaves
+    out the deadline comparison (on_time_held is then 0) for callers that only need counts.
+    """
+    months = month_range(start, end)
+    units = units_frame(session=session, town=town, unit_type=unit_type)
+    held = held_counts(session=session, start=months[0], end=months[-1], settings=settings, on_time=on_time)
+    # Counts land in a units × months array, so the grid is built by repeating each unit once per
+    # month (units in roster order, months ascending) rather than by a cross join and a merge.
+    shape = (len(units), len(months))
+    counts, timely = np.zeros(shape, dtype="int64"), np.zeros(shape, dtype="int64")
+    refused = np.zeros(shape, dtype="int64")
+    if len(held):
+        row = pd.Index(units["id"]).get_indexer(held["unit_id"])
+        column = pd.Index(months).get_indexer(held["month"])
+        keep = row >= 0  # groups of units outside the town/type filter
+        counts[row[keep], column[keep]] = held["held"].to_numpy()[keep]
+        timely[row[keep], column[keep]] = held["on_time_held"].to_numpy()[keep]
+        refused[row[keep], column[keep]] = held["rejected"].to_numpy()[keep]
+    repeat = np.repeat(np.arange(len(units)), len(months))
+    # Text columns stay plain object arrays: converting 12 × 30,000 repeated names back to Arrow
+    # strings would cost more than everything else here.
+    grid = pd.DataFrame(
+        {
+            name: pd.Series(units[name].to_numpy(dtype=object)[repeat], dtype=object)
+            if units[name].dtype == "str"
+            else units[name].to_numpy()[repeat]
+            for name in units.columns
+        }
+    )
+    grid["month"] = pd.Series(np.tile(np.array(months, dtype=object), len(units)), dtype=object)
+    active = active_grid(units, months).ravel()
+    # Held and required over the same active months: an activity dated outside them counts for neither.
+    grid["held"] = np.where(active, counts.ravel(), 0)
+    grid["on_time_held"] = np.where(active, timely.ravel(), 0)
+    grid["not_recognised"] = np.where(active, refused.ravel(), 0)  # 不予认定, already out of `held`
+    quotas = quota_grid(session=session, units=units, months=months).ravel()
+    grid["quota_month"] = np.where(active, quotas, 0).astype("int64")
+    counted = grid["quota_month"] > 0
+    grid["status"] = np.select(
+        [~counted, grid["held"] >= grid["quota_month"], grid["held"] == 0],
+        ["inactive", "met", "none"],
+        default="below",
+    )
+    grid["below"] = counted & (grid["held"] < grid["quota_month"])
+    grid["on_time"] = counted & (grid["on_time_held"] >= grid["quota_month"])
+    return grid
+
+
+def _sums(grid: pd.DataFrame) -> dict[str, object]:
+    held, required = int(grid["held"].sum()), int(grid["quota_month"].sum())
+    return {"held": held, "required": required, "completion_rate": rate(held, required)}
+
+
+def _on_time(grid: pd.DataFrame) -> float | None:
+    """On-time unit-months (quota met by stored-by-deadline activities) over counted unit-months."""
+    counted = grid["quota_month"] > 0
+    return rate(int(grid.loc[counted, "on_time"].sum()), int(counted.sum()))
+
+
+def _grouped(grid: pd.DataFrame, key: str, *, on_time: bool = False) -> list[dict[str, object]]:
+    """_sums (and the on-time rate) per value of `key`, in one groupby."""
+    parts = grid.assign(counted=grid["quota_month"] > 0, on_time_counted=grid["on_time"] & (grid["quota_month"] > 0))
+    sums = parts.groupby(key, sort=True)[["held", "quota_month", "counted", "on_time_counted"]].sum()
+    out = []
+    for name, row in sums.iterrows():
+        item: dict[str, object] = {
+            key: name,
+            "held": int(row["held"]),
+            "required": int(row["quota_month"]),
+            "completion_rate": rate(int(row["held"]), int(row["quota_month"])),
+        }
+        if on_time:
+            item["on_time_rate"] = rate(int(row["on_time_counted"]), int(row["counted"]))
+        out.append(item)
+    return out
+
+
+@dataclass
+class Report:
+    """A period's figures: `to_json` from the township sums when they follow the settings' deadline,
+    `grid` (one row per unit and month) built on first use, for the screens that list units."""
+
+    start: str
+    end: str
+    load: Callable[[], pd.DataFrame] = field(repr=False)
+    doc: dict[str, object] | None = field(default=None, repr=False)
+
+    @cached_property
+    def grid(self) -> pd.DataFrame:
+        return self.load()
+
+    def to_json(self) -> dict[str, object]:
+        if self.doc is not None:
+            return copy.deepcopy(self.doc)
+        return grid_json(self.start, self.end, self.grid)
+
+
+def grid_json(start: str, end: str, full: pd.DataFrame) -> dict[str, object]:
+    """The report document from a unit_months grid: how it was computed before the township sums,
+    and still is when they follow another deadline day than the settings'."""
+    grid = full[["id", "type", "town", "month", "held", "quota_month", "on_time", "not_recognised"]]
+    counted = grid["quota_month"] > 0
+    doc: dict[str, object] = {
+        "start": start,
+        "end": end,
+        "units": int(grid.loc[counted, "id"].nunique()),
+        **_sums(grid),
+        "not_recognised": int(grid["not_recognised"].sum()),
+    }
+    capped = np.minimum(grid["held"], grid["quota_month"]).sum()
+    doc["capped_rate"] = rate(capped, doc["required"])  # type: ignore[arg-type]
+    doc["compliance_rate"] = rate(int((counted & (grid["held"] >= grid["quota_month"])).sum()), counted.sum())
+    doc["on_time_rate"] = _on_time(grid)
+    by_type = grid.assign(counted_id=grid["id"].where(counted)).groupby("type")
+    sums = by_type.agg(units=("counted_id", "nunique"), held=("held", "sum"), required=("quota_month", "sum"))
+    doc["by_type"] = {
+        t: {
+            "units": int(sums.at[t, "units"]),
+            "held": int(sums.at[t, "held"]),
+            "required": int(sums.at[t, "required"]),
+            "completion_rate": rate(int(sums.at[t, "held"]), int(sums.at[t, "required"])),
+        }
+        for t in UNIT_TYPES
+        if t in sums.index
+    }
+    towns = grid[grid["town"] != ""]
+    doc["by_town"] = _grouped(towns, "town", on_time=True)
+    doc["by_month"] = _grouped(grid, "month")
+    return doc
+
+
+def report(
+    *,
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    start: str,
+    end: str,
+    town: str | None = None,
+    unit_type: str | None = None,
+) -> Report:
+    """Held against required over a period, for a township and/or unit type."""
+    town = scope(actor, "view", town)
+    months = month_range(start, end)
+    first, last = months[0], months[-1]
+
+    def load() -> pd.DataFrame:
+        return unit_months(session=session, start=first, end=last, settings=settings, town=town, unit_type=unit_type)
+
+    doc = None
+    if unitmonths.deadline_day(session) == settings.deadline_day:
+        with collector_paused():
+            doc = summary.report_doc(
+                session=session, months=months, start=first, end=last, town=town, unit_type=unit_type
+            )
+    return Report(start=first, end=last, load=load, doc=doc)
+
+
+def with_streaks(grid: pd.DataFrame) -> pd.DataFrame:
+    """Add `streak`: consecutive below-quota months ending at each row's month, per unit."""
+    grid = grid.copy()
+    if grid.empty:
+        grid["streak"] = pd.Series(dtype="int64")
+        return grid
+    # Work on the (unit, month)-ordered arrays and write the result back in the frame's own order,
+    # so the many text columns are never reordered.
+    order = np.lexsort((grid["month"].to_numpy(dtype=object).astype(str), grid["id"].to_numpy()))
+    unit = grid["id"].to_numpy()[order]
+    below = grid["below"].to_numpy(dtype=bool)[order]
+    run = pd.Series(~below).groupby(unit).cumsum().to_numpy()
+    streak = pd.Series(below.astype("int64")).groupby([unit, run]).cumsum().to_numpy()
+    out = np.empty(len(grid), dtype="int64")
+    out[order] = streak
+    grid["streak"] = out
+    return grid
+
+
+def streak_months(
+    *,
+    session: Session,
+    start: str,
+    end: str,
+    settings: Settings,
+    town: str | None = None,
+    unit_type: str | None = None,
+    on_time: bool = True,
+    first: str | None = None,
+) -> pd.DataFrame:
+    """unit_months of [start, end] with each unit-month's streak (SPEC §4), the one definition.
+
+    A streak counts back through every month since the first month that holds any data, not
+    only from `start`: 单位明细, a unit's history and 约谈名单 give one unit the same streak.
+    Months before the district started reporting are not held against anyone.
+    """
+    start, end = parse_month_arg(start), parse_month_arg(end)
+    if first is None:  # the first month with data, unless the caller has just read it
+        first, _ = data_months(session=session, earliest=f"{settings.earliest_year:04d}-01")
+    since = min(first, start) if first else start
+    grid = with_streaks(
+        unit_months(
+            session=session, start=since, end=end, settings=settings, town=town, unit_type=unit_type, on_time=on_time
+        )
+    )
+    return grid[grid["month"] >= start].reset_index(drop=True)
+
+
+def interviews(
+    *,
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    month: str,
+    min_streak: int = 2,
+    town: str | None = None,
+    unit_type: str | None = None,
+) -> pd.DataFrame:
+    """Units whose streak at `month` is at least min_streak, longest first."""
+    if min_streak < 1:
+        raise BadPeriod("连续未达标月数至少为 1。")
+    town = scope(actor, "view", town)
+    month, first, start = _since_first(session, settings, month)
+    with collector_paused():
+        return summary.due_units(
+            session=session, months=month_range(start, month), min_streak=min_streak, town=town, unit_type=unit_type
+        )
+
+
+def _since_first(session: Session, settings: Settings, month: str) -> tuple[str, str | None, str]:
+    """The month asked, the first month with data, and where a streak reaching the month may start."""
+    month = parse_month_arg(month)
+    first, _ = data_months(session=session, earliest=f"{settings.earliest_year:04d}-01")
+    return month, first, min(first, month) if first else month
+
+
+def interviews_from_grid(
+    *,
+    session: Session,
+    settings: Settings,
+    month: str,
+    min_streak: int = 2,
+    town: str | None = None,
+    unit_type: str | None = None,
+) -> pd.DataFrame:
+    """interviews from the whole unit × month grid (streak_months): the definition the list is held to."""
+    month, first, start = _since_first(session, settings, month)
+    grid = streak_months(
+        session=session,
+        start=start,
+        end=month,
+        settings=settings,
+        town=town,
+        unit_type=unit_type,
+        on_time=False,
+        first=first,
+    )
+    now = grid[grid["month"] == month]
+    due = now[now["streak"] >= min_streak].copy()
+    # A streak never reaches back past the grid's first month.
+    return summary.interview_list(due.assign(quota=due["quota_month"]), month_range(start, month))
+
+
+def laggards(
+    *,
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    start: str,
+    end: str,
+    below: int,
+    town: str | None = None,
+    unit_type: str | None = None,
+) -> pd.DataFrame:
+    """Units active in the range whose total held is below `below` (cumulative laggards)."""
+    if below < 0:
+        raise BadPeriod("“少于 N 场”中的 N 不能为负数。")
+    town = scope(actor, "view", town)
+    grid = unit_months(
+        session=session, start=start, end=end, settings=settings, town=town, unit_type=unit_type, on_time=False
+    )
+    totals = grid.groupby("id").agg(
+        code=("code", "first"),
+        name=("name", "first"),
+        type=("type", "first"),
+        town=("town", "first"),
+        held=("held", "sum"),
+        required=("quota_month", "sum"),
+    )
+    result = totals[(totals["required"] > 0) & (totals["held"] < below)]
+    return result.sort_values(["held", "town", "code"]).reset_index()

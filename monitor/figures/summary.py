@@ -1,0 +1,218 @@
+"""The report's figures and the interview list read without building a unit × month frame.
+
+What the roster and quota rules give (required, unit-months counted, units counted) is computed
+from a narrow read of the roster; what depends on the activities comes from the township sums
+(monitor.counts.townmonths) for the report, and from the unit × month counts of only the units still
+on a run for the interview list, walking back a month at a time. The results are the same as
+those of metrics.unit_months and metrics.streak_months, which the tests hold them to.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import text
+from sqlmodel import Session
+
+from monitor.core.config import UNIT_TYPES
+from monitor.counts import townmonths
+from monitor.roster.grids import active_grid, objects, quota_grid
+from monitor.store.db import fetch_int_columns, fetch_tuples
+
+DETAILS = ["id", "code", "name", "type", "town", "head", "phone"]
+LIST_COLUMNS = ["id", "code", "name", "type", "town", "streak", "head", "phone", "held", "quota", "months_missed"]
+
+
+def rate(numerator: float, denominator: float) -> float | None:
+    """numerator / denominator, None when there is nothing to divide by."""
+    return float(numerator) / float(denominator) if denominator else None
+
+
+def report_doc(
+    *, session: Session, months: list[str], start: str, end: str, town: str | None, unit_type: str | None
+) -> dict[str, object]:
+    """metrics.Report.to_json of the period, from the roster and the township sums."""
+    units = townmonths.roster(session, town=town, unit_type=unit_type)
+    doc: dict[str, object] = {"start": start, "end": end}
+    quotas = np.where(active_grid(units, months), quota_grid(session=session, units=units, months=months), 0)
+    counted = quotas > 0
+    sums = _sums(session, months, town=town, unit_type=unit_type)
+    held, required = int(sums["held"].sum()), int(quotas.sum())
+    doc.update(
+        units=int(counted.any(axis=1).sum()),
+        held=held,
+        required=required,
+        completion_rate=rate(held, required),
+        not_recognised=int(sums["not_recognised"].sum()),
+        capped_rate=rate(int(sums["capped"].sum()), required),
+        compliance_rate=rate(int(sums["met"].sum()), int(counted.sum())),
+        on_time_rate=rate(int(sums["on_time_met"].sum()), int(counted.sum())),
+    )
+    types = units["type"].to_numpy(dtype=object)
+    by_type = {}
+    for kind in UNIT_TYPES:
+        mine = types == kind
+        if not mine.any():
+            continue
+        kind_held = int(sums.loc[sums["unit_type"] == kind, "held"].sum())
+        kind_required = int(quotas[mine].sum())
+        by_type[kind] = {
+            "units": int(counted[mine].any(axis=1).sum()),
+            "held": kind_held,
+            "required": kind_required,
+            "completion_rate": rate(kind_held, kind_required),
+        }
+    doc["by_type"] = by_type
+    codes, names = pd.factorize(units["town"].to_numpy(dtype=object))
+    required_by_town = np.bincount(codes, weights=quotas.sum(axis=1), minlength=len(names))
+    counted_by_town = np.bincount(codes, weights=counted.sum(axis=1), minlength=len(names))
+    town_sums = sums.groupby("town")[["held", "on_time_met"]].sum().reindex(names, fill_value=0)
+    # Plain arrays and dicts in the loops below: a pandas lookup per township and month costs more
+    # than the district's whole arithmetic.
+    town_held_of = town_sums["held"].to_numpy(dtype="int64")
+    town_on_time_of = town_sums["on_time_met"].to_numpy(dtype="int64")
+    by_town = []
+    for position in np.argsort(np.asarray(names, dtype=object), kind="stable"):
+        name = names[position]
+        if name == "":
+            continue
+        town_held, town_required = int(town_held_of[position]), int(required_by_town[position])
+        by_town.append(
+            {
+                "town": name,
+                "held": town_held,
+                "required": town_required,
+                "completion_rate": rate(town_held, town_required),
+                "on_time_rate": rate(int(town_on_time_of[position]), int(counted_by_town[position])),
+            }
+        )
+    doc["by_town"] = by_town
+    month_held = sums.groupby("month")["held"].sum().to_dict() if len(sums) else {}
+    month_required = quotas.sum(axis=0).tolist()
+    doc["by_month"] = (
+        [
+            {
+                "month": month,
+                "held": int(month_held.get(month, 0)),
+                "required": int(month_required[j]),
+                "completion_rate": rate(int(month_held.get(month, 0)), int(month_required[j])),
+            }
+            for j, month in enumerate(months)
+        ]
+        if len(units)
+        else []
+    )
+    return doc
+
+
+def _sums(session: Session, months: list[str], *, town: str | None, unit_type: str | None) -> pd.DataFrame:
+    """The township sums of the period, of a township and/or type."""
+    where, params = townmonths.narrowed(town, unit_type, type_column="unit_type")
+    where += ["month >= :first", "month <= :last"]
+    params.update(first=months[0], last=months[-1])
+    names = ", ".join([*townmonths.KEY, *townmonths.SUMS])
+    statement = text(f"SELECT {names} FROM townmonth WHERE {' AND '.join(where)}").bindparams(**params)
+    return pd.DataFrame.from_records(fetch_tuples(session, statement), columns=[*townmonths.KEY, *townmonths.SUMS])
+
+
+def due_units(
+    *, session: Session, months: list[str], min_streak: int, town: str | None, unit_type: str | None
+) -> pd.DataFrame:
+    """The interview list at the last of `months` (the months since the first with data): units whose
+    run of below-quota months reaching it is at least min_streak, longest first.
+
+    Only units still on a run are read for each earlier month, so the walk back costs what the
+    runs are long, not what the history is.
+    """
+    units = townmonths.roster(session, town=town, unit_type=unit_type)
+    ids = units["id"].to_numpy()
+    quotas = quota_grid(session=session, units=units, months=months)
+    counted = active_grid(units, months) & (quotas > 0)
+    streak = np.zeros(len(units), dtype="int64")
+    running = counted[:, -1].copy() if len(months) else np.zeros(0, dtype=bool)
+    held_now = np.zeros(len(units), dtype="int64")
+    for column in range(len(months) - 1, -1, -1):
+        if not running.any():
+            break
+        held = _held(session, months[column], ids, running)
+        if column == len(months) - 1:
+            held_now = held
+        running &= counted[:, column] & (held < quotas[:, column])
+        streak += running
+    due = np.flatnonzero(streak >= min_streak)
+    frame = pd.DataFrame(
+        {
+            **_details(session, ids[due]),
+            "streak": streak[due],
+            "held": held_now[due],
+            "quota": quotas[due, -1] if len(months) else np.zeros(0, dtype="int64"),
+        }
+    )
+    return interview_list(frame, months)
+
+
+def interview_list(due: pd.DataFrame, months: list[str]) -> pd.DataFrame:
+    """Units due for interview, with the months each missed, longest run first (then type, township, code)."""
+    order = {t: i for i, t in enumerate(UNIT_TYPES)}
+    streaks = due["streak"].to_numpy(dtype="int64")
+    # One lexsort of plain arrays: a district's list is a few rows, where pandas' sort and column
+    # assignments would cost more than the whole walk back.
+    keys = [pd.factorize(due[name].to_numpy(dtype=object), sort=True)[0] for name in ("code", "town")]
+    types = np.asarray([order.get(kind, len(order)) for kind in due["type"].tolist()], dtype="int64")
+    ranked = due.take(np.lexsort((*keys, types, -streaks)))
+    return pd.DataFrame(
+        {
+            **{name: ranked[name].to_numpy() for name in LIST_COLUMNS[:-1]},
+            "months_missed": [months[len(months) - s :] for s in ranked["streak"].tolist()],
+        }
+    )
+
+
+def _held(session: Session, month: str, ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """What each unit (in `ids` order) held in the month, 不予认定 left out; read only for the `wanted`
+    ones when they are few."""
+    held = np.zeros(len(ids), dtype="int64")
+    source = "FROM unitmonth WHERE month = :month"
+    params: dict[str, object] = {"month": month}
+    if _by_id(int(wanted.sum()), len(ids)):  # the key probed per id
+        clause, more = _among(session, "unit_id", ids[wanted])
+        source, params = f"{source} AND {clause}", {**params, **more}
+    found = fetch_int_columns(session, ("unit_id", "activities - not_recognised"), source, params)
+    if len(found):
+        position = np.minimum(np.searchsorted(ids, found[:, 0]), len(ids) - 1)
+        known = ids[position] == found[:, 0]
+        held[position[known]] = found[known, 1]
+    return held
+
+
+def _by_id(wanted: int, units: int) -> bool:
+    """Whether to read a month's counts of these units by id rather than the month whole: when they
+    are fewer than an eighth (beyond that, looking each one up costs more than reading them all)."""
+    return wanted * 8 <= units
+
+
+def _details(session: Session, ids: np.ndarray) -> dict[str, np.ndarray]:
+    """code, name, type, township, head and phone of these units (ids in ascending order), as columns
+    in the same order."""
+    clause, params = _among(session, "id", ids)
+    statement = text(f"SELECT {', '.join(DETAILS)} FROM unit WHERE {clause} ORDER BY id").bindparams(**params)
+    rows = fetch_tuples(session, statement)
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(DETAILS)
+    out = {name: objects(values) for name, values in zip(DETAILS[1:], columns[1:], strict=True)}
+    return {"id": np.asarray(columns[0], dtype="int64"), **out}
+
+
+def _among(session: Session, column: str, ids: np.ndarray) -> tuple[str, dict[str, object]]:
+    """SQL: `column` is one of these ids, as one parameter however many there are.
+
+    A subquery on both engines: it is joined on the key, where PostgreSQL (without statistics on a
+    table just filled) would test every row of the month against an `= ANY` list.
+    """
+    values = np.asarray(ids, dtype="int64").tolist()
+    if session.connection().dialect.name == "postgresql":
+        # The array as its text form, '{1,2,3}': the driver would dump a list of 30,000 ids one
+        # element at a time in Python, longer than the query takes.
+        return f"{column} IN (SELECT unnest(CAST(:ids AS integer[])))", {"ids": "{" + ",".join(map(str, values)) + "}"}
+    return f"{column} IN (SELECT value FROM json_each(:ids))", {"ids": json.dumps(values)}

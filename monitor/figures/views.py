@@ -1,0 +1,237 @@
+"""What each dashboard screen shows, computed in one call per screen (no Streamlit here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import select as core_select
+from sqlmodel import Session, col, select
+
+from monitor.core import calendar
+from monitor.core.config import TYPE_LABELS, Settings
+from monitor.core.models import Activity, ImportBatch, Interview, Unit
+from monitor.core.permissions import Actor, may_touch, scope
+from monitor.figures import metrics
+from monitor.store.db import get_meta
+
+STATUS_LABELS = {"met": "达标", "below": "未达标", "none": "未开展", "inactive": "未启用"}
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: str
+    end: str
+    town: str | None = None
+    unit_type: str | None = None
+
+
+@dataclass
+class Overview:
+    current: dict[str, object]
+    previous: dict[str, object] | None
+    due: int
+    due_previous: int | None
+    by_town: pd.DataFrame
+    by_month: pd.DataFrame
+    distribution: pd.DataFrame
+
+
+def scoped(actor: Actor, filters: Filters, action: str = "view") -> Filters:
+    """The filters a person may use: town staff are held to their own township (Forbidden otherwise)."""
+    return replace(filters, town=scope(actor, action, filters.town))
+
+
+def previous_period(start: str, end: str) -> tuple[str, str]:
+    """The period of the same length just before [start, end]."""
+    length = len(calendar.month_range(start, end))
+    return calendar.shift_month(start, -length), calendar.shift_month(start, -1)
+
+
+def overview(*, session: Session, actor: Actor, settings: Settings, filters: Filters, min_streak: int = 2) -> Overview:
+    filters = scoped(actor, filters)
+    common = {
+        "session": session,
+        "actor": actor,
+        "settings": settings,
+        "town": filters.town,
+        "unit_type": filters.unit_type,
+    }
+    current = metrics.report(start=filters.start, end=filters.end, **common)  # type: ignore[arg-type]
+    doc = current.to_json()
+    first, _ = metrics.data_months(session=session, earliest=f"{settings.earliest_year:04d}-01")
+    prev_start, prev_end = previous_period(filters.start, filters.end)
+    previous = None
+    due_previous = None
+    if first and prev_end >= first:
+        previous = metrics.report(start=prev_start, end=prev_end, **common).to_json()  # type: ignore[arg-type]
+        due_previous = len(metrics.interviews(month=prev_end, min_streak=min_streak, **common))  # type: ignore[arg-type]
+    due = len(metrics.interviews(month=filters.end, min_streak=min_streak, **common))  # type: ignore[arg-type]
+    by_town = pd.DataFrame(doc["by_town"], columns=["town", "held", "required", "completion_rate"])
+    by_town = by_town.sort_values("completion_rate", ascending=True)
+    by_month = pd.DataFrame(doc["by_month"], columns=["month", "held", "required", "completion_rate"])
+    grid = current.grid[current.grid["status"] != "inactive"]
+    distribution = (
+        grid.assign(type_label=grid["type"].map(TYPE_LABELS), status_label=grid["status"].map(STATUS_LABELS))
+        .groupby(["type_label", "status_label"], as_index=False)
+        .size()
+        .rename(columns={"size": "unit_months"})
+    )
+    return Overview(
+        current=doc,
+        previous=previous,
+        due=due,
+        due_previous=due_previous,
+        by_town=by_town,
+        by_month=by_month,
+        distribution=distribution,
+    )
+
+
+@dataclass
+class UnitsGrid:
+    grid: pd.DataFrame  # one row per unit: identity, streak, total, then one column per month
+    status: pd.DataFrame  # same shape for the month columns: met / below / none / inactive
+    months: list[str]
+    late: pd.DataFrame  # units with months not reported in full by the deadline
+
+
+def units_grid(*, session: Session, actor: Actor, settings: Settings, filters: Filters) -> UnitsGrid:
+    filters = scoped(actor, filters)
+    frame = metrics.streak_months(
+        session=session,
+        start=filters.start,
+        end=filters.end,
+        settings=settings,
+        town=filters.town,
+        unit_type=filters.unit_type,
+    )
+    months = calendar.month_range(filters.start, filters.end)
+    if frame.empty:
+        empty = pd.DataFrame(columns=["code", "name", "type", "town", "streak", "held", "required", *months])
+        return UnitsGrid(grid=empty, status=empty.copy(), months=months, late=_late(frame))
+    held = frame.pivot(index="id", columns="month", values="held")[months]
+    status = frame.pivot(index="id", columns="month", values="status")[months]
+    last = frame[frame["month"] == months[-1]].set_index("id")
+    totals = frame.groupby("id").agg(held=("held", "sum"), required=("quota_month", "sum"))
+    identity = last[["code", "name", "type", "town", "streak"]].join(totals)
+    identity["type"] = identity["type"].map(TYPE_LABELS)
+    grid = identity.join(held)
+    return UnitsGrid(
+        grid=grid.reset_index(drop=True),
+        status=status.loc[grid.index].reset_index(drop=True),
+        months=months,
+        late=_late(frame),
+    )
+
+
+def _late(frame: pd.DataFrame) -> pd.DataFrame:
+    """Units with counted months whose quota was not met by activities stored before the deadline."""
+    columns = ["town", "code", "name", "late_months", "months"]
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    late = frame[(frame["quota_month"] > 0) & ~frame["on_time"]]
+    table = late.groupby(["town", "code", "name"], as_index=False).agg(
+        late_months=("month", "size"), months=("month", lambda m: "、".join(sorted(m)))
+    )
+    return table.sort_values(["late_months", "town", "code"], ascending=[False, True, True])[columns]
+
+
+@dataclass
+class UnitDetail:
+    unit: dict[str, object]
+    activities: pd.DataFrame
+    history: pd.DataFrame
+    interviews: pd.DataFrame
+
+
+def unit_detail(
+    *, session: Session, actor: Actor, settings: Settings, code: str, start: str, end: str
+) -> UnitDetail | None:
+    unit = session.exec(select(Unit).where(Unit.code == code)).first()
+    if unit is None:
+        return None
+    may_touch(actor, "view", unit.town)
+    fields = ("date", "title", "category", "participants", "volunteers", "photos", "location")
+    rows = (
+        session.connection()
+        .execute(
+            core_select(*[col(getattr(Activity, f)) for f in fields])
+            .where(col(Activity.unit_id) == unit.id, col(Activity.month) >= start, col(Activity.month) <= end)
+            .order_by(col(Activity.date))
+        )
+        .fetchall()
+    )
+    activities = pd.DataFrame([tuple(r) for r in rows], columns=list(fields))
+    grid = metrics.streak_months(
+        session=session, start=start, end=end, settings=settings, town=unit.town or None, unit_type=unit.type
+    )
+    history = grid[grid["id"] == unit.id][["month", "held", "quota_month", "status", "streak"]].reset_index(drop=True)
+    talks = session.exec(select(Interview).where(Interview.unit_id == unit.id).order_by(col(Interview.held_on))).all()
+    interviews = pd.DataFrame(
+        [t.model_dump() for t in talks], columns=["month", "held_on", "interviewer", "notes", "deadline", "recorded_by"]
+    )
+    return UnitDetail(unit=unit.model_dump(), activities=activities, history=history, interviews=interviews)
+
+
+def reporting_status(
+    *, session: Session, actor: Actor, settings: Settings, town: str | None, months: list[str]
+) -> pd.DataFrame:
+    """Per unit and month: activities stored so far, or 未上报 when nothing has been uploaded."""
+    town = scope(actor, "view", town)
+    grid = metrics.unit_months(session=session, start=months[0], end=months[-1], settings=settings, town=town)
+    grid = grid[grid["quota_month"] > 0]
+    grid = grid.assign(cell=grid["held"].map(lambda n: f"{n} 场" if n else "未上报"))
+    table = grid.pivot(index=["town", "name"], columns="month", values="cell").reset_index()
+    return table.rename(columns={"town": "所属乡镇", "name": "单位名称"})
+
+
+def batches(*, session: Session, actor: Actor, limit: int = 500, town: str | None = None) -> pd.DataFrame:
+    """Import batches, newest first; town staff see their own township's only."""
+    statement = select(ImportBatch).order_by(col(ImportBatch.id).desc()).limit(limit)
+    town = scope(actor, "view", town)
+    if town:
+        statement = statement.where(ImportBatch.town == town)
+    rows = session.exec(statement).all()
+    columns = [
+        "id",
+        "created_at",
+        "kind",
+        "user",
+        "town",
+        "file_name",
+        "status",
+        "rows",
+        "imported",
+        "duplicates",
+        "rejected",
+        "sha256",
+        "message",
+    ]
+    return pd.DataFrame([b.model_dump() for b in rows], columns=columns)
+
+
+def is_demo(*, session: Session) -> bool:
+    return get_meta(session, "demo") == "1"
+
+
+def has_units(*, session: Session) -> bool:
+    return session.exec(select(Unit.id).limit(1)).first() is not None
+
+
+def month_options(*, session: Session, settings: Settings, today: date) -> list[str]:
+    """Months a user may pick: from the first month with data (or two years back) to the last finished one.
+
+    Only well-formed months from the earliest year on count as data, whatever an older version stored.
+    """
+    last = calendar.last_finished_month(today)
+    first, _ = metrics.data_months(session=session, earliest=f"{settings.earliest_year:04d}-01")
+    start = min(first or last, calendar.shift_month(last, -23))
+    return calendar.month_range(start, last)
+
+
+def default_period(*, session: Session, settings: Settings, today: date) -> tuple[str, str]:
+    """The year of the last finished month with data, from January through that month."""
+    end = metrics.default_month(session=session, today=today, earliest=f"{settings.earliest_year:04d}-01")
+    return f"{end[:4]}-01", end

@@ -1,0 +1,217 @@
+"""通报: the department's write-up of a period, built from the figures, as a Word document.
+
+`bulletin()` gathers the text and tables (the page previews them); `bulletin_docx()` sets them in
+the way such documents are set: A4, 黑体 headings and 仿宋 text, page numbers, numbers as the
+department writes them (3617场次, 110.81%), table rows that do not split across pages.
+Months still open for reporting are not judged (monitor.figures.periods), and a period without any activity
+recorded says so instead of listing every unit as behind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pandas as pd
+from sqlmodel import Session
+
+from monitor.core.calendar import deadline_words
+from monitor.core.config import TYPE_NAMES, Settings
+from monitor.core.export import safe_text
+from monitor.core.permissions import Actor, scope
+from monitor.figures import metrics
+from monitor.figures.periods import day_words, has_activities, judged, period_words
+
+DEFAULT_REQUIREMENTS = (
+    "各乡镇（街道）要对照本通报，逐一核实未完成月度任务和未开展活动的所、站，督促其负责人"
+    "制定整改措施，按月开展活动并及时上传活动台账和图片；对连续2个月以上未完成任务的所（站），"
+    "区委宣传部将按规定约谈相关负责人，并将整改情况纳入年度考核。"
+)
+NO_DATA = "该时段没有任何活动记录，暂不评价各单位任务完成情况。"
+NUMBERS = "一二三四五六七八九十"
+
+
+@dataclass
+class Bulletin:
+    """The content of one 通报, as the page previews it and the document sets it."""
+
+    title: str
+    issuer: str
+    issued_on: str  # 2026年11月27日
+    overall: list[str]  # 一、总体情况: the paragraphs
+    towns: pd.DataFrame  # 二、各乡镇情况: the ranked table (already in words and per cents)
+    below: list[str]  # 三、存在问题: units below quota, with their months
+    none: list[str]  # units with no activity in the whole period
+    due: list[str]  # units due for interview at the period's end
+    requirements: str  # 四、下步要求
+    rejected: list[str] = field(default_factory=list)  # units with activities 不予认定 in the period
+    figures: dict[str, object] = field(default_factory=dict)  # the report it was built from (report --json)
+    by_month: pd.DataFrame = field(default_factory=pd.DataFrame)
+    by_town: pd.DataFrame = field(default_factory=pd.DataFrame)
+    as_of: str = ""  # 2025年6月30日 when months of the period are still open for reporting
+    open_months: list[str] = field(default_factory=list)  # those months, not judged
+    open_note: str = ""  # the sentence of 一、总体情况 that names them
+    no_data: bool = False  # no activity at all is recorded in the judged months
+
+    def problems(self) -> list[str]:
+        """三、存在问题, one line each: （一）未完成月度任务的单位（N个）：…。"""
+        if self.no_data:
+            return [NO_DATA]
+        groups = [
+            ("未完成月度任务的单位", self.below),
+            ("全期未开展活动的单位", self.none),
+            ("应约谈的单位", self.due),
+            ("有活动经审核不予认定的单位", self.rejected),
+        ]
+        return [
+            f"（{NUMBERS[i]}）{heading}（{len(names)}个）：" + ("、".join(names) + "。" if names else "无。")
+            for i, (heading, names) in enumerate(groups)
+        ]
+
+
+def rate(value: object) -> str:
+    return "—" if value is None else f"{float(value) * 100:.2f}%"  # type: ignore[arg-type]
+
+
+def _units_phrase(by_type: dict[str, dict[str, object]], town: str | None) -> str:
+    """区新时代文明实践服务中心、18个新时代文明实践所和241个新时代文明实践站."""
+    parts = []
+    for unit_type in ("center", "institute", "station"):
+        count = int(by_type.get(unit_type, {}).get("units", 0) or 0)  # type: ignore[call-overload]
+        if not count:
+            continue
+        if unit_type == "center":
+            parts.append("区" + TYPE_NAMES["center"])
+        elif unit_type == "institute" and count == 1 and town:
+            parts.append(town + TYPE_NAMES["institute"])
+        else:
+            parts.append(f"{count}个{TYPE_NAMES[unit_type]}")
+    if len(parts) > 1:
+        return "、".join(parts[:-1]) + "和" + parts[-1]
+    return parts[0] if parts else "各单位"
+
+
+def _label(row: pd.Series) -> str:
+    town, name = str(row["town"] or ""), str(row["name"])
+    return name if not town or name.startswith(town) else f"{town}{name}"
+
+
+def bulletin(
+    *,
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    start: str,
+    end: str,
+    today: date,
+    town: str | None = None,
+    unit_type: str | None = None,
+) -> Bulletin:
+    """The 通报 of [start, end] as of `today`: only months whose reporting is over are judged (the text
+    says 截至 which day, and which months are still open); a period all open is refused (OpenPeriod);
+    a period without any activity recorded says so instead of listing every unit as behind."""
+    town = scope(actor, "bulletin", town)
+    period = judged(start=start, end=end, settings=settings, today=today)
+    common = {"session": session, "actor": actor, "settings": settings, "town": town, "unit_type": unit_type}
+    report = metrics.report(start=period.start, end=period.end, **common)  # type: ignore[arg-type]
+    doc = {**report.to_json(), **period.to_json()}
+    words = period_words(doc["start"], doc["end"])  # type: ignore[arg-type]
+    where = town or "全区"
+    asked = period_words(period.start, (period.open_months or [period.end])[-1])
+    as_of = day_words(period.as_of) if period.open_months else ""
+    open_note = ""
+    if period.open_months:
+        so_far = metrics.report(start=period.open_months[0], end=period.open_months[-1], **common)  # type: ignore[arg-type]
+        open_note = f"{period.open_note()}，暂不纳入本通报统计；目前已上报{so_far.to_json()['held']}场次。"
+    still_open = [open_note] if open_note else []
+    issued: dict[str, Any] = {
+        "title": f"关于{asked}{where}新时代文明实践活动开展情况的通报",
+        "issuer": settings.bulletin_issuer,
+        "issued_on": day_words(today),
+        "requirements": settings.bulletin_requirements or DEFAULT_REQUIREMENTS,
+        "figures": doc,
+        "as_of": as_of,
+        "open_months": period.open_months,
+        "open_note": open_note,
+    }
+    if not has_activities(session=session, months=period.months):
+        return Bulletin(
+            overall=[
+                f"该时段（{words}）没有任何活动记录，无法统计开展场次和完成率；请核实活动台账是否已上报、导入。",
+                *still_open,
+            ],
+            towns=pd.DataFrame(),
+            below=[],
+            none=[],
+            due=[],
+            no_data=True,
+            **issued,
+        )
+    held, required = int(doc["held"]), int(doc["required"])  # type: ignore[call-overload]
+    overall = [
+        f"据统计，{f'截至{as_of}，' if as_of else ''}{_units_phrase(doc['by_type'], town)}"  # type: ignore[arg-type]
+        f"{words}开展活动{held}场次，完成率达到{rate(doc['completion_rate'])}。",
+        *still_open,
+        f"按每个单位每月最多计满月度任务的口径，封顶完成率为{rate(doc['capped_rate'])}；"
+        f"达到月度任务的单位月份占{rate(doc['compliance_rate'])}（达标率）；"
+        f"在{deadline_words(settings)}前按时上报并完成任务的单位月份占{rate(doc.get('on_time_rate'))}。"
+        f"任务数共{required}场次。",
+    ]
+    not_recognised = int(doc["not_recognised"])  # type: ignore[call-overload]
+    if not_recognised:
+        overall.append(f"经审核，另有{not_recognised}场次活动不予认定，未计入开展活动数。")
+
+    grid = report.grid
+    counted = grid[grid["quota_month"] > 0]
+    towns = counted[counted["town"] != ""]
+    met = towns.assign(met=towns["held"] >= towns["quota_month"]).groupby("town")["met"].mean()
+    table = pd.DataFrame(doc["by_town"])
+    if not table.empty:
+        table = table.assign(compliance_rate=table["town"].map(met)).sort_values(
+            ["completion_rate", "town"], ascending=[False, True]
+        )
+        table = pd.DataFrame(
+            {
+                "排名": range(1, len(table) + 1),
+                "乡镇（街道）": table["town"].map(safe_text),
+                "开展（场次）": table["held"].astype(int),
+                "任务（场次）": table["required"].astype(int),
+                "完成率": table["completion_rate"].map(rate),
+                "达标率": table["compliance_rate"].map(rate),
+                "按时上报率": table["on_time_rate"].map(rate),
+            }
+        )
+
+    below_rows = counted[counted["below"]]
+    below = [
+        f"{_label(rows.iloc[0])}（{'、'.join(sorted(rows['month']))}）"
+        for _, rows in below_rows.groupby("id", sort=False)
+    ]
+    totals = counted.groupby("id").agg(held=("held", "sum"), town=("town", "first"), name=("name", "first"))
+    none = [_label(row) for _, row in totals[totals["held"] == 0].sort_values(["town", "name"]).iterrows()]
+    due_frame = metrics.interviews(
+        month=str(doc["end"]),
+        min_streak=settings.interview_min_streak,
+        **common,  # type: ignore[arg-type]
+    )
+    due = [
+        f"{_label(row)}（连续{int(row['streak'])}个月未完成，负责人：{row['head'] or '未登记'}）"
+        for _, row in due_frame.iterrows()
+    ]
+    refused = counted[counted["not_recognised"] > 0]
+    rejected = [
+        f"{_label(rows.iloc[0])}（{int(rows['not_recognised'].sum())}场次）"
+        for _, rows in refused.sort_values(["town", "code"]).groupby("id", sort=False)
+    ]
+    return Bulletin(
+        overall=overall,
+        towns=table,
+        below=below,
+        none=none,
+        due=due,
+        rejected=rejected,
+        **issued,
+        by_month=pd.DataFrame(doc["by_month"], columns=["month", "held", "required", "completion_rate"]),
+        by_town=pd.DataFrame(doc["by_town"], columns=["town", "held", "required", "completion_rate"]),
+    )
