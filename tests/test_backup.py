@@ -7,11 +7,11 @@ import json
 import os
 import sqlite3
 import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cli_runner import run_process
 from conftest import PG_URL, make_settings
 from factories import hold, load_roster
 from sqlalchemy.engine import make_url
@@ -47,15 +47,7 @@ class Cli:
         }
 
     def __call__(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "monitor", *args],
-            cwd=ROOT,
-            env=self.env,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return run_process(args, env=self.env, stdin=stdin)
 
     def json(self, *args: str) -> dict:
         done = self(*args, "--json")

@@ -5,12 +5,12 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from cli_runner import run_main, run_process
 from factories import BY_MONTH_KEYS, BY_TOWN_KEYS, BY_TYPE_KEYS, SMALL_ROSTER, activities_csv, pick, roster_csv
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,8 +63,15 @@ def activity_rows(held=HELD, months=("2025-01", "2025-02")):
 
 
 class Cli:
-    def __init__(self, home: Path) -> None:
+    """`python -m monitor ARGS` as a user types it, on a database of its own.
+
+    The commands run in this process (main() with this environment, standard input and output),
+    which is what `python -m monitor` calls; `in_process=False` starts the real interpreter instead.
+    """
+
+    def __init__(self, home: Path, *, in_process: bool = True) -> None:
         self.home = home
+        self.in_process = in_process
         self.env = {
             **os.environ,
             "MONITOR_DATABASE_URL": f"sqlite:///{home / 'monitor.db'}",
@@ -72,15 +79,9 @@ class Cli:
         }
 
     def __call__(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "monitor", *args],
-            cwd=ROOT,
-            env=self.env,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        if not self.in_process:
+            return run_process(args, env=self.env, stdin=stdin or "")
+        return run_main(list(args), env=self.env, stdin=stdin or "")
 
     def json(self, *args: str, code: int = 0) -> dict:
         done = self(*args, "--json")
@@ -122,7 +123,7 @@ def loaded(tmp_path_factory) -> Cli:
 
 
 def test_init_creates_the_database(tmp_path):
-    run = Cli(tmp_path)
+    run = Cli(tmp_path, in_process=False)  # `python -m monitor` itself, as an operator starts it
     done = run("init")
     assert done.returncode == 0
     assert (tmp_path / "monitor.db").exists()

@@ -32,12 +32,24 @@ BROWSER_ARGS = [
 ]
 
 
+def _env(home: Path) -> dict[str, str]:
+    return {**os.environ, "MONITOR_DATABASE_URL": f"sqlite:///{home / 'monitor.db'}", "MONITOR_DATA_DIR": str(home)}
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo district (database and photos), loaded once per test process by the command line."""
+    home = tmp_path_factory.mktemp("e2e_demo")
+    subprocess.run([sys.executable, "-m", "monitor", "demo"], cwd=ROOT, env=_env(home), check=True, capture_output=True)
+    return home
+
+
 @pytest.fixture(scope="module")
-def server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    tmp = tmp_path_factory.mktemp("e2e")
-    env = {**os.environ, "MONITOR_DATABASE_URL": f"sqlite:///{tmp / 'monitor.db'}", "MONITOR_DATA_DIR": str(tmp)}
-    subprocess.run([sys.executable, "-m", "monitor", "demo"], cwd=ROOT, env=env, check=True, capture_output=True)
-    return env
+def server_env(demo_home: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A copy of the demo district of the module's own: what one module's server writes, the next never sees."""
+    home = tmp_path_factory.mktemp("e2e") / "home"
+    shutil.copytree(demo_home, home)
+    return _env(home)
 
 
 def _free_port() -> int:

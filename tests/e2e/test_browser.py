@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, CHROMIUM, open_page, settle
+from tests.e2e.conftest import CHROMIUM, open_page, save_screenshot, settle
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")]
 PAGES = {
@@ -32,18 +32,17 @@ UPLOAD = (
 
 
 def test_sign_in_then_the_overview_shows_the_reported_rate(server: str, page) -> None:  # type: ignore[no-untyped-def]
-    ARTIFACTS.mkdir(exist_ok=True)
     page.goto(f"{server}/?start=2025-01&end=2025-06")
     settle(page)
     page.get_by_label("用户名").fill("admin")
     page.get_by_label("密码").fill("demo-admin-2025")
-    page.screenshot(path=str(ARTIFACTS / "login.png"))
+    save_screenshot(page, "login.png")
     page.get_by_role("button", name="登录").click()
     settle(page)
     page.get_by_text("110.81%").first.wait_for(timeout=20_000)
     assert page.get_by_text("3,617").first.is_visible()
     page.locator(".js-plotly-plot .main-svg").nth(2).wait_for(timeout=20_000)
-    page.screenshot(path=str(ARTIFACTS / "overview.png"), full_page=True)
+    save_screenshot(page, "overview.png")
 
 
 def test_upload_then_confirm(server: str, page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -54,12 +53,12 @@ def test_upload_then_confirm(server: str, page, tmp_path: Path) -> None:  # type
     page.get_by_text("导入预览").wait_for(timeout=30_000)
     settle(page)
     assert page.get_by_text("有 1 行存在问题").first.is_visible()
-    page.screenshot(path=str(ARTIFACTS / "upload-preview.png"), full_page=True)
+    save_screenshot(page, "upload-preview.png")
     page.get_by_role("button", name="确认导入").click()
     page.get_by_text("导入完成").wait_for(timeout=30_000)
     settle(page)
     assert page.get_by_text("新增 2 场").first.is_visible()
-    page.screenshot(path=str(ARTIFACTS / "upload-done.png"), full_page=True)
+    save_screenshot(page, "upload-done.png")
 
 
 def _township_ledger(path: Path) -> None:
@@ -97,7 +96,7 @@ def test_a_township_ledger_is_read_as_a_person_would(server: str, page, tmp_path
     assert page.get_by_text("2026年10月（标题）").first.is_visible()
     page.get_by_text("列的对应").first.click()
     settle(page)
-    page.screenshot(path=str(ARTIFACTS / "upload-reading.png"), full_page=True)
+    save_screenshot(page, "upload-reading.png")
     metrics = page.locator("[data-testid='stMetric']").filter(has_text="将新增")
     assert metrics.first.inner_text().strip().endswith("3")
 
@@ -108,7 +107,7 @@ def test_the_bulletin_is_previewed_and_downloads_as_word(page, tmp_path: Path) -
     open_page(page, "通报")
     page.get_by_text("3617场次").first.wait_for(timeout=30_000)
     settle(page)
-    page.screenshot(path=str(ARTIFACTS / "bulletin.png"), full_page=True)
+    save_screenshot(page, "bulletin.png")
     page.get_by_text("插入图表（生成约需数秒）").click()  # tables only: a quicker download
     settle(page)
     with page.expect_download(timeout=60_000) as download:
@@ -135,4 +134,4 @@ def test_the_period_widens_to_the_whole_year(server: str, page) -> None:  # type
 def test_every_page_renders(server: str, page, path: str) -> None:  # type: ignore[no-untyped-def]
     open_page(page, PAGES[path])
     assert page.locator("[data-testid='stException']").count() == 0
-    page.screenshot(path=str(ARTIFACTS / f"{path}.png"), full_page=True)
+    save_screenshot(page, f"{path}.png")
