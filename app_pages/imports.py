@@ -3,15 +3,13 @@
 import streamlit as st
 
 from monitor.core.clock import local_text
+from monitor.core.labels import BATCH_KINDS, BATCH_STATUS
 from monitor.core.models import ImportBatch
-from monitor.core.permissions import PERMISSIONS
+from monitor.core.permissions import may
 from monitor.figures import views
-from monitor.ingest.batches import kept_path
+from monitor.ingest.batches import original_file
 from monitor.ingest.rollback import RollbackRefused, describe, preview_rollback, rollback_batch
 from ui import common, text
-
-KINDS = {"activities": "活动台账", "units": "单位名册", "rollback": "撤销"}
-STATUS = {"imported": "已导入", "refused": "未导入", "rolled_back": "已撤销", "done": "完成", "pending": "处理中"}
 
 st.title("导入记录")
 me = common.allow("view")
@@ -23,8 +21,8 @@ if frame.empty:
 
 shown = frame.assign(
     created_at=frame["created_at"].map(lambda t: local_text(t, common.settings().timezone)),
-    kind=frame["kind"].map(KINDS).fillna(frame["kind"]),
-    status=frame["status"].map(STATUS).fillna(frame["status"]),
+    kind=frame["kind"].map(BATCH_KINDS).fillna(frame["kind"]),
+    status=frame["status"].map(BATCH_STATUS).fillna(frame["status"]),
 )[["id", "created_at", "kind", "user", "file_name", "status", "rows", "imported", "duplicates", "rejected", "message"]]
 st.dataframe(
     text.table(shown).rename(
@@ -49,29 +47,25 @@ st.subheader("查看或撤销一次导入")
 # Rollback records are listed above; only uploads have a file to fetch or to roll back.
 uploads = frame[frame["kind"] != "rollback"]
 labels = {
-    text.clean(f"#{r.id} {r.file_name}（{STATUS.get(r.status, r.status)}）"): int(r.id) for r in uploads.itertuples()
+    text.clean(f"#{r.id} {r.file_name}（{BATCH_STATUS.get(r.status, r.status)}）"): int(r.id)
+    for r in uploads.itertuples()
 }
 if not labels:
     st.stop()
 choice = st.selectbox("导入记录", list(labels))
 batch_id = labels[choice]
-with common.session() as s:
+with common.session() as s:  # the list above holds only the batches this account may see
     batch = s.get(ImportBatch, batch_id)
-if batch is None or (me.is_town and batch.town != me.town):
+    kept = original_file(session=s, actor=me, batch_id=batch_id, uploads_dir=common.settings().uploads_dir)
+if batch is None:
     st.stop()
-path = kept_path(batch, uploads_dir=common.settings().uploads_dir)
-if path is not None:
-    st.download_button(
-        "下载原始文件",
-        path.read_bytes(),
-        file_name=f"{batch.id}_{batch.file_name}",
-        on_click="ignore",
-        icon=":material/download:",
-    )
+if kept is not None:
+    name, data = kept
+    st.download_button("下载原始文件", data, file_name=name, on_click="ignore", icon=":material/download:")
 elif batch.sha256 != "demo":
     st.caption("原始文件不在本机保存目录中。")
 
-if batch.kind == "activities" and batch.status == "imported" and "rollback" in PERMISSIONS[me.role]:
+if batch.kind == "activities" and batch.status == "imported" and may(me, "rollback"):
     try:
         with common.session() as s:
             plan = preview_rollback(

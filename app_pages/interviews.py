@@ -7,7 +7,7 @@ import streamlit as st
 from monitor.core import calendar
 from monitor.core.config import TYPE_LABELS
 from monitor.core.export import frame_xlsx
-from monitor.core.permissions import PERMISSIONS
+from monitor.core.permissions import may
 from monitor.figures.interview_log import InterviewError, InterviewInput, due_with_status, record_interview
 from ui import common, text
 
@@ -63,7 +63,7 @@ else:
     st.dataframe(text.table(table), hide_index=True)
 common.xlsx_button("下载约谈名单（Excel）", frame_xlsx(table, "约谈名单"), f"约谈名单_{month}.xlsx")
 
-if due.empty or "interview" not in PERMISSIONS[me.role]:
+if due.empty or not may(me, "interview"):
     st.stop()
 st.subheader("登记约谈")
 options = {text.clean(f"{r.town}{r.name}（{r.code}）"): r.code for r in due.itertuples()}

@@ -11,7 +11,7 @@ st.title("月份锁定")
 me = common.allow("lock")
 st.caption("审核完毕的月份锁定后，该月活动不能再上传或撤销；需更正时由审核人员先解锁。所有锁定、解锁都记入操作记录。")
 with common.session() as s:
-    locked = locks_frame(session=s)
+    locked = locks_frame(session=s, actor=me)
 if locked.empty:
     st.info("目前没有锁定的月份。")
 else:

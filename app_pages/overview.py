@@ -6,7 +6,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from monitor.core.calendar import deadline_words
-from monitor.core.permissions import PERMISSIONS
+from monitor.core.permissions import may
 from monitor.demo.district import DemoRefused, load_demo
 from monitor.evidence.photo_store import StoreError, open_store
 from monitor.figures import views
@@ -24,7 +24,7 @@ if not has_units:
     left, right = st.columns(2)
     with left:
         st.markdown("**正式使用**：在“名册与任务”页导入单位名册，再由各乡镇在“数据上传”页上传活动台账。")
-        if "roster" in PERMISSIONS[me.role]:
+        if may(me, "roster"):
             st.page_link("app_pages/roster.py", label="去“名册与任务”页，在“导入名册”中上传", icon=":material/groups:")
         else:
             st.caption("名册由区委宣传部审核人员导入，导入后即可上传本乡镇的活动台账。")
@@ -34,8 +34,8 @@ if not has_units:
             "载入示例数据",
             type="primary",
             icon=":material/science:",
-            disabled=me.role != "admin",
-            help=None if me.role == "admin" else "仅管理员可载入示例数据",
+            disabled=not may(me, "users"),  # the role load_demo asks for
+            help=None if may(me, "users") else "仅管理员可载入示例数据",
         ):
             with st.spinner("正在载入示例数据…"), common.session() as s:
                 try:

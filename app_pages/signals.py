@@ -4,6 +4,7 @@ review buttons; the list downloads as xlsx."""
 import streamlit as st
 
 from monitor.core.export import frame_xlsx
+from monitor.core.labels import town_label
 from monitor.evidence import gallery, signals, triage
 from ui import activity_card, common, text
 
@@ -52,7 +53,7 @@ monthly = found.signals[found.signals["activity_id"].isna()]  # 月底集中, �
 if not monthly.empty:
     st.subheader("核查单位月份")
     options = {
-        f"{r.unit_code}|{r.month}": text.clean(f"{r.town or '区级'}{r.unit_name} {r.month}：{r.message}")
+        f"{r.unit_code}|{r.month}": text.clean(f"{town_label(r.town)}{r.unit_name} {r.month}：{r.message}")
         for r in monthly.itertuples()
     }
     picked = st.selectbox(
@@ -67,7 +68,7 @@ if found.activities.empty:
 st.subheader("核查活动")
 ranked = found.activities.head(500)
 labels = {
-    int(r.activity_id): text.clean(f"{r.town or '区级'}{r.unit_name} {r.date} {r.title}（{r.signals} 条：{r.codes}）")
+    int(r.activity_id): text.clean(f"{town_label(r.town)}{r.unit_name} {r.date} {r.title}（{r.signals} 条：{r.codes}）")
     for r in ranked.itertuples()
 }
 chosen = st.selectbox("打开活动（按疑点数排序）", list(labels), format_func=labels.__getitem__, key="sg_open")

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from monitor.core.calendar import deadline_words
+from monitor.core.labels import town_label
 from monitor.evidence import gallery
 from monitor.figures import views
 from monitor.reports import charts
@@ -91,7 +92,7 @@ if detail is None:
     st.stop()
 unit = detail.unit
 name, town, head, phone = (text.md(unit[k]) for k in ("name", "town", "head", "phone"))
-st.markdown(f"**{name}**　{town or '区级'}　负责人：{head or '—'}　电话：{phone or '—'}")
+st.markdown(f"**{name}**　{town_label(town)}　负责人：{head or '—'}　电话：{phone or '—'}")
 st.plotly_chart(charts.unit_history(detail.history), config={"displaylogo": False})
 st.dataframe(
     text.table(detail.activities).rename(

@@ -13,7 +13,7 @@ st.title("用户管理")
 me = common.allow("users")
 zone = common.settings().timezone
 with common.session() as s:
-    frame = users_frame(session=s)
+    frame = users_frame(session=s, actor=me)
     town_names = towns(session=s)
     last = last_sign_ins(session=s, actor=me)
     sessions = open_sessions(session=s, actor=me)

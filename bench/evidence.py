@@ -72,7 +72,7 @@ from monitor.evidence.gallery import gallery, queue  # noqa: E402
 from monitor.evidence.photo_store import FolderStore  # noqa: E402
 from monitor.evidence.signals import HISTORY_MONTHS, _bands, near_pairs, signals  # noqa: E402
 from monitor.ingest.importer import insert_activities  # noqa: E402
-from monitor.ingest.roster_file import upsert_units  # noqa: E402
+from monitor.ingest.roster_plan import upsert_units  # noqa: E402
 from monitor.store.db import get_engine, init_db  # noqa: E402
 
 OPERATOR = Actor(name="bench", role="admin")

@@ -162,3 +162,35 @@ def test_the_checks_see_an_upward_import_and_a_circle(tmp_path: Path, monkeypatc
         assert "monitor.figures.tally" in str(exc)
     else:
         raise AssertionError("the circle went unseen")
+
+
+MAX_FUNCTION = 60  # lines from `def` to the last line, its docstring left out
+MAX_MODULE = 400
+
+
+def _is_table(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A function whose body only returns or assigns one literal: a table, however long."""
+    body = [s for s in function.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+    literal = (ast.Dict, ast.List, ast.Tuple, ast.Set)
+    return len(body) == 1 and isinstance(body[0], ast.Return | ast.Assign) and isinstance(body[0].value, literal)
+
+
+def _function_size(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    size = (function.end_lineno or function.lineno) - function.lineno + 1
+    first = function.body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        size -= (first.end_lineno or first.lineno) - first.lineno + 1
+    return size
+
+
+def test_functions_and_modules_stay_small():
+    long_functions, long_modules = [], []
+    for name, path in sorted(_modules().items()):
+        source = path.read_text(encoding="utf-8")
+        if len(source.splitlines()) > MAX_MODULE:
+            long_modules.append(f"{name}: {len(source.splitlines())} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not _is_table(node):
+                if _function_size(node) > MAX_FUNCTION:
+                    long_functions.append(f"{name}.{node.name}: {_function_size(node)} lines")
+    assert (long_functions, long_modules) == ([], [])

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from monitor.files.layout import header_forms, is_form_system, look_up, vocabulary
 from monitor.files.layout_blocks import block_starts
+from monitor.files.layout_header import header_forms, is_form_system, look_up, vocabulary
 from monitor.files.layout_rows import HEADER_AGAIN, MERGED_TEXT, NOTE, SECTION, TITLE_AGAIN, reason_for
 from monitor.ingest.validate import ACTIVITY_COLUMNS, UNIT_ANCHORS
 from monitor.roster.unit_index import UnitIndex

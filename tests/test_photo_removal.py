@@ -18,8 +18,10 @@ from monitor.core.models import Activity, AuditEvent, Photo
 from monitor.core.permissions import Actor, Forbidden
 from monitor.evidence.images import PhotoRefused
 from monitor.evidence.photo_gc import collect_garbage
+from monitor.evidence.photo_links import photo_counts
+from monitor.evidence.photo_removal import RemovalRefused, remove_photo
 from monitor.evidence.photo_store import FolderStore, ObjectStore, PhotoStore, open_store
-from monitor.evidence.photos import RemovalRefused, attach_one, attach_plan, photo_counts, remove_photo
+from monitor.evidence.photos import attach_one, attach_plan
 from monitor.evidence.review import decide
 from monitor.evidence.signals import signals
 from monitor.ingest.importer import import_activities

@@ -19,9 +19,10 @@ from monitor.core.config import Settings
 from monitor.core.models import Activity, ImportBatch, Photo
 from monitor.core.permissions import Actor, Forbidden
 from monitor.evidence.images import PhotoRefused, describe
+from monitor.evidence.photo_choices import activity_choices, hand_choices, plan_table
 from monitor.evidence.photo_files import UploadRefused, read_files, read_zip
 from monitor.evidence.photo_store import FolderStore, ObjectStore, StoreError, open_store
-from monitor.evidence.photos import activity_choices, attach_plan, hand_choices, plan_photos, plan_table
+from monitor.evidence.photos import attach_plan, plan_photos
 from monitor.ingest.rollback import rollback_batch
 from tests.factories import OPERATOR, TODAY
 from tests.photo_factories import heic, jpeg, load_activities, png, zipped

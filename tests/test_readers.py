@@ -16,8 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.core.normalize import parse_date
-from monitor.files import bounded, readers
-from monitor.files.readers import FileError, decode_text, read_table
+from monitor.files import bounded, csv_text
+from monitor.files.csv_text import decode_text
+from monitor.files.readers import FileError, read_table
 from monitor.ingest.roster_file import ROSTER_COLUMNS
 from monitor.ingest.validate import ACTIVITY_COLUMNS, UNIT_KEYS
 
@@ -482,25 +483,25 @@ def test_pyarrow_and_pandas_read_a_csv_to_the_same_cells(rows, ending, delimiter
     out = io.StringIO()
     csv.writer(out, lineterminator=ending, delimiter=delimiter, quoting=quoting).writerows(rows)
     width = len(rows[0])
-    by_arrow = readers._arrow_rows(out.getvalue().encode("utf-8"), delimiter, width)
+    by_arrow = csv_text._arrow_rows(out.getvalue().encode("utf-8"), delimiter, width)
     if by_arrow is not None:
         if quoting == csv.QUOTE_ALL:  # every cell quoted: exactly the cells written
             assert by_arrow.to_numpy().tolist() == rows
-        by_pandas = readers._pandas_rows(out.getvalue().encode("utf-8"), delimiter, width, out.getvalue())
+        by_pandas = csv_text._pandas_rows(out.getvalue().encode("utf-8"), delimiter, width, out.getvalue())
         pd.testing.assert_frame_equal(by_arrow, by_pandas)
 
 
 def test_a_csv_with_a_ragged_or_blank_line_is_read_by_pandas_as_before():
     ragged = '单位编码,活动日期,活动名称\r\nZX,2025-03-01,宣讲\r\nZX,2025-03-02\r\n\r\nZX,2025-03-03,"含,逗号"\r\n'
     encoded = ragged.encode("utf-8")
-    assert readers._arrow_rows(encoded, ",", 3) is None
-    pd.testing.assert_frame_equal(readers._csv_rows(ragged), readers._pandas_rows(encoded, ",", 3, ragged))
-    assert readers._csv_rows(ragged)[2].tolist()[-1] == "含,逗号"
+    assert csv_text._arrow_rows(encoded, ",", 3) is None
+    pd.testing.assert_frame_equal(csv_text.csv_rows(ragged), csv_text._pandas_rows(encoded, ",", 3, ragged))
+    assert csv_text.csv_rows(ragged)[2].tolist()[-1] == "含,逗号"
 
 
 def test_a_well_formed_csv_is_read_by_pyarrow():
     text = '单位编码,活动日期,活动名称\r\nZX,2025-03-01,"宣讲\r\n第二行"\r\nZX,2025-03-02,""\r\n'
-    by_arrow = readers._arrow_rows(text.encode("utf-8"), ",", 3)
+    by_arrow = csv_text._arrow_rows(text.encode("utf-8"), ",", 3)
     assert by_arrow is not None
     assert by_arrow.to_numpy().tolist() == [
         ["单位编码", "活动日期", "活动名称"],

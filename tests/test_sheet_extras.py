@@ -10,7 +10,8 @@ from openpyxl.worksheet.table import Table
 from PIL import Image
 from python_calamine import CalamineWorkbook
 
-from monitor.files.sheet_extras import REPEAT_CAP, ods_extras, xlsx_extras
+from monitor.files.ods_extras import REPEAT_CAP, ods_extras
+from monitor.files.xlsx_extras import xlsx_extras
 
 HEADER = ["单位", "日期", "活动"]
 DATA_ROWS = range(4, 11)  # Excel rows 4..10

@@ -397,3 +397,33 @@ def test_a_town_clerk_cannot_roll_back_or_change_quotas(session, settings):
     with pytest.raises(Forbidden):
         metrics.report(session=session, actor=clerk, settings=RULES, start="2025-03", end="2025-03", town="兰溪镇")
     assert _report(session, start="2025-03", end="2025-03")["held"] == 2
+
+
+# 11. Reads of accounts, locks and kept files take the acting account too, and check it.
+def test_accounts_locks_and_kept_files_are_read_as_someone(session, settings):
+    from monitor.admin.accounts import users_frame
+    from monitor.core.permissions import Forbidden
+    from monitor.ingest.batches import original_file
+    from monitor.store.locks import locks_frame
+
+    load_roster(session, settings)
+    lanxi, nijiang = (
+        Actor(name="兰溪镇经办人", role="town", town="兰溪镇"),
+        Actor(name="泥江口镇", role="town", town="泥江口镇"),
+    )
+    rows = activities_csv(_days("LX-S", "2025-03", [1, 2]))
+    done = import_activities(
+        session=session, actor=lanxi, data=rows, file_name="兰溪镇三月.csv", settings=settings, today=TODAY
+    )
+    lock_month(session=session, month="2025-03", actor=OPERATOR)
+    uploads = settings.uploads_dir
+
+    assert locks_frame(session=session, actor=lanxi)["month"].tolist() == ["2025-03"]
+    assert users_frame(session=session, actor=OPERATOR).empty  # accounts are added by the operator, none yet
+    with pytest.raises(Forbidden):
+        users_frame(session=session, actor=REVIEWER)
+    name, data = original_file(session=session, actor=lanxi, batch_id=done.batch_id, uploads_dir=uploads)
+    assert name == f"{done.batch_id}_兰溪镇三月.csv" and "LX-S" in data.decode("utf-8")
+    with pytest.raises(Forbidden, match="只能查看本乡镇"):
+        original_file(session=session, actor=nijiang, batch_id=done.batch_id, uploads_dir=uploads)
+    assert original_file(session=session, actor=OPERATOR, batch_id=10_000, uploads_dir=uploads) is None

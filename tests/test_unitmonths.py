@@ -1,14 +1,16 @@
 """The unit × month table never drifts from the activity rows, whatever writes happen in whatever order.
 
 A property test runs random sequences of imports (overlapping ones included), rollbacks, review
-decisions and roster changes, and after every step compares the table with a recomputation from
-the activity rows, and the figures read from it with the figures read from the rows.
+decisions and roster changes, and after every step compares the table with a recount of the activity
+and review rows written here, and the figures read from it with the figures read from the rows.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from calendar import monthrange
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import BACKENDS, make_settings
@@ -19,11 +21,12 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from monitor.core.models import Activity, AuditEvent, ImportBatch
+from monitor.core.models import Activity, AuditEvent, ImportBatch, Review
 from monitor.core.permissions import Actor, Forbidden
 from monitor.counts import townmonths, unitmonths
 from monitor.evidence.review import decide, decisions_of
 from monitor.figures import metrics, summary
+from monitor.figures.held import held_counts, held_from_activities
 from monitor.ingest.importer import import_activities
 from monitor.ingest.quotas import UnitChanges, set_type_quotas, update_unit
 from monitor.ingest.rollback import RollbackRefused, rollback_batch
@@ -33,6 +36,8 @@ from monitor.store.db import get_engine
 CODES = ["ZX", "NJK-S", "NJK-YCT", "LX-HP", "LX-XJ"]
 TITLES = ["理论宣讲", "志愿服务", "文艺汇演"]
 REVIEWER = Actor(name="审核员", role="reviewer")
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # the district's time, in which a month's deadline falls
+COLUMNS = ("activities", "on_time", "recognised", "not_recognised", "not_recognised_on_time")
 
 row = st.tuples(st.sampled_from(CODES), st.integers(1, 3), st.integers(1, 4), st.sampled_from(TITLES))
 step = st.one_of(
@@ -122,8 +127,40 @@ def _apply(session: Session, settings, action) -> None:
         )
 
 
+def _deadline(month: str, day: int) -> datetime:
+    """The end of day `day` (or the month's last day, when shorter) of the month after `month`, in Shanghai."""
+    year, number = int(month[:4]), int(month[5:7])
+    year, number = (year + 1, 1) if number == 12 else (year, number + 1)
+    return datetime.combine(date(year, number, min(day, monthrange(year, number)[1])), time.max, tzinfo=SHANGHAI)
+
+
+def _counted_by_hand(session: Session, deadline_day: int) -> dict[tuple[str, int], tuple[int, ...]]:
+    """COLUMNS per (month, unit id), recounted from the activity and review rows: every activity; those
+    stored by their month's deadline (on time); those 认定; those 不予认定; those 不予认定 and on time."""
+    decisions = dict(session.exec(select(Review.activity_id, Review.decision)).all())
+    counts: dict[tuple[str, int], list[int]] = {}
+    for activity_id, unit_id, month, stored_at in session.exec(
+        select(Activity.id, Activity.unit_id, Activity.month, Activity.stored_at)
+    ).all():
+        stored = stored_at if stored_at.tzinfo else stored_at.replace(tzinfo=UTC)  # SQLite keeps naive UTC
+        on_time = stored <= _deadline(month, deadline_day)
+        decision = decisions.get(activity_id)
+        row = counts.setdefault((month, unit_id), [0] * len(COLUMNS))
+        for i, counted in enumerate(
+            (True, on_time, decision == "recognised", decision == "rejected", decision == "rejected" and on_time)
+        ):
+            row[i] += counted
+    return {key: tuple(row) for key, row in counts.items()}
+
+
+def _kept(session: Session) -> dict[tuple[str, int], tuple[int, ...]]:
+    """The unit-month table as stored; a row of zeros is no row."""
+    rows = session.connection().execute(text(f"SELECT month, unit_id, {', '.join(COLUMNS)} FROM unitmonth")).all()
+    return {(month, unit_id): tuple(counts) for month, unit_id, *counts in rows if any(counts)}
+
+
 def _agrees(session: Session, settings) -> None:
-    assert unitmonths.differences(session) == []
+    assert _kept(session) == _counted_by_hand(session, settings.deadline_day)
     assert townmonths.differences(session) == []
     for town, unit_type in [(None, None), ("泥江口镇", None), (None, "station")]:
         scope = {"town": town, "unit_type": unit_type}
@@ -135,8 +172,8 @@ def _agrees(session: Session, settings) -> None:
             fast = metrics.interviews(session=session, actor=OPERATOR, settings=settings, month=month, **scope)
             full = metrics.interviews_from_grid(session=session, settings=settings, month=month, **scope)
             assert fast.to_dict("records") == full.to_dict("records")
-    from_table = metrics.held_counts(session=session, start="2025-01", end="2025-04", settings=settings)
-    from_rows = metrics.held_from_activities(session=session, start="2025-01", end="2025-04", settings=settings)
+    from_table = held_counts(session=session, start="2025-01", end="2025-04", settings=settings)
+    from_rows = held_from_activities(session=session, start="2025-01", end="2025-04", settings=settings)
     keys = ["month", "unit_id"]
     assert from_table.sort_values(keys).reset_index(drop=True).to_dict("records") == from_rows.sort_values(
         keys
@@ -264,7 +301,7 @@ def test_a_changed_deadline_day_is_read_from_the_rows_until_repaired(session, se
     _import(session, settings, [("NJK-YCT", 1, 1, "理论宣讲")])
     # Stored just now, long after January 2025's deadline, for any deadline day: held 1, on time 0.
     later = replace(settings, deadline_day=7)
-    grid = metrics.held_counts(session=session, start="2025-01", end="2025-01", settings=later)
+    grid = held_counts(session=session, start="2025-01", end="2025-01", settings=later)
     assert (int(grid["held"].sum()), int(grid["on_time_held"].sum())) == (1, 0)
     assert unitmonths.check(session=session, actor=OPERATOR, settings=later).deadline_day == 5
     unitmonths.check(session=session, actor=OPERATOR, settings=later, repair=True)
@@ -327,6 +364,7 @@ def test_an_import_counts_this_months_rows_on_time_and_last_years_late(session, 
     assert int(counts.at[today.strftime("%Y-%m"), "on_time"]) == 1
     assert int(counts.at["2025-01", "on_time"]) == 0
     assert unitmonths.differences(session) == [] and townmonths.differences(session) == []
+    assert _kept(session) == _counted_by_hand(session, settings.deadline_day)
 
 
 @pytest.mark.parametrize("by_id", [True, False])

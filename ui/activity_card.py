@@ -14,11 +14,13 @@ import pandas as pd
 import streamlit as st
 
 from monitor.core.clock import local_text
-from monitor.core.permissions import PERMISSIONS, Actor, Forbidden
+from monitor.core.labels import town_label
+from monitor.core.permissions import Actor, Forbidden, may
 from monitor.evidence.gallery import GalleryItem, GalleryPhoto
 from monitor.evidence.images import PhotoRefused, view_jpeg
+from monitor.evidence.photo_removal import RemovalRefused, remove_photo
 from monitor.evidence.photo_store import StoreError, open_store
-from monitor.evidence.photos import RemovalRefused, attach_one, remove_photo
+from monitor.evidence.photos import attach_one
 from monitor.evidence.review import DECISIONS, ReviewRefused, decide, reply, thread
 from monitor.store.db import Busy
 from ui import common
@@ -71,7 +73,7 @@ def _taken(photo: GalleryPhoto, item: GalleryItem) -> str:
 
 def _removable(me: Actor, item: GalleryItem, photo: GalleryPhoto) -> bool:
     """Whether to offer 删除 (the domain decides): a reviewer's any photo, the uploader's own until review."""
-    if "review" in PERMISSIONS[me.role]:
+    if may(me, "review"):
         return True
     return me.is_town and me.town == item.town and photo.uploaded_by == me.name and not item.decision
 
@@ -289,7 +291,7 @@ def card(
     with st.container(border=True):
         st.markdown(
             f"#### {item.date:%Y-%m-%d} {md(item.title)}\n"
-            f"{md(item.town or '区级')} · {md(item.unit_name)}（{md(item.unit_code)}）"
+            f"{md(town_label(item.town))} · {md(item.unit_name)}（{md(item.unit_code)}）"
             + (f" · {md(item.category)}" if item.category else "")
             + (f" · {item.participants} 人参加" if item.participants is not None else "")
             + (f" · {md(item.location)}" if item.location else "")
@@ -298,10 +300,9 @@ def card(
         photos(item, key, me)
         decision(item)
         _thread(item, me)
-        allowed = PERMISSIONS[me.role]
-        if "review" in allowed:
+        if may(me, "review"):
             _review_form(item, me, key, shortcuts, after)
-        if "import" in allowed and (not me.is_town or me.town == item.town):
+        if may(me, "import") and (not me.is_town or me.town == item.town):
             _answer_form(item, me, key)
 
 

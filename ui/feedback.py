@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from monitor.core.clock import local_text
+from monitor.core.labels import town_label
 from monitor.core.permissions import Actor
 from monitor.evidence.review import feedback
 from monitor.figures.views import Filters
@@ -48,7 +49,7 @@ def table(frame: pd.DataFrame) -> pd.DataFrame:
 
 def label(row: pd.Series) -> str:
     status = "已答复" if row["answered"] else "待答复"
-    return clean(f"{row['town'] or '区级'}{row['name']} {row['date']} {row['title']}（{status}）")
+    return clean(f"{town_label(row['town'])}{row['name']} {row['date']} {row['title']}（{status}）")
 
 
 def notice(me: Actor, f: Filters) -> None:

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from monitor.core.config import TYPE_LABELS
+from monitor.core.labels import town_label
 from monitor.core.permissions import Actor
 from monitor.evidence.gallery import STATUS_LABELS, GalleryItem
 from ui import activity_card
@@ -36,7 +37,7 @@ def queue_table(queue: pd.DataFrame) -> pd.DataFrame:
 
 def unit_label(row: pd.Series) -> str:
     counts = [f"{label} {int(row[status])}" for status, label in STATUS_LABELS.items() if row[status]]
-    return clean(f"{row['town'] or '区级'}{row['name']}（{' · '.join(counts)}）")
+    return clean(f"{town_label(row['town'])}{row['name']}（{' · '.join(counts)}）")
 
 
 def _step(key: str, codes: list[str], by: int) -> None:

@@ -12,17 +12,10 @@ import streamlit as st
 
 from monitor.core.permissions import Actor, Forbidden
 from monitor.evidence.images import PhotoRefused
+from monitor.evidence.photo_choices import hand_choices, plan_table
 from monitor.evidence.photo_files import UploadRefused, read_files
 from monitor.evidence.photo_store import StoreError, open_store
-from monitor.evidence.photos import (
-    STATUS_LABELS,
-    Attached,
-    PhotoPlan,
-    attach_plan,
-    hand_choices,
-    plan_photos,
-    plan_table,
-)
+from monitor.evidence.photos import STATUS_LABELS, Attached, PhotoPlan, attach_plan, plan_photos
 from monitor.roster.units import towns
 from monitor.store.db import Busy
 from ui import common, text

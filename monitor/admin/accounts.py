@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from monitor.core.calendar import as_utc
+from monitor.core.errors import Refusal
 from monitor.core.models import LoginThrottle, Meta, SignInSession, User
 from monitor.core.permissions import ROLE_LABELS, ROLES, Actor, require
 from monitor.roster.units import towns
@@ -31,12 +32,16 @@ _hasher = PasswordHasher()
 REFUSED = "用户名或密码不正确。"
 
 
-class AuthError(Exception):
+class AuthError(Refusal):
     """Sign-in refused; the message says why in Chinese without telling which part was wrong."""
 
+    code = "sign_in"
 
-class UserError(ValueError):
+
+class UserError(Refusal, ValueError):
     """A user account change that cannot be made as given."""
+
+    code = "unknown_user"
 
 
 def hash_password(password: str) -> str:
@@ -296,7 +301,9 @@ def authenticate(*, session: Session, name: str, password: str, source: str = ""
     return Actor(name=user.name, role=user.role, town=user.town)
 
 
-def users_frame(*, session: Session) -> pd.DataFrame:
+def users_frame(*, session: Session, actor: Actor) -> pd.DataFrame:
+    """The accounts, for whoever manages them."""
+    require(actor, "users")
     rows = [
         {"name": u.name, "role": u.role, "town": u.town, "disabled": u.disabled, "created_at": u.created_at}
         for u in session.exec(select(User).order_by(col(User.name))).all()

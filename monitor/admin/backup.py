@@ -31,6 +31,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
 import monitor.core.models  # noqa: F401  (the tables)
+from monitor.core.errors import Refusal
 from monitor.core.permissions import Actor, Forbidden
 from monitor.store.db import get_engine, init_db
 from monitor.store.schema import SCRIPTS, SchemaError, head, known_revisions, revision_of
@@ -49,8 +50,10 @@ SQLITE_MOMENT = "%Y-%m-%d %H:%M:%S.%f"
 LIVE_TABLES = frozenset({"user", "loginthrottle", "signinsession"})
 
 
-class BackupError(Exception):
+class BackupError(Refusal):
     """A backup or restore that cannot be done here; the message says what to do instead."""
+
+    code = "refused"
 
 
 @dataclass(frozen=True)

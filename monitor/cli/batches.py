@@ -8,18 +8,24 @@ import json
 import pandas as pd
 from sqlmodel import Session
 
+from monitor.cli import common
 from monitor.core.calendar import today_in
 from monitor.core.clock import local_text
 from monitor.core.config import Settings
-from monitor.core.permissions import Actor
+from monitor.core.errors import Refusal
 from monitor.figures import views
 from monitor.ingest.rollback import RollbackRefused, rollback_batch
 
 LIST_KEYS = ["id", "file_name", "user", "created_at", "rows", "imported", "duplicates", "rejected", "status"]
 
 
-class BatchError(Exception):
+COMMANDS = {"batches"}
+
+
+class BatchError(Refusal):
     """A batch command refused, told in one line."""
+
+    code = "refused"
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -33,7 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     rollback.add_argument("--json", action="store_true")
 
 
-def run(args: argparse.Namespace, session: Session, settings: Settings, *, actor: Actor) -> int:
+def run(args: argparse.Namespace, session: Session, settings: Settings) -> int:
+    actor = common.acting(session, getattr(args, "user", None), "rollback")
     if args.action == "list":
         frame = views.batches(session=session, actor=actor, town=args.town, limit=100_000)
         frame = frame[frame["kind"] == "activities"]

@@ -9,11 +9,13 @@ import json
 
 from sqlmodel import Session, select
 
+from monitor.cli import common
 from monitor.core.config import Settings
+from monitor.core.labels import town_label
 from monitor.core.models import Unit
-from monitor.core.permissions import Actor
 from monitor.counts.unitmonths import check
 
+COMMANDS = {"check"}
 SHOWN = 20  # differences printed without --json
 
 
@@ -24,7 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument("--json", action="store_true")
 
 
-def run(args: argparse.Namespace, session: Session, settings: Settings, *, actor: Actor) -> int:
+def run(args: argparse.Namespace, session: Session, settings: Settings) -> int:
+    actor = common.acting(session, args.user, "repair" if args.repair else "view")
     done = check(session=session, actor=actor, settings=settings, repair=args.repair)
     codes = {int(i): str(c) for i, c in session.exec(select(Unit.id, Unit.code)).all() if i is not None}
     stale = done.deadline_day != settings.deadline_day
@@ -38,7 +41,7 @@ def run(args: argparse.Namespace, session: Session, settings: Settings, *, actor
         for d in done.differences[:SHOWN]:
             print(f"  {d.month} {codes.get(d.unit_id, d.unit_id)} {d.column}: stored {d.stored}, actual {d.actual}")
         for s in done.sums[:SHOWN]:
-            print(f"  {s.month} {s.town or '（区直）'} {s.unit_type} {s.column}: stored {s.stored}, actual {s.actual}")
+            print(f"  {s.month} {town_label(s.town)} {s.unit_type} {s.column}: stored {s.stored}, actual {s.actual}")
         if len(done.differences) > SHOWN or len(done.sums) > SHOWN:
             print("  … more (--json lists them all)")
         if stale:

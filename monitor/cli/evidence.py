@@ -6,15 +6,18 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from sqlmodel import Session
 
 from monitor.admin.accounts import UserError
+from monitor.cli import common
 from monitor.cli import photos as cli_photos
 from monitor.core import calendar
 from monitor.core.calendar import today_in
 from monitor.core.config import Settings
+from monitor.core.errors import Refusal
 from monitor.core.permissions import Actor, Forbidden, shell_actor
 from monitor.evidence.images import PhotoRefused
 from monitor.evidence.photo_files import Incoming, UploadRefused, read_files, read_folder, read_zip
@@ -28,8 +31,10 @@ from monitor.store.db import Busy
 COMMANDS = {"photos", "review", "signals"}
 
 
-class EvidenceError(Exception):
+class EvidenceError(Refusal):
     """An evidence command refused, told in one line."""
+
+    code = "refused"
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -170,7 +175,8 @@ def _signals(args: argparse.Namespace, session: Session, settings: Settings, tow
     return 0
 
 
-def run(args: argparse.Namespace, session: Session, settings: Settings, *, town: str | None, acting: Acting) -> int:
+def run(args: argparse.Namespace, session: Session, settings: Settings) -> int:
+    town, acting = common.town(session, getattr(args, "town", None)), partial(common.acting, session)
     if args.command == "photos" and args.action in cli_photos.ACTIONS:
         return cli_photos.run(args, session, settings, acting=acting)
     if args.command == "photos":

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import date
 
 from sqlmodel import Session
 
+from monitor.cli import common
 from monitor.core import calendar
+from monitor.core.calendar import today_in
 from monitor.core.config import Settings
 from monitor.core.permissions import shell_actor
 from monitor.figures.missing import message, missing_reports
+
+COMMANDS = {"missing"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -21,7 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     missing.add_argument("--json", action="store_true")
 
 
-def run(args: argparse.Namespace, session: Session, settings: Settings, *, today: date, town: str | None) -> int:
+def run(args: argparse.Namespace, session: Session, settings: Settings) -> int:
+    today, town = today_in(settings), common.town(session, args.town)
     month = calendar.check_month(args.month, settings, today=today, finished=True)
     found = missing_reports(
         session=session, actor=shell_actor(), settings=settings, month=month, today=today, town=town

@@ -20,8 +20,8 @@ from monitor.core.calendar import today_in
 from monitor.core.config import Settings
 from monitor.core.permissions import Actor, Forbidden
 from monitor.evidence.photo_gc import GRACE_HOURS, Collected, collect_garbage
+from monitor.evidence.photo_removal import RemovalRefused, remove_photo
 from monitor.evidence.photo_store import StoreError, open_store
-from monitor.evidence.photos import RemovalRefused, remove_photo
 from monitor.store.db import Busy
 
 ACTIONS = {"remove", "gc"}

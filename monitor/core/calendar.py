@@ -14,14 +14,18 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from monitor.core.errors import Refusal
+
 if TYPE_CHECKING:
     from monitor.core.config import Settings
 
 ZONE = ZoneInfo("Asia/Shanghai")  # the district's clock: deadlines, "today", every time shown
 
 
-class BadPeriod(ValueError):
+class BadPeriod(Refusal, ValueError):
     """A month or range that is not YYYY-MM, or ends before it starts."""
+
+    code = "bad_argument"
 
 
 def parse_month_arg(text: str) -> str:

@@ -34,7 +34,7 @@ class Settings:
     earliest_year: int = 2000  # activity dates before 1 January of this year are mistakes
     busy_seconds: float = 30.0  # how long a write waits for another writer before giving up
     bulletin_issuer: str = "区委宣传部"  # who issues the 通报
-    bulletin_requirements: str = ""  # 通报's 四、下步要求; empty: the default text in monitor/bulletin.py
+    bulletin_requirements: str = ""  # 通报's 四、下步要求; empty: the default text in monitor/reports/bulletin.py
     photo_limit_mb: int = 10  # one photo
     photo_upload_limit_mb: int = 200  # one zip or one multi-file upload of photos
     photo_max_pixels: int = 64_000_000  # a 48-megapixel phone photo fits; a decompression bomb does not

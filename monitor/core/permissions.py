@@ -9,6 +9,9 @@ from __future__ import annotations
 import getpass
 from dataclasses import dataclass
 
+from monitor.core.errors import Refusal
+from monitor.core.labels import town_label
+
 ROLES = ("admin", "reviewer", "town")
 ROLE_LABELS = {"admin": "管理员", "reviewer": "审核人员", "town": "乡镇（街道）经办人"}
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -51,8 +54,10 @@ ACTION_LABELS = {
 }
 
 
-class Forbidden(Exception):
+class Forbidden(Refusal):
     """The actor's role or township does not allow this."""
+
+    code = "forbidden"
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,11 @@ class Actor:
 def shell_actor() -> Actor:
     """Who acts from the command line without --user: the operator of the server."""
     return Actor(name=f"命令行:{getpass.getuser()}", role="admin")
+
+
+def may(actor: Actor, action: str) -> bool:
+    """Whether the role allows `action`: for a screen deciding what to offer (the call checks again)."""
+    return action in PERMISSIONS.get(actor.role, frozenset())
 
 
 def require(actor: Actor, action: str) -> None:
@@ -95,4 +105,4 @@ def scope(actor: Actor, action: str, town: str | None = None) -> str | None:
 def may_touch(actor: Actor, action: str, unit_town: str) -> None:
     """A write or read of one unit: the role allows it, and town staff only in their own township."""
     require(actor, action)
-    town_scope(actor, unit_town or "区级")
+    town_scope(actor, town_label(unit_town))

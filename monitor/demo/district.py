@@ -39,6 +39,7 @@ from sqlmodel import Session, select
 
 from monitor.admin.accounts import add_user
 from monitor.core.calendar import ZONE
+from monitor.core.errors import Refusal
 from monitor.core.models import ImportBatch, Unit, User
 from monitor.core.normalize import title_key
 from monitor.core.permissions import Actor, require
@@ -59,7 +60,7 @@ from monitor.demo.names import (
 )
 from monitor.evidence.photo_store import PhotoStore
 from monitor.ingest.importer import insert_activities
-from monitor.ingest.roster_file import upsert_units
+from monitor.ingest.roster_plan import upsert_units
 from monitor.store import audit
 from monitor.store.db import bump_version, get_meta, set_meta
 
@@ -79,75 +80,59 @@ DEMO_ACCOUNTS = [
 ]
 
 
-class DemoRefused(Exception):
+class DemoRefused(Refusal):
     """The database already holds real units; the demo is loaded only into an empty one."""
+
+    code = "refused"
 
 
 def _person(rng: random.Random) -> tuple[str, str]:
     return rng.choice(SURNAMES) + rng.choice(GIVEN), f"1{rng.choice('3578')}{rng.randrange(10**9):09d}"
 
 
-def build_roster(rng: random.Random) -> list[dict[str, object]]:
+def _unit(rng: random.Random, code: str, name: str, kind: str, town: str) -> dict[str, object]:
+    """A row of the roster, its head and phone drawn from `rng`."""
     head, phone = _person(rng)
-    units: list[dict[str, object]] = [
-        {
-            "code": "ZX",
-            "name": "区新时代文明实践服务中心",
-            "type": "center",
-            "town": "",
-            "head": head,
-            "phone": phone,
-            "quota": None,
-            "active_from": None,
-            "active_to": None,
-        }
-    ]
+    return {
+        "code": code,
+        "name": name,
+        "type": kind,
+        "town": town,
+        "head": head,
+        "phone": phone,
+        "quota": None,
+        "active_from": None,
+        "active_to": None,
+    }
+
+
+def _station_names(rng: random.Random, code: str, count: int) -> list[str]:
+    """The `count` village and community names of township `code`'s stations, the planted ones first."""
+    names: list[str] = []
+    if code == "NJK":
+        names.append("油草塘村")
+    if code in ("QJH", "CSP"):
+        names.append(SHARED_NAMES[0])
+    if code in ("LX", "XSD"):
+        names.append(SHARED_NAMES[1])
+    while len(names) < count:
+        if code in STREETS and rng.random() < 0.6:
+            name = rng.choice(COMMUNITY) + "社区"
+        else:
+            name = rng.choice(FIRST) + rng.choice(SECOND) + "村"
+        if name not in names and name not in SHARED_NAMES:
+            names.append(name)
+    return names
+
+
+def build_roster(rng: random.Random) -> list[dict[str, object]]:
+    units = [_unit(rng, "ZX", "区新时代文明实践服务中心", "center", "")]
     per_town = [STATIONS // len(TOWNS) + (1 if i < STATIONS % len(TOWNS) else 0) for i in range(len(TOWNS))]
     for (code, town), count in zip(TOWNS, per_town, strict=True):
-        head, phone = _person(rng)
-        units.append(
-            {
-                "code": f"{code}-S",
-                "name": f"{town}新时代文明实践所",
-                "type": "institute",
-                "town": town,
-                "head": head,
-                "phone": phone,
-                "quota": None,
-                "active_from": None,
-                "active_to": None,
-            }
-        )
-        names: list[str] = []
-        if code == "NJK":
-            names.append("油草塘村")
-        if code in ("QJH", "CSP"):
-            names.append(SHARED_NAMES[0])
-        if code in ("LX", "XSD"):
-            names.append(SHARED_NAMES[1])
-        while len(names) < count:
-            if code in STREETS and rng.random() < 0.6:
-                name = rng.choice(COMMUNITY) + "社区"
-            else:
-                name = rng.choice(FIRST) + rng.choice(SECOND) + "村"
-            if name not in names and name not in SHARED_NAMES:
-                names.append(name)
-        for i, name in enumerate(names, start=1):
-            head, phone = _person(rng)
+        units.append(_unit(rng, f"{code}-S", f"{town}新时代文明实践所", "institute", town))
+        for i, name in enumerate(_station_names(rng, code, count), start=1):
             station_code = f"{code}-YCT" if name == "油草塘村" else f"{code}-{i:03d}"
-            units.append(
-                {
-                    "code": station_code,
-                    "name": f"{name}新时代文明实践站",
-                    "type": "station",
-                    "town": town,
-                    "head": head,
-                    "phone": phone,
-                    "quota": None,
-                    "active_from": None,
-                    "active_to": None,
-                }
-            )
+            units.append(_unit(rng, station_code, f"{name}新时代文明实践站", "station", town))
     return units
 
 

@@ -25,8 +25,8 @@ from monitor.core.models import Activity, Feedback, Photo, Review, Unit
 from monitor.core.normalize import title_key
 from monitor.demo.photos import draw_photo
 from monitor.evidence.images import describe
+from monitor.evidence.photo_links import keep
 from monitor.evidence.photo_store import PhotoStore
-from monitor.evidence.photos import keep
 
 SHANGHAI = ZONE
 MONTH = "2025-12"  # the month with photos and plants: a month of photos costs about ten seconds of loading

@@ -232,7 +232,29 @@ def queue(
     with the photos they carry and the activities without any (`no_photo`). Optionally one unit type."""
     month = parse_month_arg(month)
     town = scope(actor, "view", town)
-    units = core_select(col(Unit.id), col(Unit.code), col(Unit.name), col(Unit.town), col(Unit.type))
+    held = _held(month, town, unit_type)
+    activities = pd.DataFrame.from_records(fetch_tuples(session, held), columns=["unit_id", "activity_id"])
+    if activities.empty:
+        return pd.DataFrame(columns=QUEUE_COLUMNS)
+    ids = [int(i) for i in activities["activity_id"]]
+    reviewed, counts = _decisions_and_photos(session, ids)
+    status = _statuses(session, reviewed)
+    activities["status"] = [status.get(i, "pending") for i in ids]
+    activities["photos"] = [counts.get(i, 0) for i in ids]
+    activities["no_photo"] = activities["photos"].eq(0).astype("int64")
+    by_unit = pd.crosstab(activities["unit_id"], activities["status"]).reindex(
+        columns=list(STATUS_LABELS), fill_value=0
+    )
+    by_unit["activities"] = activities.groupby("unit_id").size()
+    by_unit[["photos", "no_photo"]] = activities.groupby("unit_id")[["photos", "no_photo"]].sum()
+    frame = _roster(session, [int(u) for u in by_unit.index]).join(by_unit, how="inner")
+    order = {"center": 0, "institute": 1, "station": 2}
+    frame = frame.sort_values(["town", "type", "code"], key=lambda s: s.map(order) if s.name == "type" else s)
+    return frame.reset_index(drop=True)[QUEUE_COLUMNS].astype(dict.fromkeys(QUEUE_COLUMNS[4:], "int64"))
+
+
+def _held(month: str, town: str | None, unit_type: str | None) -> Query:
+    """(unit_id, activity id) of the activities of `month`, of one township and one unit type when given."""
     held = core_select(col(Activity.unit_id), col(Activity.id)).where(col(Activity.month) == month)
     if town or unit_type:
         held = held.join(Unit, col(Unit.id) == col(Activity.unit_id))
@@ -240,10 +262,11 @@ def queue(
         held = held.where(col(Unit.town) == town)
     if unit_type:
         held = held.where(col(Unit.type) == unit_type)
-    activities = pd.DataFrame.from_records(fetch_tuples(session, held), columns=["unit_id", "activity_id"])
-    if activities.empty:
-        return pd.DataFrame(columns=QUEUE_COLUMNS)
-    ids = [int(i) for i in activities["activity_id"]]
+    return held
+
+
+def _decisions_and_photos(session: Session, ids: list[int]) -> tuple[list[tuple[int, str, datetime]], dict[int, int]]:
+    """The decisions taken on the activities (id, decision, decided_at) and how many photos each has."""
     reviewed: list[tuple[int, str, datetime]] = []
     counts: dict[int, int] = {}
     for chunk in chunks(ids):
@@ -265,25 +288,22 @@ def queue(
                 .group_by(col(Photo.activity_id)),
             )
         )
+    return reviewed, counts
+
+
+def _statuses(session: Session, reviewed: list[tuple[int, str, datetime]]) -> dict[int, str]:
+    """Activity id -> recognised | rejected | answered (replied to after the decision) of those decided."""
     replies = last_replies(session, [a for a, d, _ in reviewed if d == "rejected"])
-    status = {
+    return {
         a: "recognised" if d != "rejected" else "answered" if replies.get(a, t) > t else "rejected"
         for a, d, t in reviewed
     }
-    activities["status"] = [status.get(i, "pending") for i in ids]
-    activities["photos"] = [counts.get(i, 0) for i in ids]
-    activities["no_photo"] = activities["photos"].eq(0).astype("int64")
-    by_unit = pd.crosstab(activities["unit_id"], activities["status"]).reindex(
-        columns=list(STATUS_LABELS), fill_value=0
-    )
-    by_unit["activities"] = activities.groupby("unit_id").size()
-    by_unit[["photos", "no_photo"]] = activities.groupby("unit_id")[["photos", "no_photo"]].sum()
-    unit_ids = [int(u) for u in by_unit.index]
-    roster = pd.DataFrame.from_records(
+
+
+def _roster(session: Session, unit_ids: list[int]) -> pd.DataFrame:
+    """code, name, town and type of the units, indexed by unit_id."""
+    units = core_select(col(Unit.id), col(Unit.code), col(Unit.name), col(Unit.town), col(Unit.type))
+    return pd.DataFrame.from_records(
         [row for chunk in chunks(unit_ids) for row in fetch_tuples(session, units.where(col(Unit.id).in_(chunk)))],
         columns=["unit_id", "code", "name", "town", "type"],
     ).set_index("unit_id")
-    frame = roster.join(by_unit, how="inner")
-    order = {"center": 0, "institute": 1, "station": 2}
-    frame = frame.sort_values(["town", "type", "code"], key=lambda s: s.map(order) if s.name == "type" else s)
-    return frame.reset_index(drop=True)[QUEUE_COLUMNS].astype(dict.fromkeys(QUEUE_COLUMNS[4:], "int64"))

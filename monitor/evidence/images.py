@@ -17,6 +17,8 @@ import imagehash
 import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from monitor.core.errors import Refusal
+
 pillow_heif.register_heif_opener()
 
 THUMB_SIZE = (480, 480)
@@ -27,8 +29,10 @@ _DATE_TIME = 0x0132
 _ORIENTATION = 0x0112
 
 
-class PhotoRefused(ValueError):
+class PhotoRefused(Refusal, ValueError):
     """A file that is not a photo this product takes; the message says why, in Chinese."""
+
+    code = "bad_image"
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from monitor.core.config import Settings
+from monitor.core.errors import Refusal
 
 MAX_ENTRIES = 5000
 _IGNORED = ("__MACOSX/", ".DS_Store", "Thumbs.db", "desktop.ini")
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".heic", ".heif")
 
 
-class UploadRefused(ValueError):
+class UploadRefused(Refusal, ValueError):
     """The upload as a whole cannot be read (not a zip, too large, too many files)."""
+
+    code = "bad_upload"
 
 
 class ZipUnreadable(UploadRefused):

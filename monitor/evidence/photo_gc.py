@@ -15,8 +15,8 @@ from sqlmodel import Session
 
 from monitor.core.config import Settings
 from monitor.core.permissions import Actor, require
+from monitor.evidence.photo_links import drop_unlinked, linked_hashes
 from monitor.evidence.photo_store import PhotoStore, StoredFile
-from monitor.evidence.photos import drop_unlinked, linked_hashes
 from monitor.store import audit
 from monitor.store.db import begin_write
 

@@ -18,13 +18,16 @@ from urllib.parse import urlparse
 
 from monitor.core.calendar import as_utc
 from monitor.core.config import Settings
+from monitor.core.errors import Refusal
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 KINDS = ("original", "thumb")
 
 
-class StoreError(Exception):
+class StoreError(Refusal):
     """The photo store cannot be reached or does not hold a file it should."""
+
+    code = "store"
 
 
 def _key(sha256: str, kind: str) -> str:

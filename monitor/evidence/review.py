@@ -17,10 +17,11 @@ from sqlmodel import Session, col, select
 from monitor.core.calendar import as_utc
 from monitor.core.clock import local_text
 from monitor.core.config import Settings
+from monitor.core.errors import Refusal
 from monitor.core.models import Activity, Feedback, Review, Unit
 from monitor.core.permissions import Actor, may_touch, scope
 from monitor.counts import unitmonths
-from monitor.evidence.photos import photo_counts
+from monitor.evidence.photo_links import photo_counts
 from monitor.store import audit
 from monitor.store.db import begin_write, bump_version, chunks, fetch_tuples
 from monitor.store.locks import locked_months
@@ -30,8 +31,10 @@ KIND_LABELS = {**DECISIONS, "reply": "答复"}
 MAX_TEXT = 1000
 
 
-class ReviewRefused(ValueError):
+class ReviewRefused(Refusal, ValueError):
     """A decision or answer that cannot be taken as asked; the message says why."""
+
+    code = "review_refused"
 
 
 def _activity(session: Session, activity_id: int) -> tuple[Activity, Unit]:

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from monitor.core import calendar
 from monitor.core.config import Settings
+from monitor.core.errors import Refusal
 from monitor.core.models import Interview, Unit
 from monitor.core.permissions import Actor, may_touch, require
 from monitor.figures import metrics
@@ -17,8 +18,10 @@ from monitor.store import audit
 from monitor.store.db import bump_version
 
 
-class InterviewError(ValueError):
+class InterviewError(Refusal, ValueError):
     """An interview record that cannot be stored as given."""
+
+    code = "refused"
 
 
 @dataclass(frozen=True)

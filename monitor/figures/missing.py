@@ -11,10 +11,10 @@ from sqlmodel import Session
 from monitor.core.calendar import deadline_of, parse_month_arg
 from monitor.core.config import Settings
 from monitor.core.export import frame_xlsx
+from monitor.core.labels import DISTRICT
 from monitor.core.permissions import Actor, scope
 from monitor.figures.metrics import unit_months
 
-DISTRICT = "区级"  # the township shown for the district's own units (the center has none)
 COLUMNS = ["town", "code", "name", "type", "head", "phone"]
 HEADINGS = {"town": "所属乡镇", "name": "单位名称", "code": "单位编码", "head": "负责人", "phone": "联系电话"}
 

@@ -10,6 +10,7 @@ those of metrics.unit_months and metrics.streak_months, which the tests hold the
 from __future__ import annotations
 
 import json
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,17 @@ def rate(numerator: float, denominator: float) -> float | None:
     return float(numerator) / float(denominator) if denominator else None
 
 
+class _Period(NamedTuple):
+    """What report_doc reads of a period: the roster, each unit-month's quota (0 outside the active
+    range, units × months), which unit-months count, and the township sums."""
+
+    units: pd.DataFrame
+    months: list[str]
+    quotas: np.ndarray
+    counted: np.ndarray
+    sums: pd.DataFrame
+
+
 def report_doc(
     *, session: Session, months: list[str], start: str, end: str, town: str | None, unit_type: str | None
 ) -> dict[str, object]:
@@ -39,6 +51,7 @@ def report_doc(
     quotas = np.where(active_grid(units, months), quota_grid(session=session, units=units, months=months), 0)
     counted = quotas > 0
     sums = _sums(session, months, town=town, unit_type=unit_type)
+    period = _Period(units=units, months=months, quotas=quotas, counted=counted, sums=sums)
     held, required = int(sums["held"].sum()), int(quotas.sum())
     doc.update(
         units=int(counted.any(axis=1).sum()),
@@ -50,8 +63,17 @@ def report_doc(
         compliance_rate=rate(int(sums["met"].sum()), int(counted.sum())),
         on_time_rate=rate(int(sums["on_time_met"].sum()), int(counted.sum())),
     )
+    doc["by_type"] = _by_type(period)
+    doc["by_town"] = _by_town(period)
+    doc["by_month"] = _by_month(period)
+    return doc
+
+
+def _by_type(period: _Period) -> dict[str, dict[str, object]]:
+    """Units counted, held, required and completion rate per unit type present in the roster."""
+    units, quotas, counted, sums = period.units, period.quotas, period.counted, period.sums
     types = units["type"].to_numpy(dtype=object)
-    by_type = {}
+    by_type: dict[str, dict[str, object]] = {}
     for kind in UNIT_TYPES:
         mine = types == kind
         if not mine.any():
@@ -64,7 +86,12 @@ def report_doc(
             "required": kind_required,
             "completion_rate": rate(kind_held, kind_required),
         }
-    doc["by_type"] = by_type
+    return by_type
+
+
+def _by_town(period: _Period) -> list[dict[str, object]]:
+    """Held, required, completion and on-time rates per named township, in township order."""
+    units, quotas, counted, sums = period.units, period.quotas, period.counted, period.sums
     codes, names = pd.factorize(units["town"].to_numpy(dtype=object))
     required_by_town = np.bincount(codes, weights=quotas.sum(axis=1), minlength=len(names))
     counted_by_town = np.bincount(codes, weights=counted.sum(axis=1), minlength=len(names))
@@ -88,10 +115,15 @@ def report_doc(
                 "on_time_rate": rate(int(town_on_time_of[position]), int(counted_by_town[position])),
             }
         )
-    doc["by_town"] = by_town
+    return by_town
+
+
+def _by_month(period: _Period) -> list[dict[str, object]]:
+    """Held, required and completion rate per month; none when the roster holds no unit."""
+    months, sums = period.months, period.sums
     month_held = sums.groupby("month")["held"].sum().to_dict() if len(sums) else {}
-    month_required = quotas.sum(axis=0).tolist()
-    doc["by_month"] = (
+    month_required = period.quotas.sum(axis=0).tolist()
+    return (
         [
             {
                 "month": month,
@@ -101,10 +133,9 @@ def report_doc(
             }
             for j, month in enumerate(months)
         ]
-        if len(units)
+        if len(period.units)
         else []
     )
-    return doc
 
 
 def _sums(session: Session, months: list[str], *, town: str | None, unit_type: str | None) -> pd.DataFrame:

@@ -1,6 +1,6 @@
-"""Reading one sheet the way a person would: where the table starts, a header over one or two rows,
-merged cells filled down, rows that are not activities set aside with a reason, and the year,
-month and township written above the table.
+"""Reading one sheet the way a person would: where the table starts (its header is found by
+monitor.files.layout_header), merged cells filled down, rows that are not activities set aside
+with a reason, and the year, month and township written above the table.
 
 Everything decided here is recorded (SheetTable), so the preview can say how the file was read.
 """
@@ -11,30 +11,31 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import pandas as pd
 
-from monitor.core.normalize import CONTROL_CHARS, clean, map_unique, map_unique_text, parse_date
+from monitor.core.normalize import clean, map_unique, map_unique_text, parse_date
 from monitor.files.bounded import column_name
+from monitor.files.layout_header import (
+    HEADER_SCAN_ROWS,
+    NUMBER_WORDS,
+    Column,
+    find_header,
+    header_token,
+    is_form_system,
+    look_up,
+    vocabulary,
+)
 from monitor.files.layout_rows import FILTERED, HIDDEN, row_content, set_aside
 
-HEADER_SCAN_ROWS = 20
 TOTAL_WORDS = ("合计", "总计", "小计", "共计")
 SIGN_OFF_WORDS = ("填报人", "填表人", "审核人", "制表人", "统计人", "填报日期", "填表日期", "负责人签字", "单位盖章")
-NUMBER_WORDS = ("序号", "编号", "no", "no.")
 # Sheets that explain or sum up the table, or show an example of it: never activities.
 SKIPPED_SHEET_WORDS = ("说明", "示例", "样例", "范例", "汇总", "统计表")
 GENERIC_SHEET = re.compile(r"^(sheet|工作表|活动台账|台账|活动记录)\s*\d*$", re.IGNORECASE)
 _YEAR_MONTH = re.compile(r"(20\d{2})\s*年\s*(?:度\s*)?(?:(\d{1,2})\s*(?:-\s*\d{1,2}\s*)?月)?")
 _YEAR_DASH_MONTH = re.compile(r"(20\d{2})[-_.](\d{1,2})(?!\d)")
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    header: str
-    aliases: tuple[str, ...] = ()
-    required: bool = False
 
 
 @dataclass
@@ -63,89 +64,6 @@ class SheetTable:
         return f"{self.name}（右侧表格）" if self.block == 1 else f"{self.name}（右侧第 {self.block} 个表格）"
 
 
-def header_token(text: object) -> str:
-    """The form of a header that is looked up: NFKC, no spaces or line breaks, no colon, case folded."""
-    token = CONTROL_CHARS.sub("", unicodedata.normalize("NFKC", str(text or "")).replace("\ufeff", ""))
-    return re.sub(r"\s+", "", token).rstrip(":").casefold()
-
-
-def header_text(value: object) -> str:
-    """A header as the clerk wrote it, on one line: no BOM, control characters, line breaks or colon."""
-    text = re.sub(r"[\r\n]+", "", str(value or "")).replace("\ufeff", "")
-    text = re.sub(r"\s+", " ", CONTROL_CHARS.sub("", text)).strip().rstrip(":：").rstrip()
-    return text if len(text) <= 30 else text[:30] + "…"
-
-
-# Online forms (问卷星, 腾讯文档, 金数据) number their questions and mark the required ones:
-# "3、活动时间：", "Q3.活动时间", "（3）活动时间", "*活动时间", "活动时间（必填）".
-_QUESTION_NUMBER = re.compile(r"^(?:q?\d{1,3}\s*[、.．:)]|\(\d{1,3}\)|第\d{1,3}题[、.:]?)")
-_TRAILING_NOTE = re.compile(r"^(.+?)\((?:必填|选填|自动|[^()]{1,8})\)$")
-# Columns the form system adds to every submission: known, never the activity's date, not activities' data.
-FORM_SYSTEM_WORDS = frozenset(
-    header_token(word)
-    for word in (
-        "提交答卷时间",
-        "所用时间",
-        "来源",
-        "来源详情",
-        "来自IP",
-        "来自ip",
-        "IP",
-        "IP地址",
-        "提交者",
-        "提交时间",
-        "提交者（自动）",
-        "提交时间（自动）",
-        "更新时间（自动）",
-        "填写设备",
-        "开始答题时间",
-        "结束答题时间",
-        "答题时长",
-        "微信昵称",
-        "总分",
-        "填写人",
-        "填写时间",
-        "提交人",
-        "修改时间",
-    )
-)
-
-
-def header_forms(text: object) -> list[str]:
-    """The token of a header, then the same without a form's question number, required mark or
-    trailing bracketed note (参加人数（人）), each looked up in turn."""
-    token = header_token(text)
-    forms = [token]
-    bare = _QUESTION_NUMBER.sub("", token).strip("*").removesuffix("(必填)")
-    bare = bare.strip("*")
-    if bare and bare != token:
-        forms.append(bare)
-    note = _TRAILING_NOTE.match(bare or token)
-    if note:
-        forms.append(note.group(1))
-    return forms
-
-
-def look_up(lookup: dict[str, Column], text: object) -> Column | None:
-    for form in header_forms(text):
-        found = lookup.get(form)
-        if found is not None:
-            return found
-    return None
-
-
-def is_form_system(text: object) -> bool:
-    return any(form in FORM_SYSTEM_WORDS for form in header_forms(text))
-
-
-def vocabulary(columns: Sequence[Column]) -> dict[str, Column]:
-    lookup: dict[str, Column] = {}
-    for column in columns:
-        for name in (column.header, column.key, *column.aliases):
-            lookup.setdefault(header_token(name), column)
-    return lookup
-
-
 def fill_merged(raw: pd.DataFrame, merged: Sequence[tuple[tuple[int, int], tuple[int, int]]]) -> pd.DataFrame:
     """Each merged range takes its top-left value in every cell, as a person reads it."""
     if not merged:
@@ -166,75 +84,6 @@ def merged_cells(merged: Sequence[tuple[tuple[int, int], tuple[int, int]]]) -> s
     for (r0, c0), (r1, c1) in merged:
         cells.update((r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1) if (r, c) != (r0, c0))
     return cells
-
-
-def _match_row(cells: list[object], lookup: dict[str, Column]) -> dict[int, Column]:
-    matched: dict[int, Column] = {}
-    for j, cell in enumerate(cells):
-        found = look_up(lookup, cell)
-        if found is not None and found not in matched.values():
-            matched[j] = found
-    return matched
-
-
-def _is_date(value: object) -> bool:
-    text = clean(value)
-    return bool(text) and parse_date(text) is not None
-
-
-def find_header(
-    raw: pd.DataFrame,
-    columns: Sequence[Column],
-    anchors: tuple[str, ...],
-    merged: Sequence[tuple[tuple[int, int], tuple[int, int]]] = (),
-) -> tuple[list[int], dict[int, Column], dict[int, str]] | None:
-    """(header rows, column -> field, column -> header as written) or None when the sheet holds no table.
-
-    The header is the row among the first ones that names the most fields (two at least, one of
-    them an anchor such as the date or the title). A second row right under it is part of the
-    header when it only holds sub-headings (群众 / 志愿者 under a merged 参与人数) and no date.
-    """
-    lookup = vocabulary(columns)
-    best, best_matched = -1, dict[int, Column]()
-    for i in range(min(HEADER_SCAN_ROWS, len(raw))):
-        matched = _match_row(raw.iloc[i].tolist(), lookup)
-        if len(matched) >= 2 and any(c.key in anchors for c in matched.values()) and len(matched) > len(best_matched):
-            best, best_matched = i, matched
-    if best < 0:
-        return None
-    if best > 0 and any(r0 == best - 1 and r1 == best for (r0, _c0), (r1, _c1) in merged):
-        # The row found holds the sub-headings; the one above, merged down onto it, is the header's top.
-        up, own = raw.iloc[best - 1].tolist(), raw.iloc[best].tolist()
-        labels = {}
-        for j in range(len(own)):
-            top, sub = header_text(up[j]), header_text(own[j])
-            text = sub if not top or top == sub else (top if not sub else f"{top}/{sub}")
-            if text:
-                labels[j] = text
-        return [best - 1, best], best_matched, labels
-    parent = raw.iloc[best].tolist()
-    rows = [best]
-    labels = {j: header_text(v) for j, v in enumerate(parent) if header_text(v)}
-    if best + 1 < len(raw):
-        child = raw.iloc[best + 1].tolist()
-        filled = [j for j, v in enumerate(child) if clean(v)]
-        if filled and not any(_is_date(child[j]) for j in filled):
-            # Every word of the row under it is a heading of its own: 群众, 志愿者.
-            if all(look_up(lookup, child[j]) is not None for j in filled):
-                rows.append(best + 1)
-                combined: dict[int, Column] = {}
-                for j in range(len(parent)):
-                    own = header_text(child[j]) if j in filled else ""
-                    up = header_text(parent[j])
-                    found = (look_up(lookup, own) if own else None) or look_up(lookup, up + own)
-                    if found is None and not own:
-                        found = look_up(lookup, up)
-                    if found is not None and found not in combined.values():
-                        combined[j] = found
-                    if own or up:
-                        labels[j] = f"{up}/{own}" if own and up and own != up else (own or up)
-                best_matched = combined
-    return rows, best_matched, labels
 
 
 def context_of(*texts: str) -> tuple[int | None, int | None]:
@@ -295,75 +144,201 @@ def read_sheet(
     body_merges = [m for m in merged if m[0][0] >= first]
     filled_cells = merged_cells(body_merges)
     raw = fill_merged(raw, body_merges)
-    above = [clean(v) for row in range(header_rows[0]) for v in raw.iloc[row].tolist()]
-    title = " ".join(t for t in [preface, *dict.fromkeys(above)] if t and t != "None")
-    body = raw.iloc[first:]
-    frame = pd.DataFrame(index=pd.RangeIndex(first + 1, first + 1 + len(body), name="row"))
+    cells = raw.iloc[first:]
+    frame, headers = _field_frame(cells, matched, labels, columns, first)
+    body = _Body(cells=cells, frame=frame, other=_other_text(cells, matched, frame.index), first=first)
+    number_column = next((j for j, t in labels.items() if header_token(t) in NUMBER_WORDS), None)
+    system = {j for j, t in labels.items() if j not in matched and is_form_system(t)}
+    aside = _set_aside(body, matched, columns, number_column, _Visibility(hidden_rows, filtered))
+    frame = frame[~aside.drop]
+    other = body.other if not aside.drop.any() else body.other.loc[frame.index]
+    unused = _unused(other, labels, number_column, first_column)
+    if system:
+        unused.append("表单系统生成的列（不是活动内容，未导入）：" + "、".join(labels[j] for j in sorted(system)))
+    return SheetTable(
+        name=name,
+        frame=frame,
+        headers=headers,
+        header_rows=[r + 1 for r in header_rows],
+        unmapped=_unmapped(labels, matched, system),
+        title=_title(raw, header_rows[0], preface),
+        mapped=matched_keys(matched),
+        unit_from_sheet=_unit_from_sheet(name, unit_keys, matched),
+        skipped=aside.skipped,
+        filled=_filled_counts(frame, matched, filled_cells),
+        block=block,
+        unused=unused,
+        contents=aside.contents,
+    )
+
+
+# ------------------------------------------------------------------------------- header and fields
+
+
+def _title(raw: pd.DataFrame, header_top: int, preface: str) -> str:
+    """The text above the header (泥江口镇2026年6月新时代文明实践活动台账), after the preface, each text once."""
+    above = [clean(v) for row in range(header_top) for v in raw.iloc[row].tolist()]
+    return " ".join(t for t in [preface, *dict.fromkeys(above)] if t and t != "None")
+
+
+def _field_frame(
+    cells: pd.DataFrame, matched: dict[int, Column], labels: dict[int, str], columns: Sequence[Column], first: int
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """One text column per field key, indexed by the row number Excel shows, and each field's header
+    as written (the field's own header for a field the sheet has no column for)."""
+    frame = pd.DataFrame(index=pd.RangeIndex(first + 1, first + 1 + len(cells), name="row"))
     headers: dict[str, str] = {}
-    filled: dict[str, int] = {}
     for j, column in matched.items():
-        frame[column.key] = map_unique_text(body[j].reset_index(drop=True), clean) if j in body else ""
+        frame[column.key] = map_unique_text(cells[j].reset_index(drop=True), clean) if j in cells else ""
         headers[column.key] = labels.get(j, column.header)
     for column in columns:
         if column.key not in frame:
             frame[column.key] = ""
             headers.setdefault(column.key, column.header)
-    mapped = set(matched)
-    number_column = next((j for j, t in labels.items() if header_token(t) in NUMBER_WORDS), None)
-    system = {j for j, t in labels.items() if j not in mapped and is_form_system(t)}
-    unmapped = [
+    return frame, headers
+
+
+def _other_text(cells: pd.DataFrame, matched: dict[int, Column], index: pd.Index) -> pd.DataFrame:
+    """The cleaned text of the columns that name no field, on the rows of `index`."""
+    other_columns = [j for j in cells.columns if j not in matched]
+    return pd.DataFrame(
+        {j: map_unique_text(cells[j].reset_index(drop=True), clean) for j in other_columns}, index=index
+    )
+
+
+def _unmapped(labels: dict[int, str], matched: dict[int, Column], system: set[int]) -> list[str]:
+    """Headers that name no field, apart from 序号 and the columns a form system adds."""
+    return [
         text
         for j, text in labels.items()
-        if j not in mapped and j not in system and header_token(text) not in NUMBER_WORDS and text
+        if j not in matched and j not in system and header_token(text) not in NUMBER_WORDS and text
     ]
-    unit_from_sheet = (
+
+
+def _unit_from_sheet(name: str, unit_keys: tuple[str, ...], matched: dict[int, Column]) -> bool:
+    """No unit column, and a sheet name that is not a generic one (Sheet1, 活动台账): the name is the unit."""
+    return (
         bool(unit_keys)
         and bool(name)
         and not GENERIC_SHEET.match(name.strip())
         and not any(c.key in unit_keys for c in matched.values())
     )
 
-    # Rows that are not activities: set aside with a reason, never refused.
+
+def _filled_counts(
+    frame: pd.DataFrame, matched: dict[int, Column], filled_cells: set[tuple[int, int]]
+) -> dict[str, int]:
+    """Cells filled from a merged range on the rows that stay activities, by field key."""
+    filled: dict[str, int] = {}
+    kept = set(frame.index) if filled_cells else set()  # a set of a million row numbers only when needed
+    for j, column in matched.items():
+        count = sum(1 for r, c in filled_cells if c == j and r + 1 in kept)
+        if count:
+            filled[column.key] = count
+    return filled
+
+
+# -------------------------------------------------------------------------------- rows set aside
+
+
+@dataclass
+class _Body:
+    """The rows under the header: their cells as read, the text of each field and of the other columns."""
+
+    cells: pd.DataFrame  # the sheet's rows from `first` on, its own columns
+    frame: pd.DataFrame  # one text column per field key, indexed by the row number Excel shows
+    other: pd.DataFrame  # the columns that name no field, same index
+    first: int  # 0-based row of the first row under the header
+
+
+class _Visibility(NamedTuple):
+    hidden_rows: frozenset[int]  # 0-based rows a person cannot see
+    filtered: bool  # hidden by a filter rather than by hand
+
+
+@dataclass
+class _Aside:
+    """The rows that are not activities: (row, reason) in row order, the text of some, and the mask of all."""
+
+    skipped: list[tuple[int, str]]
+    contents: dict[int, str]
+    drop: pd.Series
+
+
+def _set_aside(
+    body: _Body,
+    matched: dict[int, Column],
+    columns: Sequence[Column],
+    number_column: int | None,
+    visibility: _Visibility,
+) -> _Aside:
+    """Rows that are not activities: set aside with a reason, never refused."""
+    frame = body.frame
     mapped_blank = (frame == "").all(axis=1)
-    other_columns = [j for j in body.columns if j not in matched]
-    other = pd.DataFrame(
-        {j: map_unique_text(body[j].reset_index(drop=True), clean) for j in other_columns}, index=frame.index
-    )
-    other_filled = other != ""
-    if number_column is not None and number_column in other.columns:
-        rest = other_filled.drop(columns=[number_column])
-        numbered = other[number_column].str.fullmatch(r"\d+(\.0)?").fillna(False).astype(bool)
-        only_number = mapped_blank & numbered & ~rest.any(axis=1)
-    else:
-        only_number = pd.Series(False, index=frame.index)
+    other_filled = body.other != ""
+    only_number = _only_number(body.other, other_filled, mapped_blank, number_column)
     blank = mapped_blank & ~other_filled.any(axis=1)
-    hidden = pd.Series(frame.index.isin([r + 1 for r in hidden_rows]), index=frame.index) & ~blank
-    # A total or a sign-off has no date (合计村 on a dated row is a village): only rows without
-    # one are looked at, in the columns where a person writes those words.
-    undated = pd.Series(True, index=frame.index)
-    if "date" in frame:
-        undated = ~pd.Series(
-            map_unique(frame["date"], lambda t: bool(t) and parse_date(t) is not None), index=frame.index, dtype=bool
-        )
-    total = pd.Series(False, index=frame.index)
-    sign_off = pd.Series(False, index=frame.index)
+    hidden = pd.Series(frame.index.isin([r + 1 for r in visibility.hidden_rows]), index=frame.index) & ~blank
+    undated = _undated(frame)
+    total, sign_off = _totals_and_sign_offs(body, matched, undated)
     aside: dict[int, tuple[str, str]] = {}
-    if undated.any():
-        keys = [k for k in ("code", "name", "town", "date", "title") if k in matched_keys(matched)]
-        looked = [frame.loc[undated, k] for k in keys] + [other.loc[undated, j] for j in other_columns]
-        for text in looked:
-            total |= _starts_with(text, TOTAL_WORDS).reindex(frame.index, fill_value=False)
-            sign_off |= _starts_with(text, SIGN_OFF_WORDS).reindex(frame.index, fill_value=False)
-        if "date" in frame and "title" in frame:  # a ledger of activities, not a roster
-            aside = _not_activities(body, frame, undated & ~blank & ~hidden & ~total & ~sign_off, columns, first)
-    headings = pd.Series(frame.index.isin(list(aside)), index=frame.index)
+    if undated.any() and "date" in frame and "title" in frame:  # a ledger of activities, not a roster
+        candidates = undated & ~blank & ~hidden & ~total & ~sign_off
+        aside = _not_activities(body.cells, frame, candidates, columns, body.first)
     reasons = [
         (blank, "空行，已跳过"),
-        (hidden, FILTERED if filtered else HIDDEN),
+        (hidden, FILTERED if visibility.filtered else HIDDEN),
         (total, "合计行，已跳过"),
         (sign_off, "落款（填报人、审核人等），已跳过"),
         (only_number, "只有序号、没有活动内容，已跳过"),
     ]
+    return _skipped(body, reasons, aside, hidden)
+
+
+def _only_number(
+    other: pd.DataFrame, other_filled: pd.DataFrame, mapped_blank: pd.Series, number_column: int | None
+) -> pd.Series:
+    """Rows whose only text is a number in the 序号 column."""
+    if number_column is None or number_column not in other.columns:
+        return pd.Series(False, index=other.index)
+    rest = other_filled.drop(columns=[number_column])
+    numbered = other[number_column].str.fullmatch(r"\d+(\.0)?").fillna(False).astype(bool)
+    return mapped_blank & numbered & ~rest.any(axis=1)
+
+
+def _undated(frame: pd.DataFrame) -> pd.Series:
+    """Rows without a date; every row of a sheet without a date column."""
+    if "date" not in frame:
+        return pd.Series(True, index=frame.index)
+    return ~pd.Series(
+        map_unique(frame["date"], lambda t: bool(t) and parse_date(t) is not None), index=frame.index, dtype=bool
+    )
+
+
+def _totals_and_sign_offs(body: _Body, matched: dict[int, Column], undated: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(total rows, sign-off rows).
+
+    A total or a sign-off has no date (合计村 on a dated row is a village): only rows without
+    one are looked at, in the columns where a person writes those words.
+    """
+    frame, other = body.frame, body.other
+    total = pd.Series(False, index=frame.index)
+    sign_off = pd.Series(False, index=frame.index)
+    if not undated.any():
+        return total, sign_off
+    keys = [k for k in ("code", "name", "town", "date", "title") if k in matched_keys(matched)]
+    looked = [frame.loc[undated, k] for k in keys] + [other.loc[undated, j] for j in other.columns]
+    for text in looked:
+        total |= _starts_with(text, TOTAL_WORDS).reindex(frame.index, fill_value=False)
+        sign_off |= _starts_with(text, SIGN_OFF_WORDS).reindex(frame.index, fill_value=False)
+    return total, sign_off
+
+
+def _skipped(
+    body: _Body, reasons: list[tuple[pd.Series, str]], aside: dict[int, tuple[str, str]], hidden: pd.Series
+) -> _Aside:
+    """Each row under the first reason that holds for it; then the headings and notes of `aside`."""
+    frame = body.frame
     skipped: list[tuple[int, str]] = []
     contents = {row: content for row, (_reason, content) in aside.items()}
     drop = pd.Series(False, index=frame.index)
@@ -372,34 +347,11 @@ def read_sheet(
         skipped.extend((int(row), reason) for row in frame.index[mask])
         drop |= mask
     skipped.extend((row, reason) for row, (reason, _c) in aside.items() if not drop[row])
-    drop |= headings
+    drop |= pd.Series(frame.index.isin(list(aside)), index=frame.index)
     for row in frame.index[hidden]:
-        contents[int(row)] = row_content([clean(v) for v in body.loc[row - 1].tolist()])
+        contents[int(row)] = row_content([clean(v) for v in body.cells.loc[row - 1].tolist()])
     skipped.sort()
-    frame = frame[~drop]
-    kept = set(frame.index) if filled_cells else set()  # a set of a million row numbers only when needed
-    for j, column in matched.items():  # cells filled on the rows that stay activities
-        count = sum(1 for r, c in filled_cells if c == j and r + 1 in kept)
-        if count:
-            filled[column.key] = count
-    unused = _unused(other if not drop.any() else other.loc[frame.index], labels, number_column, first_column)
-    if system:
-        unused.append("表单系统生成的列（不是活动内容，未导入）：" + "、".join(labels[j] for j in sorted(system)))
-    return SheetTable(
-        name=name,
-        frame=frame,
-        headers=headers,
-        header_rows=[r + 1 for r in header_rows],
-        unmapped=unmapped,
-        title=title,
-        mapped=matched_keys(matched),
-        unit_from_sheet=unit_from_sheet,
-        skipped=skipped,
-        filled=filled,
-        block=block,
-        unused=unused,
-        contents=contents,
-    )
+    return _Aside(skipped=skipped, contents=contents, drop=drop)
 
 
 def _not_activities(

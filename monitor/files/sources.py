@@ -13,10 +13,14 @@ from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 
-from monitor.files import bounded, sheet_extras, word
-from monitor.files.layout import Column, look_up, vocabulary
+from monitor.core.errors import Refusal
+from monitor.files import bounded, word
+from monitor.files.layout_header import Column, look_up, vocabulary
 from monitor.files.ods_bounds import check_ods
+from monitor.files.ods_extras import ods_extras
+from monitor.files.xls_bounds import check_xls
 from monitor.files.xls_extras import xls_extras
+from monitor.files.xlsx_extras import xlsx_extras
 
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -27,13 +31,11 @@ _RECORD_WORDS = re.compile(r"(活动记录表?|活动登记表|活动台账|记�
 Merged = list[tuple[tuple[int, int], tuple[int, int]]]
 
 
-class FileError(Exception):
+class FileError(Refusal):
     """The file as a whole cannot be taken: nothing of it is imported."""
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(message, code=code)
 
 
 @dataclass
@@ -118,7 +120,7 @@ def _check_workbook(data: bytes, fmt: str, limit_bytes: int) -> None:
             if fmt == "ods":
                 check_ods(data)
         else:
-            bounded.check_xls(data)
+            check_xls(data)
     except bounded.TooLarge as exc:
         raise FileError("too_large", str(exc)) from exc
     except (bounded.Malformed, struct.error, ValueError) as exc:
@@ -165,7 +167,7 @@ def _add_extras(data: bytes, fmt: str, sheets: list[RawSheet], picture_limit_byt
         if fmt == "xls":
             extras = xls_extras(data)
         else:
-            reader = sheet_extras.xlsx_extras if fmt == "xlsx" else sheet_extras.ods_extras
+            reader = xlsx_extras if fmt == "xlsx" else ods_extras
             extras = reader(data, picture_limit_bytes=picture_limit_bytes)
     except (ValueError, KeyError, zipfile.BadZipFile):
         return

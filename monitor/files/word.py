@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import io
-import posixpath
 import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
 from xml.parsers import expat
 
 import pandas as pd
 from docx.oxml.parser import parse_xml
 from lxml import etree
 
+from monitor.core.errors import Refusal
 from monitor.files import bounded
+from monitor.files.word_pictures import Pictures, WordPicture, document_relationships
 
 # Budgets, judged from the zip directory and an element count before lxml builds a tree. A Word
 # document has a few dozen members and one per picture. WPS writes some 15 elements a cell (cell,
@@ -29,7 +29,6 @@ DOCUMENT_FACTOR = 2  # word/document.xml once unzipped, times the upload limit
 MAX_ELEMENTS = 2_000_000
 HEADING_CHARS = 500
 DOCUMENT_PART = "word/document.xml"
-RELATIONSHIPS_PART = "word/_rels/document.xml.rels"
 
 UNREADABLE = "Word 文件已损坏或加密，无法读取：请在 Word/WPS 中另存为 .docx 后重新上传。"
 SPLIT_ADVICE = "请压缩文档中的图片（Word：图片格式 → 压缩图片），或把文档拆成几份后重新上传。"
@@ -40,7 +39,6 @@ _NS = {
     "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
     "v": "urn:schemas-microsoft-com:vml",
     "mc": "http://schemas.openxmlformats.org/markup-compatibility/2006",
-    "pr": "http://schemas.openxmlformats.org/package/2006/relationships",
 }
 _P, _TBL, _TR, _TC, _BODY, _SDT, _SDT_CONTENT, _CUSTOM_XML = (
     f"{{{_NS['w']}}}{name}" for name in ("p", "tbl", "tr", "tc", "body", "sdt", "sdtContent", "customXml")
@@ -61,25 +59,16 @@ _GRID_SPAN = etree.XPath("./w:tcPr/w:gridSpan/@w:val", namespaces=_NS)
 _V_MERGE = etree.XPath("./w:tcPr/w:vMerge", namespaces=_NS)
 _GRID_BEFORE = etree.XPath("./w:trPr/w:gridBefore/@w:val", namespaces=_NS)
 _GRID_AFTER = etree.XPath("./w:trPr/w:gridAfter/@w:val", namespaces=_NS)
-_RELATIONSHIPS = etree.XPath("/pr:Relationships/pr:Relationship", namespaces=_NS)
 _COUNT = re.compile(r"^\s*\d{1,7}\s*$")
 
 Range = tuple[tuple[int, int], tuple[int, int]]
 
 
-class WordError(Exception):
+class WordError(Refusal):
     """The .docx cannot be read (damaged, not a Word document, too large)."""
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-@dataclass
-class WordPicture:
-    name: str  # the part name inside the docx, e.g. "word/media/image1.jpeg": text only, never a path
-    data: bytes
+        super().__init__(message, code=code)
 
 
 @dataclass
@@ -131,7 +120,7 @@ def read_docx(
         body = root.find(_BODY)
         if body is None:
             raise WordError("unreadable_file", UNREADABLE)
-        pictures = _Pictures(archive, _relationships(archive), cap=picture_limit_bytes, most=max_pictures)
+        pictures = Pictures(archive, document_relationships(archive), cap=picture_limit_bytes, most=max_pictures)
         return _read_body(body, pictures)
 
 
@@ -250,7 +239,7 @@ def _paragraph_text(paragraph: Any) -> str:
     return "".join(run.text for run in _RUNS(paragraph))
 
 
-def _read_body(body: Any, pictures: _Pictures) -> WordDocument:
+def _read_body(body: Any, pictures: Pictures) -> WordDocument:
     heading: list[str] = []
     paragraphs = 0
     tables: list[Any] = []
@@ -331,7 +320,7 @@ def _cell_text(tc: Any) -> str:
     return "\n".join(_paragraph_text(p) for p in _PARAGRAPHS(tc)).strip()
 
 
-def _table(number: int, regions: list[_Region], rows: int, width: int, pictures: _Pictures) -> WordTable:
+def _table(number: int, regions: list[_Region], rows: int, width: int, pictures: Pictures) -> WordTable:
     grid = [[""] * width for _ in range(rows)]
     merged: list[Range] = []
     placed: list[tuple[int, int, WordPicture]] = []
@@ -348,64 +337,6 @@ def _table(number: int, regions: list[_Region], rows: int, width: int, pictures:
                     placed.append((region.top, region.left, picture))
     cells = pd.DataFrame(grid, columns=pd.RangeIndex(width), dtype=object)
     return WordTable(number=number, cells=cells, merged=merged, pictures=placed)
-
-
-# ----------------------------------------------------------------------------------- pictures
-
-
-def _relationships(archive: zipfile.ZipFile) -> dict[str, str]:
-    """{relationship id: part name} of the document part's internal targets; empty when unreadable."""
-    try:
-        info = archive.getinfo(RELATIONSHIPS_PART)
-        if info.file_size > 1 << 22:
-            return {}
-        root = parse_xml(archive.read(info))
-    except (KeyError, zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError):
-        return {}  # the tables can still be read; only their pictures are lost
-    targets: dict[str, str] = {}
-    for relationship in _RELATIONSHIPS(root):
-        target = unquote(relationship.get("Target", ""))
-        if relationship.get("TargetMode") == "External" or not target:
-            continue
-        base = "" if target.startswith("/") else "word"
-        targets[relationship.get("Id", "")] = posixpath.normpath(posixpath.join(base, target.lstrip("/")))
-    return targets
-
-
-class _Pictures:
-    """Picture parts read on demand, each at most `cap` bytes and at most `most` of them placed."""
-
-    def __init__(self, archive: zipfile.ZipFile, targets: dict[str, str], *, cap: int, most: int) -> None:
-        self.archive = archive
-        self.targets = targets
-        self.cap = cap
-        self.most = most
-        self.placed = 0
-        self.read: dict[str, WordPicture | None] = {}
-
-    def take(self, rid: str) -> WordPicture | None:
-        name = self.targets.get(rid)
-        if name is None or self.placed >= self.most:
-            return None
-        if name not in self.read:
-            data = self._read(name)
-            self.read[name] = None if data is None else WordPicture(name=name, data=data)
-        picture = self.read[name]
-        if picture is not None:
-            self.placed += 1
-        return picture
-
-    def _read(self, name: str) -> bytes | None:
-        """The part's bytes; None when it is missing, damaged or above the cap (the tables still count)."""
-        try:
-            info = self.archive.getinfo(name)
-            if info.file_size > self.cap:
-                return None
-            with self.archive.open(info) as member:
-                data = member.read(self.cap + 1)
-        except (KeyError, zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError):
-            return None
-        return data if len(data) <= self.cap else None
 
 
 # ----------------------------------------------------------------------------------- forms

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import struct
 
-from monitor.files.bounded import Malformed, workbook_stream
+from monitor.files.bounded import Malformed
 from monitor.files.sheet_extras import SheetExtras
+from monitor.files.xls_bounds import workbook_stream
 
 _BOF, _EOF, _BOUNDSHEET, _ROW = 0x0809, 0x000A, 0x0085, 0x0208
 _FILTER_RECORDS = {0x009D, 0x009B}  # AUTOFILTERINFO, FILTERMODE

@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
+from sqlmodel import Session
 
 from monitor.core.issues import Issue, issues_frame, issues_table
 from monitor.core.models import ImportBatch
+from monitor.core.permissions import Actor, may_touch
 
 KEPT_EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "xls": "xls", "ods": "ods", "docx": "docx"}
 
@@ -88,6 +90,17 @@ def kept_path(batch: ImportBatch, *, uploads_dir: Path) -> Path | None:
         if path.exists():
             return path
     return None
+
+
+def original_file(*, session: Session, actor: Actor, batch_id: int, uploads_dir: Path) -> tuple[str, bytes] | None:
+    """The file an import was made from, as (download name, bytes), for whoever may see the batch:
+    town staff only their own township's. None when the file is not kept here."""
+    batch = session.get(ImportBatch, batch_id)
+    if batch is None:
+        return None
+    may_touch(actor, "view", batch.town)
+    path = kept_path(batch, uploads_dir=uploads_dir)
+    return None if path is None else (f"{batch.id}_{batch.file_name}", path.read_bytes())
 
 
 def new_batch(*, kind: str, user: str, file_name: str, digest: str, size: int) -> ImportBatch:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 import numpy as np
@@ -54,6 +54,56 @@ def already_stored(session: Session, rows: pd.DataFrame) -> int:
     return int(len(mine.merge(keys.astype({"unit_id": "int64"}), on=["unit_id", "date", "title_key"])))
 
 
+@dataclass
+class _Import:
+    """One activity file on its way in: who sends it, under which settings, and what it came to so far."""
+
+    session: Session
+    actor: Actor
+    settings: Settings
+    today: date
+    data: bytes
+    file_name: str
+    batch: ImportBatch
+    result: ImportResult
+    progress: Progress
+    fmt: str | None = None  # the file's format, once it is read
+
+    @classmethod
+    def start(
+        cls,
+        *,
+        session: Session,
+        actor: Actor,
+        settings: Settings,
+        today: date | None,
+        data: bytes,
+        file_name: str,
+        progress: Progress,
+    ) -> _Import:
+        """The import of `data` on `today` (None: today where the district is), with its batch record
+        (pending) and an empty result."""
+        today = today or today_in(settings)
+        digest = sha256_of(data)
+        batch = new_batch(kind="activities", user=actor.name, file_name=file_name, digest=digest, size=len(data))
+        batch.town = actor.town if actor.is_town else ""
+        result = ImportResult(sha256=digest)
+        return cls(session, actor, settings, today, data, file_name, batch, result, progress)
+
+    def refused(self) -> ImportResult:
+        """The file recorded as refused (_record); its result."""
+        _record(
+            self.session,
+            self.batch,
+            self.result,
+            status="refused",
+            settings=self.settings,
+            data=self.data,
+            fmt=self.fmt,
+        )
+        return self.result
+
+
 def import_activities(
     *,
     session: Session,
@@ -75,32 +125,19 @@ def import_activities(
     inside the write transaction that stores the rows, so a month locked meanwhile takes nothing.
     """
     town = scope(actor, "import", town)  # a township's staff report for their own township only
-    today = today or today_in(settings)
-    digest = sha256_of(data)
-    result = ImportResult(sha256=digest)
-    batch = new_batch(kind="activities", user=actor.name, file_name=file_name, digest=digest, size=len(data))
-    batch.town = actor.town if actor.is_town else ""
+    run = _Import.start(
+        session=session, actor=actor, settings=settings, today=today, data=data, file_name=file_name, progress=progress
+    )
+    result, batch = run.result, run.batch
     progress(0.0, "读取文件")
-    fmt = None
     try:
-        table = read_table(
-            data,
-            ACTIVITY_COLUMNS,
-            preferred_sheet="活动台账",
-            one_of=UNIT_KEYS,
-            anchors=UNIT_ANCHORS,
-            limit_bytes=settings.upload_limit_bytes,
-            file_name=file_name,
-            picture_limit_bytes=settings.photo_limit_bytes,
-        )
-        fmt = table.format
+        table = _read(data, file_name=file_name, settings=settings)
+        run.fmt = table.format
         # Pictures in the file are read and judged before the write lock is taken: that takes a moment.
         described = in_file.counted(table) if dry_run else in_file.describe_all(table, settings)
     except FileError as exc:
         result.file_error = Issue(code=exc.code, row=None, column=None, value="", message=exc.message)
-        if not dry_run:
-            _record(session, batch, result, status="refused", settings=settings, data=data, fmt=fmt)
-        return result
+        return result if dry_run else run.refused()
     if not dry_run:
         described.put_files(settings)  # the pictures' files, before the write lock; linked with their rows
 
@@ -108,91 +145,121 @@ def import_activities(
         if not dry_run:
             begin_write(session, busy_seconds=settings.busy_seconds)
         progress(0.2, "校验数据")
-        index = UnitIndex.build(units_frame(session=session))
-        checked = check_activities(
-            table,
-            index,
-            today=today,
-            earliest=date(settings.earliest_year, 1, 1),
-            locked_months=locked_months(session=session, settings=settings, today=today),
-            allowed_town=actor.town if actor.is_town else None,
-            town=town,
-            file_name=file_name,
-            town_source="账号所属乡镇" if actor.is_town else "上传时选择",
-        )
-        rows = checked.rows
-        first = ~rows.duplicated(subset=["unit_id", "date", "title_key"], keep="first")
-        # The first of each key, already in key order for the insert: one gather of the text columns.
-        unique_rows = rows.iloc[key_order(rows, np.flatnonzero(first.to_numpy()))]
-        result.rows = len(table.frame)
-        result.rejected = len(checked.rejected)
-        result.rejected_rows = rejected_rows(table.frame, table.headers, checked.errors, table.locate)
-        result.errors = _placed(table, checked.errors)
-        result.warnings = _placed(table, checked.warnings)
-        pictures = in_file.place(described, rows)
-        result.reading = _reading(table, checked, pictures.summary())
-
+        checked, unique_rows, pictures = _check(run, table, described, town=town)
         if dry_run:
             result.imported = len(unique_rows) - already_stored(session, unique_rows)
-            result.duplicates = len(rows) - result.imported
+            result.duplicates = len(checked.rows) - result.imported
             session.rollback()
             return result
         if strict and checked.errors:
             session.rollback()
-            result.duplicates = int((~first).sum())
-            _record(session, batch, result, status="refused", settings=settings, data=data, fmt=fmt)
-            return result
-
+            result.duplicates = len(checked.rows) - len(unique_rows)
+            return run.refused()
         progress(0.4, "写入数据库")
-        reported = len(rows)
+        reported = len(checked.rows)
         # The sheet as read and its checked copy are no longer needed: a million rows of them would
         # stay in memory beside the insert's own.
-        del table, checked, rows, first
-        session.add(batch)
-        session.flush()
-        assert batch.id is not None  # given by the flush
-        stored = insert_activities(
-            session,
-            unique_rows,
-            batch_id=batch.id,
-            stored_at=datetime.now(UTC),
-            ordered=True,
-            progress=lambda f, t: progress(0.4 + 0.55 * f, t),
-        )
-        keep_as_written(session, unique_rows)
-        pictures.attach(session, actor=actor, settings=settings, today=today)
-        result.imported = stored
-        result.duplicates = reported - stored
-        batch.status = "imported"
-        _fill(batch, result)
-        session.add(batch)
-        audit.record(
-            session,
-            actor=actor.name,
-            action="import",
-            target=batch.file_name,
-            detail=f"导入记录 #{batch.id}",
-            after={
-                "rows": result.rows,
-                "imported": stored,
-                "duplicates": result.duplicates,
-                "rejected": result.rejected,
-                "sha256": digest,
-            },
-        )
-        if stored:
-            bump_version(session)
-        session.commit()
+        del table, checked
+        _store(run, unique_rows, reported=reported, pictures=pictures)
     except Exception as exc:
         session.rollback()
         if not (isinstance(exc, Busy) or is_busy(exc)):
             raise
-        return _busy(session, batch, result, settings=settings, data=data, fmt=fmt, dry_run=dry_run)
+        return _busy(session, batch, result, settings=settings, data=data, fmt=run.fmt, dry_run=dry_run)
     pictures.ensure(settings)
     result.batch_id = batch.id
-    keep_original(data, uploads_dir=settings.uploads_dir, digest=digest, fmt=fmt)
+    keep_original(data, uploads_dir=settings.uploads_dir, digest=result.sha256, fmt=run.fmt)
     progress(1.0, "完成")
     return result
+
+
+def _read(data: bytes, *, file_name: str, settings: Settings) -> Table:
+    """The file read as an activity log; a FileError when it cannot be."""
+    return read_table(
+        data,
+        ACTIVITY_COLUMNS,
+        preferred_sheet="活动台账",
+        one_of=UNIT_KEYS,
+        anchors=UNIT_ANCHORS,
+        limit_bytes=settings.upload_limit_bytes,
+        file_name=file_name,
+        picture_limit_bytes=settings.photo_limit_bytes,
+    )
+
+
+def _check(
+    run: _Import, table: Table, described: in_file.Described, *, town: str | None
+) -> tuple[Checked, pd.DataFrame, in_file.Placed]:
+    """The rows checked against the roster and the month locks as the session sees them, and the
+    result told what was found: the check, the first row of each (unit, date, title) in key order,
+    and the file's pictures placed on the rows."""
+    session, actor, settings, today = run.session, run.actor, run.settings, run.today
+    index = UnitIndex.build(units_frame(session=session))
+    checked = check_activities(
+        table,
+        index,
+        today=today,
+        earliest=date(settings.earliest_year, 1, 1),
+        locked_months=locked_months(session=session, settings=settings, today=today),
+        allowed_town=actor.town if actor.is_town else None,
+        town=town,
+        file_name=run.file_name,
+        town_source="账号所属乡镇" if actor.is_town else "上传时选择",
+    )
+    rows = checked.rows
+    first = ~rows.duplicated(subset=["unit_id", "date", "title_key"], keep="first")
+    # The first of each key, already in key order for the insert: one gather of the text columns.
+    unique_rows = rows.iloc[key_order(rows, np.flatnonzero(first.to_numpy()))]
+    result = run.result
+    result.rows = len(table.frame)
+    result.rejected = len(checked.rejected)
+    result.rejected_rows = rejected_rows(table.frame, table.headers, checked.errors, table.locate)
+    result.errors = _placed(table, checked.errors)
+    result.warnings = _placed(table, checked.warnings)
+    pictures = in_file.place(described, rows)
+    result.reading = _reading(table, checked, pictures.summary())
+    return checked, unique_rows, pictures
+
+
+def _store(run: _Import, unique_rows: pd.DataFrame, *, reported: int, pictures: in_file.Placed) -> None:
+    """Store the rows, the batch that brought them, the pictures placed on them and the audit entry,
+    and commit: `reported` rows in the file, of which these are the first of each key."""
+    session, batch, result, actor = run.session, run.batch, run.result, run.actor
+    session.add(batch)
+    session.flush()
+    assert batch.id is not None  # given by the flush
+    stored = insert_activities(
+        session,
+        unique_rows,
+        batch_id=batch.id,
+        stored_at=datetime.now(UTC),
+        ordered=True,
+        progress=lambda f, t: run.progress(0.4 + 0.55 * f, t),
+    )
+    keep_as_written(session, unique_rows)
+    pictures.attach(session, actor=actor, settings=run.settings, today=run.today)
+    result.imported = stored
+    result.duplicates = reported - stored
+    batch.status = "imported"
+    _fill(batch, result)
+    session.add(batch)
+    audit.record(
+        session,
+        actor=actor.name,
+        action="import",
+        target=batch.file_name,
+        detail=f"导入记录 #{batch.id}",
+        after={
+            "rows": result.rows,
+            "imported": stored,
+            "duplicates": result.duplicates,
+            "rejected": result.rejected,
+            "sha256": result.sha256,
+        },
+    )
+    if stored:
+        bump_version(session)
+    session.commit()
 
 
 def _placed(table: Table, issues: list[Issue]) -> list[Issue]:

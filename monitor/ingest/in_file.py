@@ -18,8 +18,9 @@ from monitor.core.config import Settings
 from monitor.core.models import Activity
 from monitor.core.permissions import Actor
 from monitor.evidence.images import PhotoFacts, PhotoRefused, PixelBudget, describe
+from monitor.evidence.photo_links import ensure_files, put_files
 from monitor.evidence.photo_store import open_store
-from monitor.evidence.photos import attach_in_transaction, ensure_files, put_files
+from monitor.evidence.photos import attach_in_transaction
 from monitor.files.readers import Table
 from monitor.store.db import fetch_tuples
 

@@ -244,19 +244,10 @@ def _insert_sqlite(
     transaction already holds SQLite's write lock (monitor.store.db.begin_write)."""
     total = len(rows)
     stored = 0
-    names = ", ".join(INSERT_COLUMNS)
     # The rows become Python values one chunk at a time, in the loop below: a million rows of
     # Python strings and tuples held at once would add half a gigabyte to the import.
     iso = {day: day.isoformat() for day in set(rows["date"].tolist())}  # a year has 365 dates
-    stamp = stored_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    # batch_id and stored_at are the same on every row: written into the statement once (an
-    # integer and the timestamp text made above) instead of bound on each of a million rows.
-    marks = ", ".join("?" * (len(INSERT_COLUMNS) - 2))
-    batch = "NULL" if batch_id is None else str(int(batch_id))
-    sql = (
-        f"INSERT INTO activity ({names}) VALUES ({marks}, {batch}, '{stamp}') "
-        "ON CONFLICT (unit_id, date, title_key) DO NOTHING"
-    )
+    sql = _sqlite_insert(batch_id, stored_at)
     # The unique and month indexes take the rows in random key order: with SQLite's default
     # 2 MiB page cache most inserts miss it. A larger cache for the bulk insert, then back.
     cache_size = cursor.execute("PRAGMA cache_size").fetchone()[0]
@@ -279,22 +270,43 @@ def _insert_sqlite(
             stored += raw.total_changes - before
             progress(min(1.0, (start + CHUNK) / total), "写入数据库")
         if batch_id is not None and stored < total:
-            # The rows already stored by another batch: this batch reported them too.
-            cursor.executemany(
-                "INSERT OR IGNORE INTO activitybatch (activity_id, batch_id) SELECT id, ? FROM activity "
-                "WHERE unit_id = ? AND date = ? AND title_key = ? AND batch_id IS NOT ?",
-                (
-                    (batch_id, unit, iso[day], key, batch_id)
-                    for unit, day, key in zip(
-                        rows["unit_id"].tolist(), rows["date"].tolist(), rows["title_key"].tolist(), strict=True
-                    )
-                ),
-            )
+            _sqlite_reported_too(cursor, rows, batch_id=batch_id, iso=iso)
         if month_index is not None:
             cursor.execute(month_index)
     finally:
         cursor.execute(f"PRAGMA cache_size = {int(cache_size)}")
     return stored
+
+
+def _sqlite_insert(batch_id: int | None, stored_at: datetime) -> str:
+    """SQLite's INSERT ... ON CONFLICT DO NOTHING of one row, binding every column but the last two.
+
+    batch_id and stored_at are the same on every row: written into the statement once (an integer
+    and the timestamp as text) instead of bound on each of a million rows.
+    """
+    names = ", ".join(INSERT_COLUMNS)
+    stamp = stored_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    marks = ", ".join("?" * (len(INSERT_COLUMNS) - 2))
+    batch = "NULL" if batch_id is None else str(int(batch_id))
+    return (
+        f"INSERT INTO activity ({names}) VALUES ({marks}, {batch}, '{stamp}') "
+        "ON CONFLICT (unit_id, date, title_key) DO NOTHING"
+    )
+
+
+def _sqlite_reported_too(cursor: Any, rows: pd.DataFrame, *, batch_id: int, iso: dict[Any, str]) -> None:
+    """SQLite: the rows already stored by another batch are linked to this one, which reported them
+    too (`iso`: each date's text)."""
+    cursor.executemany(
+        "INSERT OR IGNORE INTO activitybatch (activity_id, batch_id) SELECT id, ? FROM activity "
+        "WHERE unit_id = ? AND date = ? AND title_key = ? AND batch_id IS NOT ?",
+        (
+            (batch_id, unit, iso[day], key, batch_id)
+            for unit, day, key in zip(
+                rows["unit_id"].tolist(), rows["date"].tolist(), rows["title_key"].tolist(), strict=True
+            )
+        ),
+    )
 
 
 def _dropped_for_rebuild(raw: Any, cursor: Any, total: int) -> str | None:

@@ -1,4 +1,4 @@
-"""Editing quotas and a unit's details on screen (the roster file import lives in roster.py).
+"""Editing quotas and a unit's details on screen (the roster file import lives in roster_file.py).
 
 A quota change takes effect from a month on (default: the current month) and never reaches
 into a locked month: past completion rates and interview lists stay as they were. The dated
@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from monitor.core.calendar import BadPeriod, parse_month_arg
 from monitor.core.config import DEFAULT_QUOTAS, UNIT_TYPES, Settings
+from monitor.core.errors import Refusal
 from monitor.core.models import QuotaRule, TypeQuota, Unit
 from monitor.core.normalize import parse_month
 from monitor.core.permissions import Actor, may_touch, require
@@ -33,8 +34,10 @@ from monitor.store.locks import locked_months
 MAX_QUOTA = 100
 
 
-class EditError(ValueError):
+class EditError(Refusal, ValueError):
     """A change that cannot be stored as given; the message says why, in Chinese."""
+
+    code = "refused"
 
 
 @dataclass(frozen=True)
@@ -263,27 +266,12 @@ def update_unit(
         if unit is None:
             raise EditError(f"单位编码“{code}”不存在。")
         may_touch(actor, "roster", unit.town)
-        own = quota_rules(session).get(int(unit.id or 0), [])
-        now = in_force(own, month)
-        before: dict[str, object] = {
-            "quota": None if now is None else now.quota,
-            "head": unit.head,
-            "phone": unit.phone,
-            "active_from": unit.active_from,
-            "active_to": unit.active_to,
-        }
         after: dict[str, object] = {"quota": changes.quota, "head": head, "phone": phone, **months}
-        changed = {k: (before[k], after[k]) for k in after if k != "quota" and before[k] != after[k]}
-        if not holds_from(own, month, changes.quota, default=None):
-            changed["quota"] = (before["quota"], changes.quota)
+        changed = _changed(session, unit, month=month, after=after, quota=changes.quota)
         if not changed:
             session.rollback()
             return Saved(month=month, changed={})
-        was = Place(unit.type, unit.town, unit.active_from, unit.active_to)
-        moved = Place(unit.type, unit.town, months["active_from"], months["active_to"])
-        last = last_locked(session=session, settings=settings, today=today)
-        if last is not None and locked_field(last=last, before=was, after=moved):
-            raise EditError(f"{_range_words(was, moved)}{locked_words(last)}，未保存；如确需调整，请先解锁 {last}。")
+        _refuse_locked_range(session=session, settings=settings, today=today, unit=unit, months=months)
         detail = ""
         if "quota" in changed:
             effective_month(session=session, settings=settings, today=today, from_month=month)
@@ -310,3 +298,34 @@ def update_unit(
         session.rollback()
         raise
     return Saved(month=month, changed=changed)
+
+
+def _changed(
+    session: Session, unit: Unit, *, month: str, after: dict[str, object], quota: int | None
+) -> dict[str, tuple[object, object]]:
+    """Each field of `after` that differs from the unit's, as (before, after); the quota (`quota`)
+    when the unit's own rules do not already give it from `month` on."""
+    own = quota_rules(session).get(int(unit.id or 0), [])
+    now = in_force(own, month)
+    before: dict[str, object] = {
+        "quota": None if now is None else now.quota,
+        "head": unit.head,
+        "phone": unit.phone,
+        "active_from": unit.active_from,
+        "active_to": unit.active_to,
+    }
+    changed = {k: (before[k], after[k]) for k in after if k != "quota" and before[k] != after[k]}
+    if not holds_from(own, month, quota, default=None):
+        changed["quota"] = (before["quota"], quota)
+    return changed
+
+
+def _refuse_locked_range(
+    *, session: Session, settings: Settings, today: date, unit: Unit, months: dict[str, str | None]
+) -> None:
+    """An EditError when the unit's new active months would change a month up to the latest locked one."""
+    was = Place(unit.type, unit.town, unit.active_from, unit.active_to)
+    moved = Place(unit.type, unit.town, months["active_from"], months["active_to"])
+    last = last_locked(session=session, settings=settings, today=today)
+    if last is not None and locked_field(last=last, before=was, after=moved):
+        raise EditError(f"{_range_words(was, moved)}{locked_words(last)}，未保存；如确需调整，请先解锁 {last}。")

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from monitor.core.config import Settings
+from monitor.core.errors import Refusal
 from monitor.core.models import ImportBatch
 from monitor.core.permissions import Actor, may_touch, require
 from monitor.counts import unitmonths
@@ -30,8 +31,10 @@ def _live_other(activity: str, what: str = "1") -> str:
     )
 
 
-class RollbackRefused(Exception):
+class RollbackRefused(Refusal):
     """The batch cannot be rolled back (unknown, already rolled back, or touches a locked month)."""
+
+    code = "refused"
 
 
 @dataclass(frozen=True)

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
-import numpy as np
 import pandas as pd
 
-from monitor.core.issues import Code, Issue, issue, shorten
-from monitor.core.normalize import (
-    map_unique,
-    map_unique_parts,
-    map_unique_text,
-    parse_date,
-    title_key,
-    town_key,
-)
-from monitor.files.cells import DateRead, read_date
-from monitor.files.layout import Column, SheetTable, context_of
-from monitor.files.loose import Context, Loose, cut_texts, read_counts, typed_date
+from monitor.core.issues import Code, Issue, issue
+from monitor.core.normalize import map_unique, map_unique_text, title_key
+from monitor.files.layout_header import Column
+from monitor.files.loose import cut_texts, read_counts
 from monitor.files.readers import Table
+from monitor.ingest.row_check import RowCheck
+from monitor.ingest.sheet_context import (
+    SheetContext,
+    TypedDates,
+    bad_date_issue,
+    completed_year_warnings,
+    read_dates,
+    row_sheets,
+    sheet_contexts,
+)
+from monitor.ingest.unit_checks import check_active, check_units
 from monitor.roster.unit_index import UnitIndex
 
 __all__ = ["ACTIVITY_COLUMNS", "UNIT_ANCHORS", "UNIT_KEYS", "Checked", "UnitIndex", "check_activities"]
@@ -156,16 +159,6 @@ TOO_LONG_HINTS = {
 }
 
 
-@dataclass(frozen=True)
-class SheetContext:
-    """What a sheet's title, its name, the file's name or the upload says about its rows."""
-
-    year: int | None
-    month: int | None
-    town: str | None
-    sources: dict[str, str]  # "year" / "town" -> where it was read: 标题, 工作表名, 文件名, 上传时选择
-
-
 @dataclass
 class Checked:
     rows: pd.DataFrame
@@ -174,48 +167,6 @@ class Checked:
     rejected: pd.Index
     contexts: list[SheetContext] = field(default_factory=list)
     as_typed: list[tuple[int, str, str, str]] = field(default_factory=list)  # (row, column, text, read as)
-
-
-def _active_text(active_from: str | None, active_to: str | None) -> str:
-    # the units frame holds a missing month as NaN, which is truthy
-    active_from = active_from if isinstance(active_from, str) else None
-    active_to = active_to if isinstance(active_to, str) else None
-    if active_from and active_to:
-        return f"启用期 {active_from} 至 {active_to}"
-    if active_from:
-        return f"{active_from} 起启用"
-    return f"启用至 {active_to}" if active_to else "全部月份"
-
-
-def sheet_contexts(
-    table: Table, index: UnitIndex, *, file_name: str, town: str | None, town_source: str = "上传时选择"
-) -> list[SheetContext]:
-    sheets: list[SheetTable | None] = list(table.reading.sheets) if table.reading else []
-    out = []
-    for sheet in sheets or [None]:
-        places = [
-            ("标题", sheet.title if sheet else ""),
-            ("工作表名", sheet.name if sheet else ""),
-            ("文件名", file_name),
-        ]
-        year = month = None
-        sources: dict[str, str] = {}
-        for where, text in places:
-            year, month = context_of(text)
-            if year:
-                sources["year"] = where
-                break
-        found = town
-        if found:
-            sources["town"] = town_source
-        else:
-            for where, text in places:
-                found = index.find_town(text)
-                if found:
-                    sources["town"] = where
-                    break
-        out.append(SheetContext(year=year, month=month, town=found, sources=sources))
-    return out
 
 
 def check_activities(
@@ -237,267 +188,110 @@ def check_activities(
     a year written there completes dates written without one (6月11日).
     """
     frame = table.frame
-    head = table.headers
-    errors: list[Issue] = []
-    warnings: list[Issue] = [issue(Code.SKIPPED_ROW, row, None, reason=reason) for row, reason in table.skipped]
-    bad = pd.Series(False, index=frame.index)
-    loose = Loose()
     contexts = sheet_contexts(table, index, file_name=file_name, town=town, town_source=town_source)
-    sheet_number = frame["_sheet"] if "_sheet" in frame else pd.Series(0, index=frame.index)
-    sheets = table.reading.sheets if table.reading else []
-    from_sheet = [s.name if s.unit_from_sheet else "" for s in sheets] or [""]
-    names = frame["name"].where(frame["name"] != "", sheet_number.map(dict(enumerate(from_sheet))).fillna(""))
-    hints = sheet_number.map({n: c.town or "" for n, c in enumerate(contexts)}).fillna("")
-
-    def report(mask: pd.Series, make) -> None:  # type: ignore[no-untyped-def]
-        nonlocal bad
-        if mask.any():
-            bad |= mask
-            for row, *values in frame.loc[mask].itertuples():
-                errors.append(make(row, dict(zip(frame.columns, values, strict=True))))
-
-    # unit: a code settles it alone; a row without one by its township, name and the sheet's hint
-    coded_rows = (frame["code"] != "").to_numpy(dtype=bool)
-    named_rows = frame.index[~coded_rows]
-    keys = frame["town"][named_rows] + "\x1f" + names[named_rows] + "\x1f" + hints[named_rows]
-
-    def resolve(key: str) -> tuple[int | None, Code | None, str]:
-        row_town, name, hint = key.split("\x1f")
-        found = index.resolve("", row_town, name, home_town=allowed_town)
-        if hint and not row_town and found[1] in (Code.AMBIGUOUS_UNIT, Code.UNKNOWN_UNIT):
-            # The township of the title or of the upload settles a name found in several townships.
-            settled = index.resolve("", hint, name, home_town=allowed_town)
-            if settled[0] is not None or found[1] is Code.UNKNOWN_UNIT:
-                return settled  # or the suggestions from the township the file is for
-        return found
-
-    by_code, by_code_parts = map_unique_parts(
-        frame["code"][coded_rows], lambda code: index.resolve(code, "", "", home_town=allowed_town), 3
+    check = RowCheck(
+        table=table,
+        contexts=contexts,
+        sheets=row_sheets(table, contexts),
+        warnings=[issue(Code.SKIPPED_ROW, row, None, reason=reason) for row, reason in table.skipped],
+        bad=pd.Series(False, index=frame.index),
     )
-    by_name, by_name_parts = map_unique_parts(keys, resolve, 3)
-    codes = np.empty(len(frame), dtype="int64")
-    codes[coded_rows] = by_code
-    codes[~coded_rows] = by_name + len(by_code_parts[0])
-    found_ids, found_problems, found_details = (
-        np.concatenate([a, b]) for a, b in zip(by_code_parts, by_name_parts, strict=True)
+    unit_ids = check_units(check, index, allowed_town)
+    dated = _check_dates(check, today=today, earliest=earliest)
+    known = unit_ids.notna() & dated.has_date & ~dated.future
+    check_active(check, index, unit_ids, dates=dated.dates, months=dated.months, known=known)
+    if locked_months:
+        _check_locked(check, dated, locked_months)
+    _check_titles(check)
+    # the optional texts refuse nothing either: kept up to their limit, the whole text as written
+    texts = _optional_texts(check)
+    # counts: optional, never a reason to refuse an activity; read as a person would, the text kept
+    counts = _counts(check)
+    _warn_categories(check)
+    accepted = _accepted(check, unit_ids, dated, {**texts, **counts})
+    bad = check.bad
+    check.errors.sort(key=lambda i: i.row or 0)
+    return Checked(
+        rows=accepted,
+        errors=check.errors,
+        warnings=check.warnings,
+        rejected=frame.index[bad],
+        contexts=contexts,
+        as_typed=[(row, column, text, read) for row, column, text, read in check.loose.as_typed if not bad[row]],
     )
-    unit_ids = pd.Series(pd.array(found_ids.tolist(), dtype="Int64").take(codes), index=frame.index)
-    problems = pd.Series(found_problems[codes], index=frame.index, dtype=object)
-    details = pd.Series(found_details[codes], index=frame.index, dtype=object)
 
-    def unit_issue(row: int, cells: dict[str, str]) -> Issue:
-        code = problems[row]
-        column = head["code"] if cells["code"] else head["name"]
-        value = cells["code"] or names[row]
-        if code is Code.MISSING_VALUE:
-            return Issue(
-                code=Code.MISSING_VALUE.value,
-                row=row,
-                column=head["name"],
-                value="",
-                message=f"“{head['name']}”不能为空：如与上一行是同一单位，请把单位名称写在每一行，"
-                "或把这几行的单位名称设为合并单元格。",
-            )
-        if not cells["name"] and not cells["code"] and from_sheet[int(sheet_number[row])]:
-            return issue(
-                Code.UNKNOWN_UNIT,
-                row,
-                "工作表名",
-                value,
-                hint="本表没有单位列，按工作表名识别单位：请把工作表改名为单位名称，或加一列“单位名称”。",
-            )
-        if code is Code.AMBIGUOUS_UNIT:
-            return issue(code, row, column, value, towns=details[row])
-        return issue(Code.UNKNOWN_UNIT, row, column, value, hint=details[row])
 
-    report(problems.notna(), unit_issue)
+class _Dated(NamedTuple):
+    """The rows' dates as checked, and their months."""
 
-    # A code's township settles the unit; a different 所属乡镇 on the same row is a contradiction.
-    coded = (frame["code"] != "") & (frame["town"] != "") & unit_ids.notna()
-    if coded.any():
-        unit_towns = unit_ids[coded].astype("int64").map(index.units["town"])
-        differs = pd.Series(
-            [town_key(a) != town_key(b) for a, b in zip(frame.loc[coded, "town"], unit_towns, strict=True)],
-            index=unit_towns.index,
-            dtype=bool,
-        ).reindex(frame.index, fill_value=False)
-        report(
-            differs & ~bad,
-            lambda row, cells: issue(
-                Code.TOWN_MISMATCH,
-                row,
-                head["town"],
-                cells["town"],
-                unit_code=cells["code"],
-                town=index.units.at[int(unit_ids[row]), "town"] or "区级",
-            ),
-        )
+    dates: pd.Series  # a date, or None where none was read or it was refused as too early
+    months: pd.Series  # "2025-03", or ""
+    has_date: pd.Series
+    future: pd.Series
 
-    if allowed_town is not None:
-        towns = unit_ids.map(lambda i: index.units.at[int(i), "town"] if pd.notna(i) else allowed_town)
-        outside = (towns != allowed_town).astype(bool)
-        report(
-            outside,
-            lambda row, cells: issue(
-                Code.FORBIDDEN_UNIT,
-                row,
-                head["code"] if cells["code"] else head["name"],
-                cells["code"] or cells["name"],
-                unit=index.label(int(unit_ids[row])),
-                town=towns[row] or "区级",
-                own=allowed_town,
-            ),
-        )
 
-    # date: as typed (words, a time or a range set aside); without its year or month, from the sheet's
-    # title, its name or the file's name, else (a day alone) from the activity above it
-    dates = pd.Series(map_unique(frame["date"], parse_date), index=frame.index, dtype=object)
-    report(frame["date"] == "", lambda row, cells: issue(Code.MISSING_VALUE, row, head["date"]))
-    undated = (frame["date"] != "") & dates.isna()
-    no_year: dict[int, tuple[int, int]] = {}
-    no_month: set[int] = set()
-    completed: dict[int, list[int]] = {}  # sheet -> rows whose year came from the context
-    if undated.any():
-        reads: dict[str, DateRead | None] = {}
-        for row in frame.index[undated]:
-            text, number = frame.at[row, "date"], int(sheet_number[row])
-            if text not in reads:
-                reads[text] = read_date(text)
-            read = reads[text]
-            if read is None:
-                continue
-            context = contexts[number]
-            earlier = None
-            if read.month is None or (read.year is None and context.year is None):
-                above = dates[(sheet_number == number) & (dates.index < row) & dates.notna()]
-                earlier = above.iloc[-1] if len(above) else None
-            year, month, source = typed_date(read, Context(context.year, context.month), earlier)
-            if month is None:
-                no_month.add(row)
-                continue
-            if year is None:
-                no_year[row] = (month, read.day)
-                continue
-            try:
-                found = date(year, month, read.day)
-            except ValueError:
-                continue
-            dates[row] = found
-            note = read.note
-            if source == "context":
-                completed.setdefault(number, []).append(row)
-            if read.month is None:
-                where = context.sources.get("year", "标题") if source == "context" else "上一项活动"
-                note = "、".join(n for n in (note, f"只写了日，年月取自{where}") if n)
-            elif source == "earlier":
-                note = "、".join(n for n in (note, "没有写年份，年份取自上一项活动") if n)
-            if note:
-                loose.keep(row, head["date"], text, found.isoformat())
-                warnings.append(issue(Code.DATE_AS_TYPED, row, head["date"], text, day=found.isoformat(), note=note))
-                continue
-            reason = ""
-            if read.unsure:
-                reason = (
-                    f"可能是 {month}月{read.day}日，也可能是 {month}月{read.day * 10}日（数字单元格会省去末尾的 0）"
-                )
-            elif context.month is not None and context.month != month:
-                reason = f"不在{context.sources.get('year', '标题')}所写的 {context.year}年{context.month}月"
-            if reason:
-                warnings.append(issue(Code.GUESSED_DATE, row, head["date"], text, reason=reason, day=found.isoformat()))
-
-    for number, rows in completed.items():  # one warning a sheet: the year was not written on the rows
-        context = contexts[number]
-        sheets_named = table.reading.sheets if table.reading else []
-        where = f"工作表“{sheets_named[number].label}”中" if len(sheets_named) > 1 else ""
-        warnings.append(
-            Issue(
-                code=Code.GUESSED_DATE.value,
-                row=rows[0],
-                column=head["date"],
-                value=frame.at[rows[0], "date"],
-                message=f"{where}{len(rows)} 个活动日期没有写年份，已按{context.sources.get('year', '标题')}中的 "
-                f"{context.year} 年补全，请核对。",
-            )
-        )
-
-    def bad_date(row: int, cells: dict[str, str]) -> Issue:
-        value = shorten(cells["date"])
-        example = ""
-        if row in no_year:
-            month, day = no_year[row]
-            example = f"没有年份：请写成 {today.year}-{month:02d}-{day:02d}，或在表格标题、工作表名或文件名中写明年份"
-        elif row in no_month:
-            example = f"只写了日，没有年月：请写完整日期（如 {today.year}-06-03），或在表格标题中写明年月"
-        if example:
-            message = f"活动日期“{value}”{example}（如“2026年6月活动台账”）。"
-            return Issue(code=Code.BAD_DATE.value, row=row, column=head["date"], value=value, message=message)
-        return issue(Code.BAD_DATE, row, head["date"], cells["date"])
-
-    report((frame["date"] != "") & dates.isna(), bad_date)
-    early = dates.notna() & (dates.where(dates.notna(), earliest) < earliest)
-    if early.any():
-        bad |= early
-        errors.extend(
-            Issue(
-                code=Code.BAD_DATE.value,
-                row=int(row),
-                column=head["date"],
-                value=frame.at[row, "date"],
-                message=f"活动日期“{frame.at[row, 'date']}”早于 {earliest.isoformat()}，请核对年份。",
-            )
-            for row in frame.index[early]
-        )
-        dates = dates.where(~early, None)
+def _check_dates(check: RowCheck, *, today: date, earliest: date) -> _Dated:
+    """The rows' dates (monitor.ingest.sheet_context.read_dates); a missing, unreadable, too early or
+    future date refuses its row."""
+    frame, column = check.frame, check.head["date"]
+    typed = read_dates(frame, column, check.contexts, check.sheets.number, check.loose)
+    check.report(frame["date"] == "", lambda row, cells: issue(Code.MISSING_VALUE, row, column))
+    check.warnings.extend(typed.warnings)
+    # one warning a sheet: the year was not written on the rows
+    check.warnings.extend(completed_year_warnings(check.table, check.contexts, typed.completed, column))
+    check.report(
+        (frame["date"] != "") & typed.dates.isna(),
+        lambda row, cells: bad_date_issue(typed, row, cells["date"], today=today, column=column),
+    )
+    dates = _refuse_early(check, typed, earliest)
     has_date = dates.notna()
     future = has_date & (dates.where(has_date, today) > today)
-    report(
-        future, lambda row, cells: issue(Code.FUTURE_DATE, row, head["date"], str(dates[row]), today=today.isoformat())
+    check.report(
+        future, lambda row, cells: issue(Code.FUTURE_DATE, row, column, str(dates[row]), today=today.isoformat())
     )
     months = pd.Series(
         map_unique(dates, lambda d: d.strftime("%Y-%m") if isinstance(d, date) else ""), index=frame.index
     )
+    return _Dated(dates=dates, months=months, has_date=has_date, future=future)
 
-    known = unit_ids.notna() & has_date & ~future
-    if known.any():
-        units = index.units
-        # Only the rows of units with an active range are compared: most units have none, and
-        # comparing a million month texts costs more than the rest of the check.
-        bounds = units[["active_from", "active_to"]].fillna("").astype(object)
-        bounds = bounds[(bounds["active_from"] != "") | (bounds["active_to"] != "")]
-        # int64 ids: mapping Int64 ids onto an all-empty month column would give Int64, which cannot hold ""
-        known_ids = unit_ids[known].astype("int64")
-        known_ids = known_ids[known_ids.isin(bounds.index)]
-        outside = pd.Series(False, index=frame.index)
-        if len(known_ids):
-            active_from = known_ids.map(bounds["active_from"])
-            active_to = known_ids.map(bounds["active_to"])
-            month = months[known_ids.index]
-            ranged = ((active_from != "") & (month < active_from)) | ((active_to != "") & (month > active_to))
-            outside = ranged.reindex(frame.index, fill_value=False).astype(bool)
-        report(
-            outside,
-            lambda row, cells: issue(
-                Code.INACTIVE_UNIT,
-                row,
-                head["date"],
-                str(dates[row]),
-                unit=index.label(int(unit_ids[row])),
-                month=months[row],
-                active=_active_text(
-                    units.at[int(unit_ids[row]), "active_from"], units.at[int(unit_ids[row]), "active_to"]
-                ),
-            ),
-        )
-    if locked_months:
-        locked = months.isin(locked_months) & has_date
-        report(
-            locked, lambda row, cells: issue(Code.LOCKED_MONTH, row, head["date"], str(dates[row]), month=months[row])
-        )
 
-    # title and the other texts: bounded, so that a description pasted into a cell is not stored as a name
-    report(frame["title"] == "", lambda row, cells: issue(Code.MISSING_VALUE, row, head["title"]))
+def _refuse_early(check: RowCheck, typed: TypedDates, earliest: date) -> pd.Series:
+    """The dates with those before `earliest` refused (their rows too) and taken out."""
+    frame, dates = check.frame, typed.dates
+    early = dates.notna() & (dates.where(dates.notna(), earliest) < earliest)
+    if not early.any():
+        return dates
+    check.bad |= early
+    check.errors.extend(
+        Issue(
+            code=Code.BAD_DATE.value,
+            row=int(row),
+            column=check.head["date"],
+            value=frame.at[row, "date"],
+            message=f"活动日期“{frame.at[row, 'date']}”早于 {earliest.isoformat()}，请核对年份。",
+        )
+        for row in frame.index[early]
+    )
+    return dates.where(~early, None)
+
+
+def _check_locked(check: RowCheck, dated: _Dated, locked_months: set[str]) -> None:
+    """A row dated in a locked month is refused."""
+    locked = dated.months.isin(locked_months) & dated.has_date
+    check.report(
+        locked,
+        lambda row, cells: issue(
+            Code.LOCKED_MONTH, row, check.head["date"], str(dated.dates[row]), month=dated.months[row]
+        ),
+    )
+
+
+def _check_titles(check: RowCheck) -> None:
+    """A title is required, and bounded: a description pasted into its cell is not stored as a name."""
+    frame, head = check.frame, check.head
+    check.report(frame["title"] == "", lambda row, cells: issue(Code.MISSING_VALUE, row, head["title"]))
     lengths = frame["title"].str.len()
-    report(
+    check.report(
         lengths > TEXT_LIMITS["title"],
         lambda row, cells: issue(
             Code.TOO_LONG,
@@ -509,55 +303,62 @@ def check_activities(
             hint=TOO_LONG_HINTS["title"],
         ),
     )
-    # the optional texts refuse nothing either: kept up to their limit, the whole text as written
+
+
+def _optional_texts(check: RowCheck) -> dict[str, pd.Series]:
+    """The optional texts, each kept up to its limit (refused rows: empty, no word about them)."""
     texts: dict[str, pd.Series] = {}
     for key, limit in TEXT_LIMITS.items():
         if key != "title":
-            texts[key], warned = cut_texts(frame[key].where(~bad, ""), head[key], limit, loose)
+            texts[key], warned = cut_texts(check.frame[key].where(~check.bad, ""), check.head[key], limit, check.loose)
             if warned is not None:
-                warnings.append(warned)
+                check.warnings.append(warned)
+    return texts
 
-    # counts: optional, never a reason to refuse an activity; read as a person would, the text kept
+
+def _counts(check: RowCheck) -> dict[str, pd.Series]:
+    """The counts as numbers, None where there is none (refused rows: no word about them)."""
     counts: dict[str, pd.Series] = {}
     for key in COUNT_KEYS:
-        counts[key], warned = read_counts(frame[key].where(~bad, ""), head[key], loose)  # refused rows: no word
+        counts[key], warned = read_counts(check.frame[key].where(~check.bad, ""), check.head[key], check.loose)
         if warned is not None:
-            warnings.append(warned)
+            check.warnings.append(warned)
+    return counts
 
-    # category: kept as given, a warning once per unknown value
+
+def _warn_categories(check: RowCheck) -> None:
+    """A category is kept as given, with a warning once per unknown value."""
+    frame = check.frame
     for value in sorted(set(frame["category"].unique()) - set(CATEGORIES) - {""}):
         first = int(frame.index[frame["category"] == value][0])
-        warnings.append(issue(Code.UNKNOWN_CATEGORY, first, head["category"], value))
+        check.warnings.append(issue(Code.UNKNOWN_CATEGORY, first, check.head["category"], value))
 
-    good = ~bad
+
+def _accepted(check: RowCheck, unit_ids: pd.Series, dated: _Dated, read: dict[str, pd.Series]) -> pd.DataFrame:
+    """The rows not refused, as stored: the optional texts and counts as `read`, the text as written
+    of the rows read loosely."""
+    frame = check.frame
+    good = ~check.bad
     titles = frame["title"][good]
     accepted = pd.DataFrame(
         {
             "unit_id": unit_ids[good].astype("int64"),
-            "date": dates[good],
-            "month": months[good],
+            "date": dated.dates[good],
+            "month": dated.months[good],
             "title": titles,
             # Text built from the distinct titles by position: a million Python strings would
             # each be turned into Arrow text again by the frame.
             "title_key": map_unique_text(titles, title_key),
-            "category": texts["category"][good],
-            "participants": counts["participants"][good],
-            "volunteers": counts["volunteers"][good],
-            "location": texts["location"][good],
-            "photos": counts["photos"][good],
-            "notes": texts["notes"][good],
+            "category": read["category"][good],
+            "participants": read["participants"][good],
+            "volunteers": read["volunteers"][good],
+            "location": read["location"][good],
+            "photos": read["photos"][good],
+            "notes": read["notes"][good],
         },
         index=frame.index[good],
     )
-    written = loose.column(accepted.index)
+    written = check.loose.column(accepted.index)
     if written is not None:
         accepted["as_written"] = written
-    errors.sort(key=lambda i: i.row or 0)
-    return Checked(
-        rows=accepted,
-        errors=errors,
-        warnings=warnings,
-        rejected=frame.index[bad],
-        contexts=contexts,
-        as_typed=[(row, column, text, read) for row, column, text, read in loose.as_typed if not bad[row]],
-    )
+    return accepted

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 from sqlmodel import Session
@@ -21,7 +21,7 @@ from monitor.core.config import TYPE_NAMES, Settings
 from monitor.core.export import safe_text
 from monitor.core.permissions import Actor, scope
 from monitor.figures import metrics
-from monitor.figures.periods import day_words, has_activities, judged, period_words
+from monitor.figures.periods import Judged, day_words, has_activities, judged, period_words
 
 DEFAULT_REQUIREMENTS = (
     "各乡镇（街道）要对照本通报，逐一核实未完成月度任务和未开展活动的所、站，督促其负责人"
@@ -120,10 +120,7 @@ def bulletin(
     where = town or "全区"
     asked = period_words(period.start, (period.open_months or [period.end])[-1])
     as_of = day_words(period.as_of) if period.open_months else ""
-    open_note = ""
-    if period.open_months:
-        so_far = metrics.report(start=period.open_months[0], end=period.open_months[-1], **common)  # type: ignore[arg-type]
-        open_note = f"{period.open_note()}，暂不纳入本通报统计；目前已上报{so_far.to_json()['held']}场次。"
+    open_note = _open_note(period, common)
     still_open = [open_note] if open_note else []
     issued: dict[str, Any] = {
         "title": f"关于{asked}{where}新时代文明实践活动开展情况的通报",
@@ -136,82 +133,128 @@ def bulletin(
         "open_note": open_note,
     }
     if not has_activities(session=session, months=period.months):
-        return Bulletin(
-            overall=[
-                f"该时段（{words}）没有任何活动记录，无法统计开展场次和完成率；请核实活动台账是否已上报、导入。",
-                *still_open,
-            ],
-            towns=pd.DataFrame(),
-            below=[],
-            none=[],
-            due=[],
-            no_data=True,
-            **issued,
-        )
-    held, required = int(doc["held"]), int(doc["required"])  # type: ignore[call-overload]
-    overall = [
-        f"据统计，{f'截至{as_of}，' if as_of else ''}{_units_phrase(doc['by_type'], town)}"  # type: ignore[arg-type]
-        f"{words}开展活动{held}场次，完成率达到{rate(doc['completion_rate'])}。",
-        *still_open,
-        f"按每个单位每月最多计满月度任务的口径，封顶完成率为{rate(doc['capped_rate'])}；"
-        f"达到月度任务的单位月份占{rate(doc['compliance_rate'])}（达标率）；"
-        f"在{deadline_words(settings)}前按时上报并完成任务的单位月份占{rate(doc.get('on_time_rate'))}。"
-        f"任务数共{required}场次。",
-    ]
-    not_recognised = int(doc["not_recognised"])  # type: ignore[call-overload]
-    if not_recognised:
-        overall.append(f"经审核，另有{not_recognised}场次活动不予认定，未计入开展活动数。")
-
+        return _without_activities(words, still_open, issued)
+    overall = _overall(doc, _Context(words=words, as_of=as_of, still_open=still_open, town=town, settings=settings))
     grid = report.grid
     counted = grid[grid["quota_month"] > 0]
-    towns = counted[counted["town"] != ""]
-    met = towns.assign(met=towns["held"] >= towns["quota_month"]).groupby("town")["met"].mean()
-    table = pd.DataFrame(doc["by_town"])
-    if not table.empty:
-        table = table.assign(compliance_rate=table["town"].map(met)).sort_values(
-            ["completion_rate", "town"], ascending=[False, True]
-        )
-        table = pd.DataFrame(
-            {
-                "排名": range(1, len(table) + 1),
-                "乡镇（街道）": table["town"].map(safe_text),
-                "开展（场次）": table["held"].astype(int),
-                "任务（场次）": table["required"].astype(int),
-                "完成率": table["completion_rate"].map(rate),
-                "达标率": table["compliance_rate"].map(rate),
-                "按时上报率": table["on_time_rate"].map(rate),
-            }
-        )
-
-    below_rows = counted[counted["below"]]
-    below = [
-        f"{_label(rows.iloc[0])}（{'、'.join(sorted(rows['month']))}）"
-        for _, rows in below_rows.groupby("id", sort=False)
-    ]
-    totals = counted.groupby("id").agg(held=("held", "sum"), town=("town", "first"), name=("name", "first"))
-    none = [_label(row) for _, row in totals[totals["held"] == 0].sort_values(["town", "name"]).iterrows()]
-    due_frame = metrics.interviews(
-        month=str(doc["end"]),
-        min_streak=settings.interview_min_streak,
-        **common,  # type: ignore[arg-type]
-    )
-    due = [
-        f"{_label(row)}（连续{int(row['streak'])}个月未完成，负责人：{row['head'] or '未登记'}）"
-        for _, row in due_frame.iterrows()
-    ]
-    refused = counted[counted["not_recognised"] > 0]
-    rejected = [
-        f"{_label(rows.iloc[0])}（{int(rows['not_recognised'].sum())}场次）"
-        for _, rows in refused.sort_values(["town", "code"]).groupby("id", sort=False)
-    ]
     return Bulletin(
         overall=overall,
-        towns=table,
-        below=below,
-        none=none,
-        due=due,
-        rejected=rejected,
+        towns=_town_table(counted, doc["by_town"]),  # type: ignore[arg-type]
+        below=_below(counted),
+        none=_none(counted),
+        due=_due(common, month=str(doc["end"]), min_streak=settings.interview_min_streak),
+        rejected=_rejected(counted),
         **issued,
         by_month=pd.DataFrame(doc["by_month"], columns=["month", "held", "required", "completion_rate"]),
         by_town=pd.DataFrame(doc["by_town"], columns=["town", "held", "required", "completion_rate"]),
     )
+
+
+class _Context(NamedTuple):
+    """What the paragraphs of 一、总体情况 say besides the figures: the period in words, the day the
+    figures reach (when months are still open), the sentence naming those months, and for whom."""
+
+    words: str
+    as_of: str
+    still_open: list[str]
+    town: str | None
+    settings: Settings
+
+
+def _without_activities(words: str, still_open: list[str], issued: dict[str, Any]) -> Bulletin:
+    """The 通报 of a period without any activity recorded: it says so instead of listing every unit as behind."""
+    return Bulletin(
+        overall=[
+            f"该时段（{words}）没有任何活动记录，无法统计开展场次和完成率；请核实活动台账是否已上报、导入。",
+            *still_open,
+        ],
+        towns=pd.DataFrame(),
+        below=[],
+        none=[],
+        due=[],
+        no_data=True,
+        **issued,
+    )
+
+
+def _open_note(period: Judged, common: dict[str, Any]) -> str:
+    """The sentence naming the months still open for reporting and what they hold so far; "" when none."""
+    if not period.open_months:
+        return ""
+    so_far = metrics.report(start=period.open_months[0], end=period.open_months[-1], **common)
+    return f"{period.open_note()}，暂不纳入本通报统计；目前已上报{so_far.to_json()['held']}场次。"
+
+
+def _overall(doc: dict[str, Any], context: _Context) -> list[str]:
+    """一、总体情况: the paragraphs of a period with activities."""
+    as_of = context.as_of
+    held, required = int(doc["held"]), int(doc["required"])
+    overall = [
+        f"据统计，{f'截至{as_of}，' if as_of else ''}{_units_phrase(doc['by_type'], context.town)}"
+        f"{context.words}开展活动{held}场次，完成率达到{rate(doc['completion_rate'])}。",
+        *context.still_open,
+        f"按每个单位每月最多计满月度任务的口径，封顶完成率为{rate(doc['capped_rate'])}；"
+        f"达到月度任务的单位月份占{rate(doc['compliance_rate'])}（达标率）；"
+        f"在{deadline_words(context.settings)}前按时上报并完成任务的单位月份占{rate(doc.get('on_time_rate'))}。"
+        f"任务数共{required}场次。",
+    ]
+    not_recognised = int(doc["not_recognised"])
+    if not_recognised:
+        overall.append(f"经审核，另有{not_recognised}场次活动不予认定，未计入开展活动数。")
+    return overall
+
+
+def _town_table(counted: pd.DataFrame, by_town: list[dict[str, object]]) -> pd.DataFrame:
+    """二、各乡镇情况: townships ranked by completion rate, in words and per cents."""
+    towns = counted[counted["town"] != ""]
+    met = towns.assign(met=towns["held"] >= towns["quota_month"]).groupby("town")["met"].mean()
+    table = pd.DataFrame(by_town)
+    if table.empty:
+        return table
+    table = table.assign(compliance_rate=table["town"].map(met)).sort_values(
+        ["completion_rate", "town"], ascending=[False, True]
+    )
+    return pd.DataFrame(
+        {
+            "排名": range(1, len(table) + 1),
+            "乡镇（街道）": table["town"].map(safe_text),
+            "开展（场次）": table["held"].astype(int),
+            "任务（场次）": table["required"].astype(int),
+            "完成率": table["completion_rate"].map(rate),
+            "达标率": table["compliance_rate"].map(rate),
+            "按时上报率": table["on_time_rate"].map(rate),
+        }
+    )
+
+
+def _below(counted: pd.DataFrame) -> list[str]:
+    """Units below quota in some counted month, with those months."""
+    below_rows = counted[counted["below"]]
+    return [
+        f"{_label(rows.iloc[0])}（{'、'.join(sorted(rows['month']))}）"
+        for _, rows in below_rows.groupby("id", sort=False)
+    ]
+
+
+def _none(counted: pd.DataFrame) -> list[str]:
+    """Units with no activity held in the whole period, by township and name."""
+    totals = counted.groupby("id").agg(held=("held", "sum"), town=("town", "first"), name=("name", "first"))
+    return [_label(row) for _, row in totals[totals["held"] == 0].sort_values(["town", "name"]).iterrows()]
+
+
+def _due(common: dict[str, Any], *, month: str, min_streak: int) -> list[str]:
+    """Units due for interview at `month`, with their run of months below quota and their head."""
+    due_frame = metrics.interviews(month=month, min_streak=min_streak, **common)
+    return [
+        f"{_label(row)}（连续{int(row['streak'])}个月未完成，负责人：{row['head'] or '未登记'}）"
+        for _, row in due_frame.iterrows()
+    ]
+
+
+def _rejected(counted: pd.DataFrame) -> list[str]:
+    """Units with activities 不予认定 in the period, with how many."""
+    refused = counted[counted["not_recognised"] > 0]
+    return [
+        f"{_label(rows.iloc[0])}（{int(rows['not_recognised'].sum())}场次）"
+        for _, rows in refused.sort_values(["town", "code"]).groupby("id", sort=False)
+    ]

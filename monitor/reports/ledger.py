@@ -11,7 +11,7 @@ from monitor.core.config import TYPE_LABELS, Settings
 from monitor.core.export import workbook_bytes
 from monitor.core.models import Activity, Unit
 from monitor.core.permissions import Actor
-from monitor.evidence.photos import photo_counts
+from monitor.evidence.photo_links import photo_counts
 from monitor.evidence.review import DECISIONS, decisions_of
 from monitor.figures import metrics
 from monitor.figures.views import STATUS_LABELS, Filters, scoped
@@ -56,6 +56,22 @@ def _with_evidence(session: Session, details: pd.DataFrame) -> pd.DataFrame:
     return details
 
 
+DETAIL_COLUMNS = [
+    "id",
+    "所属乡镇",
+    "单位编码",
+    "单位名称",
+    "活动日期",
+    "活动名称",
+    "活动类型",
+    "参与人数",
+    "志愿者人数",
+    "活动地点",
+    "图片数",
+    "备注",
+]
+
+
 def ledger_xlsx(*, session: Session, actor: Actor, settings: Settings, filters: Filters, min_streak: int = 2) -> bytes:
     filters = scoped(actor, filters, "export")
     common = {
@@ -69,7 +85,29 @@ def ledger_xlsx(*, session: Session, actor: Actor, settings: Settings, filters: 
     doc = report.to_json()
     grid = report.grid
     months = calendar.month_range(filters.start, filters.end)
+    matrix = _matrix(grid, months)
+    below = _below(grid)
+    due = metrics.interviews(month=filters.end, min_streak=min_streak, **common)  # type: ignore[arg-type]
+    talks = _talks(due)
+    details = _with_evidence(session, _details(session, filters))
+    by_town = pd.DataFrame(doc["by_town"], columns=["town", "held", "required", "completion_rate"]).rename(
+        columns={"town": "所属乡镇", "held": "开展活动", "required": "任务数", "completion_rate": "完成率"}
+    )
+    return workbook_bytes(
+        {
+            "汇总": summary_frame(doc),
+            "乡镇": by_town,
+            "单位月度": matrix,
+            "未达标": below,
+            "约谈": talks,
+            "明细": details,
+        },
+        percent=RATE_COLUMNS,
+    )
 
+
+def _matrix(grid: pd.DataFrame, months: list[str]) -> pd.DataFrame:
+    """The unit × month sheet: held/required and status in each month's cell, with the period's totals."""
     matrix = grid.assign(
         cell=grid["held"].astype(str) + "/" + grid["quota_month"].astype(str) + " " + grid["status"].map(STATUS_LABELS)
     )
@@ -77,7 +115,7 @@ def ledger_xlsx(*, session: Session, actor: Actor, settings: Settings, filters: 
     totals = grid.groupby("code").agg(held=("held", "sum"), required=("quota_month", "sum"))
     matrix = matrix.merge(totals, left_on="code", right_index=True)
     matrix["type"] = matrix["type"].map(TYPE_LABELS)
-    matrix = matrix.rename(
+    return matrix.rename(
         columns={
             "town": "所属乡镇",
             "code": "单位编码",
@@ -88,8 +126,11 @@ def ledger_xlsx(*, session: Session, actor: Actor, settings: Settings, filters: 
         }
     )
 
+
+def _below(grid: pd.DataFrame) -> pd.DataFrame:
+    """The below-quota sheet: one row per unit-month below its quota, by month, township and code."""
     below = grid[grid["below"]].sort_values(["month", "town", "code"])
-    below = pd.DataFrame(
+    return pd.DataFrame(
         {
             "月份": below["month"],
             "所属乡镇": below["town"],
@@ -103,8 +144,10 @@ def ledger_xlsx(*, session: Session, actor: Actor, settings: Settings, filters: 
         }
     )
 
-    due = metrics.interviews(month=filters.end, min_streak=min_streak, **common)  # type: ignore[arg-type]
-    talks = pd.DataFrame(
+
+def _talks(due: pd.DataFrame) -> pd.DataFrame:
+    """The interview sheet: the units due, with their run of months below quota and their head."""
+    return pd.DataFrame(
         {
             "所属乡镇": due["town"],
             "单位编码": due["code"],
@@ -117,6 +160,9 @@ def ledger_xlsx(*, session: Session, actor: Actor, settings: Settings, filters: 
         }
     )
 
+
+def _details(session: Session, filters: Filters) -> pd.DataFrame:
+    """Every activity of the period within the filters, by township, code and date (with its id)."""
     statement = (
         core_select(
             *[
@@ -145,36 +191,7 @@ def ledger_xlsx(*, session: Session, actor: Actor, settings: Settings, filters: 
         statement = statement.where(col(Unit.town) == filters.town)
     if filters.unit_type:
         statement = statement.where(col(Unit.type) == filters.unit_type)
-    details = pd.DataFrame(
+    return pd.DataFrame(
         [tuple(r) for r in session.connection().execute(statement).fetchall()],
-        columns=[
-            "id",
-            "所属乡镇",
-            "单位编码",
-            "单位名称",
-            "活动日期",
-            "活动名称",
-            "活动类型",
-            "参与人数",
-            "志愿者人数",
-            "活动地点",
-            "图片数",
-            "备注",
-        ],
-    )
-    details = _with_evidence(session, details)
-
-    by_town = pd.DataFrame(doc["by_town"], columns=["town", "held", "required", "completion_rate"]).rename(
-        columns={"town": "所属乡镇", "held": "开展活动", "required": "任务数", "completion_rate": "完成率"}
-    )
-    return workbook_bytes(
-        {
-            "汇总": summary_frame(doc),
-            "乡镇": by_town,
-            "单位月度": matrix,
-            "未达标": below,
-            "约谈": talks,
-            "明细": details,
-        },
-        percent=RATE_COLUMNS,
+        columns=DETAIL_COLUMNS,
     )

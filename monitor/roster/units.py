@@ -10,6 +10,7 @@ import pandas as pd
 from sqlmodel import Session, select
 
 from monitor.core.config import TYPE_LABELS, TYPE_NAMES, UNIT_TYPES
+from monitor.core.errors import Refusal
 from monitor.core.models import Unit
 from monitor.roster.grids import Rule, in_force, quota_grid, quota_rules, type_rule
 from monitor.store.db import fetch_tuples
@@ -34,8 +35,10 @@ _TYPE_WORDS = {
 }
 
 
-class UnknownType(ValueError):
+class UnknownType(Refusal, ValueError):
     """Not a unit type."""
+
+    code = "bad_argument"
 
 
 def parse_type(text: str) -> str:

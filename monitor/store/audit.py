@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 import pandas as pd
 from sqlmodel import Session, col, func, select
 
+from monitor.core.labels import BATCH_STATUS
 from monitor.core.models import AuditEvent
 from monitor.core.permissions import ROLE_LABELS, Actor, require
 
@@ -87,13 +88,6 @@ FIELD_LABELS = {
     "institute": "所任务",
     "station": "站任务",
 }
-STATUS_LABELS = {
-    "imported": "已导入",
-    "rolled_back": "已撤销",
-    "refused": "已拒收",
-    "pending": "处理中",
-    "done": "已完成",
-}
 
 
 def _value(key: str, v: object) -> str:
@@ -106,7 +100,7 @@ def _value(key: str, v: object) -> str:
     if key == "role":
         return ROLE_LABELS.get(v, v)
     if key == "status":
-        return STATUS_LABELS.get(v, v)
+        return BATCH_STATUS.get(v, v)
     return v
 
 

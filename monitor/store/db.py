@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, col, create_engine, select
 
 from monitor.core.config import DEFAULT_QUOTAS, Settings
+from monitor.core.errors import Refusal
 from monitor.core.models import Meta, QuotaRule, TypeQuota
 from monitor.store.schema import Upgrade, prepare
 
@@ -78,8 +79,10 @@ def init_db(engine: Engine, *, upgrade: bool = True, backups_dir: Path | None = 
     return done
 
 
-class Busy(Exception):
+class Busy(Refusal):
     """Another writer held the database longer than the configured wait."""
+
+    code = "busy"
 
 
 BUSY_MESSAGE = "数据库正忙，请稍后重试。"

@@ -9,14 +9,17 @@ from sqlmodel import Session, select
 
 from monitor.core.calendar import deadline_of, last_finished_month, month_range, parse_month_arg, shift_month
 from monitor.core.config import Settings
+from monitor.core.errors import Refusal
 from monitor.core.models import MonthLock
 from monitor.core.permissions import Actor, require
 from monitor.store import audit
 from monitor.store.db import bump_version
 
 
-class LockError(ValueError):
+class LockError(Refusal, ValueError):
     """A lock or unlock that cannot be done as asked."""
+
+    code = "refused"
 
 
 def lock_month(*, session: Session, month: str, actor: Actor) -> None:
@@ -57,6 +60,8 @@ def locked_months(*, session: Session, settings: Settings | None = None, today: 
     return months
 
 
-def locks_frame(*, session: Session) -> pd.DataFrame:
+def locks_frame(*, session: Session, actor: Actor) -> pd.DataFrame:
+    """The months locked, by whom and when."""
+    require(actor, "view")
     rows = [lock.model_dump() for lock in session.exec(select(MonthLock).order_by(MonthLock.month)).all()]
     return pd.DataFrame(rows, columns=["month", "locked_by", "locked_at"])

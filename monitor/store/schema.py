@@ -1,5 +1,5 @@
 """The schema's version: a new database is made at the newest revision, an older one is upgraded
-in place after a copy of it is put aside. Revisions live in monitor/migrations/versions."""
+in place after a copy of it is put aside. Revisions live in monitor/store/migrations/versions."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import SQLModel
 
 import monitor.core.models  # noqa: F401  (the tables)
+from monitor.core.errors import Refusal
 from monitor.store import references
 
 SCRIPTS = Path(__file__).resolve().parent / "migrations"
@@ -28,8 +29,10 @@ BASELINE = "0001"  # the schema of databases made before migrations existed
 OUR_TABLES = {"unit", "activity", "importbatch"}
 
 
-class SchemaError(Exception):
+class SchemaError(Refusal):
     """The database is not one of ours, or is newer than this program."""
+
+    code = "schema"
 
 
 class SchemaOutdated(SchemaError):
