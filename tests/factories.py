@@ -1,13 +1,18 @@
-"""Builders of the files town offices upload: roster and activity CSVs, and a small roster loaded into a database."""
+"""Builders of the files town offices upload: roster and activity CSVs, and a small roster loaded into a database;
+and the unit-months of SPEC §4 counted by hand from the tables, for the tests to compare the figures with."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
+from sqlalchemy import text
 from sqlmodel import Session
 
 from monitor.core.config import Settings
@@ -120,3 +125,90 @@ def pick(doc: Mapping[str, object], keys: Iterable[str]) -> dict[str, object]:
 BY_TYPE_KEYS = ("units", "held", "required", "completion_rate")
 BY_TOWN_KEYS = ("town", "held", "required", "completion_rate")
 BY_MONTH_KEYS = ("month", "held", "required", "completion_rate")
+
+
+# --- the figures counted by hand ----------------------------------------------------------------------
+# SPEC §1's default monthly quotas. No unit of the districts the tests count by hand (SMALL_ROSTER, the
+# demo) has a quota of its own, and none of those tests changes a quota.
+QUOTAS = {"center": 8, "institute": 3, "station": 2}
+
+
+@dataclass(frozen=True)
+class Counted:
+    """One unit in one month, as SPEC §4 counts it."""
+
+    code: str
+    name: str
+    type: str
+    town: str
+    month: str
+    held: int  # activities dated in the month, less those 不予认定; 0 outside the active months
+    quota: int  # QUOTAS[type]; 0 outside the active months
+
+    @property
+    def below(self) -> bool:
+        return self.quota > 0 and self.held < self.quota
+
+
+def count_by_hand(
+    session: Session, months: Sequence[str], *, town: str | None = None, unit_type: str | None = None
+) -> list[Counted]:
+    """Every unit of the roster (of `town` and `unit_type` when given) in every month given, read from
+    the unit, activity and review tables with plain SQL and counted here."""
+    connection = session.connection()
+    units = connection.execute(text("SELECT id, code, name, type, town, active_from, active_to FROM unit")).all()
+    activities = connection.execute(
+        text(
+            "SELECT a.unit_id, a.month FROM activity a LEFT JOIN review r ON r.activity_id = a.id "
+            "WHERE r.decision IS NULL OR r.decision <> 'rejected'"
+        )
+    ).all()
+    held = Counter((unit_id, month) for unit_id, month in activities)
+    counted = []
+    for unit_id, code, name, kind, township, first, last in units:
+        if (town and township != town) or (unit_type and kind != unit_type):
+            continue
+        for month in months:
+            active = (first or "") <= month and (not last or month <= last)
+            counted.append(
+                Counted(
+                    code=code,
+                    name=name,
+                    type=kind,
+                    town=township or "",
+                    month=month,
+                    held=held[(unit_id, month)] if active else 0,
+                    quota=QUOTAS[kind] if active else 0,
+                )
+            )
+    return counted
+
+
+def totals_by_hand(counted: Iterable[Counted]) -> dict[str, object]:
+    """SPEC §4 over the unit-months given: held, required and the three rates (None over nothing)."""
+    rows = list(counted)
+    held, required = sum(r.held for r in rows), sum(r.quota for r in rows)
+    with_quota = [r for r in rows if r.quota > 0]
+    return {
+        "held": held,
+        "required": required,
+        "completion_rate": held / required if required else None,
+        "capped_rate": sum(min(r.held, r.quota) for r in rows) / required if required else None,
+        "compliance_rate": sum(r.held >= r.quota for r in with_quota) / len(with_quota) if with_quota else None,
+    }
+
+
+def first_month_by_hand(session: Session, *, earliest_year: int = 2000) -> str | None:
+    """The first well-formed month (YYYY-MM, from the earliest year on) that holds any activity."""
+    months = session.connection().execute(text("SELECT DISTINCT month FROM activity")).scalars()
+    return min((m for m in months if re.fullmatch(r"\d{4}-\d{2}", m) and m >= f"{earliest_year}-01"), default=None)
+
+
+def due_by_hand(counted: Iterable[Counted], months: Sequence[str], *, first: str | None) -> set[str]:
+    """Codes of the units below quota in every one of `months` (the run that makes a unit due at the last).
+    Months before `first`, the district's first month with data, are held against nobody."""
+    if first is None:
+        return set()
+    below = {(r.code, r.month) for r in counted if r.below and r.month >= first}
+    codes = {code for code, _ in below}
+    return {code for code in codes if all((code, month) in below for month in months)}

@@ -1,4 +1,8 @@
-"""通报 (SPEC §9): the document's figures are the report's, in the department's words, on both engines."""
+"""通报 (SPEC §9): the document's figures are the report's, in the department's words, on both engines.
+
+The figures it must hold are known by hand (the demo district, the small roster) or counted here from
+the tables (factories.count_by_hand), never taken from the figures the document is built from.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +14,32 @@ from datetime import date
 import plotly.io
 import pytest
 from docx import Document
-from factories import OPERATOR, RULES, TODAY, hold, load_roster
+from factories import (
+    TODAY,
+    Counted,
+    count_by_hand,
+    due_by_hand,
+    first_month_by_hand,
+    hold,
+    load_roster,
+    totals_by_hand,
+)
 
 from monitor.cli.main import main as cli_main
 from monitor.core import calendar
 from monitor.core.export import FORMULA_STARTS
 from monitor.core.permissions import Actor, Forbidden
-from monitor.figures import metrics
 from monitor.reports.bulletin import bulletin, period_words
 from monitor.reports.bulletin_docx import NO_CHARTS, bulletin_docx
 
 REVIEWER = Actor(name="审核员", role="reviewer")
+YEAR_2025 = [f"2025-{m:02d}" for m in range(1, 13)]
+# The demo district, known by hand (tests/test_demo_evidence.py writes them out): the units due for
+# interview at December 2025; and three units with one December activity each 不予认定.
+DEMO_DUE_2025_12 = {
+    *("BZS-001", "CSP-007", "LGQ-003", "LGQ-012", "LX-009"),
+    *("LX-011", "LX-S", "XSD-010", "YXS-010", "ZJQ-001"),
+}
 
 
 def _document(data: bytes):  # type: ignore[no-untyped-def]
@@ -59,31 +78,56 @@ def test_the_demo_bulletin_says_what_the_department_reported(demo_session, demo_
     assert NO_CHARTS not in texts
 
 
-def test_every_figure_in_the_tables_is_the_reports(demo_session, demo_settings):
+def _pct(rate: object) -> str:
+    return f"{float(rate) * 100:.2f}%"  # type: ignore[arg-type]
+
+
+def _label(unit: Counted) -> str:
+    """A unit as the 通报 names it: its township first, unless its name already starts with it."""
+    return unit.name if not unit.town or unit.name.startswith(unit.town) else f"{unit.town}{unit.name}"
+
+
+def test_every_figure_in_the_tables_is_counted_from_the_activities(demo_session, demo_settings):
     content = bulletin(
         session=demo_session, actor=REVIEWER, settings=demo_settings, start="2025-01", end="2025-12", today=TODAY
     )
     document = _document(bulletin_docx(content, with_charts=False))
-    report = metrics.report(session=demo_session, actor=OPERATOR, settings=RULES, start="2025-01", end="2025-12")
-    expected = {
-        t["town"]: (t["held"], t["required"], f"{t['completion_rate'] * 100:.2f}%") for t in report.to_json()["by_town"]
-    }
+    counted = count_by_hand(demo_session, YEAR_2025)
+    expected = {}
+    for town in {r.town for r in counted if r.town}:
+        figures = totals_by_hand(r for r in counted if r.town == town)
+        expected[town] = (
+            figures["held"],
+            figures["required"],
+            _pct(figures["completion_rate"]),
+            _pct(figures["compliance_rate"]),
+        )
     (table,) = document.tables
     rows = [[c.text for c in row.cells] for row in table.rows]
     assert rows[0] == ["排名", "乡镇（街道）", "开展（场次）", "任务（场次）", "完成率", "达标率", "按时上报率"]
-    shown = {r[1]: (int(r[2]), int(r[3]), r[4]) for r in rows[1:]}
+    shown = {r[1]: (int(r[2]), int(r[3]), r[4], r[5]) for r in rows[1:]}
     assert shown == expected and len(rows) == 19
     rates = [float(r[4].rstrip("%")) for r in rows[1:]]
     assert rates == sorted(rates, reverse=True) and [r[0] for r in rows[1:]] == [str(i) for i in range(1, 19)]
     cells = [c.text for row in table.rows for c in row.cells]
     assert not [c for c in cells if c.startswith(FORMULA_STARTS)]
-    # 三、存在问题: the units below quota and those due at 2025-12 are the engine's.
-    below_units = report.grid[report.grid["below"]]["id"].nunique()
-    due = metrics.interviews(session=demo_session, actor=OPERATOR, settings=RULES, month="2025-12")
-    assert (len(content.below), len(content.due), len(content.none)) == (below_units, len(due), 0)
+    # 三、存在问题: each unit below quota with its months, the units due at 2025-12 (below in November
+    # and December), nobody without any activity, and the three units with one activity 不予认定 each.
+    months_below: dict[str, list[str]] = {}
+    for r in counted:
+        if r.below:
+            months_below.setdefault(_label(r), []).append(r.month)
+    below = [f"{label}（{'、'.join(sorted(months))}）" for label, months in months_below.items()]
+    assert sorted(content.below) == sorted(below)
+    due = due_by_hand(counted, YEAR_2025[-2:], first=first_month_by_hand(demo_session))
+    assert due == DEMO_DUE_2025_12
+    labels = {r.code: _label(r) for r in counted}
+    assert sorted(d.split("（")[0] for d in content.due) == sorted(labels[code] for code in due)
+    assert (len(content.below), len(content.due), len(content.none)) == (len(below), 10, 0)
+    assert len(content.rejected) == 3 and all(r.endswith("（1场次）") for r in content.rejected)
     lines = _texts(document)
-    assert f"（一）未完成月度任务的单位（{below_units}个）：" in "".join(lines)
-    assert f"（三）应约谈的单位（{len(due)}个）：" in "".join(lines)
+    assert f"（一）未完成月度任务的单位（{len(below)}个）：" in "".join(lines)
+    assert "（三）应约谈的单位（10个）：" in "".join(lines)
 
 
 def test_a_township_bulletin_and_a_unit_with_no_activity(session, settings):
@@ -255,7 +299,7 @@ def test_a_period_with_no_activity_at_all_says_so_instead_of_listing_every_unit(
 def _cli(settings, monkeypatch, capsys, today, *args):  # type: ignore[no-untyped-def]
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     monkeypatch.setenv("MONITOR_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setattr("monitor.cli.main.today_in", lambda _settings: today)
+    monkeypatch.setattr("monitor.cli.figures.today_in", lambda _settings: today)
     code = cli_main(["--db", settings.database_url, *args])
     out, err = capsys.readouterr()
     return code, out, err

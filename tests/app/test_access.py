@@ -9,12 +9,12 @@ import pytest
 from sqlmodel import Session, select
 
 from monitor.core.models import User
-from monitor.figures import metrics
 from monitor.figures.views import Filters
 from monitor.reports.ledger import ledger_xlsx
 from monitor.store.db import get_engine
 from tests.app.conftest import PASSWORD, ensure_user
-from tests.app.test_pages import DEMO_REQUIRED_2025, DEMO_UNITS, END, ORACLE, START, expected, shows
+from tests.app.test_pages import END, START, demo_expected, shows
+from tests.factories import count_by_hand, totals_by_hand
 
 ADMIN_ONLY = {"users"}
 REVIEWER = {
@@ -103,9 +103,9 @@ def test_town_staff_figures_interviews_and_ledger_hold_their_township_only(app_f
     """Asked for the whole district, a clerk still gets only their own township."""
     me = ensure_user(demo_settings, "t_town_泥江口镇", "town", "泥江口镇")
     with Session(get_engine(demo_settings.database_url)) as s:
-        oracle = {"session": s, "actor": ORACLE, "settings": demo_settings, "start": "2025-01", "end": "2025-12"}
-        own = metrics.report(**oracle, town="泥江口镇").to_json()  # type: ignore[arg-type]
-        district = metrics.report(**oracle).to_json()  # type: ignore[arg-type]
+        year = [f"2025-{m:02d}" for m in range(1, 13)]
+        own = totals_by_hand(count_by_hand(s, year, town="泥江口镇"))
+        district = totals_by_hand(count_by_hand(s, year))
         period = Filters(start="2025-01", end="2025-12")
         sheets = pd.read_excel(
             io.BytesIO(ledger_xlsx(session=s, actor=me, settings=demo_settings, filters=period)),
@@ -176,7 +176,7 @@ def test_a_provider_sign_in_opens_the_pages_with_their_content(app_for, demo_set
     at.user = {"is_logged_in": True, "email": "reviewer@example.gov.cn", "name": "区委宣传部审核员"}
     at.session_state["f_start"], at.session_state["f_end"] = START, END
     at.run()
-    e = expected(demo_settings, units=DEMO_UNITS, required=DEMO_REQUIRED_2025)
+    e = demo_expected(demo_settings)
     shows(at, "overview", e)
     assert at.session_state["actor"].name == "reviewer@example.gov.cn"
     assert at.session_state["actor"].role == "reviewer"

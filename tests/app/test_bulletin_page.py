@@ -56,6 +56,12 @@ def test_only_the_months_whose_reporting_is_over_are_judged(app_for, district, m
     overall = [t for t in text if t.startswith("据统计，")]
     assert len(overall) == 1 and overall[0].startswith("据统计，截至2025年6月30日，")
     assert "2025年6月开展活动6场次" in overall[0]
+    # June on the small roster: the center (8), two institutes (3 each), four stations (2 each, 新建村
+    # still open): 22 required; 6 held, 27.27 %.
+    assert overall == [
+        "据统计，截至2025年6月30日，区新时代文明实践服务中心、2个新时代文明实践所和4个新时代文明实践站"
+        "2025年6月开展活动6场次，完成率达到27.27%。"
+    ]
     assert not [t for t in text if "2025-07" in t]  # nobody is listed for July
     assert "下载通报（Word）" in [b.label for b in at.get("download_button")]
 

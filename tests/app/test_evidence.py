@@ -17,10 +17,8 @@ from monitor.core.export import frame_xlsx
 from monitor.core.models import AuditEvent, Feedback, Photo, Review
 from monitor.evidence import signals, triage
 from monitor.evidence.review import decide
-from monitor.figures import metrics
 from monitor.store.db import get_engine
-from tests.app.test_pages import ORACLE
-from tests.factories import TODAY, hold, load_roster
+from tests.factories import TODAY, count_by_hand, hold, load_roster
 from tests.test_gallery import REVIEWER, attach, ids_of, photo
 
 JUNE = "2025-06"
@@ -40,8 +38,7 @@ def june(settings):  # type: ignore[no-untyped-def]
 
 def _held(settings, town: str = "泥江口镇") -> int:  # type: ignore[no-untyped-def]
     with Session(get_engine(settings.database_url)) as s:
-        doc = metrics.report(session=s, actor=ORACLE, settings=settings, start=JUNE, end=JUNE, town=town).to_json()
-    return int(doc["held"])  # type: ignore[call-overload]
+        return sum(r.held for r in count_by_hand(s, [JUNE], town=town))
 
 
 def _review(settings, activity_id: int):  # type: ignore[no-untyped-def]
@@ -223,7 +220,7 @@ def test_the_demo_lists_signals_and_downloads_them(app_for, demo_settings):
     at.switch_page("app_pages/signals.py").run()
     assert not at.exception and not at.error
     with Session(get_engine(demo_settings.database_url)) as s:
-        frame = signals.signals(session=s, actor=ORACLE, settings=demo_settings, start="2025-01", end="2025-12")
+        frame = signals.signals(session=s, actor=REVIEWER, settings=demo_settings, start="2025-01", end="2025-12")
     found = triage.narrow(frame)
     assert len(found.signals) > 0, "the demo plants problems"
     listed = [d.value for d in at.dataframe if "说明" in d.value.columns][0]

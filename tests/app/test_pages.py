@@ -1,14 +1,18 @@
-"""Every page shows its content, filters move the figures to the engine's values, and the data flows work.
+"""Every page shows its content, filters move the figures to the values counted from the tables, and the data
+flows work.
 
 A page test asserts what the reader sees (a KPI value, a table's rows, a caption), never only that
 nothing raised: a page that stops after its title raises nothing. `shows` holds, for each page,
 what must be on it; the meta-tests below prove it fails on a page that stopped after its title.
+The figures a page must show are known by hand (the demo district, a small roster) or counted here
+from the tables with plain SQL and SPEC §4's rules, never asked of the code that draws the page.
 """
 
 from __future__ import annotations
 
 import io
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -17,23 +21,26 @@ from pathlib import Path
 import openpyxl
 import pytest
 import streamlit as st
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, text
 from sqlmodel import Session, func, select
 from streamlit.testing.v1 import AppTest
 
-from monitor.core.calendar import today_in
 from monitor.core.config import Settings
 from monitor.core.models import Activity, ImportBatch, Unit, User
 from monitor.core.permissions import Actor
 from monitor.counts import unitmonths
-from monitor.evidence import gallery, signals
-from monitor.evidence.review import feedback
-from monitor.figures import metrics
-from monitor.figures.progress import month_progress
 from monitor.figures.views import Filters
 from monitor.reports.ledger import ledger_xlsx
 from monitor.store.db import bump_version, get_engine
-from tests.factories import SMALL_ROSTER, load_roster
+from tests.factories import (
+    SMALL_ROSTER,
+    Counted,
+    count_by_hand,
+    due_by_hand,
+    first_month_by_hand,
+    load_roster,
+    totals_by_hand,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [
@@ -70,13 +77,25 @@ TITLES = {
     "audit": "操作记录",
     "users": "用户管理",
 }
-# The demo district, known by hand (monitor/demo.py): 1 center, 18 institutes, 241 stations, each
-# active all year; monthly quotas 8, 3 and 2, so 544 a month. Jan–Jun 2025 holds exactly the
-# reported 3617 activities.
+# The demo district, known by hand (monitor/demo/district.py; tests/test_demo_evidence.py writes out its
+# plants): 1 center, 18 institutes, 241 stations, each active all year; monthly quotas 8, 3 and 2, so
+# 544 a month. Jan–Jun 2025 holds exactly the reported 3617 activities. In December 2025 three
+# activities are 不予认定 (LX-012's, QJH-001's and OJC-009's), the plants give 36 signals and no month
+# before has any: both ends of the three reused photos (6), 2 activities without a photo, 3 photo
+# dates off (QJH-001's two, LX-012's), 20 copied titles, 2 bunched months, 1 outlier, 1 repeated
+# title, 1 resubmitted photo. At December 2025 these ten units are due for interview.
 DEMO_UNITS = 260
 DEMO_REQUIRED_2025 = 12 * (8 + 18 * 3 + 241 * 2)
-START, END = "2025-01", "2025-12"
-ORACLE = Actor(name="t_admin_", role="admin")  # the engine asked as an admin: the whole district
+DEMO_REJECTED_2025 = 3
+DEMO_SIGNALS_2025 = 6 + 2 + 3 + 20 + 2 + 1 + 1 + 1
+DEMO_DUE_2025_12 = frozenset(
+    {"BZS-001", "CSP-007", "LGQ-003", "LGQ-012", "LX-009", "LX-011", "LX-S", "XSD-010", "YXS-010", "ZJQ-001"}
+)
+MONTHS = [f"2025-{m:02d}" for m in range(1, 13)]
+START, END = MONTHS[0], MONTHS[-1]
+TYPES = ("center", "institute", "station")  # in the order the screens list them
+TYPE_WORDS = {"center": "中心", "institute": "所", "station": "站"}
+ADMIN = Actor(name="t_admin_", role="admin")  # the account app_for signs in with
 
 
 @dataclass(frozen=True)
@@ -98,33 +117,83 @@ class Expected:
     signals: int  # signals in START..END
 
 
-def expected(settings: Settings, *, units: int, required: int) -> Expected:
-    """Hand-known counts as given; held, rates and the interview list from the engine, which is their oracle."""
+def expected(
+    settings: Settings, *, units: int, required: int, due: frozenset[str], rejected: int, signals: int
+) -> Expected:
+    """The hand-known figures as given, each checked against a plain recount of the tables; held, the
+    rates, this month's progress and the review queue counted here (count_by_hand and plain SQL)."""
+    today = datetime.now(settings.timezone).date()
     with Session(get_engine(settings.database_url)) as s:
-        common = {"session": s, "actor": ORACLE, "settings": settings}
-        report = metrics.report(**common, start=START, end=END).to_json()  # type: ignore[arg-type]
-        due = metrics.interviews(**common, month=END, min_streak=settings.interview_min_streak)  # type: ignore[arg-type]
+        year = count_by_hand(s, MONTHS)
+        first = first_month_by_hand(s, earliest_year=settings.earliest_year)
+        now = [r for r in count_by_hand(s, [today.strftime("%Y-%m")]) if r.quota > 0]
         users = s.exec(select(User.name)).all()
         batches = s.exec(select(func.count()).select_from(ImportBatch)).one()
-        month = month_progress(**common, today=today_in(settings))  # type: ignore[arg-type]
-        queue = gallery.queue(session=s, actor=ORACLE, month=END)
-        rejected = feedback(session=s, actor=ORACLE, start=START, end=END)
-        found = signals.signals(**common, start=START, end=END)  # type: ignore[arg-type]
-    assert report["required"] == required, "the hand-known quota total and the engine disagree"
+        sql = s.connection().execute
+        queue = sql(  # units with activities in END, their activities, those without a decision (待认定)
+            text(
+                "SELECT count(DISTINCT a.unit_id), count(*), count(*) - count(r.activity_id) "
+                "FROM activity a LEFT JOIN review r ON r.activity_id = a.id WHERE a.month = :month"
+            ),
+            {"month": END},
+        ).one()
+        refused = sql(
+            text(
+                "SELECT count(*) FROM review r JOIN activity a ON a.id = r.activity_id "
+                "WHERE r.decision = 'rejected' AND a.month BETWEEN :start AND :end"
+            ),
+            {"start": START, "end": END},
+        ).scalar_one()
+    totals = totals_by_hand(year)
+    assert totals["required"] == required, "the hand-known quota total and the recount disagree"
+    assert due_by_hand(year, MONTHS[-settings.interview_min_streak :], first=first) == due, "the hand-known list"
+    assert refused == rejected, "the hand-known 不予认定 count and the review table disagree"
+    progress, progress_units = _progress_by_hand(now, today, settings.deadline_day)
     return Expected(
         units=units,
         required=required,
-        held=int(report["held"]),  # type: ignore[call-overload]
-        completion_rate=report["completion_rate"],  # type: ignore[arg-type]
-        compliance_rate=report["compliance_rate"],  # type: ignore[arg-type]
-        due=frozenset(due["code"]),
+        held=int(totals["held"]),  # type: ignore[call-overload]
+        completion_rate=totals["completion_rate"],  # type: ignore[arg-type]
+        compliance_rate=totals["compliance_rate"],  # type: ignore[arg-type]
+        due=due,
         users=frozenset(users),
         batches=int(batches),
-        progress=month.summary,
-        progress_units=tuple(month.units[["town", "name", "owed"]].itertuples(index=False, name=None)),
-        queue=(len(queue), int(queue["activities"].sum()), int(queue["pending"].sum())),
-        rejected=len(rejected),
-        signals=len(found),
+        progress=progress,
+        progress_units=progress_units,
+        queue=(int(queue[0]), int(queue[1]), int(queue[2])),
+        rejected=rejected,
+        signals=signals,
+    )
+
+
+def _progress_by_hand(
+    now: list[Counted], today: date, deadline_day: int
+) -> tuple[str, tuple[tuple[str, str, int], ...]]:
+    """本月进度 on a day when no active unit has held anything this month: each owes its whole quota.
+
+    The line says what is owed, which units have not started (by type), and the days left until the
+    month's deadline (day `deadline_day` of the next month); the rows go most owed first, then by
+    type, township and code."""
+    assert not [r for r in now if r.held], "counted by hand only for a month nobody has started"
+    following = date(today.year + today.month // 12, today.month % 12 + 1, 1)
+    tail = f"距上报截止还有 {(following.replace(day=deadline_day) - today).days} 天"
+    if not now:
+        return f"本月没有需要开展活动的单位；{tail}", ()
+    kinds = Counter(r.type for r in now)
+    idle = "、".join(f"{kinds[t]} 个{TYPE_WORDS[t]}" for t in TYPES if kinds[t])
+    summary = f"本月还差 {sum(r.quota for r in now)} 场：{idle}未开展；{tail}"
+    rows = sorted(now, key=lambda r: (-r.quota, TYPES.index(r.type), r.town, r.code))
+    return summary, tuple((r.town, r.name, r.quota) for r in rows)
+
+
+def demo_expected(settings: Settings) -> Expected:
+    return expected(
+        settings,
+        units=DEMO_UNITS,
+        required=DEMO_REQUIRED_2025,
+        due=DEMO_DUE_2025_12,
+        rejected=DEMO_REJECTED_2025,
+        signals=DEMO_SIGNALS_2025,
     )
 
 
@@ -268,12 +337,11 @@ CONTENT: dict[str, Callable[[AppTest, Expected], None]] = {
 }
 
 
-def shows(at: AppTest, page: str, e: Expected | None) -> None:
+def shows(at: AppTest, page: str, e: Expected) -> None:
     """The page ran to its content: its title, no error or exception, and what CONTENT asks of it."""
     assert not at.exception, [x.stack_trace[-1:] or x.value for x in at.exception]
     assert [t.value for t in at.title][:1] == [TITLES[page]]
     assert not at.error, [x.value for x in at.error]
-    assert e is not None, "no figures from the engine to compare the page with"
     CONTENT[page](at, e)
 
 
@@ -288,9 +356,10 @@ def _metrics(at) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {m.label: m.value for m in at.metric}
 
 
-def _report(settings, **kwargs) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _by_hand(settings, months, **kwargs) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """held, required and the rates of `months` (of a township and unit type), counted by hand."""
     with Session(get_engine(settings.database_url)) as s:
-        return metrics.report(session=s, actor=ORACLE, settings=settings, **kwargs).to_json()
+        return totals_by_hand(count_by_hand(s, months, **kwargs))
 
 
 # What each page says on a database with no unit, no activity and one account: (element, text in it).
@@ -355,7 +424,7 @@ def test_empty_database_offers_the_demo_and_loads_it(app_for, settings):
     assert any("示例数据" in w.value for w in at.warning)
     # The period moves to the data just loaded (2025), not the empty months chosen before it.
     assert (at.session_state["f_start"], at.session_state["f_end"]) == ("2025-01", "2025-12")
-    assert _metrics(at)["开展活动（场次）"] == f"{_report(settings, start='2025-01', end='2025-12')['held']:,}"
+    assert _metrics(at)["开展活动（场次）"] == f"{_by_hand(settings, MONTHS)['held']:,}"
     # The demo's published passwords are not added beside the accounts the database already has.
     with Session(get_engine(settings.database_url)) as s:
         names = set(s.exec(select(User.name)).all())
@@ -370,8 +439,7 @@ def test_every_page_is_in_the_content_table():
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_shows_its_content_on_the_demo(app_for, demo_settings, page):
     at = app_for(demo_settings)  # signs in its admin first, so the users table holds it
-    e = expected(demo_settings, units=DEMO_UNITS, required=DEMO_REQUIRED_2025)
-    shows(open_page(at, page), page, e)
+    shows(open_page(at, page), page, demo_expected(demo_settings))
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -383,7 +451,7 @@ def test_the_content_check_fails_on_a_page_that_stops_after_its_title(demo_setti
     assert not at.exception
     assert [t.value for t in at.title] == [TITLES[page]]
     with pytest.raises(AssertionError):
-        shows(at, page, expected(demo_settings, units=DEMO_UNITS, required=DEMO_REQUIRED_2025))
+        shows(at, page, demo_expected(demo_settings))
 
 
 def test_the_content_check_fails_on_figures_other_than_the_databases(app_for, demo_settings):
@@ -392,7 +460,7 @@ def test_the_content_check_fails_on_figures_other_than_the_databases(app_for, de
     at.session_state["f_start"], at.session_state["f_end"] = "2025-01", "2025-06"
     at.run()
     with pytest.raises(AssertionError):
-        shows(at, "overview", expected(demo_settings, units=DEMO_UNITS, required=DEMO_REQUIRED_2025))
+        shows(at, "overview", demo_expected(demo_settings))
 
 
 def _insert_activity(settings: Settings, code: str, month: str, day: date) -> None:
@@ -434,11 +502,18 @@ def test_a_mistyped_year_in_the_data_leaves_every_page_working(app_for, settings
         _insert_activity(settings, code, month, day)
     at = app_for(settings)  # signs in its admin first, so the users table holds it
     failures: dict[str, str] = {}
-    try:
-        # Quotas 8, 3, 2: a center, two institutes and three stations all year, one station Mar–Jun.
-        e: Expected | None = expected(settings, units=len(SMALL_ROSTER), required=12 * (8 + 2 * 3 + 3 * 2) + 4 * 2)
-    except ValueError as exc:  # the engine itself refuses the data: still see what each page does
-        failures["engine"], e = f"{type(exc).__name__}: {exc}", None
+    # Quotas 8, 3, 2: a center, two institutes and three stations all year, one station Mar–Jun.
+    # No activity is dated in a month from 2000 (the earliest year) on: the district has not started
+    # reporting, so no month is held against anyone and nobody is due for interview, though nothing
+    # is held.
+    e = expected(
+        settings,
+        units=len(SMALL_ROSTER),
+        required=12 * (8 + 2 * 3 + 3 * 2) + 4 * 2,
+        due=frozenset(),
+        rejected=0,
+        signals=0,
+    )
     for page in PAGES:
         try:
             shows(open_page(at, page), page, e)
@@ -461,33 +536,34 @@ def test_overview_shows_the_reported_first_half_of_2025(app_for, demo_settings):
     ("town", "kind", "type_code"),
     [("泥江口镇", "全部类型", None), ("全部乡镇", "站", "station"), ("兰溪镇", "所", "institute")],
 )
-def test_filters_change_the_figures_to_the_engines(app_for, demo_settings, town, kind, type_code):
+def test_filters_change_the_figures_to_those_counted_by_hand(app_for, demo_settings, town, kind, type_code):
     at = app_for(demo_settings)
     at.session_state["f_start"], at.session_state["f_end"] = "2025-01", "2025-12"
     at.session_state["f_town"], at.session_state["f_type"] = town, kind
     at.run()
-    expected = _report(
-        demo_settings, start="2025-01", end="2025-12", town=None if town == "全部乡镇" else town, unit_type=type_code
-    )
+    expected = _by_hand(demo_settings, MONTHS, town=None if town == "全部乡镇" else town, unit_type=type_code)
     shown = _metrics(at)
     assert shown["开展活动（场次）"] == f"{expected['held']:,}"
     assert shown["完成率"] == f"{expected['completion_rate'] * 100:.2f}%"
     assert shown["达标率"] == f"{expected['compliance_rate'] * 100:.2f}%"
 
 
-def test_ledger_summary_equals_the_report(demo_settings):
+def test_ledger_summary_holds_the_first_half_of_2025(demo_settings):
     with Session(get_engine(demo_settings.database_url)) as s:
         data = ledger_xlsx(
-            session=s, actor=ORACLE, settings=demo_settings, filters=Filters(start="2025-01", end="2025-06")
+            session=s,
+            actor=ADMIN,
+            settings=demo_settings,
+            filters=Filters(start="2025-01", end="2025-06"),
         )
-        doc = metrics.report(session=s, actor=ORACLE, settings=demo_settings, start="2025-01", end="2025-06").to_json()
+    counted = _by_hand(demo_settings, MONTHS[:6])
     book = openpyxl.load_workbook(io.BytesIO(data))
     assert book.sheetnames == ["汇总", "乡镇", "单位月度", "未达标", "约谈", "明细"]
     summary = {row[0]: row[1] for row in book["汇总"].iter_rows(min_row=2, values_only=True)}
-    assert summary["开展活动（场次）"] == doc["held"] == 3617
-    assert summary["任务数（场次）"] == doc["required"] == 3264
-    assert summary["完成率"] == pytest.approx(doc["completion_rate"])
-    assert summary["封顶完成率"] == pytest.approx(doc["capped_rate"])
-    assert summary["达标率"] == pytest.approx(doc["compliance_rate"])
+    assert summary["开展活动（场次）"] == counted["held"] == 3617
+    assert summary["任务数（场次）"] == counted["required"] == 3264
+    assert summary["完成率"] == pytest.approx(3617 / 3264)
+    assert summary["封顶完成率"] == pytest.approx(counted["capped_rate"])
+    assert summary["达标率"] == pytest.approx(counted["compliance_rate"])
     assert book["明细"].max_row - 1 == 3617
     assert book["汇总"].freeze_panes == "A2"
