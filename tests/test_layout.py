@@ -36,3 +36,17 @@ def test_pages_stay_thin():
         text = path.read_text(encoding="utf-8")
         assert "from sqlmodel import select" not in text and "session.exec" not in text, path.name
         assert len(text.splitlines()) < 150, path.name
+
+
+def test_screens_ask_the_permission_model_not_a_role_name():
+    """What a screen offers follows monitor.core.permissions (may/allow), as monitor/ checks it."""
+    by_name = re.compile(r"""\.role\s*(==|!=|in|not in)\s*[("'\[{]""")
+    assert by_name.search('me.role != "admin"') and by_name.search("me.role in ('admin',)")
+    screens = [ROOT / "app.py", *(ROOT / "ui").glob("*.py"), *(ROOT / "app_pages").glob("*.py")]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in screens
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if by_name.search(line)
+    ]
+    assert offenders == []
