@@ -80,5 +80,6 @@ with st.sidebar:
     )
     gate.logout_button(actor)
 common.link_filters()  # the address bar follows the sidebar, so a link shows exactly this
+common.show_toasts()
 
 navigation.run()

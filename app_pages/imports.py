@@ -87,5 +87,5 @@ if batch.kind == "activities" and batch.status == "imported" and may(me, "rollba
         except RollbackRefused as exc:
             st.error(text.md(exc))
         else:
-            st.toast(f"已撤销：{text.md(describe(done))}", icon="✅")
+            common.toast(f"已撤销：{text.md(describe(done))}", icon="✅")
             st.rerun()

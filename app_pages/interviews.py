@@ -84,5 +84,5 @@ with st.form("interview", clear_on_submit=True):
         except (InterviewError, ValueError) as exc:
             st.error(text.md(exc))
         else:
-            st.toast(f"已登记约谈：{text.md(unit)}", icon="✅")
+            common.toast(f"已登记约谈：{text.md(unit)}", icon="✅")
             st.rerun()

@@ -36,7 +36,7 @@ with left, st.form("lock"):
         except LockError as exc:
             st.error(text.md(exc))
         else:
-            st.toast(f"{month} 已锁定", icon="🔒")
+            common.toast(f"{month} 已锁定", icon="🔒")
             st.rerun()
 with right, st.form("unlock"):
     month = st.selectbox("解锁月份", list(locked["month"]), placeholder="没有已锁定的月份")
@@ -47,5 +47,5 @@ with right, st.form("unlock"):
         except LockError as exc:
             st.error(text.md(exc))
         else:
-            st.toast(f"{month} 已解锁", icon="🔓")
+            common.toast(f"{month} 已解锁", icon="🔓")
             st.rerun()

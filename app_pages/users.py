@@ -57,7 +57,7 @@ with add, st.form("add_user"):
         except UserError as exc:
             st.error(text.md(exc))
         else:
-            st.toast(f"已新增用户 {text.md(name)}", icon="✅")
+            common.toast(f"已新增用户 {text.md(name)}", icon="✅")
             st.rerun()
 with manage, st.form("manage_user"):
     st.markdown("**停用、启用或重设密码**")
@@ -84,7 +84,7 @@ with manage, st.form("manage_user"):
         except UserError as exc:
             st.error(text.md(exc))
         else:
-            st.toast(done, icon="✅")
+            common.toast(done, icon="✅")
             st.rerun()
 
 st.subheader("登录会话")
@@ -106,5 +106,5 @@ else:
     if st.button("结束这个会话", icon=":material/logout:"):
         with common.session() as s:
             end_session_by_id(session=s, actor=me, session_id=labels[chosen])
-        st.toast("已结束该会话，对方下次操作时需重新登录。", icon="✅")
+        common.toast("已结束该会话，对方下次操作时需重新登录。", icon="✅")
         st.rerun()

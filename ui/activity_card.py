@@ -214,7 +214,7 @@ def _review_form(item: GalleryItem, me: Actor, key: str, shortcuts: bool, after:
         st.error(md(exc))
         return
     done = "已认定" if recognised else "不予认定"
-    st.toast(f"{done}：{md(item.unit_name)} {item.date:%m-%d} {md(item.title)}", icon="✅")
+    common.toast(f"{done}：{md(item.unit_name)} {item.date:%m-%d} {md(item.title)}", icon="✅")
     if after is not None:
         after()
     st.rerun()

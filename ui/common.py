@@ -76,6 +76,17 @@ def cached(function: Callable[..., Any], **kwargs: Any) -> Any:
 CACHEABLE: dict[str, Callable[..., Any]] = {}
 
 
+def toast(message: str, icon: str) -> None:
+    """A toast for what was just done, shown by the run that follows (show_toasts in app.py): the
+    writes that toast go on to st.rerun(), which can drop a toast sent by the run it ends."""
+    st.session_state.setdefault("_toasts", []).append((message, icon))
+
+
+def show_toasts() -> None:
+    for message, icon in st.session_state.pop("_toasts", []):
+        st.toast(message, icon=icon)
+
+
 def pct(rate: float | None) -> str:
     return "—" if rate is None else f"{rate * 100:.2f}%"
 

@@ -61,7 +61,7 @@ def quota_form(me: Actor, schedule: dict[str, list[Rule]], month: str) -> None:
                 if not saved.changed:
                     st.info(f"没有改动：{saved.month} 起各类单位的月度任务已是所填的数。")
                 else:
-                    st.toast(f"月度任务已保存，自 {saved.month} 起生效", icon="✅")
+                    common.toast(f"月度任务已保存，自 {saved.month} 起生效", icon="✅")
                     st.rerun()
 
 
@@ -119,5 +119,5 @@ def unit_form(me: Actor, roster: pd.DataFrame) -> None:
                 if not saved.changed:
                     st.info("没有改动。")
                 else:
-                    st.toast("已保存", icon="✅")
+                    common.toast("已保存", icon="✅")
                     st.rerun()
