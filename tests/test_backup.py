@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cli_runner import run_process
+from cli_runner import run_main, run_process
 from conftest import PG_URL, make_settings
 from factories import hold, load_roster
 from sqlalchemy.engine import make_url
@@ -37,9 +37,12 @@ ADMIN = Actor(name="管理员", role="admin")
 
 
 class Cli:
-    """`python -m monitor` on the database of the given settings."""
+    """`python -m monitor` on the database of the given settings: in this process (main() with an
+    environment of its own), or, for a restore, which replaces the database file under the program,
+    in a process of its own as an operator runs it."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, in_process: bool = True) -> None:
+        self.in_process = in_process
         self.env = {
             **os.environ,
             "MONITOR_DATABASE_URL": settings.database_url,
@@ -47,7 +50,8 @@ class Cli:
         }
 
     def __call__(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
-        return run_process(args, env=self.env, stdin=stdin)
+        run = run_main if self.in_process else run_process
+        return run(args, env=self.env, stdin=stdin)
 
     def json(self, *args: str) -> dict:
         done = self(*args, "--json")
@@ -342,7 +346,7 @@ def test_postgresql_backups_are_left_to_pg_dump(url: str, tmp_path: Path) -> Non
 
 
 def test_cli_backup_then_restore_gives_the_same_report(sqlite_settings: Settings, tmp_path: Path) -> None:
-    cli = Cli(sqlite_settings)
+    cli = Cli(sqlite_settings, in_process=False)
     _loaded(sqlite_settings)
     report = ("report", "--start", "2025-01", "--end", "2025-02")
     before = cli.json(*report)
@@ -363,7 +367,7 @@ def test_cli_backup_then_restore_gives_the_same_report(sqlite_settings: Settings
 
 
 def test_cli_restore_of_a_foreign_file_exits_2_in_chinese(sqlite_settings: Settings, tmp_path: Path) -> None:
-    cli = Cli(sqlite_settings)
+    cli = Cli(sqlite_settings, in_process=False)
     before = _loaded(sqlite_settings)
     done = cli("restore", str(_other_sqlite(tmp_path / "other.db")))
     assert done.returncode == 2
