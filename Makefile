@@ -18,9 +18,9 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m monitor demo
 
-# One test process per core; a module that builds a server or database for its tests keeps them together.
+# One test process per core; a module's tests stay together, so its server or demo is built once.
 test: $(STAMP)
-	$(PY) -m pytest -q -n auto --dist loadgroup
+	$(PY) -m pytest -q -n auto --dist loadscope
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check monitor tests bench app.py app_pages ui

@@ -82,13 +82,3 @@ def demo_settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
 def demo_session(demo_settings: Settings) -> Iterator[Session]:
     with Session(get_engine(demo_settings.database_url)) as s:
         yield s
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist's --dist loadgroup: a module whose tests share something built for the
-    module (a server, a browser, a database) stays in one process, in its order; every other test
-    goes to whichever process is free."""
-    for item in items:
-        defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
-        if any(d and d[-1].scope == "module" for d in defs.values()):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
