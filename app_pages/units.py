@@ -91,8 +91,9 @@ if detail is None:
     st.warning("该单位已不在名册中。")
     st.stop()
 unit = detail.unit
-name, town, head, phone = (text.md(unit[k]) for k in ("name", "town", "head", "phone"))
-st.markdown(f"**{name}**　{town_label(town)}　负责人：{head or '—'}　电话：{phone or '—'}")
+name, town = text.md(unit["name"]), text.md(town_label(unit["town"]))  # each typed field escaped
+head, phone = (text.md(unit[k]) or "—" for k in ("head", "phone"))
+st.markdown(f"**{name}**　{town}　负责人：{head}　电话：{phone}")
 st.plotly_chart(charts.unit_history(detail.history), config={"displaylogo": False})
 st.dataframe(
     text.table(detail.activities).rename(

@@ -23,7 +23,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app.test_pages import PAGES
-from tests.user_text import END, START, TOWN, Typed, plant, texts
+from tests.user_text import CODE, END, START, TOWN, Typed, plant, texts
 
 LEAK = "http://127.0.0.1:9"  # nothing listens there: these tests read what the page hands the browser
 TYPED = texts(LEAK)
@@ -120,6 +120,16 @@ def test_every_page_shows_what_the_township_typed_as_text(app_for, settings, typ
     for page in TOWN_PAGES:
         at.switch_page(f"app_pages/{page}.py").run()
         assert_text_is_text(at, page)
+
+
+def test_the_unit_detail_names_the_unit_its_head_and_phone_as_typed(app_for, settings, typed):
+    at = _opened(app_for, settings, "reviewer", name=typed.reviewer)
+    at.switch_page("app_pages/units.py").run()
+    box = next(s for s in at.selectbox if s.label == "选择单位")
+    box.select(next(o for o in box.options if o.endswith(f"（{CODE}）"))).run()
+    assert_text_is_text(at, "units, the planted unit open")
+    [line] = [read(m.value) for m in at.markdown if "负责人：" in m.value]
+    assert line == f"**{typed.unit}**　泥江口镇　负责人：{typed.head}　电话：{typed.phone}"
 
 
 def test_the_repeated_title_warning_quotes_the_title_as_typed(app_for, settings, typed):
