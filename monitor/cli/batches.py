@@ -14,7 +14,7 @@ from monitor.core.clock import local_text
 from monitor.core.config import Settings
 from monitor.core.errors import Refusal
 from monitor.figures import views
-from monitor.ingest.rollback import RollbackRefused, rollback_batch
+from monitor.ingest.rollback import ACTIVITY_KINDS, RollbackRefused, rollback_batch
 
 LIST_KEYS = ["id", "file_name", "user", "created_at", "rows", "imported", "duplicates", "rejected", "status"]
 
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace, session: Session, settings: Settings) -> int:
     actor = common.acting(session, getattr(args, "user", None), "rollback")
     if args.action == "list":
         frame = views.batches(session=session, actor=actor, town=args.town, limit=100_000)
-        frame = frame[frame["kind"] == "activities"]
+        frame = frame[frame["kind"].isin(ACTIVITY_KINDS)]  # activity logs and registrations (登记)
         if args.json:
             records = [
                 {

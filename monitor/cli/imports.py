@@ -1,4 +1,5 @@
-"""`units import|list` and `activities import`: the roster and the activity logs from files."""
+"""`units import|list` and `activities import`: the roster and the activity logs from files; `activities add`,
+`correct` and `withdraw` (活动登记) are in monitor.cli.registration."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pandas as pd
 from sqlmodel import Session
 
 from monitor.admin.accounts import UserError
-from monitor.cli import common
+from monitor.cli import common, registration
 from monitor.core.calendar import today_in
 from monitor.core.config import Settings
 from monitor.core.permissions import Forbidden
@@ -39,6 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     act_import.add_argument("--user", default="")
     act_import.add_argument("--town", help="the township the file is for: settles village names found in several")
     act_import.add_argument("--json", action="store_true")
+    registration.register(activities)
 
 
 def _import(args: argparse.Namespace, session: Session, settings: Settings) -> int:
@@ -90,4 +92,6 @@ def _list(args: argparse.Namespace, session: Session, settings: Settings) -> int
 
 
 def run(args: argparse.Namespace, session: Session, settings: Settings) -> int:
+    if args.command == "activities" and args.action in registration.ACTIONS:
+        return registration.run(args, session, settings)
     return _import(args, session, settings) if args.action == "import" else _list(args, session, settings)

@@ -23,7 +23,7 @@ from sqlmodel import Session
 from monitor.cli import admin, batches, check, evidence, figures, imports, missing
 from monitor.cli.common import UsageError
 from monitor.core.config import Settings
-from monitor.core.errors import CATALOGUE, INTERNAL_ERROR, Refusal
+from monitor.core.errors import CATALOGUE, EXIT, INTERNAL_ERROR, Refusal
 from monitor.core.permissions import shell_actor
 from monitor.store.db import Busy, get_engine, init_db, is_busy
 
@@ -165,6 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc(file=sys.stderr)
         if as_json:
             print(json.dumps({"error": {"code": kind, "message": message}}, ensure_ascii=False))
-        return CATALOGUE[kind].exit_code if refusal is not None else INTERNAL_ERROR
+        # A refusal raised turns the whole command down (Refusal.exit_code), a row's code included.
+        return EXIT["request"] if refusal is not None else INTERNAL_ERROR
     sys.stdout.write(shown.getvalue())
     return code

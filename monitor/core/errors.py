@@ -112,6 +112,14 @@ _ENTRIES = [
     Kind("review_refused", "request", "认定未完成", "{detail}"),
     Kind("not_found", "request", "记录不存在", "{what}不存在，或已被他人处理。"),
     Kind(
+        "duplicate_activity",
+        "request",
+        "活动已登记",
+        "{unit}在 {day} 已有活动“{title}”（活动编号 {activity_id}），同一单位同一天的同名活动只记一次；"
+        "如需补充照片，请在该活动上添加。",
+    ),
+    Kind("stale", "request", "已被他人处理", "已被他人处理：{what}在您打开后已有更改，请刷新后再看。"),
+    Kind(
         "reviewed",
         "request",
         "活动已审核",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DISTRICT = "区级"  # the township column of the district's own units (the center belongs to none)
 
-BATCH_KINDS = {"activities": "活动台账", "units": "单位名册", "rollback": "撤销"}
+BATCH_KINDS = {"activities": "活动台账", "register": "登记", "units": "单位名册", "rollback": "撤销"}
 BATCH_STATUS = {
     "imported": "已导入",
     "refused": "未导入",

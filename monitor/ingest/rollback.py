@@ -31,6 +31,9 @@ def _live_other(activity: str, what: str = "1") -> str:
     )
 
 
+ACTIVITY_KINDS = ("activities", "register")  # the batches that bring activities: a file, or one registration
+
+
 class RollbackRefused(Refusal):
     """The batch cannot be rolled back (unknown, already rolled back, or touches a locked month)."""
 
@@ -89,7 +92,18 @@ def rollback_batch(*, session: Session, actor: Actor, settings: Settings, batch_
     require(actor, "rollback")
     try:
         begin_write(session, busy_seconds=settings.busy_seconds)
-        done = _rollback(session, actor=actor, settings=settings, batch_id=batch_id, today=today)
+        done = remove_batch(session, actor=actor, settings=settings, batch_id=batch_id, today=today)
+        batch = session.get(ImportBatch, batch_id)
+        assert batch is not None  # checked by remove_batch
+        audit.record(
+            session,
+            actor=actor.name,
+            action="rollback",
+            target=batch.file_name,
+            detail=f"导入记录 #{batch_id}",
+            before={"status": "imported", "activities": done.removed + done.kept},
+            after={"status": "rolled_back", **done.counts()},
+        )
         session.commit()
     except Busy as exc:
         raise RollbackRefused(str(exc)) from exc
@@ -102,18 +116,19 @@ def rollback_batch(*, session: Session, actor: Actor, settings: Settings, batch_
 
 
 def _checked(
-    session: Session, *, actor: Actor, settings: Settings, batch_id: int, today: date
+    session: Session, *, actor: Actor, settings: Settings, batch_id: int, today: date, action: str = "rollback"
 ) -> tuple[ImportBatch, Rollback]:
-    """The batch, if it can be rolled back, and what its rollback removes."""
-    batch = session.get(ImportBatch, batch_id)
-    if batch is None or batch.kind != "activities":
+    """The batch, if it can be rolled back (by an actor whose role allows `action` in its township),
+    and what its rollback removes."""
+    batch = session.get(ImportBatch, batch_id, populate_existing=True)
+    if batch is None or batch.kind not in ACTIVITY_KINDS:
         raise RollbackRefused(f"导入记录 {batch_id} 不存在或不是活动台账导入。")
     if batch.status == "rolled_back":
         raise RollbackRefused(f"导入记录 {batch_id} 已撤销过。")
     if batch.status != "imported":
         raise RollbackRefused(f"导入记录 {batch_id} 未导入任何数据，无需撤销。")
     if batch.town:
-        may_touch(actor, "rollback", batch.town)
+        may_touch(actor, action, batch.town)
 
     params = {"b": batch_id}
     connection = session.connection()
@@ -151,8 +166,13 @@ def _checked(
     )
 
 
-def _rollback(session: Session, *, actor: Actor, settings: Settings, batch_id: int, today: date) -> Rollback:
-    batch, done = _checked(session, actor=actor, settings=settings, batch_id=batch_id, today=today)
+def remove_batch(
+    session: Session, *, actor: Actor, settings: Settings, batch_id: int, today: date, action: str = "rollback"
+) -> Rollback:
+    """In the caller's write transaction: remove the activities only this batch reported, with their counts,
+    photo links, decisions and feedback, and mark the batch rolled back (a rollback record beside it).
+    The caller records the audit event; `action`: what the actor's role must allow in the batch's township."""
+    batch, done = _checked(session, actor=actor, settings=settings, batch_id=batch_id, today=today, action=action)
     params = {"b": batch_id}
     connection = session.connection()
     # Activities another live batch reported too pass to the earliest such batch.
@@ -193,17 +213,8 @@ def _rollback(session: Session, *, actor: Actor, settings: Settings, batch_id: i
             status="done",
             imported=-done.removed,
             duplicates=done.kept,
-            message=f"撤销导入记录 {batch_id}：{describe(done)}",
+            message=f"撤销{'登记' if batch.kind == 'register' else '导入'}记录 {batch_id}：{describe(done)}",
         )
-    )
-    audit.record(
-        session,
-        actor=actor.name,
-        action="rollback",
-        target=batch.file_name,
-        detail=f"导入记录 #{batch_id}",
-        before={"status": "imported", "activities": done.removed + done.kept},
-        after={"status": "rolled_back", **done.counts()},
     )
     bump_version(session)
     return done

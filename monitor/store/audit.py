@@ -43,6 +43,9 @@ ACTION_LABELS = {
     "review": "活动认定",
     "review_reply": "答复认定意见",
     "unitmonth_repair": "重建单位月度计数",
+    "register": "登记活动",
+    "register_correct": "更正登记的活动",
+    "register_withdraw": "撤回登记的活动",
 }
 
 
@@ -87,6 +90,16 @@ FIELD_LABELS = {
     "center": "中心任务",
     "institute": "所任务",
     "station": "站任务",
+    "unit": "单位",
+    "date": "活动日期",
+    "title": "活动名称",
+    "category": "活动类型",
+    "participants": "参与人数",
+    "location": "活动地点",
+    "remarks": "备注",
+    "batch_id": "导入记录",
+    "removed": "删除活动",
+    "kept": "保留活动",
 }
 
 
