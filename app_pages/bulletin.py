@@ -14,16 +14,7 @@ me = common.allow("bulletin")
 common.demo_badge()
 f = common.filters()
 try:
-    content = common.cached(
-        bulletin,
-        actor=me,
-        settings=common.settings(),
-        start=f.start,
-        end=f.end,
-        town=f.town,
-        unit_type=f.unit_type,
-        today=common.today(),
-    )
+    content = common.cached(bulletin, query=f, today=common.today())
 except OpenPeriod as exc:  # every month of the period is still open for reporting
     st.info(text.md(exc), icon=":material/schedule:")
     st.stop()

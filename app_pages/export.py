@@ -22,13 +22,7 @@ st.markdown(
 
 
 def data() -> bytes:
-    return common.cached(
-        ledger_xlsx,
-        filters=f,
-        min_streak=common.settings().interview_min_streak,
-        actor=me,
-        settings=common.settings(),
-    )
+    return common.cached(ledger_xlsx, query=f, min_streak=common.settings().interview_min_streak)
 
 
 st.caption("点击下载时生成文件，全年全区约需数秒。")

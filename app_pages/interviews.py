@@ -23,15 +23,7 @@ min_streak = right.number_input(
     "连续未达标月数 ≥", min_value=1, max_value=24, value=common.settings().interview_min_streak
 )
 try:
-    due = common.cached(
-        due_with_status,
-        month=month,
-        min_streak=int(min_streak),
-        town=f.town,
-        unit_type=f.unit_type,
-        actor=me,
-        settings=common.settings(),
-    )
+    due = common.cached(due_with_status, query=f.over(month), min_streak=int(min_streak))
 except ValueError as exc:
     st.error(text.md(exc))
     st.stop()

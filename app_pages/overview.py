@@ -54,9 +54,7 @@ common.demo_badge()
 if "overview_notice" in st.session_state:
     st.success(st.session_state.pop("overview_notice"))
 f = common.filters()
-data: views.Overview = common.cached(
-    views.overview, filters=f, min_streak=common.settings().interview_min_streak, actor=me, settings=common.settings()
-)
+data: views.Overview = common.cached(views.overview, query=f, min_streak=common.settings().interview_min_streak)
 cur, prev = data.current, data.previous
 scope = (
     f"{f.start} 至 {f.end}"

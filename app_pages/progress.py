@@ -10,9 +10,7 @@ me = common.allow("view")
 common.demo_badge()
 f = common.filters()
 today = common.today()
-data: MonthProgress = common.cached(
-    month_progress, today=today, town=f.town, unit_type=f.unit_type, actor=me, settings=common.settings()
-)
+data: MonthProgress = common.cached(month_progress, query=f, today=today)
 
 (st.warning if data.owed else st.info)(f"**{text.md(data.summary)}**", icon=":material/today:")
 st.page_link("app_pages/upload.py", label="上传活动台账", icon=":material/upload_file:")

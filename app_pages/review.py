@@ -16,7 +16,7 @@ months = list(reversed(calendar.month_range(f.start, f.end)))
 if st.session_state.get("rv_month") not in months:
     st.session_state["rv_month"] = months[0]  # the sidebar's end month
 month = st.selectbox("月份", months, key="rv_month", help="默认为侧边栏的截止月份；乡镇与单位类型按侧边栏筛选")
-queue = common.cached(gallery.queue, month=month, town=f.town, unit_type=f.unit_type, actor=me)
+queue = common.cached(gallery.queue, query=f.over(month))
 if queue.empty:
     st.info(f"{month} {text.md(f.town or '全区')}没有活动，无需认定。")
     st.stop()

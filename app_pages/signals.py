@@ -21,7 +21,7 @@ codes = st.multiselect(
     key="sg_codes",
     help="\n\n".join(f"**{name}**：{signals.EXPLANATIONS[c]}" for c, name in signals.SIGNALS.items()),
 )
-frame = common.cached(signals.signals, start=f.start, end=f.end, town=f.town, actor=me, settings=common.settings())
+frame = common.cached(signals.signals, query=f)
 found = triage.narrow(frame, codes=codes, unit_type=f.unit_type)
 where = f"{f.start} 至 {f.end} · {text.md(f.town or '全区')}"
 st.caption(

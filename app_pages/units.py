@@ -21,7 +21,7 @@ st.title("单位明细")
 me = common.allow("view")
 common.demo_badge()
 f = common.filters()
-data: views.UnitsGrid = common.cached(views.units_grid, filters=f, actor=me, settings=common.settings())
+data: views.UnitsGrid = common.cached(views.units_grid, query=f)
 if data.grid.empty:
     st.info("当前筛选下没有单位。")
     st.stop()
@@ -84,9 +84,7 @@ labels = {text.clean(f"{r.town}{r.name}（{r.code}）"): r.code for r in grid.it
 if not labels:
     st.stop()
 choice = st.selectbox("选择单位", list(labels))
-detail: views.UnitDetail | None = common.cached(
-    views.unit_detail, code=labels[choice], start=f.start, end=f.end, actor=me, settings=common.settings()
-)
+detail: views.UnitDetail | None = common.cached(views.unit_detail, code=labels[choice], query=f)
 if detail is None:
     st.warning("该单位已不在名册中。")
     st.stop()

@@ -38,7 +38,7 @@ c.caption("一行一场活动。必填：单位编码或单位名称、活动日
 
 with st.expander(f"上报情况：{text.md(f.town or '全区')}（截至 {f.end} 的 6 个月）", expanded=False):
     months = calendar.month_range(calendar.shift_month(f.end, -5), f.end)
-    status = common.cached(views.reporting_status, town=f.town, months=months, actor=me, settings=common.settings())
+    status = common.cached(views.reporting_status, query=f.over(months[0], months[-1]))
     st.caption("“未上报”表示该单位该月还没有任何活动记录。")
     st.dataframe(text.table(status), hide_index=True)
 missing.section(me, town=f.town)

@@ -50,6 +50,7 @@ if str(ROOT) not in sys.path:
 
 from monitor.core.config import Settings  # noqa: E402
 from monitor.core.permissions import Actor  # noqa: E402
+from monitor.core.query import Query  # noqa: E402
 from monitor.demo import names as demo_names  # noqa: E402
 from monitor.demo.district import load_demo  # noqa: E402
 from monitor.evidence.photo_store import FolderStore  # noqa: E402
@@ -439,12 +440,14 @@ def measured_latencies(url: str, repeat: int) -> dict[str, tuple[float, list[flo
     def run_report() -> object:
         with Session(engine) as session:
             return metrics.report(
-                session=session, actor=OPERATOR, settings=RULES, start=f"{YEAR}-01", end=f"{YEAR}-12"
+                session=session, query=Query(actor=OPERATOR, settings=RULES, start=f"{YEAR}-01", end=f"{YEAR}-12")
             ).to_json()
 
     def run_interviews() -> object:
         with Session(engine) as session:
-            return metrics.interviews(session=session, actor=OPERATOR, settings=RULES, month=f"{YEAR}-12")
+            return metrics.interviews(
+                session=session, query=Query(actor=OPERATOR, settings=RULES, start=f"{YEAR}-12", end=f"{YEAR}-12")
+            )
 
     return {"report": median_seconds(run_report, repeat), "interviews": median_seconds(run_interviews, repeat)}
 

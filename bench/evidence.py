@@ -66,6 +66,7 @@ from monitor.core.config import Settings  # noqa: E402
 from monitor.core.models import Activity, Feedback, Photo, Review, Unit  # noqa: E402
 from monitor.core.normalize import title_key  # noqa: E402
 from monitor.core.permissions import Actor  # noqa: E402
+from monitor.core.query import Query  # noqa: E402
 from monitor.demo.district import build_roster  # noqa: E402
 from monitor.demo.names import PLACES, TITLES  # noqa: E402
 from monitor.evidence.gallery import gallery, queue  # noqa: E402
@@ -459,7 +460,7 @@ def measure(engine: Engine, case: Case, store: FolderStore, runs: int) -> dict[s
 
     def run_signals() -> pd.DataFrame:
         with Session(engine) as session:
-            return signals(session=session, actor=OPERATOR, settings=RULES, start=START, end=END)
+            return signals(session=session, query=Query(actor=OPERATOR, settings=RULES, start=START, end=END))
 
     def open_gallery() -> tuple[int, int, int]:
         with Session(engine) as session:
@@ -469,7 +470,7 @@ def measure(engine: Engine, case: Case, store: FolderStore, runs: int) -> dict[s
 
     def open_queue(town: str | None = None) -> pd.DataFrame:
         with Session(engine) as session:
-            return queue(session=session, actor=OPERATOR, month=GALLERY_MONTH, town=town)
+            return queue(session=session, query=Query.month_of(OPERATOR, RULES, GALLERY_MONTH, town=town))
 
     found = run_signals()
     read, close = raw_reader(str(engine.url.render_as_string(hide_password=False)))
@@ -499,11 +500,11 @@ def profile_signals(engine: Engine, path: Path) -> None:
     import pstats
 
     with Session(engine) as session:
-        signals(session=session, actor=OPERATOR, settings=RULES, start=START, end=END)  # warm
+        signals(session=session, query=Query(actor=OPERATOR, settings=RULES, start=START, end=END))  # warm
     profiler = cProfile.Profile()
     with Session(engine) as session:
         profiler.enable()
-        signals(session=session, actor=OPERATOR, settings=RULES, start=START, end=END)
+        signals(session=session, query=Query(actor=OPERATOR, settings=RULES, start=START, end=END))
         profiler.disable()
     profiler.dump_stats(path)
     stats = pstats.Stats(str(path))

@@ -30,6 +30,7 @@ from monitor.cli.main import main as cli_main
 from monitor.core.config import Settings
 from monitor.core.models import Activity, AuditEvent, Interview, LoginThrottle, MonthLock, Unit, User
 from monitor.core.permissions import Actor, Forbidden, shell_actor
+from monitor.core.query import Query
 from monitor.demo.district import DemoRefused, load_demo
 from monitor.evidence.photo_store import open_store
 from monitor.figures import views
@@ -144,29 +145,37 @@ def unlock(world: World, actor: Actor) -> bool:
 
 
 def export_other_town(world: World, actor: Actor) -> bool:
-    filters = views.Filters(start="2025-01", end="2025-02", town=OTHER_TOWN)
-    return ledger_xlsx(session=world.session, actor=actor, settings=world.settings, filters=filters)[:2] == b"PK"
+    asked = Query(actor=actor, settings=world.settings, start="2025-01", end="2025-02", town=OTHER_TOWN)
+    return ledger_xlsx(session=world.session, query=asked)[:2] == b"PK"
 
 
 def view_scoped(world: World, actor: Actor) -> bool:
-    return views.scoped(actor, views.Filters(start="2025-01", end="2025-02", town=OTHER_TOWN)).town == OTHER_TOWN
+    asked = Query(actor=actor, settings=world.settings, start="2025-01", end="2025-02", town=OTHER_TOWN)
+    return asked.town == OTHER_TOWN
 
 
 def view_due(world: World, actor: Actor) -> bool:
-    due = due_with_status(session=world.session, actor=actor, settings=world.settings, month="2025-02", town=OTHER_TOWN)
+    due = due_with_status(
+        session=world.session,
+        query=Query(actor=actor, settings=world.settings, start="2025-02", end="2025-02", town=OTHER_TOWN),
+    )
     return sorted(due["code"]) == ["LX-HP", "LX-S"]
 
 
 def view_unit(world: World, actor: Actor) -> bool:
     detail = views.unit_detail(
-        session=world.session, actor=actor, settings=world.settings, code="LX-S", start="2025-01", end="2025-02"
+        session=world.session,
+        query=Query(actor=actor, settings=world.settings, start="2025-01", end="2025-02"),
+        code="LX-S",
     )
     return detail is not None and len(detail.activities) == 2
 
 
 def view_center(world: World, actor: Actor) -> bool:
     detail = views.unit_detail(
-        session=world.session, actor=actor, settings=world.settings, code="ZX", start="2025-01", end="2025-02"
+        session=world.session,
+        query=Query(actor=actor, settings=world.settings, start="2025-01", end="2025-02"),
+        code="ZX",
     )
     return detail is not None and detail.unit["code"] == "ZX"
 
@@ -203,7 +212,7 @@ ACTIONS: dict[str, tuple[Callable[[World, Actor], bool], set[str]]] = {
     "lock month": (lock, {"admin", "reviewer"}),
     "unlock month": (unlock, {"admin", "reviewer"}),
     "ledger of another town": (export_other_town, {"admin", "reviewer"}),
-    "views.scoped another town": (view_scoped, {"admin", "reviewer"}),
+    "a query for another town": (view_scoped, {"admin", "reviewer"}),
     "due interviews of another town": (view_due, {"admin", "reviewer"}),
     "unit detail in another town": (view_unit, {"admin", "reviewer"}),
     "unit detail of the district center": (view_center, {"admin", "reviewer"}),
@@ -233,9 +242,12 @@ def test_role_matrix(world: World, role: str, action: str) -> None:
 
 
 def test_a_town_user_sees_its_own_township_by_default(world: World) -> None:
-    filters = views.scoped(ACTORS["town"], views.Filters(start="2025-01", end="2025-02"))
-    assert filters.town == "泥江口镇"
-    due = due_with_status(session=world.session, actor=ACTORS["town"], settings=world.settings, month="2025-02")
+    asked = Query(actor=ACTORS["town"], settings=world.settings, start="2025-01", end="2025-02")
+    assert asked.town == "泥江口镇"
+    due = due_with_status(
+        session=world.session,
+        query=Query(actor=ACTORS["town"], settings=world.settings, start="2025-02", end="2025-02"),
+    )
     assert set(due["town"]) == {"泥江口镇"}
 
 

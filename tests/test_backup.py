@@ -23,6 +23,7 @@ from monitor.admin.sessions import end_session, session_actor, start_session
 from monitor.core.config import Settings
 from monitor.core.models import AuditEvent, MonthLock, User
 from monitor.core.permissions import Actor, Forbidden
+from monitor.core.query import Query
 from monitor.figures import metrics
 from monitor.store import audit
 from monitor.store.db import bump_version, data_version, get_engine, init_db
@@ -78,7 +79,9 @@ def _loaded(settings: Settings) -> dict[str, object]:
 
 def _report(settings: Settings) -> dict[str, object]:
     with Session(get_engine(settings.database_url)) as session:
-        return metrics.report(session=session, actor=ADMIN, settings=settings, start="2025-01", end="2025-02").to_json()
+        return metrics.report(
+            session=session, query=Query(actor=ADMIN, settings=settings, start="2025-01", end="2025-02")
+        ).to_json()
 
 
 def _add_more(settings: Settings) -> None:

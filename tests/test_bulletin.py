@@ -29,6 +29,7 @@ from monitor.cli.main import main as cli_main
 from monitor.core import calendar
 from monitor.core.export import FORMULA_STARTS
 from monitor.core.permissions import Actor, Forbidden
+from monitor.core.query import Query
 from monitor.reports.bulletin import bulletin, period_words
 from monitor.reports.bulletin_docx import NO_CHARTS, bulletin_docx
 
@@ -64,7 +65,9 @@ def test_the_period_in_the_departments_words(start, end, words):
 
 def test_the_demo_bulletin_says_what_the_department_reported(demo_session, demo_settings):
     content = bulletin(
-        session=demo_session, actor=REVIEWER, settings=demo_settings, start="2025-01", end="2025-06", today=TODAY
+        session=demo_session,
+        query=Query(actor=REVIEWER, settings=demo_settings, start="2025-01", end="2025-06"),
+        today=TODAY,
     )
     document = _document(bulletin_docx(content, with_charts=False))
     texts = _texts(document)
@@ -89,7 +92,9 @@ def _label(unit: Counted) -> str:
 
 def test_every_figure_in_the_tables_is_counted_from_the_activities(demo_session, demo_settings):
     content = bulletin(
-        session=demo_session, actor=REVIEWER, settings=demo_settings, start="2025-01", end="2025-12", today=TODAY
+        session=demo_session,
+        query=Query(actor=REVIEWER, settings=demo_settings, start="2025-01", end="2025-12"),
+        today=TODAY,
     )
     document = _document(bulletin_docx(content, with_charts=False))
     counted = count_by_hand(demo_session, YEAR_2025)
@@ -134,7 +139,9 @@ def test_a_township_bulletin_and_a_unit_with_no_activity(session, settings):
     load_roster(session, settings)
     hold(session, settings, {("NJK-S", "2025-03"): 3, ("NJK-YCT", "2025-03"): 1}, today=TODAY)
     content = bulletin(
-        session=session, actor=REVIEWER, settings=settings, start="2025-03", end="2025-03", today=TODAY, town="泥江口镇"
+        session=session,
+        query=Query(actor=REVIEWER, settings=settings, start="2025-03", end="2025-03", town="泥江口镇"),
+        today=TODAY,
     )
     assert content.title == "关于2025年3月泥江口镇新时代文明实践活动开展情况的通报"
     # One institute and two stations: 3 + 2 + 2 = 7 required, 4 held.
@@ -152,17 +159,21 @@ def test_only_reviewers_and_admins_issue_a_bulletin(session, settings):
     with pytest.raises(Forbidden):
         bulletin(
             session=session,
-            actor=Actor(name="clerk", role="town", town="泥江口镇"),
-            settings=settings,
-            start="2025-03",
-            end="2025-03",
+            query=Query(
+                actor=Actor(name="clerk", role="town", town="泥江口镇"),
+                settings=settings,
+                start="2025-03",
+                end="2025-03",
+            ),
             today=TODAY,
         )
 
 
 def test_charts_are_pictures_or_one_line_saying_why_not(demo_session, demo_settings, monkeypatch):
     content = bulletin(
-        session=demo_session, actor=REVIEWER, settings=demo_settings, start="2025-01", end="2025-06", today=TODAY
+        session=demo_session,
+        query=Query(actor=REVIEWER, settings=demo_settings, start="2025-01", end="2025-06"),
+        today=TODAY,
     )
 
     def no_browser(*_args, **_kwargs):  # the export needs a Chromium; here there is none
@@ -177,10 +188,7 @@ def test_charts_are_pictures_or_one_line_saying_why_not(demo_session, demo_setti
 def test_dates_in_the_bulletin_follow_the_clock(demo_session, demo_settings):
     content = bulletin(
         session=demo_session,
-        actor=REVIEWER,
-        settings=demo_settings,
-        start="2025-01",
-        end="2025-06",
+        query=Query(actor=REVIEWER, settings=demo_settings, start="2025-01", end="2025-06"),
         today=date(2026, 1, 5),
     )
     assert content.issued_on == "2026年1月5日"
@@ -190,7 +198,9 @@ def test_dates_in_the_bulletin_follow_the_clock(demo_session, demo_settings):
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="the chart export draws with Chromium")
 def test_with_a_browser_the_charts_are_pictures_in_the_document(demo_session, demo_settings):
     content = bulletin(
-        session=demo_session, actor=REVIEWER, settings=demo_settings, start="2025-01", end="2025-06", today=TODAY
+        session=demo_session,
+        query=Query(actor=REVIEWER, settings=demo_settings, start="2025-01", end="2025-06"),
+        today=TODAY,
     )
     document = _document(bulletin_docx(content))
     assert len(document.inline_shapes) == 2  # the monthly trend and the townships
@@ -207,7 +217,9 @@ MID_JULY = date(2025, 7, 20)
 
 def _town_bulletin(session, settings, start, end, today):  # type: ignore[no-untyped-def]
     return bulletin(
-        session=session, actor=REVIEWER, settings=settings, start=start, end=end, today=today, town="泥江口镇"
+        session=session,
+        query=Query(actor=REVIEWER, settings=settings, start=start, end=end, town="泥江口镇"),
+        today=today,
     )
 
 
@@ -274,7 +286,9 @@ def test_a_period_whose_reporting_is_all_open_is_refused_with_the_reason(session
 def test_a_period_with_no_activity_at_all_says_so_instead_of_listing_every_unit(session, settings):
     load_roster(session, settings)
     hold(session, settings, JUNE_JULY, today=TODAY)
-    content = bulletin(session=session, actor=REVIEWER, settings=settings, start="2019-01", end="2019-12", today=TODAY)
+    content = bulletin(
+        session=session, query=Query(actor=REVIEWER, settings=settings, start="2019-01", end="2019-12"), today=TODAY
+    )
     assert content.overall == [
         "该时段（2019年1-12月）没有任何活动记录，无法统计开展场次和完成率；请核实活动台账是否已上报、导入。"
     ]
@@ -288,7 +302,9 @@ def test_a_period_with_no_activity_at_all_says_so_instead_of_listing_every_unit(
     quiet = _town_bulletin(session, settings, "2025-06", "2025-06", TODAY)
     assert quiet.none == [] and len(quiet.below) == 1
     lanxi = bulletin(
-        session=session, actor=REVIEWER, settings=settings, start="2025-06", end="2025-06", today=TODAY, town="兰溪镇"
+        session=session,
+        query=Query(actor=REVIEWER, settings=settings, start="2025-06", end="2025-06", town="兰溪镇"),
+        today=TODAY,
     )
     assert sorted(lanxi.none) == ["兰溪镇和平村", "兰溪镇新建村新时代文明实践站", "兰溪镇新时代文明实践所"]
 

@@ -2,6 +2,7 @@
 
 from factories import OPERATOR, RULES
 
+from monitor.core.query import Query
 from monitor.figures import metrics
 from monitor.roster.units import list_units
 
@@ -16,7 +17,9 @@ def test_units_of_the_district(demo_session):
 
 
 def test_first_half_2025_is_110_81_percent(demo_session):
-    doc = metrics.report(session=demo_session, actor=OPERATOR, settings=RULES, start="2025-01", end="2025-06").to_json()
+    doc = metrics.report(
+        session=demo_session, query=Query(actor=OPERATOR, settings=RULES, start="2025-01", end="2025-06")
+    ).to_json()
     assert doc["held"] == 3617
     assert doc["required"] == 3264 == 6 * (8 + 18 * 3 + 241 * 2)
     assert f"{doc['completion_rate'] * 100:.2f}" == "110.81"
@@ -25,12 +28,8 @@ def test_first_half_2025_is_110_81_percent(demo_session):
 def test_fifteen_stations_below_ten_by_august_2024(demo_session):
     frame = metrics.laggards(
         session=demo_session,
-        actor=OPERATOR,
-        settings=RULES,
-        start="2024-01",
-        end="2024-08",
+        query=Query(actor=OPERATOR, settings=RULES, start="2024-01", end="2024-08", unit_type="station"),
         below=10,
-        unit_type="station",
     )
     assert len(frame) == 15
     first = frame.iloc[0]
@@ -39,7 +38,9 @@ def test_fifteen_stations_below_ten_by_august_2024(demo_session):
 
 
 def test_some_units_due_for_interview_at_the_end_of_2025(demo_session):
-    due = metrics.interviews(session=demo_session, actor=OPERATOR, settings=RULES, month="2025-12", min_streak=2)
+    due = metrics.interviews(
+        session=demo_session, query=Query(actor=OPERATOR, settings=RULES, start="2025-12", end="2025-12"), min_streak=2
+    )
     assert len(due) >= 5
     assert (due["streak"] >= 2).all()
     assert set(due["type"]) >= {"station", "institute"}

@@ -15,6 +15,7 @@ from PIL import Image
 from sqlmodel import col, func, select
 
 from monitor.core.models import Activity, Photo
+from monitor.core.query import Query
 from monitor.demo.photos import draw_photo
 from monitor.evidence.images import describe
 from monitor.evidence.photo_store import open_store
@@ -61,7 +62,7 @@ def _found(frame) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
 
 
 def test_every_signal_shows_on_exactly_the_units_planted_for_it(demo_session, demo_settings):
-    frame = signals(session=demo_session, actor=OPERATOR, settings=demo_settings, start=MONTH, end=MONTH)
+    frame = signals(session=demo_session, query=Query(actor=OPERATOR, settings=demo_settings, start=MONTH, end=MONTH))
     assert set(frame["month"]) == {MONTH}
     assert _found(frame) == PLANTED
     rows = {code: frame[frame["code"] == code] for code in PLANTED}
@@ -97,7 +98,9 @@ def test_every_signal_shows_on_exactly_the_units_planted_for_it(demo_session, de
 
 def test_the_months_before_the_photos_have_no_signal(demo_session, demo_settings):
     """Nothing is planted before December, and the generator itself makes none of these patterns."""
-    frame = signals(session=demo_session, actor=OPERATOR, settings=demo_settings, start="2025-01", end="2025-11")
+    frame = signals(
+        session=demo_session, query=Query(actor=OPERATOR, settings=demo_settings, start="2025-01", end="2025-11")
+    )
     assert frame.empty
 
 
@@ -150,15 +153,17 @@ def test_decisions_and_an_answer_give_the_feedback_pages_content(demo_session):
 
 
 def test_the_reports_figures_stand(demo_session):
-    common = {"session": demo_session, "actor": OPERATOR, "settings": RULES}
-    first_half = metrics.report(**common, start="2025-01", end="2025-06").to_json()
+    def asked(start: str, end: str, **more: str) -> Query:
+        return Query(actor=OPERATOR, settings=RULES, start=start, end=end, **more)
+
+    first_half = metrics.report(session=demo_session, query=asked("2025-01", "2025-06")).to_json()
     assert (first_half["held"], first_half["required"]) == (3617, 3264)
     assert f"{first_half['completion_rate'] * 100:.2f}" == "110.81"
-    laggards = metrics.laggards(**common, start="2024-01", end="2024-08", below=10, unit_type="station")
+    laggards = metrics.laggards(session=demo_session, query=asked("2024-01", "2024-08", unit_type="station"), below=10)
     assert set(laggards["code"]) == LAGGARDS_2024
     for month, due in DUE.items():
-        assert set(metrics.interviews(**common, month=month, min_streak=2)["code"]) == due
-    december = metrics.report(**common, start=MONTH, end=MONTH)
+        assert set(metrics.interviews(session=demo_session, query=asked(month, month), min_streak=2)["code"]) == due
+    december = metrics.report(session=demo_session, query=asked(MONTH, MONTH))
     assert december.to_json()["not_recognised"] == 3
     grid = december.grid.set_index("code")
     for code in ("LX-012", "QJH-001", "OJC-009"):  # 不予认定 once each, and still at quota

@@ -18,12 +18,13 @@ from sqlmodel import Session, col, select
 
 from monitor.core.models import Activity, Photo, Unit
 from monitor.core.permissions import Actor, Forbidden
+from monitor.core.query import Query
 from monitor.evidence import gallery
 from monitor.evidence.photo_store import open_store
 from monitor.evidence.photos import attach_one
 from monitor.evidence.review import decide, decisions_of, reply
 from monitor.store.db import bump_version
-from tests.factories import OPERATOR, TODAY, hold, load_roster
+from tests.factories import OPERATOR, RULES, TODAY, hold, load_roster
 
 REVIEWER = Actor(name="审核员", role="reviewer")
 NJK_CLERK = Actor(name="泥江口文书", role="town", town="泥江口镇")
@@ -155,16 +156,25 @@ def test_the_queue_counts_what_waits_at_each_unit(district, settings):
     _decide(district, settings, hp[0], "rejected", "标题与内容不符")
     reply(session=district, actor=NJK_CLERK, settings=settings, activity_id=hp[0], text="已补充", today=TODAY)
 
-    queue = gallery.queue(session=district, actor=REVIEWER, month="2025-06")
+    queue = gallery.queue(session=district, query=Query.month_of(REVIEWER, RULES, "2025-06"))
     rows = {r["code"]: r for r in queue.to_dict("records")}
     assert list(queue["code"]) == ["LX-HP", "NJK-HP", "NJK-YCT"]  # by township, type, code
     pick = ["activities", "photos", "no_photo", "pending", "recognised", "rejected", "answered"]
     assert [rows["NJK-YCT"][k] for k in pick] == [3, 3, 1, 1, 1, 1, 0]
     assert [rows["NJK-HP"][k] for k in pick] == [2, 0, 2, 1, 0, 0, 1]
     assert [rows["LX-HP"][k] for k in pick] == [1, 0, 1, 1, 0, 0, 0]
-    assert list(gallery.queue(session=district, actor=REVIEWER, month="2025-06", town="兰溪镇")["code"]) == ["LX-HP"]
-    assert list(gallery.queue(session=district, actor=REVIEWER, month="2025-06", unit_type="institute")["code"]) == []
-    assert gallery.queue(session=district, actor=REVIEWER, month="2025-07").empty
+    assert list(
+        gallery.queue(session=district, query=Query.month_of(REVIEWER, RULES, "2025-06", town="兰溪镇"))["code"]
+    ) == ["LX-HP"]
+    assert (
+        list(
+            gallery.queue(session=district, query=Query.month_of(REVIEWER, RULES, "2025-06", unit_type="institute"))[
+                "code"
+            ]
+        )
+        == []
+    )
+    assert gallery.queue(session=district, query=Query.month_of(REVIEWER, RULES, "2025-07")).empty
 
 
 def test_town_staff_see_their_own_township_only(district):
@@ -178,7 +188,9 @@ def test_town_staff_see_their_own_township_only(district):
     assert [i.id for i in gallery.items(session=district, actor=NJK_CLERK, activity_ids=[lx, *yct])] == yct
     assert gallery.item(session=district, actor=NJK_CLERK, activity_id=lx) is None
     assert gallery.item(session=district, actor=LX_CLERK, activity_id=lx) is not None
-    assert set(gallery.queue(session=district, actor=NJK_CLERK, month="2025-06")["town"]) == {"泥江口镇"}
+    assert set(gallery.queue(session=district, query=Query.month_of(NJK_CLERK, RULES, "2025-06"))["town"]) == {
+        "泥江口镇"
+    }
 
 
 def test_items_keep_the_order_asked_and_skip_what_is_gone(district):
@@ -189,14 +201,17 @@ def test_items_keep_the_order_asked_and_skip_what_is_gone(district):
 
 def test_an_empty_database_has_an_empty_gallery_and_queue(session):
     assert gallery.gallery(session=session, actor=REVIEWER, month="2025-06") == []
-    assert gallery.queue(session=session, actor=REVIEWER, month="2025-06").empty
-    assert list(gallery.queue(session=session, actor=REVIEWER, month="2025-06").columns) == gallery.QUEUE_COLUMNS
+    assert gallery.queue(session=session, query=Query.month_of(REVIEWER, RULES, "2025-06")).empty
+    assert (
+        list(gallery.queue(session=session, query=Query.month_of(REVIEWER, RULES, "2025-06")).columns)
+        == gallery.QUEUE_COLUMNS
+    )
 
 
 def test_the_demo_queue_holds_every_activity_of_the_month_once(demo_session):
     month = "2025-06"
     stored = demo_session.exec(select(func.count()).select_from(Activity).where(Activity.month == month)).one()
-    queue = gallery.queue(session=demo_session, actor=REVIEWER, month=month)
+    queue = gallery.queue(session=demo_session, query=Query.month_of(REVIEWER, RULES, month))
     assert int(queue["activities"].sum()) == stored
     assert (queue[["pending", "recognised", "rejected", "answered"]].sum(axis=1) == queue["activities"]).all()
     code = str(queue["code"].iloc[0])
@@ -253,7 +268,7 @@ def test_the_gallery_opens_in_well_under_a_second_at_district_scale(session, set
     timings = []
     for _ in range(3):
         started = time.perf_counter()
-        queue = gallery.queue(session=session, actor=REVIEWER, month="2025-06")
+        queue = gallery.queue(session=session, query=Query.month_of(REVIEWER, RULES, "2025-06"))
         items = gallery.gallery(session=session, actor=REVIEWER, month="2025-06", code=code)
         timings.append(time.perf_counter() - started)
     assert len(queue) == 260 and len(items) in (2, 3) and all(len(i.photos) == 3 for i in items)

@@ -17,6 +17,7 @@ from factories import OPERATOR, RULES, SMALL_ROSTER, TODAY, hold, load_roster, r
 from sqlmodel import Session, func, select
 
 from monitor.core.models import AuditEvent, MonthLock, Unit
+from monitor.core.query import Query
 from monitor.counts import unitmonths
 from monitor.figures import metrics
 from monitor.ingest.quotas import EditError, UnitChanges, set_type_quotas, update_unit
@@ -46,12 +47,12 @@ HELD = {
 
 
 def _month(session: Session, month: str) -> dict[str, object]:
-    doc = metrics.report(session=session, actor=OPERATOR, settings=RULES, start=month, end=month).to_json()
+    doc = metrics.report(session=session, query=Query(actor=OPERATOR, settings=RULES, start=month, end=month)).to_json()
     return {k: doc[k] for k in ("units", "held", "required", "compliance_rate")}
 
 
 def _due(session: Session, month: str) -> list[tuple[str, int]]:
-    due = metrics.interviews(session=session, actor=OPERATOR, settings=RULES, month=month)
+    due = metrics.interviews(session=session, query=Query(actor=OPERATOR, settings=RULES, start=month, end=month))
     return list(zip(due["code"], due["streak"], strict=True))
 
 
@@ -197,7 +198,7 @@ def test_a_roster_quota_change_in_a_locked_current_month_refuses_that_unit_only(
 
 def _quota_of(session: Session, code: str, month: str) -> int:
     """The quota the figures give a unit in a month."""
-    grid = metrics.unit_months(session=session, start=month, end=month, settings=RULES)
+    grid = metrics.unit_months(session=session, query=Query(actor=OPERATOR, settings=RULES, start=month, end=month))
     return int(grid.loc[grid["code"] == code, "quota_month"].iloc[0])
 
 

@@ -19,6 +19,7 @@ from sqlmodel import delete, select
 from monitor.core.models import Activity, ImportBatch, MonthLock, TownMonth, Unit, UnitMonth
 from monitor.core.normalize import title_key
 from monitor.core.permissions import Actor
+from monitor.core.query import Query
 from monitor.figures import metrics
 from monitor.ingest import importer, inserts
 from monitor.ingest.importer import import_activities
@@ -522,7 +523,7 @@ def test_report_counts_exactly_the_distinct_activities_imported(district, settin
     assert (found(result), result.imported, result.duplicates) == ([], len(distinct), len(rows) - len(distinct))
     expected = Counter(day.strftime("%Y-%m") for _, day, _ in distinct)
     by_month = metrics.report(
-        session=district, actor=OPERATOR, settings=RULES, start="2025-01", end="2025-12"
+        session=district, query=Query(actor=OPERATOR, settings=RULES, start="2025-01", end="2025-12")
     ).to_json()["by_month"]
     assert {m["month"]: m["held"] for m in by_month} == {
         f"2025-{m:02d}": expected[f"2025-{m:02d}"] for m in range(1, 13)

@@ -14,6 +14,7 @@ from monitor.core.calendar import deadline_of
 from monitor.core.config import Settings
 from monitor.core.models import Activity, ImportBatch, Unit
 from monitor.core.permissions import Actor
+from monitor.core.query import Query
 from monitor.counts import unitmonths
 from monitor.figures import metrics
 from monitor.ingest.importer import import_activities
@@ -151,7 +152,9 @@ def test_on_time_rate_counts_unit_months_met_by_activities_stored_by_the_deadlin
         _store(session, code, on_time, ON_TIME, 1)
         _store(session, code, late, LATE, on_time + 1)
     session.commit()
-    doc = metrics.report(session=session, actor=OPERATOR, settings=RULES, start="2025-01", end="2025-01").to_json()
+    doc = metrics.report(
+        session=session, query=Query(actor=OPERATOR, settings=RULES, start="2025-01", end="2025-01")
+    ).to_json()
     assert (doc["held"], doc["required"]) == (21, 20)
     assert doc["on_time_rate"] == 4 / 6
     assert {t["town"]: t["on_time_rate"] for t in doc["by_town"]} == {"兰溪镇": 1 / 2, "泥江口镇": 2 / 3}
@@ -162,7 +165,7 @@ def test_activities_stored_later_by_import_are_not_on_time(session: Session, set
     rows = [("NJK-S", "", "", f"2025-01-0{day}", "宣讲", "") for day in (1, 2, 3)]
     assert _import(session, settings, rows).imported == 3
     doc = metrics.report(
-        session=session, actor=OPERATOR, settings=RULES, start="2025-01", end="2025-01", town="泥江口镇"
+        session=session, query=Query(actor=OPERATOR, settings=RULES, start="2025-01", end="2025-01", town="泥江口镇")
     ).to_json()
     assert doc["on_time_rate"] == 0.0
     for activity in session.exec(select(Activity)).all():
@@ -172,6 +175,6 @@ def test_activities_stored_later_by_import_are_not_on_time(session: Session, set
     unitmonths.rebuild(session, day=RULES.deadline_day)  # the stored moments were rewritten behind its back
     session.commit()
     doc = metrics.report(
-        session=session, actor=OPERATOR, settings=RULES, start="2025-01", end="2025-01", town="泥江口镇"
+        session=session, query=Query(actor=OPERATOR, settings=RULES, start="2025-01", end="2025-01", town="泥江口镇")
     ).to_json()
     assert doc["on_time_rate"] == 1 / 3

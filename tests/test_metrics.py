@@ -8,6 +8,7 @@ from factories import BY_MONTH_KEYS, BY_TOWN_KEYS, BY_TYPE_KEYS, OPERATOR, RULES
 
 from monitor.core import calendar
 from monitor.core.calendar import BadPeriod
+from monitor.core.query import Query
 from monitor.figures import metrics
 
 MONTHS = ["2025-01", "2025-02", "2025-03"]
@@ -41,7 +42,9 @@ def district(session, settings):
 
 
 def report(session, start="2025-01", end="2025-03", **filters) -> dict:
-    return metrics.report(session=session, actor=OPERATOR, settings=RULES, start=start, end=end, **filters).to_json()
+    return metrics.report(
+        session=session, query=Query(actor=OPERATOR, settings=RULES, start=start, end=end, **filters)
+    ).to_json()
 
 
 def test_the_district_report_by_hand(district):
@@ -145,7 +148,9 @@ def streaks(session, settings):
 
 
 def due(session, month, min_streak) -> list[tuple[str, int]]:
-    frame = metrics.interviews(session=session, actor=OPERATOR, settings=RULES, month=month, min_streak=min_streak)
+    frame = metrics.interviews(
+        session=session, query=Query(actor=OPERATOR, settings=RULES, start=month, end=month), min_streak=min_streak
+    )
     return list(zip(frame["code"], frame["streak"], strict=True))
 
 
@@ -166,7 +171,9 @@ def test_who_is_due_for_interview(streaks, month, min_streak, expected):
 
 
 def test_an_interview_row_names_the_head_and_the_months_missed(streaks):
-    frame = metrics.interviews(session=streaks, actor=OPERATOR, settings=RULES, month="2025-04", min_streak=2)
+    frame = metrics.interviews(
+        session=streaks, query=Query(actor=OPERATOR, settings=RULES, start="2025-04", end="2025-04"), min_streak=2
+    )
     first = frame.iloc[0].to_dict()
     assert {k: first[k] for k in ("code", "name", "type", "town", "streak", "head", "phone", "held", "quota")} == {
         "code": "S1",
@@ -184,7 +191,9 @@ def test_an_interview_row_names_the_head_and_the_months_missed(streaks):
 
 def test_interviews_for_one_town(streaks):
     frame = metrics.interviews(
-        session=streaks, actor=OPERATOR, settings=RULES, month="2025-04", min_streak=1, town="乙镇"
+        session=streaks,
+        query=Query(actor=OPERATOR, settings=RULES, start="2025-04", end="2025-04", town="乙镇"),
+        min_streak=1,
     )
     assert frame["code"].tolist() == ["S3", "S4"]
 
@@ -201,7 +210,9 @@ def test_months_before_any_data_are_not_held_against_units(session, settings):
 def test_laggards_over_a_period(district):
     def lag(below, **filters):
         frame = metrics.laggards(
-            session=district, actor=OPERATOR, settings=RULES, start="2025-01", end="2025-03", below=below, **filters
+            session=district,
+            query=Query(actor=OPERATOR, settings=RULES, start="2025-01", end="2025-03", **filters),
+            below=below,
         )
         return list(zip(frame["code"], frame["held"], strict=True))
 
@@ -217,7 +228,9 @@ def test_laggards_over_a_period(district):
 def test_a_unit_inactive_over_the_whole_period_is_no_laggard(session, settings):
     roster = [*DISTRICT[:3], {**DISTRICT[3], "active_to": "2024-12"}]
     setup_district(session, settings, roster, {**HELD, "B-1": (0, 0, 0)})
-    frame = metrics.laggards(session=session, actor=OPERATOR, settings=RULES, start="2025-01", end="2025-03", below=10)
+    frame = metrics.laggards(
+        session=session, query=Query(actor=OPERATOR, settings=RULES, start="2025-01", end="2025-03"), below=10
+    )
     assert frame["code"].tolist() == ["A-1", "A-S"]
 
 
@@ -268,4 +281,4 @@ def test_a_report_with_a_bad_period_raises_bad_period(session):
     with pytest.raises(BadPeriod):
         report(session, start="2025-06", end="2025-01")
     with pytest.raises(BadPeriod):
-        metrics.interviews(session=session, actor=OPERATOR, settings=RULES, month="2025-13")
+        metrics.interviews(session=session, query=Query(actor=OPERATOR, settings=RULES, start="2025-13", end="2025-13"))

@@ -19,6 +19,7 @@ from sqlmodel import Session, SQLModel, select
 from monitor.core.config import Settings
 from monitor.core.models import QuotaRule
 from monitor.core.permissions import Actor
+from monitor.core.query import Query
 from monitor.counts import townmonths, unitmonths
 from monitor.figures import metrics
 from monitor.roster import grids
@@ -130,7 +131,9 @@ def test_an_old_database_upgrades_with_every_row_intact(backend, tmp_path):
     with Session(engine) as s:
         rules = s.exec(select(QuotaRule.unit_type, QuotaRule.from_month, QuotaRule.quota)).all()
         assert sorted(r for r in rules if r[0]) == [("center", "", 8), ("institute", "", 3), ("station", "", 2)]
-        doc = metrics.report(session=s, actor=OPERATOR, settings=Settings(), start="2025-01", end="2025-02").to_json()
+        doc = metrics.report(
+            session=s, query=Query(actor=OPERATOR, settings=Settings(), start="2025-01", end="2025-02")
+        ).to_json()
     # Held 8 + 2 + 3 + 1; required per month: center 8, two institutes 3, three stations 2
     # (新建村 starts in 2025-03), over two months. The figures read the month table the upgrade filled.
     assert (doc["held"], doc["required"]) == (14, 40)
@@ -411,7 +414,9 @@ def test_a_database_of_every_earlier_version_upgrades_with_its_figures(backend, 
         assert [tuple(r) for r in sums.itertuples(index=False)] == (TOWN_MONTHS if decided else TOWN_MONTHS_UNDECIDED)
         found = unitmonths.check(session=s, actor=OPERATOR, settings=Settings())
         assert (found.differences, found.sums, found.deadline_day) == ([], [], 5)
-        doc = metrics.report(session=s, actor=OPERATOR, settings=Settings(), start="2025-02", end="2025-03").to_json()
+        doc = metrics.report(
+            session=s, query=Query(actor=OPERATOR, settings=Settings(), start="2025-02", end="2025-03")
+        ).to_json()
         # Held: February 2 + 1 + 1 (新建村站 not yet active), March 2 + 2 + 1 + 2; before decisions
         # existed the two 不予认定 were held too.
         # Required: February 8 + 3 + 2 + 1 (兰溪镇所's own quota), March the same and 新建村站's 2.

@@ -10,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from monitor.core.permissions import Actor, Forbidden
+from monitor.core.query import Query
 from monitor.figures.missing import message, missing_reports, missing_xlsx
 from tests.factories import OPERATOR, SMALL_ROSTER, TODAY, activities_csv, hold, load_roster, roster_csv
 from tests.test_cli import THIS_MONTH, Cli
@@ -45,7 +46,11 @@ def _codes(missing) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
 
 
 def test_units_without_any_activity_by_township(district, settings):  # type: ignore[no-untyped-def]
-    feb = missing_reports(session=district, actor=OPERATOR, settings=settings, month="2025-02", today=date(2025, 3, 6))
+    feb = missing_reports(
+        session=district,
+        query=Query(actor=OPERATOR, settings=settings, start="2025-02", end="2025-02"),
+        today=date(2025, 3, 6),
+    )
     assert _codes(feb) == [("兰溪镇", "LX-S"), ("兰溪镇", "LX-HP"), ("泥江口镇", "NJK-YCT")]
     assert (feb.month, feb.deadline, feb.past_deadline, feb.due) == (
         "2025-02",
@@ -64,7 +69,9 @@ def test_units_without_any_activity_by_township(district, settings):  # type: ig
         }
     ]
     march = missing_reports(
-        session=district, actor=REVIEWER, settings=settings, month="2025-03", today=date(2025, 4, 20)
+        session=district,
+        query=Query(actor=REVIEWER, settings=settings, start="2025-03", end="2025-03"),
+        today=date(2025, 4, 20),
     )
     assert _codes(march) == [
         ("区级", "ZX"),
@@ -74,19 +81,29 @@ def test_units_without_any_activity_by_township(district, settings):  # type: ig
         ("泥江口镇", "NJK-S"),
         ("泥江口镇", "NJK-HP"),
     ]
-    july = missing_reports(session=district, actor=REVIEWER, settings=settings, month="2025-07", today=date(2025, 8, 6))
+    july = missing_reports(
+        session=district,
+        query=Query(actor=REVIEWER, settings=settings, start="2025-07", end="2025-07"),
+        today=date(2025, 8, 6),
+    )
     assert [c for _, c in _codes(july)] == ["ZX", "LX-S", "LX-HP", "NJK-S", "NJK-HP", "NJK-YCT"]  # no LX-XJ
 
 
 def test_the_message_in_the_departments_words(district, settings):  # type: ignore[no-untyped-def]
-    feb = missing_reports(session=district, actor=OPERATOR, settings=settings, month="2025-02", today=date(2025, 3, 6))
+    feb = missing_reports(
+        session=district,
+        query=Query(actor=OPERATOR, settings=settings, start="2025-02", end="2025-02"),
+        today=date(2025, 3, 6),
+    )
     assert message(feb) == (
         "请以下单位于3月7日前补报2025年2月新时代文明实践活动台账：\n"
         "兰溪镇：兰溪镇新时代文明实践所、和平村（+86 13800000002）\n"
         "泥江口镇：油草塘村新时代文明实践站（王五 13800000000）"
     )
     march = missing_reports(
-        session=district, actor=OPERATOR, settings=settings, month="2025-03", today=date(2025, 4, 2)
+        session=district,
+        query=Query(actor=OPERATOR, settings=settings, start="2025-03", end="2025-03"),
+        today=date(2025, 4, 2),
     )
     assert (march.past_deadline, march.due) == (False, date(2025, 4, 5))  # before the deadline: by the deadline
     assert message(march).splitlines() == [
@@ -96,7 +113,9 @@ def test_the_message_in_the_departments_words(district, settings):  # type: igno
         "泥江口镇：泥江口镇新时代文明实践所（李四）、和平村新时代文明实践站",
     ]
     on_the_day = missing_reports(
-        session=district, actor=OPERATOR, settings=settings, month="2025-03", today=date(2025, 4, 5)
+        session=district,
+        query=Query(actor=OPERATOR, settings=settings, start="2025-03", end="2025-03"),
+        today=date(2025, 4, 5),
     )
     assert (on_the_day.past_deadline, on_the_day.due) == (False, date(2025, 4, 5))
 
@@ -104,23 +123,41 @@ def test_the_message_in_the_departments_words(district, settings):  # type: igno
 def test_nothing_missing_says_so(session, settings):  # type: ignore[no-untyped-def]
     load_roster(session, settings, [SMALL_ROSTER[0]])
     hold(session, settings, {("ZX", "2025-02"): 1}, today=TODAY)
-    feb = missing_reports(session=session, actor=OPERATOR, settings=settings, month="2025-02", today=date(2025, 3, 9))
+    feb = missing_reports(
+        session=session,
+        query=Query(actor=OPERATOR, settings=settings, start="2025-02", end="2025-02"),
+        today=date(2025, 3, 9),
+    )
     assert feb.units.empty and message(feb) == "2025年2月各单位均已上报新时代文明实践活动台账。"
 
 
 def test_town_staff_see_their_own_township_only(district, settings):  # type: ignore[no-untyped-def]
-    march = missing_reports(session=district, actor=CLERK, settings=settings, month="2025-03", today=date(2025, 4, 20))
+    march = missing_reports(
+        session=district,
+        query=Query(actor=CLERK, settings=settings, start="2025-03", end="2025-03"),
+        today=date(2025, 4, 20),
+    )
     assert _codes(march) == [("泥江口镇", "NJK-S"), ("泥江口镇", "NJK-HP")]
     with pytest.raises(Forbidden):
-        missing_reports(session=district, actor=CLERK, settings=settings, month="2025-03", today=TODAY, town="兰溪镇")
+        missing_reports(
+            session=district,
+            query=Query(actor=CLERK, settings=settings, start="2025-03", end="2025-03", town="兰溪镇"),
+            today=TODAY,
+        )
     asked = missing_reports(
-        session=district, actor=REVIEWER, settings=settings, month="2025-03", today=TODAY, town="兰溪镇"
+        session=district,
+        query=Query(actor=REVIEWER, settings=settings, start="2025-03", end="2025-03", town="兰溪镇"),
+        today=TODAY,
     )
     assert _codes(asked) == [("兰溪镇", "LX-S"), ("兰溪镇", "LX-HP"), ("兰溪镇", "LX-XJ")]
 
 
 def test_the_xlsx_has_the_rows_and_runs_no_formula(district, settings):  # type: ignore[no-untyped-def]
-    feb = missing_reports(session=district, actor=OPERATOR, settings=settings, month="2025-02", today=date(2025, 3, 6))
+    feb = missing_reports(
+        session=district,
+        query=Query(actor=OPERATOR, settings=settings, start="2025-02", end="2025-02"),
+        today=date(2025, 3, 6),
+    )
     sheet = load_workbook(io.BytesIO(missing_xlsx(feb))).active
     rows = [tuple("" if v is None else v for v in row) for row in sheet.iter_rows(values_only=True)]
     assert rows == [

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from monitor.core.config import Settings
 from monitor.core.models import Activity, AuditEvent, Photo
 from monitor.core.permissions import Actor, Forbidden
+from monitor.core.query import Query
 from monitor.evidence.images import PhotoRefused
 from monitor.evidence.photo_gc import collect_garbage
 from monitor.evidence.photo_links import photo_counts
@@ -199,7 +200,9 @@ def test_signals_and_counts_follow_a_removed_photo(session, settings, ids):  # t
     _add(session, settings, store, NJK_CLERK, peace, 5)  # one picture on two units' activities
 
     def found(code: str) -> list[int]:
-        frame = signals(session=session, actor=REVIEWER, settings=settings, start="2025-06", end="2025-06", code=code)
+        frame = signals(
+            session=session, query=Query(actor=REVIEWER, settings=settings, start="2025-06", end="2025-06"), code=code
+        )
         return sorted(int(i) for i in frame["activity_id"].dropna())
 
     assert found("photo_reused") == sorted([talk, peace])

@@ -15,10 +15,10 @@ from sqlmodel import Session, col, select
 
 from monitor.core.models import Activity, AuditEvent, Feedback, Review, Unit
 from monitor.core.permissions import Actor, Forbidden
+from monitor.core.query import Query
 from monitor.counts import unitmonths
 from monitor.evidence.review import ReviewRefused, decide, decisions_of, feedback, reply, thread
 from monitor.figures import metrics
-from monitor.figures.views import Filters
 from monitor.reports.bulletin import bulletin
 from monitor.reports.ledger import ledger_xlsx
 from monitor.store.locks import lock_month
@@ -65,20 +65,30 @@ def yct(grid: pd.DataFrame, month: str) -> pd.Series:
 
 def test_a_rejected_activity_is_not_held_in_the_report(district, settings):
     reject(district, settings, activity_ids(district, "NJK-YCT", "2025-06")[0])
-    doc = metrics.report(session=district, actor=OPERATOR, settings=settings, start="2025-06", end="2025-06").to_json()
+    doc = metrics.report(
+        session=district, query=Query(actor=OPERATOR, settings=settings, start="2025-06", end="2025-06")
+    ).to_json()
     # June: 油草塘村 2 - 1 rejected = 1, 兰溪镇和平村 3; required 8 + 3 + 3 + 2 + 2 + 2 + 2 (新建村 active to June) = 22
     assert (doc["held"], doc["not_recognised"], doc["required"]) == (4, 1, 22)
     town = metrics.report(
-        session=district, actor=OPERATOR, settings=settings, start="2025-06", end="2025-06", town="泥江口镇"
+        session=district,
+        query=Query(actor=OPERATOR, settings=settings, start="2025-06", end="2025-06", town="泥江口镇"),
     ).to_json()
     assert (town["held"], town["not_recognised"]) == (1, 1)
-    row = yct(metrics.unit_months(session=district, start="2025-06", end="2025-06", settings=settings), "2025-06")
+    row = yct(
+        metrics.unit_months(
+            session=district, query=Query(actor=OPERATOR, settings=settings, start="2025-06", end="2025-06")
+        ),
+        "2025-06",
+    )
     assert (row["held"], row["not_recognised"], row["status"]) == (1, 1, "below")
 
 
 def test_rejections_in_two_months_make_a_unit_due_for_interview(district, settings):
     def due() -> dict[str, int]:
-        frame = metrics.interviews(session=district, actor=OPERATOR, settings=settings, month="2025-06")
+        frame = metrics.interviews(
+            session=district, query=Query(actor=OPERATOR, settings=settings, start="2025-06", end="2025-06")
+        )
         return dict(zip(frame["code"], frame["streak"], strict=True))
 
     assert "NJK-YCT" not in due()  # met its quota of 2 in May and June
@@ -91,7 +101,7 @@ def test_rejections_in_two_months_make_a_unit_due_for_interview(district, settin
 def test_rejections_count_against_cumulative_laggards(district, settings):
     def laggards() -> dict[str, int]:
         frame = metrics.laggards(
-            session=district, actor=OPERATOR, settings=settings, start="2025-05", end="2025-06", below=4
+            session=district, query=Query(actor=OPERATOR, settings=settings, start="2025-05", end="2025-06"), below=4
         )
         return dict(zip(frame["code"], frame["held"], strict=True))
 
@@ -105,9 +115,7 @@ def test_the_ledger_lists_a_rejected_activity_but_does_not_count_it(district, se
     reject(district, settings, first, reason="同一组照片重复使用")
     data = ledger_xlsx(
         session=district,
-        actor=OPERATOR,
-        settings=settings,
-        filters=Filters(start="2025-06", end="2025-06", town=None, unit_type=None),
+        query=Query(actor=OPERATOR, settings=settings, start="2025-06", end="2025-06", town=None, unit_type=None),
     )
     book = openpyxl.load_workbook(io.BytesIO(data))
     summary = {row[0]: row[1] for row in book["汇总"].iter_rows(min_row=2, values_only=True)}
@@ -125,7 +133,9 @@ def test_the_ledger_lists_a_rejected_activity_but_does_not_count_it(district, se
 
 def test_the_bulletin_names_units_with_activities_not_recognised(district, settings):
     reject(district, settings, activity_ids(district, "NJK-YCT", "2025-06")[0])
-    content = bulletin(session=district, actor=OPERATOR, settings=settings, start="2025-06", end="2025-06", today=TODAY)
+    content = bulletin(
+        session=district, query=Query(actor=OPERATOR, settings=settings, start="2025-06", end="2025-06"), today=TODAY
+    )
     assert "经审核，另有1场次活动不予认定，未计入开展活动数。" in content.overall
     assert (
         content.problems()[3] == "（四）有活动经审核不予认定的单位（1个）：泥江口镇油草塘村新时代文明实践站（1场次）。"
@@ -145,7 +155,9 @@ def test_changing_the_decision_back_restores_the_figure_and_keeps_the_history(di
         seen="rejected",
         today=TODAY,
     )
-    doc = metrics.report(session=district, actor=OPERATOR, settings=settings, start="2025-06", end="2025-06").to_json()
+    doc = metrics.report(
+        session=district, query=Query(actor=OPERATOR, settings=settings, start="2025-06", end="2025-06")
+    ).to_json()
     assert (doc["held"], doc["not_recognised"]) == (5, 0)
     assert district.get(Review, target).decision == "recognised"
     history = thread(session=district, actor=OPERATOR, activity_id=target)
@@ -241,13 +253,17 @@ def test_an_activity_never_reviewed_counts_as_held(district, settings):
         seen="",
         today=TODAY,
     )
-    doc = metrics.report(session=district, actor=OPERATOR, settings=settings, start="2025-05", end="2025-06").to_json()
+    doc = metrics.report(
+        session=district, query=Query(actor=OPERATOR, settings=settings, start="2025-05", end="2025-06")
+    ).to_json()
     assert (doc["held"], doc["not_recognised"]) == (7, 0)
 
 
 def test_a_rejected_activity_stored_on_time_leaves_the_on_time_count(district, settings):
     # hold() stores on TODAY (2026-11-26), long after June 2025's deadline: nothing is on time.
-    grid = metrics.unit_months(session=district, start="2025-06", end="2025-06", settings=settings)
+    grid = metrics.unit_months(
+        session=district, query=Query(actor=OPERATOR, settings=settings, start="2025-06", end="2025-06")
+    )
     assert int(grid["on_time_held"].sum()) == 0
     with Session(district.get_bind()) as other:
         unit = other.exec(select(Unit).where(Unit.code == "NJK-YCT")).one()
@@ -258,7 +274,12 @@ def test_a_rejected_activity_stored_on_time_leaves_the_on_time_count(district, s
         unitmonths.rebuild(other, day=5)  # the stored moments were rewritten behind the table's back
         other.commit()
     reject(district, settings, activity_ids(district, "NJK-YCT", "2025-06")[0])
-    row = yct(metrics.unit_months(session=district, start="2025-06", end="2025-06", settings=settings), "2025-06")
+    row = yct(
+        metrics.unit_months(
+            session=district, query=Query(actor=OPERATOR, settings=settings, start="2025-06", end="2025-06")
+        ),
+        "2025-06",
+    )
     assert (row["held"], row["on_time_held"], row["not_recognised"]) == (1, 1, 1)
 
 

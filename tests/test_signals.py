@@ -24,6 +24,7 @@ from monitor.core.calendar import BadPeriod
 from monitor.core.models import Activity, Photo, Review, Unit
 from monitor.core.normalize import title_key
 from monitor.core.permissions import Actor, Forbidden
+from monitor.core.query import Query
 from monitor.evidence import signals as sig
 from monitor.evidence.images import hamming
 from monitor.evidence.photo_store import open_store
@@ -80,8 +81,10 @@ class District:
         return self.session
 
 
-def run(session, settings, start="2025-06", end="2025-06", actor=OPERATOR, **filters) -> pd.DataFrame:
-    return sig.signals(session=session, actor=actor, settings=settings, start=start, end=end, **filters)
+def run(session, settings, start="2025-06", end="2025-06", actor=OPERATOR, town=None, code=None) -> pd.DataFrame:
+    return sig.signals(
+        session=session, query=Query(actor=actor, settings=settings, start=start, end=end, town=town), code=code
+    )
 
 
 def found(frame: pd.DataFrame) -> list[tuple[str, str, int | None]]:

@@ -18,6 +18,7 @@ from sqlmodel import Session, func, select
 import monitor
 from monitor.core.models import Activity, ImportBatch, Unit
 from monitor.core.permissions import Actor
+from monitor.core.query import Query
 from monitor.figures import metrics, views
 from monitor.ingest.importer import import_activities
 from monitor.ingest.quotas import EditError, UnitChanges, set_type_quotas, update_unit
@@ -52,7 +53,7 @@ def _titles(session, code: str) -> list[str]:
 
 
 def _report(session, **kwargs) -> dict:
-    return metrics.report(session=session, actor=OPERATOR, settings=RULES, **kwargs).to_json()
+    return metrics.report(session=session, query=Query(actor=OPERATOR, settings=RULES, **kwargs)).to_json()
 
 
 # 4. An activity belongs to every batch that reported it.
@@ -241,7 +242,9 @@ def test_the_month_list_ignores_months_an_older_version_stored_with_a_mistyped_y
     session.commit()
     months = views.month_options(session=session, settings=settings, today=TODAY)
     assert months[0] == "2024-11" and months[-1] == "2026-10"
-    due = metrics.interviews(session=session, actor=OPERATOR, settings=RULES, month="2025-04")
+    due = metrics.interviews(
+        session=session, query=Query(actor=OPERATOR, settings=RULES, start="2025-04", end="2025-04")
+    )
     assert due["streak"].max() <= 5  # counted from 2025-03, not from 1900
 
 
@@ -347,14 +350,16 @@ def test_the_units_grid_and_the_interview_list_give_one_unit_the_same_streak(ses
     # 和平村 below quota in February, March and April; the sidebar starts in April.
     hold(session, settings, {("NJK-HP", "2025-01"): 2, ("NJK-HP", "2025-02"): 1, ("NJK-HP", "2025-04"): 1}, today=TODAY)
     grid = views.units_grid(
-        session=session, actor=OPERATOR, settings=RULES, filters=views.Filters(start="2025-04", end="2025-04")
+        session=session, query=Query(actor=OPERATOR, settings=RULES, start="2025-04", end="2025-04")
     )
     shown = dict(zip(grid.grid["code"], grid.grid["streak"], strict=True))
-    due = metrics.interviews(session=session, actor=OPERATOR, settings=RULES, month="2025-04", min_streak=1)
+    due = metrics.interviews(
+        session=session, query=Query(actor=OPERATOR, settings=RULES, start="2025-04", end="2025-04"), min_streak=1
+    )
     listed = dict(zip(due["code"], due["streak"], strict=True))
     assert shown["NJK-HP"] == listed["NJK-HP"] == 3
     detail = views.unit_detail(
-        session=session, actor=OPERATOR, settings=RULES, code="NJK-HP", start="2025-04", end="2025-04"
+        session=session, query=Query(actor=OPERATOR, settings=RULES, start="2025-04", end="2025-04"), code="NJK-HP"
     )
     assert detail is not None and detail.history["streak"].tolist() == [3]
 
@@ -395,7 +400,9 @@ def test_a_town_clerk_cannot_roll_back_or_change_quotas(session, settings):
     with pytest.raises(Forbidden):
         set_type_quotas(session=session, actor=clerk, settings=settings, quotas={"station": 1}, today=TODAY)
     with pytest.raises(Forbidden):
-        metrics.report(session=session, actor=clerk, settings=RULES, start="2025-03", end="2025-03", town="兰溪镇")
+        metrics.report(
+            session=session, query=Query(actor=clerk, settings=RULES, start="2025-03", end="2025-03", town="兰溪镇")
+        )
     assert _report(session, start="2025-03", end="2025-03")["held"] == 2
 
 

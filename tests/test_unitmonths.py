@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 
 from monitor.core.models import Activity, AuditEvent, ImportBatch, Review
 from monitor.core.permissions import Actor, Forbidden
+from monitor.core.query import Query
 from monitor.counts import townmonths, unitmonths
 from monitor.evidence.review import decide, decisions_of
 from monitor.figures import metrics, summary
@@ -165,12 +166,16 @@ def _agrees(session: Session, settings) -> None:
     for town, unit_type in [(None, None), ("泥江口镇", None), (None, "station")]:
         scope = {"town": town, "unit_type": unit_type}
         report = metrics.report(
-            session=session, actor=OPERATOR, settings=settings, start="2025-01", end="2025-04", **scope
+            session=session, query=Query(actor=OPERATOR, settings=settings, start="2025-01", end="2025-04", **scope)
         )
         assert report.to_json() == metrics.grid_json("2025-01", "2025-04", report.grid)
         for month in ["2025-02", "2025-04"]:
-            fast = metrics.interviews(session=session, actor=OPERATOR, settings=settings, month=month, **scope)
-            full = metrics.interviews_from_grid(session=session, settings=settings, month=month, **scope)
+            fast = metrics.interviews(
+                session=session, query=Query(actor=OPERATOR, settings=settings, start=month, end=month, **scope)
+            )
+            full = metrics.interviews_from_grid(
+                session=session, query=Query(actor=OPERATOR, settings=settings, start=month, end=month, **scope)
+            )
             assert fast.to_dict("records") == full.to_dict("records")
     from_table = held_counts(session=session, start="2025-01", end="2025-04", settings=settings)
     from_rows = held_from_activities(session=session, start="2025-01", end="2025-04", settings=settings)
@@ -377,8 +382,12 @@ def test_the_interview_list_reads_a_month_by_id_or_whole_alike(session, settings
     ]
     _import(session, settings, rows)
     monkeypatch.setattr(summary, "_by_id", lambda *_: by_id)
-    fast = metrics.interviews(session=session, actor=OPERATOR, settings=settings, month="2025-03")
-    full = metrics.interviews_from_grid(session=session, settings=settings, month="2025-03")
+    fast = metrics.interviews(
+        session=session, query=Query(actor=OPERATOR, settings=settings, start="2025-03", end="2025-03")
+    )
+    full = metrics.interviews_from_grid(
+        session=session, query=Query(actor=OPERATOR, settings=settings, start="2025-03", end="2025-03")
+    )
     assert fast.to_dict("records") == full.to_dict("records")
     streaks = dict(zip(fast["code"], fast["streak"], strict=True))
     assert streaks["NJK-YCT"] == 3 and streaks["LX-HP"] == 2  # LX-HP met January's quota of 2

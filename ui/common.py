@@ -13,6 +13,7 @@ from sqlmodel import Session
 from monitor.core.calendar import today_in
 from monitor.core.config import Settings
 from monitor.core.permissions import Actor, Forbidden, require
+from monitor.core.query import Query
 from monitor.figures import views
 from monitor.store.db import data_identity, freeze_long_lived, get_engine, init_db
 from monitor.store.schema import SchemaError
@@ -110,7 +111,8 @@ def allow(action: str) -> Actor:
     return current
 
 
-def filters() -> views.Filters:
+def filters() -> Query:
+    """The sidebar's period, township and type, asked by the signed-in account (scoped to it)."""
     state = st.session_state
     start, end = state.get("f_start"), state.get("f_end")
     if not start or not end:
@@ -119,14 +121,15 @@ def filters() -> views.Filters:
     if start > end:
         start, end = end, start
     town = state.get("f_town")
-    chosen = views.Filters(
-        start=start,
-        end=end,
-        town=None if town in (None, ALL_TOWNS) else town,
-        unit_type=TYPE_OPTIONS.get(state.get("f_type") or "全部类型"),
-    )
     try:
-        return views.scoped(actor(), chosen)
+        return Query(
+            actor=actor(),
+            settings=settings(),
+            start=start,
+            end=end,
+            town=None if town in (None, ALL_TOWNS) else town,
+            unit_type=TYPE_OPTIONS.get(state.get("f_type") or "全部类型"),
+        )
     except Forbidden as exc:
         st.error(text.md(exc))
         st.stop()

@@ -8,8 +8,8 @@ import streamlit as st
 from monitor.core.clock import local_text
 from monitor.core.labels import town_label
 from monitor.core.permissions import Actor
+from monitor.core.query import Query
 from monitor.evidence.review import feedback
-from monitor.figures.views import Filters
 from ui import common
 from ui.text import clean, md
 from ui.text import table as text_table
@@ -52,7 +52,7 @@ def label(row: pd.Series) -> str:
     return clean(f"{town_label(row['town'])}{row['name']} {row['date']} {row['title']}（{status}）")
 
 
-def notice(me: Actor, f: Filters) -> None:
+def notice(me: Actor, f: Query) -> None:
     """One line when activities of the period are 不予认定, with the way to 活动反馈."""
     frame = common.cached(feedback, town=f.town, start=f.start, end=f.end, actor=me)
     if frame.empty:

@@ -6,6 +6,7 @@ import streamlit as st
 
 from monitor.core.calendar import deadline_of, last_finished_month
 from monitor.core.permissions import Actor
+from monitor.core.query import Query
 from monitor.figures.missing import HEADINGS, message, missing_reports, missing_xlsx
 from ui import common, text
 from ui.progress import day
@@ -22,9 +23,8 @@ def section(me: Actor, *, town: str | None) -> None:
         if today <= deadline:
             st.info(f"上月上报截止日（{day(deadline)}）未到。", icon=":material/schedule:")
             return
-        found = common.cached(
-            missing_reports, actor=me, settings=common.settings(), month=month, today=today, town=town or None
-        )
+        asked = Query.month_of(me, common.settings(), month, town=town or None)
+        found = common.cached(missing_reports, query=asked, today=today)
         if found.units.empty:
             st.success(text.md(message(found)), icon=":material/check_circle:")
             return

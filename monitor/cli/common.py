@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TypedDict
 
 import pandas as pd
 from sqlmodel import Session
@@ -17,6 +16,7 @@ from monitor.core.config import Settings
 from monitor.core.errors import Refusal
 from monitor.core.issues import Issue
 from monitor.core.permissions import Actor, require, shell_actor
+from monitor.core.query import Query
 from monitor.ingest.batches import ImportResult
 from monitor.roster.units import UnknownType, parse_type, towns
 
@@ -64,22 +64,17 @@ def unit_type(text: str | None) -> str | None:
         raise UsageError(f"单位类型“{text}”无法识别，应为 center、institute 或 station。") from exc
 
 
-class Period(TypedDict):
-    start: str
-    end: str
-    town: str | None
-    unit_type: str | None
-
-
-def period(args: argparse.Namespace, session: Session, settings: Settings) -> Period:
-    """--start, --end, --town and --type, each checked (exit 2 on nonsense), as a report's keywords."""
+def query(args: argparse.Namespace, session: Session, settings: Settings) -> Query:
+    """--start, --end, --town and --type, each checked (exit 2 on nonsense), asked by the operator."""
     today = today_in(settings)
-    return {
-        "start": calendar.check_month(args.start, settings, today=today),
-        "end": calendar.check_month(args.end, settings, today=today),
-        "town": town(session, getattr(args, "town", None)),
-        "unit_type": unit_type(args.type),
-    }
+    return Query(
+        actor=shell_actor(),
+        settings=settings,
+        start=calendar.check_month(args.start, settings, today=today),
+        end=calendar.check_month(args.end, settings, today=today),
+        town=town(session, getattr(args, "town", None)),
+        unit_type=unit_type(args.type),
+    )
 
 
 def refused_import(name: str, exc: Exception) -> ImportResult:

@@ -19,6 +19,7 @@ from monitor.core.calendar import today_in
 from monitor.core.config import Settings
 from monitor.core.errors import Refusal
 from monitor.core.permissions import Actor, Forbidden, shell_actor
+from monitor.core.query import Query
 from monitor.evidence.images import PhotoRefused
 from monitor.evidence.photo_files import Incoming, UploadRefused, read_files, read_folder, read_zip
 from monitor.evidence.photo_store import StoreError, open_store
@@ -160,9 +161,8 @@ def _signals(args: argparse.Namespace, session: Session, settings: Settings, tow
     start = calendar.check_month(args.start, settings, today=today)
     end = calendar.check_month(args.end, settings, today=today)
     try:
-        frame = signals(
-            session=session, actor=shell_actor(), settings=settings, start=start, end=end, town=town, code=args.code
-        )
+        asked = Query(actor=shell_actor(), settings=settings, start=start, end=end, town=town)
+        frame = signals(session=session, query=asked, code=args.code)
     except UnknownSignal as exc:
         raise EvidenceError(str(exc)) from exc
     frame = frame[COLUMNS]

@@ -14,6 +14,7 @@ from monitor.core import calendar
 from monitor.core.calendar import today_in
 from monitor.core.config import Settings
 from monitor.core.permissions import shell_actor
+from monitor.core.query import Query
 from monitor.figures import metrics
 from monitor.figures.periods import day_words, has_activities, judged
 
@@ -45,17 +46,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def _report(args: argparse.Namespace, session: Session, settings: Settings) -> int:
     # Only months whose reporting is over are counted (a period all open is refused, exit 2).
-    asked = common.period(args, session, settings)
-    period = judged(start=asked["start"], end=asked["end"], settings=settings, today=today_in(settings))
-    doc = metrics.report(
-        session=session,
-        actor=shell_actor(),
-        settings=settings,
-        start=asked["start"],
-        end=period.end,
-        town=asked["town"],
-        unit_type=asked["unit_type"],
-    ).to_json()
+    asked = common.query(args, session, settings)
+    period = judged(start=asked.start, end=asked.end, settings=settings, today=today_in(settings))
+    doc = metrics.report(session=session, query=asked.over(asked.start, period.end)).to_json()
     doc.update(period.to_json(), no_data=not has_activities(session=session, months=period.months))
     if args.json:
         print(json.dumps(doc, ensure_ascii=False))
@@ -75,9 +68,8 @@ def _report(args: argparse.Namespace, session: Session, settings: Settings) -> i
 def _interviews(args: argparse.Namespace, session: Session, settings: Settings) -> int:
     min_streak = args.min_streak if args.min_streak is not None else settings.interview_min_streak
     month = calendar.check_month(args.month, settings, today=today_in(settings), finished=True)
-    frame = metrics.interviews(
-        session=session, actor=shell_actor(), settings=settings, month=month, min_streak=min_streak
-    )
+    asked = Query.month_of(shell_actor(), settings, month)
+    frame = metrics.interviews(session=session, query=asked, min_streak=min_streak)
     counts = ("streak", "held", "quota")
     units = [
         {k: (int(v) if k in counts else v) for k, v in r.items()} for r in frame[INTERVIEW_KEYS].to_dict("records")
@@ -87,13 +79,7 @@ def _interviews(args: argparse.Namespace, session: Session, settings: Settings) 
 
 
 def _laggards(args: argparse.Namespace, session: Session, settings: Settings) -> int:
-    frame = metrics.laggards(
-        session=session,
-        actor=shell_actor(),
-        settings=settings,
-        below=args.below,
-        **common.period(args, session, settings),
-    )
+    frame = metrics.laggards(session=session, query=common.query(args, session, settings), below=args.below)
     units = [{**r, "held": int(r["held"])} for r in frame[LAGGARD_KEYS].to_dict("records")]
     doc = {
         "start": calendar.parse_month_arg(args.start),
@@ -109,13 +95,7 @@ def _bulletin(args: argparse.Namespace, session: Session, settings: Settings) ->
     from monitor.reports.bulletin import bulletin
     from monitor.reports.bulletin_docx import bulletin_docx
 
-    content = bulletin(
-        session=session,
-        actor=shell_actor(),
-        settings=settings,
-        today=today_in(settings),
-        **common.period(args, session, settings),
-    )
+    content = bulletin(session=session, query=common.query(args, session, settings), today=today_in(settings))
     output = Path(args.output)
     try:
         output.write_bytes(bulletin_docx(content, with_charts=not args.no_charts))

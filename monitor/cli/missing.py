@@ -12,6 +12,7 @@ from monitor.core import calendar
 from monitor.core.calendar import today_in
 from monitor.core.config import Settings
 from monitor.core.permissions import shell_actor
+from monitor.core.query import Query
 from monitor.figures.missing import message, missing_reports
 
 COMMANDS = {"missing"}
@@ -28,7 +29,7 @@ def run(args: argparse.Namespace, session: Session, settings: Settings) -> int:
     today, town = today_in(settings), common.town(session, args.town)
     month = calendar.check_month(args.month, settings, today=today, finished=True)
     found = missing_reports(
-        session=session, actor=shell_actor(), settings=settings, month=month, today=today, town=town
+        session=session, query=Query.month_of(shell_actor(), settings, month, town=town), today=today
     )
     if args.json:
         print(json.dumps(found.to_json(), ensure_ascii=False))

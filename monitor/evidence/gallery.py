@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from monitor.core.calendar import as_utc, parse_month_arg
 from monitor.core.models import Activity, Photo, Review, Unit
 from monitor.core.permissions import Actor, may_touch, scope
+from monitor.core.query import Query
 from monitor.evidence.review import last_replies
 from monitor.store.db import chunks, fetch_tuples
 
@@ -30,7 +31,7 @@ STATUS_LABELS = {
     "rejected": "不予认定",
     "answered": "已答复待复核",
 }
-Query = Select[*tuple[Any, ...]]
+Statement = Select[*tuple[Any, ...]]
 QUEUE_COLUMNS = [
     "code",
     "name",
@@ -134,7 +135,7 @@ _FIELDS = (
 )
 
 
-def _items(session: Session, statement: Query) -> list[GalleryItem]:
+def _items(session: Session, statement: Statement) -> list[GalleryItem]:
     rows = fetch_tuples(session, statement)
     ids = [int(r[0]) for r in rows]
     photos = _photos(session, ids)
@@ -170,7 +171,7 @@ def _items(session: Session, statement: Query) -> list[GalleryItem]:
     return items
 
 
-def _base() -> Query:
+def _base() -> Statement:
     return (
         core_select(*_FIELDS)
         .join(Unit, col(Unit.id) == col(Activity.unit_id))
@@ -224,15 +225,11 @@ def item(*, session: Session, actor: Actor, activity_id: int) -> GalleryItem | N
     return found[0] if found else None
 
 
-def queue(
-    *, session: Session, actor: Actor, month: str, town: str | None = None, unit_type: str | None = None
-) -> pd.DataFrame:
-    """The units with activities in `month` (in roster order), and how many of them wait for what:
-    `pending` 待认定, `rejected` 不予认定 not yet answered, `answered` 已答复待复核, `recognised` 已认定;
-    with the photos they carry and the activities without any (`no_photo`). Optionally one unit type."""
-    month = parse_month_arg(month)
-    town = scope(actor, "view", town)
-    held = _held(month, town, unit_type)
+def queue(*, session: Session, query: Query) -> pd.DataFrame:
+    """The units of the query's township and type with activities in its month (in roster order), and
+    how many of them wait for what: `pending` 待认定, `rejected` 不予认定 not yet answered, `answered`
+    已答复待复核, `recognised` 已认定; with the photos they carry and the activities without any (`no_photo`)."""
+    held = _held(query.month, query.town, query.unit_type)
     activities = pd.DataFrame.from_records(fetch_tuples(session, held), columns=["unit_id", "activity_id"])
     if activities.empty:
         return pd.DataFrame(columns=QUEUE_COLUMNS)
@@ -253,7 +250,7 @@ def queue(
     return frame.reset_index(drop=True)[QUEUE_COLUMNS].astype(dict.fromkeys(QUEUE_COLUMNS[4:], "int64"))
 
 
-def _held(month: str, town: str | None, unit_type: str | None) -> Query:
+def _held(month: str, town: str | None, unit_type: str | None) -> Statement:
     """(unit_id, activity id) of the activities of `month`, of one township and one unit type when given."""
     held = core_select(col(Activity.unit_id), col(Activity.id)).where(col(Activity.month) == month)
     if town or unit_type:

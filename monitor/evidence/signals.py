@@ -49,7 +49,7 @@ from sqlmodel import Session
 from monitor.core.calendar import month_range, parse_month_arg, shift_month
 from monitor.core.config import Settings
 from monitor.core.errors import Refusal
-from monitor.core.permissions import Actor, scope
+from monitor.core.query import Query
 from monitor.evidence import ledger_signals, photo_signals
 from monitor.evidence.signal_data import SignalData, iso_days, part, read_activities, read_photos, read_rejected
 from monitor.figures.metrics import active_grid, quota_grid
@@ -254,27 +254,22 @@ def _count_outlier(data: SignalData, settings: Settings, session: Session) -> pd
 # --- the table ------------------------------------------------------------------------------------
 
 
-def signals(
-    *,
-    session: Session,
-    actor: Actor,
-    settings: Settings,
-    start: str,
-    end: str,
-    town: str | None = None,
-    code: str | None = None,
-) -> pd.DataFrame:
-    """All signals of activities/unit-months in months [start, end] ('YYYY-MM'), for units of `town` (None: all
-    units the actor may see), optionally only one code; columns COLUMNS + EXTRA_COLUMNS, activity_id as
-    nullable Int64; sorted by town, unit_code, month, code (in SIGNALS order), date, activity_id."""
-    town = scope(actor, "review", town)
+def signals(*, session: Session, query: Query, code: str | None = None) -> pd.DataFrame:
+    """All signals of activities/unit-months in the query's months, for the units of its township and
+    type (the whole district for a reviewer's query without them), optionally only one code; columns
+    COLUMNS + EXTRA_COLUMNS, activity_id as nullable Int64; sorted by town, unit_code, month, code (in
+    SIGNALS order), date, activity_id."""
+    query = query.allowed("review")
+    settings = query.settings
     if code is not None and code not in SIGNALS:
         raise UnknownSignal(f"没有“{code}”这种疑点，可选：{'、'.join(f'{c}（{n}）' for c, n in SIGNALS.items())}。")
-    months = month_range(start, end)
+    months = query.months
     lookback = max(HISTORY_MONTHS, settings.repeated_title_months - 1)
     window = month_range(shift_month(months[0], -lookback), months[-1])
     units = units_frame(session=session)
-    chosen = units[units["town"] == town] if town else units
+    chosen = units[units["town"] == query.town] if query.town else units
+    if query.unit_type:
+        chosen = chosen[chosen["type"] == query.unit_type]
     wanted = [code] if code else list(SIGNALS)
     data = SignalData(
         months=months,

@@ -9,10 +9,10 @@ import pandas as pd
 from sqlmodel import Session, select
 
 from monitor.core import calendar
-from monitor.core.config import Settings
 from monitor.core.errors import Refusal
 from monitor.core.models import Interview, Unit
 from monitor.core.permissions import Actor, may_touch, require
+from monitor.core.query import Query
 from monitor.figures import metrics
 from monitor.store import audit
 from monitor.store.db import bump_version
@@ -34,27 +34,10 @@ class InterviewInput:
     deadline: date | None = None
 
 
-def due_with_status(
-    *,
-    session: Session,
-    actor: Actor,
-    settings: Settings,
-    month: str,
-    min_streak: int = 2,
-    town: str | None = None,
-    unit_type: str | None = None,
-) -> pd.DataFrame:
-    """Units due at `month`, with the interview recorded for this run of missed months, if any."""
-    due = metrics.interviews(
-        session=session,
-        actor=actor,
-        settings=settings,
-        month=month,
-        min_streak=min_streak,
-        town=town,
-        unit_type=unit_type,
-    )
-    talks = session.exec(select(Interview).where(Interview.month == calendar.parse_month_arg(month))).all()
+def due_with_status(*, session: Session, query: Query, min_streak: int = 2) -> pd.DataFrame:
+    """Units due at the query's month, with the interview recorded for this run of missed months, if any."""
+    due = metrics.interviews(session=session, query=query, min_streak=min_streak)
+    talks = session.exec(select(Interview).where(Interview.month == query.month)).all()
     latest: dict[int, Interview] = {}
     for talk in sorted(talks, key=lambda t: (t.held_on, t.id or 0)):
         latest[talk.unit_id] = talk

@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 from sqlmodel import Session, col, select
 
-from monitor.core.calendar import BadPeriod, last_finished_month, month_range, parse_month_arg
-from monitor.core.config import UNIT_TYPES, Settings
+from monitor.core.calendar import BadPeriod, last_finished_month, month_range
+from monitor.core.config import UNIT_TYPES
 from monitor.core.models import Activity
-from monitor.core.permissions import Actor, scope
+from monitor.core.query import Query
 from monitor.counts import unitmonths
 from monitor.figures import summary
 from monitor.figures.held import held_counts
@@ -60,24 +60,15 @@ def default_month(*, session: Session, today: date, earliest: str = "2000-01") -
     return min(finished, last) if last else finished
 
 
-def unit_months(
-    *,
-    session: Session,
-    start: str,
-    end: str,
-    settings: Settings,
-    town: str | None = None,
-    unit_type: str | None = None,
-    on_time: bool = True,
-) -> pd.DataFrame:
+def unit_months(*, session: Session, query: Query, on_time: bool = True) -> pd.DataFrame:
     """One row per unit and month: quota and held, both 0 outside the active range; status.
 
-    Callers scope `town` to the acting account first (monitor.core.permissions.scope). on_time=False leaves
-    out the deadline comparison (on_time_held is then 0) for callers that only need counts.
+    The query's township is the one its account may see. on_time=False leaves out the deadline
+    comparison (on_time_held is then 0) for callers that only need counts.
     """
-    months = month_range(start, end)
-    units = units_frame(session=session, town=town, unit_type=unit_type)
-    held = held_counts(session=session, start=months[0], end=months[-1], settings=settings, on_time=on_time)
+    months = query.months
+    units = units_frame(session=session, town=query.town, unit_type=query.unit_type)
+    held = held_counts(session=session, start=months[0], end=months[-1], settings=query.settings, on_time=on_time)
     # Counts land in a units × months array, so the grid is built by repeating each unit once per
     # month (units in roster order, months ascending) rather than by a cross join and a merge.
     shape = (len(units), len(months))
@@ -203,31 +194,25 @@ def grid_json(start: str, end: str, full: pd.DataFrame) -> dict[str, object]:
     return doc
 
 
-def report(
-    *,
-    session: Session,
-    actor: Actor,
-    settings: Settings,
-    start: str,
-    end: str,
-    town: str | None = None,
-    unit_type: str | None = None,
-) -> Report:
-    """Held against required over a period, for a township and/or unit type."""
-    town = scope(actor, "view", town)
-    months = month_range(start, end)
-    first, last = months[0], months[-1]
+def report(*, session: Session, query: Query) -> Report:
+    """Held against required over the query's months, township and unit type."""
+    months = query.months
 
     def load() -> pd.DataFrame:
-        return unit_months(session=session, start=first, end=last, settings=settings, town=town, unit_type=unit_type)
+        return unit_months(session=session, query=query)
 
     doc = None
-    if unitmonths.deadline_day(session) == settings.deadline_day:
+    if unitmonths.deadline_day(session) == query.settings.deadline_day:
         with collector_paused():
             doc = summary.report_doc(
-                session=session, months=months, start=first, end=last, town=town, unit_type=unit_type
+                session=session,
+                months=months,
+                start=query.start,
+                end=query.end,
+                town=query.town,
+                unit_type=query.unit_type,
             )
-    return Report(start=first, end=last, load=load, doc=doc)
+    return Report(start=query.start, end=query.end, load=load, doc=doc)
 
 
 def with_streaks(grid: pd.DataFrame) -> pd.DataFrame:
@@ -249,108 +234,56 @@ def with_streaks(grid: pd.DataFrame) -> pd.DataFrame:
     return grid
 
 
-def streak_months(
-    *,
-    session: Session,
-    start: str,
-    end: str,
-    settings: Settings,
-    town: str | None = None,
-    unit_type: str | None = None,
-    on_time: bool = True,
-    first: str | None = None,
-) -> pd.DataFrame:
-    """unit_months of [start, end] with each unit-month's streak (SPEC §4), the one definition.
+def streak_months(*, session: Session, query: Query, on_time: bool = True, first: str | None = None) -> pd.DataFrame:
+    """unit_months of the query's months with each unit-month's streak (SPEC §4), the one definition.
 
     A streak counts back through every month since the first month that holds any data, not
-    only from `start`: 单位明细, a unit's history and 约谈名单 give one unit the same streak.
-    Months before the district started reporting are not held against anyone.
+    only from the query's start: 单位明细, a unit's history and 约谈名单 give one unit the same
+    streak. Months before the district started reporting are not held against anyone.
     """
-    start, end = parse_month_arg(start), parse_month_arg(end)
     if first is None:  # the first month with data, unless the caller has just read it
-        first, _ = data_months(session=session, earliest=f"{settings.earliest_year:04d}-01")
-    since = min(first, start) if first else start
-    grid = with_streaks(
-        unit_months(
-            session=session, start=since, end=end, settings=settings, town=town, unit_type=unit_type, on_time=on_time
-        )
-    )
-    return grid[grid["month"] >= start].reset_index(drop=True)
+        first, _ = data_months(session=session, earliest=f"{query.settings.earliest_year:04d}-01")
+    since = min(first, query.start) if first else query.start
+    grid = with_streaks(unit_months(session=session, query=query.over(since, query.end), on_time=on_time))
+    return grid[grid["month"] >= query.start].reset_index(drop=True)
 
 
-def interviews(
-    *,
-    session: Session,
-    actor: Actor,
-    settings: Settings,
-    month: str,
-    min_streak: int = 2,
-    town: str | None = None,
-    unit_type: str | None = None,
-) -> pd.DataFrame:
-    """Units whose streak at `month` is at least min_streak, longest first."""
+def interviews(*, session: Session, query: Query, min_streak: int = 2) -> pd.DataFrame:
+    """Units whose streak at the query's last month is at least min_streak, longest first."""
     if min_streak < 1:
         raise BadPeriod("连续未达标月数至少为 1。")
-    town = scope(actor, "view", town)
-    month, first, start = _since_first(session, settings, month)
+    first, start = _since_first(session, query)
     with collector_paused():
         return summary.due_units(
-            session=session, months=month_range(start, month), min_streak=min_streak, town=town, unit_type=unit_type
+            session=session,
+            months=month_range(start, query.month),
+            min_streak=min_streak,
+            town=query.town,
+            unit_type=query.unit_type,
         )
 
 
-def _since_first(session: Session, settings: Settings, month: str) -> tuple[str, str | None, str]:
-    """The month asked, the first month with data, and where a streak reaching the month may start."""
-    month = parse_month_arg(month)
-    first, _ = data_months(session=session, earliest=f"{settings.earliest_year:04d}-01")
-    return month, first, min(first, month) if first else month
+def _since_first(session: Session, query: Query) -> tuple[str | None, str]:
+    """The first month with data, and where a streak reaching the query's last month may start."""
+    first, _ = data_months(session=session, earliest=f"{query.settings.earliest_year:04d}-01")
+    return first, min(first, query.month) if first else query.month
 
 
-def interviews_from_grid(
-    *,
-    session: Session,
-    settings: Settings,
-    month: str,
-    min_streak: int = 2,
-    town: str | None = None,
-    unit_type: str | None = None,
-) -> pd.DataFrame:
+def interviews_from_grid(*, session: Session, query: Query, min_streak: int = 2) -> pd.DataFrame:
     """interviews from the whole unit × month grid (streak_months): the definition the list is held to."""
-    month, first, start = _since_first(session, settings, month)
-    grid = streak_months(
-        session=session,
-        start=start,
-        end=month,
-        settings=settings,
-        town=town,
-        unit_type=unit_type,
-        on_time=False,
-        first=first,
-    )
-    now = grid[grid["month"] == month]
+    first, start = _since_first(session, query)
+    grid = streak_months(session=session, query=query.over(start, query.month), on_time=False, first=first)
+    now = grid[grid["month"] == query.month]
     due = now[now["streak"] >= min_streak].copy()
     # A streak never reaches back past the grid's first month.
-    return summary.interview_list(due.assign(quota=due["quota_month"]), month_range(start, month))
+    return summary.interview_list(due.assign(quota=due["quota_month"]), month_range(start, query.month))
 
 
-def laggards(
-    *,
-    session: Session,
-    actor: Actor,
-    settings: Settings,
-    start: str,
-    end: str,
-    below: int,
-    town: str | None = None,
-    unit_type: str | None = None,
-) -> pd.DataFrame:
-    """Units active in the range whose total held is below `below` (cumulative laggards)."""
+def laggards(*, session: Session, query: Query, below: int) -> pd.DataFrame:
+    """Units active in the query's months whose total held is below `below` (cumulative laggards)."""
     if below < 0:
         raise BadPeriod("“少于 N 场”中的 N 不能为负数。")
-    town = scope(actor, "view", town)
-    grid = unit_months(
-        session=session, start=start, end=end, settings=settings, town=town, unit_type=unit_type, on_time=False
-    )
+    grid = unit_months(session=session, query=query, on_time=False)
     totals = grid.groupby("id").agg(
         code=("code", "first"),
         name=("name", "first"),

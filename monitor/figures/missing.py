@@ -8,11 +8,10 @@ from datetime import date, timedelta
 import pandas as pd
 from sqlmodel import Session
 
-from monitor.core.calendar import deadline_of, parse_month_arg
-from monitor.core.config import Settings
+from monitor.core.calendar import deadline_of
 from monitor.core.export import frame_xlsx
 from monitor.core.labels import DISTRICT
-from monitor.core.permissions import Actor, scope
+from monitor.core.query import Query
 from monitor.figures.metrics import unit_months
 
 COLUMNS = ["town", "code", "name", "type", "head", "phone"]
@@ -44,13 +43,11 @@ class Missing:
         }
 
 
-def missing_reports(
-    *, session: Session, actor: Actor, settings: Settings, month: str, today: date, town: str | None = None
-) -> Missing:
-    """Units active in `month` with a quota above 0 and no activity dated in it, within the actor's scope."""
-    town = scope(actor, "view", town)
-    month = parse_month_arg(month)
-    grid = unit_months(session=session, start=month, end=month, settings=settings, town=town, on_time=False)
+def missing_reports(*, session: Session, query: Query, today: date) -> Missing:
+    """Units active in the query's month with a quota above 0 and no activity dated in it, within the
+    township the account may see."""
+    month = query.month
+    grid = unit_months(session=session, query=query.over(month), on_time=False)
     silent = grid[(grid["quota_month"] > 0) & (grid["held"] == 0)]
     units = pd.DataFrame({c: silent[c].fillna("").astype(str).to_numpy(dtype=object) for c in COLUMNS}, columns=COLUMNS)
     units["town"] = units["town"].replace("", DISTRICT)
@@ -58,7 +55,7 @@ def missing_reports(
     units = units.sort_values(["district", "town"], kind="stable").drop(
         columns="district"
     )  # roster order within a town
-    deadline = deadline_of(month, settings).date()
+    deadline = deadline_of(month, query.settings).date()
     past = today > deadline
     return Missing(
         month=month,

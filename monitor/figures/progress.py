@@ -15,8 +15,8 @@ import pandas as pd
 from sqlmodel import Session
 
 from monitor.core.calendar import deadline_of, shift_month
-from monitor.core.config import TYPE_LABELS, UNIT_TYPES, Settings
-from monitor.core.permissions import Actor, scope
+from monitor.core.config import TYPE_LABELS, UNIT_TYPES
+from monitor.core.query import Query
 from monitor.figures.metrics import streak_months
 
 COLUMNS = ["id", "code", "name", "type", "town", "head", "phone", "held", "quota", "owed", "status"]
@@ -76,26 +76,17 @@ def summary_sentence(units: pd.DataFrame, days_left: int) -> str:
     return f"本月还差 {int(short['owed'].sum())} 场：{'，'.join(parts)}；{tail}"
 
 
-def month_progress(
-    *,
-    session: Session,
-    actor: Actor,
-    settings: Settings,
-    today: date,
-    town: str | None = None,
-    unit_type: str | None = None,
-) -> MonthProgress:
-    """This month so far for a township (town staff: always their own) or, for reviewers, the district.
+def month_progress(*, session: Session, query: Query, today: date) -> MonthProgress:
+    """This month so far for the query's township (town staff: always their own) and type or, for
+    reviewers, the district; the query's months give way to this month and last.
 
     `today` is the local date (settings.timezone). One grid of unit-months from the first month
     with data to this month gives this month, last month and the streaks: no query per unit.
     """
-    town = scope(actor, "view", town)
+    settings = query.settings
     month = today.strftime("%Y-%m")
     last = shift_month(month, -1)
-    grid = streak_months(
-        session=session, start=last, end=month, settings=settings, town=town, unit_type=unit_type, on_time=False
-    )
+    grid = streak_months(session=session, query=query.over(last, month), on_time=False)
     now, before = _counted(grid, month), _counted(grid, last)
     deadline, last_deadline = deadline_of(month, settings).date(), deadline_of(last, settings).date()
     days_left = (deadline - today).days

@@ -13,18 +13,11 @@ from monitor.core import calendar
 from monitor.core.config import TYPE_LABELS, Settings
 from monitor.core.models import Activity, ImportBatch, Interview, Unit
 from monitor.core.permissions import Actor, may_touch, scope
+from monitor.core.query import Query
 from monitor.figures import metrics
 from monitor.store.db import get_meta
 
 STATUS_LABELS = {"met": "达标", "below": "未达标", "none": "未开展", "inactive": "未启用"}
-
-
-@dataclass(frozen=True)
-class Filters:
-    start: str
-    end: str
-    town: str | None = None
-    unit_type: str | None = None
 
 
 @dataclass
@@ -38,36 +31,17 @@ class Overview:
     distribution: pd.DataFrame
 
 
-def scoped(actor: Actor, filters: Filters, action: str = "view") -> Filters:
-    """The filters a person may use: town staff are held to their own township (Forbidden otherwise)."""
-    return replace(filters, town=scope(actor, action, filters.town))
-
-
-def previous_period(start: str, end: str) -> tuple[str, str]:
-    """The period of the same length just before [start, end]."""
-    length = len(calendar.month_range(start, end))
-    return calendar.shift_month(start, -length), calendar.shift_month(start, -1)
-
-
-def overview(*, session: Session, actor: Actor, settings: Settings, filters: Filters, min_streak: int = 2) -> Overview:
-    filters = scoped(actor, filters)
-    common = {
-        "session": session,
-        "actor": actor,
-        "settings": settings,
-        "town": filters.town,
-        "unit_type": filters.unit_type,
-    }
-    current = metrics.report(start=filters.start, end=filters.end, **common)  # type: ignore[arg-type]
+def overview(*, session: Session, query: Query, min_streak: int = 2) -> Overview:
+    current = metrics.report(session=session, query=query)
     doc = current.to_json()
-    first, _ = metrics.data_months(session=session, earliest=f"{settings.earliest_year:04d}-01")
-    prev_start, prev_end = previous_period(filters.start, filters.end)
+    first, _ = metrics.data_months(session=session, earliest=f"{query.settings.earliest_year:04d}-01")
+    before = query.previous()
     previous = None
     due_previous = None
-    if first and prev_end >= first:
-        previous = metrics.report(start=prev_start, end=prev_end, **common).to_json()  # type: ignore[arg-type]
-        due_previous = len(metrics.interviews(month=prev_end, min_streak=min_streak, **common))  # type: ignore[arg-type]
-    due = len(metrics.interviews(month=filters.end, min_streak=min_streak, **common))  # type: ignore[arg-type]
+    if first and before.end >= first:
+        previous = metrics.report(session=session, query=before).to_json()
+        due_previous = len(metrics.interviews(session=session, query=before, min_streak=min_streak))
+    due = len(metrics.interviews(session=session, query=query, min_streak=min_streak))
     by_town = pd.DataFrame(doc["by_town"], columns=["town", "held", "required", "completion_rate"])
     by_town = by_town.sort_values("completion_rate", ascending=True)
     by_month = pd.DataFrame(doc["by_month"], columns=["month", "held", "required", "completion_rate"])
@@ -97,17 +71,9 @@ class UnitsGrid:
     late: pd.DataFrame  # units with months not reported in full by the deadline
 
 
-def units_grid(*, session: Session, actor: Actor, settings: Settings, filters: Filters) -> UnitsGrid:
-    filters = scoped(actor, filters)
-    frame = metrics.streak_months(
-        session=session,
-        start=filters.start,
-        end=filters.end,
-        settings=settings,
-        town=filters.town,
-        unit_type=filters.unit_type,
-    )
-    months = calendar.month_range(filters.start, filters.end)
+def units_grid(*, session: Session, query: Query) -> UnitsGrid:
+    frame = metrics.streak_months(session=session, query=query)
+    months = query.months
     if frame.empty:
         empty = pd.DataFrame(columns=["code", "name", "type", "town", "streak", "held", "required", *months])
         return UnitsGrid(grid=empty, status=empty.copy(), months=months, late=_late(frame))
@@ -146,27 +112,30 @@ class UnitDetail:
     interviews: pd.DataFrame
 
 
-def unit_detail(
-    *, session: Session, actor: Actor, settings: Settings, code: str, start: str, end: str
-) -> UnitDetail | None:
+def unit_detail(*, session: Session, query: Query, code: str) -> UnitDetail | None:
+    """One unit over the query's months (its township and type, not the query's, decide its rows)."""
     unit = session.exec(select(Unit).where(Unit.code == code)).first()
     if unit is None:
         return None
-    may_touch(actor, "view", unit.town)
+    may_touch(query.actor, "view", unit.town)
     fields = ("date", "title", "category", "participants", "volunteers", "photos", "location")
     rows = (
         session.connection()
         .execute(
             core_select(*[col(getattr(Activity, f)) for f in fields])
-            .where(col(Activity.unit_id) == unit.id, col(Activity.month) >= start, col(Activity.month) <= end)
+            .where(
+                col(Activity.unit_id) == unit.id,
+                col(Activity.month) >= query.start,
+                col(Activity.month) <= query.end,
+            )
             .order_by(col(Activity.date))
         )
         .fetchall()
     )
     activities = pd.DataFrame([tuple(r) for r in rows], columns=list(fields))
-    grid = metrics.streak_months(
-        session=session, start=start, end=end, settings=settings, town=unit.town or None, unit_type=unit.type
-    )
+    # The unit's own township and type: a reviewer's query for the district reads the same rows.
+    own = replace(query, town=unit.town or None, unit_type=unit.type)
+    grid = metrics.streak_months(session=session, query=own)
     history = grid[grid["id"] == unit.id][["month", "held", "quota_month", "status", "streak"]].reset_index(drop=True)
     talks = session.exec(select(Interview).where(Interview.unit_id == unit.id).order_by(col(Interview.held_on))).all()
     interviews = pd.DataFrame(
@@ -175,12 +144,9 @@ def unit_detail(
     return UnitDetail(unit=unit.model_dump(), activities=activities, history=history, interviews=interviews)
 
 
-def reporting_status(
-    *, session: Session, actor: Actor, settings: Settings, town: str | None, months: list[str]
-) -> pd.DataFrame:
+def reporting_status(*, session: Session, query: Query) -> pd.DataFrame:
     """Per unit and month: activities stored so far, or 未上报 when nothing has been uploaded."""
-    town = scope(actor, "view", town)
-    grid = metrics.unit_months(session=session, start=months[0], end=months[-1], settings=settings, town=town)
+    grid = metrics.unit_months(session=session, query=query)
     grid = grid[grid["quota_month"] > 0]
     grid = grid.assign(cell=grid["held"].map(lambda n: f"{n} 场" if n else "未上报"))
     table = grid.pivot(index=["town", "name"], columns="month", values="cell").reset_index()

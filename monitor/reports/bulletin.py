@@ -19,7 +19,7 @@ from sqlmodel import Session
 from monitor.core.calendar import deadline_words
 from monitor.core.config import TYPE_NAMES, Settings
 from monitor.core.export import safe_text
-from monitor.core.permissions import Actor, scope
+from monitor.core.query import Query
 from monitor.figures import metrics
 from monitor.figures.periods import Judged, day_words, has_activities, judged, period_words
 
@@ -97,30 +97,20 @@ def _label(row: pd.Series) -> str:
     return name if not town or name.startswith(town) else f"{town}{name}"
 
 
-def bulletin(
-    *,
-    session: Session,
-    actor: Actor,
-    settings: Settings,
-    start: str,
-    end: str,
-    today: date,
-    town: str | None = None,
-    unit_type: str | None = None,
-) -> Bulletin:
-    """The 通报 of [start, end] as of `today`: only months whose reporting is over are judged (the text
-    says 截至 which day, and which months are still open); a period all open is refused (OpenPeriod);
-    a period without any activity recorded says so instead of listing every unit as behind."""
-    town = scope(actor, "bulletin", town)
-    period = judged(start=start, end=end, settings=settings, today=today)
-    common = {"session": session, "actor": actor, "settings": settings, "town": town, "unit_type": unit_type}
-    report = metrics.report(start=period.start, end=period.end, **common)  # type: ignore[arg-type]
+def bulletin(*, session: Session, query: Query, today: date) -> Bulletin:
+    """The 通报 of the query's months as of `today`: only months whose reporting is over are judged (the
+    text says 截至 which day, and which months are still open); a period all open is refused
+    (OpenPeriod); a period without any activity recorded says so instead of listing every unit as behind."""
+    query = query.allowed("bulletin")
+    settings, town = query.settings, query.town
+    period = judged(start=query.start, end=query.end, settings=settings, today=today)
+    report = metrics.report(session=session, query=query.over(period.start, period.end))
     doc = {**report.to_json(), **period.to_json()}
     words = period_words(doc["start"], doc["end"])  # type: ignore[arg-type]
     where = town or "全区"
     asked = period_words(period.start, (period.open_months or [period.end])[-1])
     as_of = day_words(period.as_of) if period.open_months else ""
-    open_note = _open_note(period, common)
+    open_note = _open_note(period, session, query)
     still_open = [open_note] if open_note else []
     issued: dict[str, Any] = {
         "title": f"关于{asked}{where}新时代文明实践活动开展情况的通报",
@@ -142,7 +132,7 @@ def bulletin(
         towns=_town_table(counted, doc["by_town"]),  # type: ignore[arg-type]
         below=_below(counted),
         none=_none(counted),
-        due=_due(common, month=str(doc["end"]), min_streak=settings.interview_min_streak),
+        due=_due(session, query.over(str(doc["end"])), min_streak=settings.interview_min_streak),
         rejected=_rejected(counted),
         **issued,
         by_month=pd.DataFrame(doc["by_month"], columns=["month", "held", "required", "completion_rate"]),
@@ -177,11 +167,11 @@ def _without_activities(words: str, still_open: list[str], issued: dict[str, Any
     )
 
 
-def _open_note(period: Judged, common: dict[str, Any]) -> str:
+def _open_note(period: Judged, session: Session, query: Query) -> str:
     """The sentence naming the months still open for reporting and what they hold so far; "" when none."""
     if not period.open_months:
         return ""
-    so_far = metrics.report(start=period.open_months[0], end=period.open_months[-1], **common)
+    so_far = metrics.report(session=session, query=query.over(period.open_months[0], period.open_months[-1]))
     return f"{period.open_note()}，暂不纳入本通报统计；目前已上报{so_far.to_json()['held']}场次。"
 
 
@@ -242,9 +232,9 @@ def _none(counted: pd.DataFrame) -> list[str]:
     return [_label(row) for _, row in totals[totals["held"] == 0].sort_values(["town", "name"]).iterrows()]
 
 
-def _due(common: dict[str, Any], *, month: str, min_streak: int) -> list[str]:
-    """Units due for interview at `month`, with their run of months below quota and their head."""
-    due_frame = metrics.interviews(month=month, min_streak=min_streak, **common)
+def _due(session: Session, query: Query, *, min_streak: int) -> list[str]:
+    """Units due for interview at the query's month, with their run of months below quota and their head."""
+    due_frame = metrics.interviews(session=session, query=query, min_streak=min_streak)
     return [
         f"{_label(row)}（连续{int(row['streak'])}个月未完成，负责人：{row['head'] or '未登记'}）"
         for _, row in due_frame.iterrows()

@@ -6,15 +6,14 @@ import pandas as pd
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col
 
-from monitor.core import calendar
-from monitor.core.config import TYPE_LABELS, Settings
+from monitor.core.config import TYPE_LABELS
 from monitor.core.export import workbook_bytes
 from monitor.core.models import Activity, Unit
-from monitor.core.permissions import Actor
+from monitor.core.query import Query
 from monitor.evidence.photo_links import photo_counts
 from monitor.evidence.review import DECISIONS, decisions_of
 from monitor.figures import metrics
-from monitor.figures.views import STATUS_LABELS, Filters, scoped
+from monitor.figures.views import STATUS_LABELS
 
 RATE_COLUMNS = ("完成率", "封顶完成率", "达标率", "数值")
 
@@ -72,24 +71,17 @@ DETAIL_COLUMNS = [
 ]
 
 
-def ledger_xlsx(*, session: Session, actor: Actor, settings: Settings, filters: Filters, min_streak: int = 2) -> bytes:
-    filters = scoped(actor, filters, "export")
-    common = {
-        "session": session,
-        "actor": actor,
-        "settings": settings,
-        "town": filters.town,
-        "unit_type": filters.unit_type,
-    }
-    report = metrics.report(start=filters.start, end=filters.end, **common)  # type: ignore[arg-type]
+def ledger_xlsx(*, session: Session, query: Query, min_streak: int = 2) -> bytes:
+    query = query.allowed("export")
+    report = metrics.report(session=session, query=query)
     doc = report.to_json()
     grid = report.grid
-    months = calendar.month_range(filters.start, filters.end)
+    months = query.months
     matrix = _matrix(grid, months)
     below = _below(grid)
-    due = metrics.interviews(month=filters.end, min_streak=min_streak, **common)  # type: ignore[arg-type]
+    due = metrics.interviews(session=session, query=query, min_streak=min_streak)
     talks = _talks(due)
-    details = _with_evidence(session, _details(session, filters))
+    details = _with_evidence(session, _details(session, query))
     by_town = pd.DataFrame(doc["by_town"], columns=["town", "held", "required", "completion_rate"]).rename(
         columns={"town": "所属乡镇", "held": "开展活动", "required": "任务数", "completion_rate": "完成率"}
     )
@@ -161,7 +153,7 @@ def _talks(due: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _details(session: Session, filters: Filters) -> pd.DataFrame:
+def _details(session: Session, query: Query) -> pd.DataFrame:
     """Every activity of the period within the filters, by township, code and date (with its id)."""
     statement = (
         core_select(
@@ -184,13 +176,13 @@ def _details(session: Session, filters: Filters) -> pd.DataFrame:
             ]
         )
         .join(Unit, col(Unit.id) == col(Activity.unit_id))
-        .where(col(Activity.month) >= filters.start, col(Activity.month) <= filters.end)
+        .where(col(Activity.month) >= query.start, col(Activity.month) <= query.end)
         .order_by(col(Unit.town), col(Unit.code), col(Activity.date))
     )
-    if filters.town:
-        statement = statement.where(col(Unit.town) == filters.town)
-    if filters.unit_type:
-        statement = statement.where(col(Unit.type) == filters.unit_type)
+    if query.town:
+        statement = statement.where(col(Unit.town) == query.town)
+    if query.unit_type:
+        statement = statement.where(col(Unit.type) == query.unit_type)
     return pd.DataFrame(
         [tuple(r) for r in session.connection().execute(statement).fetchall()],
         columns=DETAIL_COLUMNS,

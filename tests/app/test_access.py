@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from monitor.core.models import User
-from monitor.figures.views import Filters
+from monitor.core.query import Query
 from monitor.reports.ledger import ledger_xlsx
 from monitor.store.db import get_engine
 from tests.app.conftest import PASSWORD, ensure_user
@@ -106,9 +106,13 @@ def test_town_staff_figures_interviews_and_ledger_hold_their_township_only(app_f
         year = [f"2025-{m:02d}" for m in range(1, 13)]
         own = totals_by_hand(count_by_hand(s, year, town="泥江口镇"))
         district = totals_by_hand(count_by_hand(s, year))
-        period = Filters(start="2025-01", end="2025-12")
         sheets = pd.read_excel(
-            io.BytesIO(ledger_xlsx(session=s, actor=me, settings=demo_settings, filters=period)),
+            io.BytesIO(
+                ledger_xlsx(
+                    session=s,
+                    query=Query(actor=me, settings=demo_settings, start="2025-01", end="2025-12"),
+                )
+            ),
             sheet_name=None,
         )
     assert own["held"] < district["held"]

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from monitor.core.export import frame_xlsx
 from monitor.core.models import AuditEvent, Feedback, Photo, Review
+from monitor.core.query import Query
 from monitor.evidence import signals, triage
 from monitor.evidence.review import decide
 from monitor.store.db import get_engine
@@ -220,7 +221,9 @@ def test_the_demo_lists_signals_and_downloads_them(app_for, demo_settings):
     at.switch_page("app_pages/signals.py").run()
     assert not at.exception and not at.error
     with Session(get_engine(demo_settings.database_url)) as s:
-        frame = signals.signals(session=s, actor=REVIEWER, settings=demo_settings, start="2025-01", end="2025-12")
+        frame = signals.signals(
+            session=s, query=Query(actor=REVIEWER, settings=demo_settings, start="2025-01", end="2025-12")
+        )
     found = triage.narrow(frame)
     assert len(found.signals) > 0, "the demo plants problems"
     listed = [d.value for d in at.dataframe if "说明" in d.value.columns][0]

@@ -6,6 +6,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from monitor.core.models import Activity, ImportBatch
+from monitor.core.query import Query
 from monitor.store.db import get_engine
 from tests.factories import OPERATOR, activities_csv, load_roster
 
@@ -125,7 +126,6 @@ def test_a_formula_in_a_title_comes_out_escaped(district):
 
     import openpyxl
 
-    from monitor.figures.views import Filters
     from monitor.ingest.importer import import_activities
     from monitor.reports.ledger import ledger_xlsx
 
@@ -139,9 +139,7 @@ def test_a_formula_in_a_title_comes_out_escaped(district):
             settings=district,
             actor=OPERATOR,
         )
-        data = ledger_xlsx(
-            session=s, actor=OPERATOR, settings=district, filters=Filters(start="2025-03", end="2025-03")
-        )
+        data = ledger_xlsx(session=s, query=Query(actor=OPERATOR, settings=district, start="2025-03", end="2025-03"))
     sheet = openpyxl.load_workbook(io.BytesIO(data))["明细"]
     titles = [row[4] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert titles == ["'=1+1", "'@SUM(A1:A9)"]

@@ -28,8 +28,8 @@ from streamlit.testing.v1 import AppTest
 from monitor.core.config import Settings
 from monitor.core.models import Activity, ImportBatch, Unit, User
 from monitor.core.permissions import Actor
+from monitor.core.query import Query
 from monitor.counts import unitmonths
-from monitor.figures.views import Filters
 from monitor.reports.ledger import ledger_xlsx
 from monitor.store.db import bump_version, get_engine
 from tests.factories import (
@@ -550,12 +550,7 @@ def test_filters_change_the_figures_to_those_counted_by_hand(app_for, demo_setti
 
 def test_ledger_summary_holds_the_first_half_of_2025(demo_settings):
     with Session(get_engine(demo_settings.database_url)) as s:
-        data = ledger_xlsx(
-            session=s,
-            actor=ADMIN,
-            settings=demo_settings,
-            filters=Filters(start="2025-01", end="2025-06"),
-        )
+        data = ledger_xlsx(session=s, query=Query(actor=ADMIN, settings=demo_settings, start="2025-01", end="2025-06"))
     counted = _by_hand(demo_settings, MONTHS[:6])
     book = openpyxl.load_workbook(io.BytesIO(data))
     assert book.sheetnames == ["汇总", "乡镇", "单位月度", "未达标", "约谈", "明细"]

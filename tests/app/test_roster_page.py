@@ -7,6 +7,7 @@ from sqlmodel import Session, func, select
 from monitor.core import calendar
 from monitor.core.calendar import today_in
 from monitor.core.models import AuditEvent
+from monitor.core.query import Query
 from monitor.figures import metrics
 from monitor.ingest.quotas import set_type_quotas
 from monitor.store.db import get_engine
@@ -27,7 +28,7 @@ def test_the_page_shows_this_months_quota_and_the_change_to_come(app_for, settin
         set_type_quotas(
             session=s, actor=OPERATOR, settings=settings, quotas={"station": 3}, today=today, from_month=following
         )
-        grid = metrics.unit_months(session=s, start=this, end=this, settings=settings)
+        grid = metrics.unit_months(session=s, query=Query(actor=OPERATOR, settings=settings, start=this, end=this))
         figures = int(grid.loc[grid["code"] == "NJK-HP", "quota_month"].iloc[0])
     assert figures == 2
 
