@@ -39,6 +39,7 @@ PAGES = {
         ("view", st.Page("app_pages/feedback.py", title="活动反馈", icon=":material/feedback:")),
     ],
     "数据": [
+        ("import", st.Page("app_pages/register.py", title="活动登记", icon=":material/add_a_photo:")),
         ("import", st.Page("app_pages/upload.py", title="数据上传", icon=":material/upload_file:")),
         ("roster", st.Page("app_pages/roster.py", title="名册与任务", icon=":material/groups:")),
         ("view", st.Page("app_pages/imports.py", title="导入记录", icon=":material/history:")),

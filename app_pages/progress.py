@@ -13,7 +13,9 @@ today = common.today()
 data: MonthProgress = common.cached(month_progress, query=f, today=today)
 
 (st.warning if data.owed else st.info)(f"**{text.md(data.summary)}**", icon=":material/today:")
-st.page_link("app_pages/upload.py", label="上传活动台账", icon=":material/upload_file:")
+left, right = st.columns(2)
+left.page_link("app_pages/register.py", label="登记活动", icon=":material/add_a_photo:")
+right.page_link("app_pages/upload.py", label="上传活动台账", icon=":material/upload_file:")
 st.caption(
     f"{text.md(f.town or '全区')} · {data.month}（截至 {progress.day(today)}），"
     f"上报截止 {progress.day(data.deadline)} 24 时。"

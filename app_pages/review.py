@@ -13,9 +13,16 @@ common.demo_badge()
 f = common.filters()
 
 months = list(reversed(calendar.month_range(f.start, f.end)))
-if st.session_state.get("rv_month") not in months:
+this_month = common.today().strftime("%Y-%m")  # activities registered at the event wait here before the month ends
+if st.session_state.get("rv_month") not in [this_month, *months]:
     st.session_state["rv_month"] = months[0]  # the sidebar's end month
-month = st.selectbox("月份", months, key="rv_month", help="默认为侧边栏的截止月份；乡镇与单位类型按侧边栏筛选")
+month = st.selectbox(
+    "月份",
+    [this_month, *months] if this_month not in months else months,
+    key="rv_month",
+    format_func=lambda m: f"{m}（本月，进行中）" if m == this_month else m,
+    help="默认为侧边栏的截止月份；本月登记的活动可先选“本月”认定。乡镇与单位类型按侧边栏筛选",
+)
 queue = common.cached(gallery.queue, query=f.over(month))
 if queue.empty:
     st.info(f"{month} {text.md(f.town or '全区')}没有活动，无需认定。")

@@ -548,3 +548,35 @@ def test_two_people_at_once_one_wins_the_other_is_told(session, settings):
     assert [o.code for o in withdrawn if isinstance(o, RegisterRefused)] == ["not_found"]
     assert _held(session)[("NJK-YCT", "2026-10")] == 2
     _counts_check(session, settings)
+
+
+def test_the_form_shows_each_photo_s_thumbnail_or_why_it_cannot_be_saved():
+    from monitor.ingest.register_check import preview_photos
+
+    shown = preview_photos(
+        [("IMG_1.jpg", jpeg(1)), ("坏照片.jpg", b"\xff\xd8 not a picture"), ("a/b/IMG_2.png", png(2))], RULES
+    )
+    assert [p.name for p in shown] == ["IMG_1.jpg", "坏照片.jpg", "IMG_2.png"]  # never a path
+    assert [bool(p.thumb) for p in shown] == [True, False, True]
+    assert shown[0].problem == "" and shown[1].problem and "坏照片.jpg" in shown[1].problem
+
+
+def test_units_to_register_are_the_township_s_own_the_last_used_first(session, settings):
+    from monitor.ingest.register_units import units_to_register
+
+    load_roster(session, settings)
+    clerk = Actor(name="泥江口镇经办人", role="town", town="泥江口镇")
+    with pytest.raises(Forbidden):
+        units_to_register(session=session, actor=clerk, town="兰溪镇", today=TODAY)
+    first = units_to_register(session=session, actor=clerk, town=None, today=TODAY)
+    assert list(first["code"]) == ["NJK-S", "NJK-HP", "NJK-YCT"]  # roster order: the institute, then stations
+    register_activity(
+        session=session, actor=clerk, settings=settings, unit="NJK-YCT", entry=Entry(TODAY, "例会"), today=TODAY
+    )
+    assert list(units_to_register(session=session, actor=clerk, town=None, today=TODAY)["code"]) == [
+        "NJK-YCT",
+        "NJK-S",
+        "NJK-HP",
+    ]
+    reviewer = Actor(name="审核", role="reviewer")
+    assert list(units_to_register(session=session, actor=reviewer, town="区级", today=TODAY)["code"]) == ["ZX"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -42,6 +43,8 @@ class Settings:
     # small-to-send, large-to-decode PNGs does not get minutes of the server's time
     photo_upload_max_pixels: int = 2_000_000_000
     photo_store_url: str = ""  # empty: the folder data/photos; s3://bucket/prefix for an object store
+    # 活动类型 offered on 活动登记 (free text is allowed too); MONITOR_CATEGORIES, separated by 、 or commas
+    categories: tuple[str, ...] = ("理论宣讲", "志愿服务", "移风易俗", "文体活动", "科普宣传", "法治宣传", "卫生健康")
     # Signals (疑点, SPEC §8): hints for a reviewer, never verdicts.
     photo_date_days: int = 3  # EXIF date more than this many days from the activity date
     photo_near_distance: int = 4  # perceptual hashes this close (bits of 64) are the same picture
@@ -97,4 +100,10 @@ class Settings:
             photo_limit_mb=int(os.environ.get("MONITOR_PHOTO_LIMIT_MB", "10")),
             photo_upload_limit_mb=int(os.environ.get("MONITOR_PHOTO_UPLOAD_LIMIT_MB", "200")),
             photo_store_url=os.environ.get("MONITOR_PHOTO_STORE", ""),
+            categories=_listed(os.environ.get("MONITOR_CATEGORIES", "")) or cls.categories,
         )
+
+
+def _listed(text: str) -> tuple[str, ...]:
+    """Words separated by 、 or commas (either width), blanks left out."""
+    return tuple(word.strip() for word in re.split(r"[、,，]", text) if word.strip())

@@ -21,7 +21,7 @@ from monitor.core.models import Activity, Unit
 from monitor.core.normalize import clean
 from monitor.core.permissions import Actor
 from monitor.evidence.images import PhotoFacts, PhotoRefused, PixelBudget, describe
-from monitor.evidence.photo_files import Budget
+from monitor.evidence.photo_files import Budget, UploadRefused
 from monitor.files.readers import Table
 from monitor.ingest.validate import ACTIVITY_COLUMNS, MAX_COUNT, UnitIndex, check_activities
 from monitor.roster.units import units_frame
@@ -181,3 +181,28 @@ def judge_photos(photos: Sequence[tuple[str, bytes]], settings: Settings) -> Jud
             raise RegisterRefused(code="bad_image", detail=f"{shown}：{exc}") from exc
         judged.append((facts, data, shown))
     return judged
+
+
+@dataclass(frozen=True)
+class PhotoPreview:
+    """A photo as the form shows it before saving: its thumbnail and EXIF time, or why it cannot be taken."""
+
+    name: str
+    thumb: bytes | None
+    taken_at: str  # "YYYY-MM-DD HH:MM:SS" from EXIF, or ""
+    problem: str  # "" when the photo can be saved
+
+
+def preview_photos(photos: Sequence[tuple[str, bytes]], settings: Settings) -> list[PhotoPreview]:
+    """Each photo judged on its own, as judge_photos would judge it, without refusing the rest: the form
+    shows every thumbnail and names each photo that would refuse the registration."""
+    shown: list[PhotoPreview] = []
+    for name, data in photos:
+        try:
+            judged = judge_photos([(name, data)], settings)
+        except (RegisterRefused, UploadRefused) as exc:
+            shown.append(PhotoPreview(shown_name(name), None, "", str(exc)))
+            continue
+        facts = judged[0][0]
+        shown.append(PhotoPreview(shown_name(name), facts.thumb, facts.taken_at, ""))
+    return shown

@@ -44,7 +44,10 @@ def test_a_town_clerk_sees_the_month_and_who_to_call(app_for, district, monkeypa
     assert [w.value for w in at.warning][:1] == [
         "**本月还差 8 场：2 个站未开展，1 个所差 2 场，2 个站各差 1 场；距上报截止还有 23 天**"
     ]
-    assert [(link.proto.label, link.proto.page) for link in at.get("page_link")][:1] == [("上传活动台账", "upload")]
+    assert [(link.proto.label, link.proto.page) for link in at.get("page_link")][:2] == [
+        ("登记活动", "register"),
+        ("上传活动台账", "upload"),
+    ]
     units, warnings = at.dataframe
     assert list(units.value.columns) == [
         "单位名称", "还差", "状态", "本月已开展", "本月任务", "类型", "所属乡镇", "负责人", "联系电话"
