@@ -18,6 +18,7 @@ from monitor.core.config import Settings
 from monitor.core.labels import BATCH_KINDS
 from monitor.core.models import Activity, AuditEvent, ImportBatch, Photo
 from monitor.core.permissions import Actor, Forbidden
+from monitor.core.query import Query
 from monitor.counts import unitmonths
 from monitor.evidence import signals as sig
 from monitor.evidence.photo_links import linked_hashes
@@ -108,7 +109,9 @@ def _events(session: Session, action: str) -> list[AuditEvent]:
 
 
 def _report(session: Session, town: str) -> dict:
-    doc = metrics.report(session=session, actor=OPERATOR, settings=RULES, start="2026-10", end="2026-10", town=town)
+    doc = metrics.report(
+        session=session, query=Query(actor=OPERATOR, settings=RULES, start="2026-10", end="2026-10", town=town)
+    )
     session.rollback()
     return doc.to_json()
 
@@ -458,7 +461,9 @@ def test_the_photo_date_signal_fires_for_a_photo_taken_days_away(session, settin
     far = _register(session, settings, entry=Entry("2026-10-15", "远"), photos=[("远.jpg", FAR)])
     near = _register(session, settings, entry=Entry("2026-10-15", "近"), photos=[("近.jpg", NEAR)])
     found = sig.signals(
-        session=session, actor=OPERATOR, settings=settings, start="2026-10", end="2026-10", code="photo_date"
+        session=session,
+        query=Query(actor=OPERATOR, settings=settings, start="2026-10", end="2026-10"),
+        code="photo_date",
     )
     flagged = set(found["activity_id"].dropna().astype(int))
     assert far.activity_id in flagged and near.activity_id not in flagged

@@ -45,6 +45,7 @@ from tests.factories import (
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [
     "progress",
+    "register",
     "overview",
     "units",
     "interviews",
@@ -62,6 +63,7 @@ PAGES = [
 ]
 TITLES = {
     "progress": "本月进度",
+    "register": "活动登记",
     "overview": "总览",
     "units": "单位明细",
     "interviews": "约谈名单",
@@ -219,6 +221,17 @@ def _progress(at: AppTest, e: Expected) -> None:
         assert tuple(shown.itertuples(index=False, name=None)) == e.progress_units
 
 
+def _register(at: AppTest, e: Expected) -> None:
+    """The form for the first township's units (the demo: each has its institute and stations), and 我的登记."""
+    boxes = {box.label: box for box in at.main.selectbox}
+    assert {"乡镇（街道）", "单位"} <= set(boxes), list(boxes)
+    town, units = boxes["乡镇（街道）"].value, boxes["单位"].options
+    assert len(units) >= 5 and any(name.startswith(town) and name.endswith("所") for name in units), (town, units)
+    assert [b.label for b in at.button if b.label == "保存"] == ["保存"]
+    assert [h.value for h in at.subheader] == ["我的登记"]
+    assert any("还没有登记过活动" in c.value for c in at.caption)
+
+
 def _overview(at: AppTest, e: Expected) -> None:
     shown = {m.label: m.value for m in at.metric}
     assert shown.get("开展活动（场次）") == f"{e.held:,}"
@@ -320,6 +333,7 @@ def _users(at: AppTest, e: Expected) -> None:
 
 CONTENT: dict[str, Callable[[AppTest, Expected], None]] = {
     "progress": _progress,
+    "register": _register,
     "overview": _overview,
     "units": _units,
     "interviews": _interviews,
@@ -365,6 +379,7 @@ def _by_hand(settings, months, **kwargs) -> dict[str, object]:  # type: ignore[n
 # What each page says on a database with no unit, no activity and one account: (element, text in it).
 EMPTY = {
     "progress": ("info", "本月没有需要开展活动的单位"),
+    "register": ("info", "没有可以登记活动的单位"),
     "overview": ("info", "数据库还是空的"),
     "units": ("info", "当前筛选下没有单位"),
     "interviews": ("caption", "单位共 0 个"),
