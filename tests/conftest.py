@@ -72,10 +72,17 @@ def demo_settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     from monitor.demo.district import load_demo
     from monitor.evidence.photo_store import open_store
 
-    settings = make_settings(request.param, tmp_path_factory.mktemp("demo"), "t_demo")
-    with Session(get_engine(settings.database_url)) as s:
-        load_demo(session=s, actor=Actor(name="测试操作员", role="admin"), store=open_store(settings))
-    return settings
+    # pytest keeps one value of a parametrised fixture at a time: each module that runs on both
+    # engines would tear the district down and load it again. It is loaded once per engine instead.
+    if request.param not in _DEMO:
+        settings = make_settings(request.param, tmp_path_factory.mktemp("demo"), "t_demo")
+        with Session(get_engine(settings.database_url)) as s:
+            load_demo(session=s, actor=Actor(name="测试操作员", role="admin"), store=open_store(settings))
+        _DEMO[request.param] = settings
+    return _DEMO[request.param]
+
+
+_DEMO: dict[str, Settings] = {}
 
 
 @pytest.fixture
