@@ -118,15 +118,21 @@ class ObjectStore:
         if self.has(sha256, kind):
             return
         content_type = "image/jpeg" if kind == "thumb" else "application/octet-stream"
-        self.client.put_object(Bucket=self.bucket, Key=self._name(sha256, kind), Body=data, ContentType=content_type)
+        key = self._name(sha256, kind)
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+        except Exception as exc:
+            raise self._failure(exc) from exc
 
     def get(self, sha256: str, kind: str) -> bytes:
         key = self._name(sha256, kind)  # a malformed key is a mistake here, not a missing file
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=key)
+            return bytes(response["Body"].read())
         except Exception as exc:
-            raise StoreError(f"照片文件缺失：{sha256[:12]}…（{kind}）") from exc
-        return bytes(response["Body"].read())
+            if _missing(exc):
+                raise StoreError(f"照片文件缺失：{sha256[:12]}…（{kind}）") from exc
+            raise self._failure(exc) from exc
 
     def has(self, sha256: str, kind: str) -> bool:
         key = self._name(sha256, kind)
@@ -135,7 +141,7 @@ class ObjectStore:
         except Exception as exc:
             if _missing(exc):
                 return False
-            raise StoreError(f"照片存储无法访问：{exc}") from exc
+            raise self._failure(exc) from exc
         return True
 
     def delete(self, sha256: str, kind: str) -> None:
@@ -144,7 +150,7 @@ class ObjectStore:
             self.client.delete_object(Bucket=self.bucket, Key=key)  # a missing key is deleted all the same
         except Exception as exc:
             if not _missing(exc):
-                raise StoreError(f"照片存储无法访问：{exc}") from exc
+                raise self._failure(exc) from exc
 
     def files(self) -> Iterator[StoredFile]:
         for kind in KINDS:
@@ -156,7 +162,7 @@ class ObjectStore:
                         Bucket=self.bucket, Prefix=prefix, **({"ContinuationToken": token} if token else {})
                     )
                 except Exception as exc:
-                    raise StoreError(f"照片存储无法访问：{exc}") from exc
+                    raise self._failure(exc) from exc
                 for item in page.get("Contents", []):
                     name = str(item["Key"]).rsplit("/", 1)[-1]
                     if _SHA256.match(name) and item["Key"] == self._name(name, kind):
@@ -167,11 +173,31 @@ class ObjectStore:
                     break
                 token = str(page["NextContinuationToken"])
 
+    def _failure(self, exc: Exception) -> StoreError:
+        """What went wrong, told in Chinese; the client's own exception stays as the cause."""
+        names = {cls.__name__ for cls in type(exc).__mro__}
+        code = _code(exc)
+        if names & {"NoCredentialsError", "PartialCredentialsError"}:
+            reason = "缺少访问密钥，请设置 AWS_ACCESS_KEY_ID 和 AWS_SECRET_ACCESS_KEY"
+        elif code == "NoSuchBucket":
+            reason = f"存储桶“{self.bucket}”不存在"
+        elif code in {"403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"}:
+            reason = f"访问被拒绝（{code}），请检查访问密钥和存储桶“{self.bucket}”的权限"
+        elif names & {"ConnectionError", "HTTPClientError", "OSError"}:
+            endpoint = getattr(getattr(self.client, "meta", None), "endpoint_url", "") or "对象存储"
+            reason = f"无法连接 {endpoint}，请检查 MONITOR_S3_ENDPOINT 和网络"
+        else:
+            reason = f"存储服务返回错误（{code or type(exc).__name__}）"
+        return StoreError(f"照片存储无法访问：{reason}。")
+
+
+def _code(exc: Exception) -> str:
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
 
 def _missing(exc: Exception) -> bool:
-    response = getattr(exc, "response", None) or {}
-    code = str(response.get("Error", {}).get("Code", ""))
-    return code in {"404", "NoSuchKey", "NotFound"}
+    return _code(exc) in {"404", "NoSuchKey", "NotFound"}
 
 
 def open_store(settings: Settings) -> PhotoStore:
@@ -186,5 +212,12 @@ def open_store(settings: Settings) -> PhotoStore:
         import boto3  # type: ignore[import-not-found]  # only for an object store
     except ImportError as exc:
         raise StoreError("使用对象存储需要安装 boto3（pip install boto3）。") from exc
-    client = boto3.client("s3", endpoint_url=os.environ.get("MONITOR_S3_ENDPOINT") or None)
+    endpoint = os.environ.get("MONITOR_S3_ENDPOINT") or None
+    try:
+        client = boto3.client("s3", endpoint_url=endpoint)
+    except Exception as exc:
+        raise StoreError(
+            f"对象存储的连接设置无法使用（{type(exc).__name__}）：请检查 MONITOR_S3_ENDPOINT"
+            f"（现为“{endpoint or '未设置'}”）、AWS_DEFAULT_REGION 和 AWS_PROFILE。"
+        ) from exc
     return ObjectStore(client, parsed.netloc, parsed.path)
