@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -58,9 +59,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(server_env: dict[str, str]) -> Iterator[str]:
-    env = server_env
+@contextmanager
+def serve(env: dict[str, str]) -> Iterator[str]:
+    """`streamlit run app.py` on a free port with the given environment, answering at the URL yielded."""
     port = _free_port()
     process = subprocess.Popen(
         [
@@ -99,13 +100,26 @@ def server(server_env: dict[str, str]) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser(server: str) -> Iterator[object]:
+def server(server_env: dict[str, str]) -> Iterator[str]:
+    with serve(server_env) as url:
+        yield url
+
+
+@contextmanager
+def chromium() -> Iterator[object]:
+    """Debian's Chromium driven by Playwright."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-        yield chromium
-        chromium.close()
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def browser(server: str) -> Iterator[object]:
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")
