@@ -89,9 +89,10 @@ if detail is None:
     st.warning("该单位已不在名册中。")
     st.stop()
 unit = detail.unit
-name, town = text.md(unit["name"]), text.md(town_label(unit["town"]))  # each typed field escaped
-head, phone = (text.md(unit[k]) or "—" for k in ("head", "phone"))
-st.markdown(f"**{name}**　{town}　负责人：{head}　电话：{phone}")
+st.markdown(  # Markdown: every typed field goes through text.md where it is formatted
+    f"**{text.md(unit['name'])}**　{text.md(town_label(unit['town']))}　"
+    f"负责人：{text.md(unit['head']) or '—'}　电话：{text.md(unit['phone']) or '—'}"
+)
 st.plotly_chart(charts.unit_history(detail.history), config={"displaylogo": False})
 st.dataframe(
     text.table(detail.activities).rename(

@@ -56,7 +56,7 @@ def _photos(files: list) -> list[tuple[str, bytes]]:  # type: ignore[type-arg]
         with columns[i % 3]:
             if shown.thumb:
                 st.image(shown.thumb, width="stretch")
-                st.caption(clean(f"{shown.name} · 拍摄 {shown.taken_at[:16]}" if shown.taken_at else shown.name))
+                st.caption(md(shown.name) + (f" · 拍摄 {shown.taken_at[:16]}" if shown.taken_at else ""))
             else:
                 st.error(md(f"{shown.name}：{shown.problem}"), icon=":material/broken_image:")
     return picked
@@ -124,7 +124,7 @@ def form(me: Actor, today: date) -> None:
     except Refusal as exc:
         _refused(exc)
         return
-    common.toast(clean(f"已登记：{labels[code]} {done.day:%m月%d日} {done.title}（照片 {done.photos} 张）"), "✅")
+    common.toast(f"已登记：{md(labels[code])} {done.day:%m月%d日} {md(done.title)}（照片 {done.photos} 张）", "✅")
     st.session_state["reg_round"] = st.session_state.get("reg_round", 0) + 1
     st.rerun()
 
@@ -150,7 +150,7 @@ def _correct(me: Actor, item: Registration, today: date) -> None:
         except Refusal as exc:
             _refused(exc)
             return
-        common.toast(clean(f"已修改：{entry.title}"), "✏️")
+        common.toast(f"已修改：{md(entry.title)}", "✏️")
         st.rerun()
     if right.toggle("撤回这项登记", key=f"{prefix}ask"):
         st.warning("撤回后这项活动不再计入任何统计，照片一并删除。", icon=":material/undo:")
@@ -163,7 +163,7 @@ def _correct(me: Actor, item: Registration, today: date) -> None:
             except Refusal as exc:
                 _refused(exc)
                 return
-            common.toast(clean(f"已撤回：{item.activity.title}"), "↩️")
+            common.toast(f"已撤回：{md(item.activity.title)}", "↩️")
             st.rerun()
 
 
@@ -177,7 +177,7 @@ def mine(me: Actor, today: date) -> None:
     for item in found:
         a = item.activity
         state = item.review_state + (f"：{item.reason}" if item.reason else "")
-        with st.expander(clean(f"{a.date:%m-%d} {town_label(a.town)}{a.unit_name} · {a.title} · {state}")):
+        with st.expander(f"{a.date:%m-%d} {md(town_label(a.town) + a.unit_name)} · {md(a.title)} · {md(state)}"):
             activity_card.photos(a, key=f"mine_{a.id}")
             if item.open:
                 _correct(me, item, today)

@@ -168,3 +168,18 @@ def test_the_feedback_table_reads_the_reason_in_the_order_it_was_typed(app_for, 
     answer = "已整改 ![x](http://127.0.0.1:9/leak.png) :red[红] <img src=http://127.0.0.1:9/x> http://127.0.0.1:9/plain"
     assert answer in thread
     assert "[点我](http://127.0.0.1:9/phish)经办人" in thread, "the answer's author"
+
+
+def test_a_registration_is_named_as_typed_in_its_toast_and_in_my_registrations(app_for, settings, typed):
+    at = _opened(app_for, settings, "town", town=TOWN, name=typed.clerk)
+    at.switch_page("app_pages/register.py").run()
+    at.selectbox(key="reg0_unit").set_value(CODE)
+    at.text_input(key="reg0_title").set_value(typed.title)
+    at.text_input(key="reg0_location").set_value(typed.location)
+    at.button(key="reg0_save").click().run()
+    assert_text_is_text(at, "register, just saved")
+    assert [read(t.value) for t in at.toast if "已登记" in t.value] == [
+        f"已登记：{typed.unit} {at.date_input(key='reg1_day').value:%m月%d日} {typed.title}（照片 0 张）"
+    ]
+    [mine] = [read(e.label) for e in at.expander]
+    assert typed.unit in mine and f"· {typed.title} · 待认定" in mine
