@@ -24,7 +24,7 @@ from monitor.core.models import Activity, Photo, Unit
 from monitor.core.permissions import Actor, scope
 from monitor.evidence.images import PhotoFacts
 from monitor.evidence.photo_store import KINDS, PhotoStore, StoreError
-from monitor.store.db import BUSY_MESSAGE, Busy, begin_write, chunks, fetch_tuples, is_busy
+from monitor.store.db import chunks, fetch_tuples, in_write
 
 
 def put_files(store: PhotoStore, photos: Iterable[tuple[PhotoFacts, bytes]]) -> None:
@@ -109,20 +109,16 @@ def drop_unlinked(session: Session, *, settings: Settings, store: PhotoStore, ha
     is being deleted (and an upload that wrote its file before puts it back: ensure_files)."""
     if not hashes:
         return []
-    begin_write(session, busy_seconds=settings.busy_seconds)
-    try:
+
+    def drop() -> list[str]:  # nothing written: the commit ends the transaction and its lock
         linked = linked_hashes(session, hashes)
         gone = [sha for sha in hashes if sha not in linked]
         for sha in gone:
             for kind in KINDS:
                 store.delete(sha, kind)
-        session.commit()  # nothing written: ends the transaction and its lock
-    except BaseException as exc:
-        session.rollback()
-        if isinstance(exc, Exception) and is_busy(exc):
-            raise Busy(BUSY_MESSAGE) from exc
-        raise
-    return gone
+        return gone
+
+    return in_write(session, busy_seconds=settings.busy_seconds, write=drop)
 
 
 def photos_of(*, session: Session, actor: Actor, activity_ids: list[int]) -> pd.DataFrame:

@@ -28,7 +28,7 @@ from monitor.evidence.photo_match import Hints, UnitFinder, hints, match
 from monitor.evidence.photo_store import PhotoStore
 from monitor.roster.units import units_frame
 from monitor.store import audit
-from monitor.store.db import BUSY_MESSAGE, Busy, begin_write, bump_version, fetch_tuples, is_busy
+from monitor.store.db import bump_version, fetch_tuples, in_write
 from monitor.store.locks import locked_months
 
 Progress = Callable[[float, str], None]
@@ -257,15 +257,11 @@ def attach_photos(
     _check(session, actor=actor, settings=settings, activity_ids=ids, today=today)
     session.rollback()  # the checks' reads end here: no lock is held while the files are written
     put_files(store, [(facts, data) for facts, data, *_ in photos])
-    begin_write(session, busy_seconds=settings.busy_seconds)
-    try:
-        done = _attach(session, actor=actor, settings=settings, photos=photos, today=today)
-        session.commit()
-    except BaseException as exc:
-        session.rollback()
-        if isinstance(exc, Exception) and is_busy(exc):
-            raise Busy(BUSY_MESSAGE) from exc
-        raise
+    done = in_write(
+        session,
+        busy_seconds=settings.busy_seconds,
+        write=lambda: _attach(session, actor=actor, settings=settings, photos=photos, today=today),
+    )
     ensure_files(store, [(facts, data) for facts, data, *_ in photos])
     return done
 

@@ -34,7 +34,7 @@ from monitor.evidence.review import DECISIONS
 from monitor.ingest.inserts import insert_activities, keep_as_written
 from monitor.ingest.register_check import Entry, Judged, checked_row, judge_photos, refuse_twin, stored_twin
 from monitor.store import audit
-from monitor.store.db import BUSY_MESSAGE, Busy, begin_write, bump_version, fetch_tuples, is_busy
+from monitor.store.db import bump_version, fetch_tuples, in_write
 from monitor.store.locks import locked_months
 
 KIND = "register"  # ImportBatch.kind of a registration (labelled 登记 in monitor.core.labels.BATCH_KINDS)
@@ -69,15 +69,7 @@ class Registered:
 def in_one_write(session: Session, settings: Settings, judged: Judged, write: Callable[[], T]) -> T:
     """Run `write()` in one write transaction and commit it; the photos' files (written before) are
     checked once it committed. A wait for another writer that runs out is Busy; any failure writes nothing."""
-    begin_write(session, busy_seconds=settings.busy_seconds)
-    try:
-        done = write()
-        session.commit()
-    except BaseException as exc:
-        session.rollback()
-        if isinstance(exc, Exception) and is_busy(exc):
-            raise Busy(BUSY_MESSAGE) from exc
-        raise
+    done = in_write(session, busy_seconds=settings.busy_seconds, write=write)
     if judged:
         ensure_files(open_store(settings), [(facts, data) for facts, data, _ in judged])
     return done

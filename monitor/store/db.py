@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import gc
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from sqlalchemy import Executable, Integer, String, cast, event, text
@@ -86,6 +86,7 @@ class Busy(Refusal):
 
 
 BUSY_MESSAGE = "数据库正忙，请稍后重试。"
+T = TypeVar("T")
 WRITERS_LOCK = 72_310_006  # PostgreSQL advisory lock: writers take turns (begin_write)
 # The writers' turn of this database's schema: two deployments (or test runs) in one PostgreSQL
 # database, each in a schema of its own, do not wait on each other.
@@ -134,6 +135,21 @@ def begin_write(session: Session, *, busy_seconds: float) -> None:
             session.rollback()
             raise Busy(BUSY_MESSAGE) from exc
         raise
+
+
+def in_write(session: Session, *, busy_seconds: float, write: Callable[[], T]) -> T:
+    """`write()` in the session's write transaction (begin_write), committed; rolled back whatever
+    fails, and Busy when a lock wait runs out on the way."""
+    begin_write(session, busy_seconds=busy_seconds)
+    try:
+        done = write()
+        session.commit()
+    except BaseException as exc:
+        session.rollback()
+        if isinstance(exc, Exception) and is_busy(exc):
+            raise Busy(BUSY_MESSAGE) from exc
+        raise
+    return done
 
 
 def chunks(ids: Sequence[int], size: int = 500) -> Iterator[list[int]]:
