@@ -12,7 +12,7 @@ import pytest
 from monitor.core.permissions import Actor, Forbidden
 from monitor.core.query import Query
 from monitor.figures import metrics
-from monitor.figures.progress import month_progress, summary_sentence
+from monitor.figures.progress import MonthProgress, month_progress, summary_sentence
 from monitor.ingest.importer import import_activities
 from monitor.ingest.quotas import set_type_quotas
 from tests.factories import OPERATOR, SMALL_ROSTER, activities_csv, hold, load_roster
@@ -40,6 +40,13 @@ HELD = {
 }
 
 
+def progress(session, actor: Actor, settings, today: date, **scope: str) -> MonthProgress:  # type: ignore[no-untyped-def]
+    """本月进度 as `actor` sees it on `today` (the query's month is today's)."""
+    return month_progress(
+        session=session, query=Query.month_of(actor, settings, f"{today:%Y-%m}", **scope), today=today
+    )
+
+
 @pytest.fixture
 def district(session, settings):
     load_roster(session, settings, ROSTER)
@@ -53,11 +60,7 @@ def rows(frame: pd.DataFrame, *columns: str) -> list[tuple]:
 
 
 def test_a_town_clerk_sees_what_each_unit_of_the_township_still_owes(district, settings):
-    p = month_progress(
-        session=district,
-        query=Query(actor=CLERK, settings=settings, start=JUNE_12.strftime("%Y-%m"), end=JUNE_12.strftime("%Y-%m")),
-        today=JUNE_12,
-    )
+    p = progress(district, CLERK, settings, JUNE_12)
     assert (p.month, p.deadline, p.days_left) == ("2026-06", date(2026, 7, 5), 23)
     # Most owed first; within the same amount the institute before the stations, then by code.
     assert rows(p.units, "code", "held", "quota", "owed", "status") == [
@@ -73,53 +76,28 @@ def test_a_town_clerk_sees_what_each_unit_of_the_township_still_owes(district, s
 
 
 def test_last_month_is_listed_only_while_its_deadline_is_open(district, settings):
-    closed = month_progress(
-        session=district,
-        query=Query(actor=CLERK, settings=settings, start=JUNE_12.strftime("%Y-%m"), end=JUNE_12.strftime("%Y-%m")),
-        today=JUNE_12,
-    )
+    closed = progress(district, CLERK, settings, JUNE_12)
     assert (closed.last_month, closed.last_deadline, closed.last_open) == ("2026-05", date(2026, 6, 5), False)
     assert closed.unreported.empty
 
-    p = month_progress(
-        session=district,
-        query=Query(actor=CLERK, settings=settings, start=JUNE_3.strftime("%Y-%m"), end=JUNE_3.strftime("%Y-%m")),
-        today=JUNE_3,
-    )
+    p = progress(district, CLERK, settings, JUNE_3)
     assert (p.last_open, p.days_left) == (True, 32)
     assert rows(p.unreported, "code", "held", "quota", "owed", "status") == [
         ("NJK-AL", 0, 2, 2, "none"),
         ("NJK-YCT", 1, 2, 1, "below"),
     ]
     assert p.summary == "本月还差 8 场：2 个站未开展，1 个所差 2 场，2 个站各差 1 场；距上报截止还有 32 天"
-    on_deadline = month_progress(
-        session=district,
-        query=Query(
-            actor=CLERK,
-            settings=settings,
-            start=date(2026, 6, 5).strftime("%Y-%m"),
-            end=date(2026, 6, 5).strftime("%Y-%m"),
-        ),
-        today=date(2026, 6, 5),
-    )
+    on_deadline = progress(district, CLERK, settings, date(2026, 6, 5))
     assert on_deadline.last_open and len(on_deadline.unreported) == 2
 
 
 def test_warnings_are_the_units_a_short_month_would_bring_to_interview(district, settings):
-    p = month_progress(
-        session=district,
-        query=Query(actor=CLERK, settings=settings, start=JUNE_12.strftime("%Y-%m"), end=JUNE_12.strftime("%Y-%m")),
-        today=JUNE_12,
-    )
+    p = progress(district, CLERK, settings, JUNE_12)
     assert rows(p.warnings, "code", "streak", "held", "quota", "owed", "head", "phone") == [
         ("NJK-YCT", 1, 0, 2, 2, "王五", ""),
         ("NJK-AL", 1, 1, 2, 1, "赵六", "13900000004"),
     ]
-    district_wide = month_progress(
-        session=district,
-        query=Query(actor=REVIEWER, settings=settings, start=JUNE_12.strftime("%Y-%m"), end=JUNE_12.strftime("%Y-%m")),
-        today=JUNE_12,
-    )
+    district_wide = progress(district, REVIEWER, settings, JUNE_12)
     assert list(district_wide.warnings["code"]) == ["LX-HP", "NJK-YCT", "NJK-AL"]
     assert list(district_wide.warnings["streak"]) == [2, 1, 1]
     # The one streak definition: were June to end as it stands, these are exactly 约谈名单's units.
@@ -128,25 +106,12 @@ def test_warnings_are_the_units_a_short_month_would_bring_to_interview(district,
     )
     assert set(due["code"]) == set(district_wide.warnings["code"])
     # With interviews from three months on, only a unit two months short already is one month away.
-    three = month_progress(
-        session=district,
-        query=Query(
-            actor=REVIEWER,
-            settings=replace(settings, interview_min_streak=3),
-            start=JUNE_12.strftime("%Y-%m"),
-            end=JUNE_12.strftime("%Y-%m"),
-        ),
-        today=JUNE_12,
-    )
+    three = progress(district, REVIEWER, replace(settings, interview_min_streak=3), JUNE_12)
     assert list(three.warnings["code"]) == ["LX-HP"]
 
 
 def test_reviewers_see_the_district_or_the_township_asked_for(district, settings):
-    p = month_progress(
-        session=district,
-        query=Query(actor=REVIEWER, settings=settings, start=JUNE_12.strftime("%Y-%m"), end=JUNE_12.strftime("%Y-%m")),
-        today=JUNE_12,
-    )
+    p = progress(district, REVIEWER, settings, JUNE_12)
     assert rows(p.units, "code", "owed") == [
         ("ZX", 5),
         ("NJK-S", 2),
@@ -160,57 +125,17 @@ def test_reviewers_see_the_district_or_the_township_asked_for(district, settings
     assert p.summary == (
         "本月还差 15 场：3 个站未开展，1 个中心差 5 场，1 个所差 2 场，2 个站各差 1 场；距上报截止还有 23 天"
     )
-    lx = month_progress(
-        session=district,
-        query=Query(
-            actor=REVIEWER,
-            settings=settings,
-            start=JUNE_12.strftime("%Y-%m"),
-            end=JUNE_12.strftime("%Y-%m"),
-            town="兰溪镇",
-        ),
-        today=JUNE_12,
-    )
+    lx = progress(district, REVIEWER, settings, JUNE_12, town="兰溪镇")
     assert rows(lx.units, "code", "held", "owed") == [("LX-HP", 0, 2), ("LX-S", 3, 0)]
     assert lx.summary == "本月还差 2 场：1 个站未开展；距上报截止还有 23 天"
-    stations = month_progress(
-        session=district,
-        query=Query(
-            actor=REVIEWER,
-            settings=settings,
-            start=JUNE_12.strftime("%Y-%m"),
-            end=JUNE_12.strftime("%Y-%m"),
-            unit_type="station",
-        ),
-        today=JUNE_12,
-    )
+    stations = progress(district, REVIEWER, settings, JUNE_12, unit_type="station")
     assert set(stations.units["type"]) == {"station"} and stations.owed == 8
 
 
 def test_town_staff_cannot_ask_for_another_township(district, settings):
     with pytest.raises(Forbidden):
-        month_progress(
-            session=district,
-            query=Query(
-                actor=CLERK,
-                settings=settings,
-                start=JUNE_12.strftime("%Y-%m"),
-                end=JUNE_12.strftime("%Y-%m"),
-                town="兰溪镇",
-            ),
-            today=JUNE_12,
-        )
-    own = month_progress(
-        session=district,
-        query=Query(
-            actor=CLERK,
-            settings=settings,
-            start=JUNE_12.strftime("%Y-%m"),
-            end=JUNE_12.strftime("%Y-%m"),
-            town="泥江口镇",
-        ),
-        today=JUNE_12,
-    )
+        progress(district, CLERK, settings, JUNE_12, town="兰溪镇")
+    own = progress(district, CLERK, settings, JUNE_12, town="泥江口镇")
     assert own.owed == 8
 
 
@@ -218,11 +143,7 @@ def test_a_quota_changed_from_this_month_counts_this_month_only(district, settin
     set_type_quotas(
         session=district, actor=OPERATOR, settings=settings, quotas={"station": 3}, today=JUNE_12, from_month="2026-06"
     )
-    p = month_progress(
-        session=district,
-        query=Query(actor=CLERK, settings=settings, start=JUNE_3.strftime("%Y-%m"), end=JUNE_3.strftime("%Y-%m")),
-        today=JUNE_3,
-    )
+    p = progress(district, CLERK, settings, JUNE_3)
     assert rows(p.units, "code", "quota", "owed") == [
         ("NJK-HP", 3, 3),
         ("NJK-YCT", 3, 3),
@@ -246,21 +167,13 @@ def test_nothing_owed(district, settings):
         today=JUNE_12,
     )
     assert result.imported == 8
-    p = month_progress(
-        session=district,
-        query=Query(actor=CLERK, settings=settings, start=JUNE_12.strftime("%Y-%m"), end=JUNE_12.strftime("%Y-%m")),
-        today=JUNE_12,
-    )
+    p = progress(district, CLERK, settings, JUNE_12)
     assert p.owed == 0 and p.warnings.empty
     assert p.summary == "本月任务已全部完成；距上报截止还有 23 天"
 
 
 def test_an_empty_database(session, settings):
-    p = month_progress(
-        session=session,
-        query=Query(actor=REVIEWER, settings=settings, start=JUNE_12.strftime("%Y-%m"), end=JUNE_12.strftime("%Y-%m")),
-        today=JUNE_12,
-    )
+    p = progress(session, REVIEWER, settings, JUNE_12)
     assert p.units.empty and p.warnings.empty and p.unreported.empty
     assert p.summary == "本月没有需要开展活动的单位；距上报截止还有 23 天"
 
