@@ -217,10 +217,8 @@ def my_registrations(
     today = today or today_in(settings)
     first = date.fromisoformat(shift_month(today.strftime("%Y-%m"), -1) + "-01")
     since = datetime.combine(first, time.min, tzinfo=settings.timezone)
-    found = _registrations(
-        col(ImportBatch.user) == actor.name, session=session, actor=actor, settings=settings, today=today
-    )
-    return [registration for registration in found if registration.registered_at >= since]
+    mine = (col(ImportBatch.user) == actor.name, col(ImportBatch.created_at) >= since)
+    return _registrations(*mine, session=session, actor=actor, settings=settings, today=today)
 
 
 def registration(
