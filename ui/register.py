@@ -21,9 +21,9 @@ from monitor.ingest.register_edit import correct_registration, withdraw_registra
 from monitor.ingest.register_units import units_to_register
 from monitor.roster.units import towns
 from ui import activity_card, common
+from ui.activity_card import PHOTO_TYPES
 from ui.text import clean, md
 
-PHOTO_TYPES = ["jpg", "jpeg", "png", "heic", "heif"]
 OTHER = "其他（自行填写）"
 
 
@@ -43,8 +43,9 @@ def _units(me: Actor, today: date) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _preview(digest: str, name: str, data: bytes) -> PhotoPreview:  # digest: the cache key, not the bytes
-    return preview_photos([(name, data)], common.settings())[0]
+def _preview(digest: str, name: str, _data: bytes) -> PhotoPreview:
+    """One photo's preview, cached on its SHA-256: Streamlit does not hash the bytes again (the leading _)."""
+    return preview_photos([(name, _data)], common.settings())[0]
 
 
 def _photos(files: list) -> list[tuple[str, bytes]]:  # type: ignore[type-arg]
@@ -132,7 +133,13 @@ def form(me: Actor, today: date) -> None:
 def _correct(me: Actor, item: Registration, today: date) -> None:
     prefix = f"fix{item.activity.id}_"
     entry = _fields(prefix, item.entry, today)
-    files = st.file_uploader("补充照片", type=PHOTO_TYPES, accept_multiple_files=True, key=f"{prefix}photos")
+    files = st.file_uploader(
+        "补充照片",
+        type=PHOTO_TYPES,
+        accept_multiple_files=True,
+        key=f"{prefix}photos",
+        max_upload_size=common.settings().photo_limit_mb,
+    )
     photos = _photos(files or [])
     left, right = st.columns(2)
     if left.button("保存修改", key=f"{prefix}save", type="primary", width="stretch"):
