@@ -86,10 +86,13 @@ TITLES = {category: [*titles, *_MORE.get(category, [])] for category, titles in 
 # --------------------------------------------------------------------------- case generation
 
 
-def build_roster(n_units: int, rng: np.random.Generator) -> pd.DataFrame:
-    """1 center, one institute per town, stations spread over the towns; codes unique."""
-    n_towns = max(2, min(800, n_units // 100))
+def build_roster(n_units: int, rng: np.random.Generator, n_towns: int = 0) -> pd.DataFrame:
+    """1 center, one institute per town, stations spread over the towns; codes unique.
+    `n_towns` 0: one town per hundred units (300 for 30,000), the bench's first case."""
+    n_towns = n_towns or max(2, min(800, n_units // 100))
     pairs = [a + b for a in TOWN_FIRST for b in TOWN_SECOND]
+    if n_towns > len(pairs):
+        pairs += [a + b + c for a in TOWN_FIRST for b in TOWN_SECOND for c in "东西南北上下"]
     chosen = rng.choice(len(pairs), size=n_towns, replace=False)
     suffix = rng.choice(["镇", "乡", "街道"], size=n_towns, p=[0.7, 0.2, 0.1])
     towns = [pairs[i] + s for i, s in zip(chosen, suffix, strict=True)]
@@ -102,7 +105,7 @@ def build_roster(n_units: int, rng: np.random.Generator) -> pd.DataFrame:
 
     codes, names, types, unit_towns, shorts = ["SZX"], ["市新时代文明实践服务中心"], ["中心"], [""], [""]
     for t, (town, count) in enumerate(zip(towns, per_town, strict=True), start=1):
-        codes.append(f"T{t:03d}-S")
+        codes.append(f"T{t:04d}-S" if n_towns > 999 else f"T{t:03d}-S")
         names.append(f"{town}新时代文明实践所")
         types.append("所")
         unit_towns.append(town)
@@ -110,7 +113,7 @@ def build_roster(n_units: int, rng: np.random.Generator) -> pd.DataFrame:
         picks = rng.permutation(len(villages) * 2)[:count]
         for i, pick in enumerate(picks, start=1):
             village = villages[pick % len(villages)] + ("村" if pick < len(villages) else "社区")
-            codes.append(f"T{t:03d}-{i:03d}")
+            codes.append(f"T{t:04d}-{i:03d}" if n_towns > 999 else f"T{t:03d}-{i:03d}")
             names.append(f"{village}新时代文明实践站")
             types.append("站")
             unit_towns.append(town)
@@ -209,9 +212,9 @@ def build_activities(roster: pd.DataFrame, n_rows: int, rng: np.random.Generator
     )
 
 
-def build_case(directory: Path, n_units: int, n_rows: int) -> tuple[Path, Path, pd.DataFrame]:
+def build_case(directory: Path, n_units: int, n_rows: int, n_towns: int = 0) -> tuple[Path, Path, pd.DataFrame]:
     rng = np.random.default_rng(SEED)
-    roster = build_roster(n_units, rng)
+    roster = build_roster(n_units, rng, n_towns)
     activities = build_activities(roster, n_rows, rng)
     roster_path = directory / "roster.csv"
     activity_path = directory / "activities.csv"
