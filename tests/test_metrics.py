@@ -69,6 +69,17 @@ def test_the_district_report_by_hand(district):
     ]
 
 
+def test_a_report_document_is_the_callers_own(district):
+    """A screen that changes the document it was given (a cached report's) changes no later one."""
+    kept = metrics.report(session=district, query=Query(actor=OPERATOR, settings=RULES, start="2025-01", end="2025-03"))
+    first = kept.to_json()
+    first["by_town"][0]["held"] = -1
+    first["by_type"]["station"]["held"] = -1
+    first["by_month"].clear()
+    again = kept.to_json()
+    assert (again["by_town"][0]["held"], again["by_type"]["station"]["held"], len(again["by_month"])) == (7, 10, 3)
+
+
 def test_one_month_of_the_district(district):
     doc = report(district, start="2025-02", end="2025-02")
     assert (doc["held"], doc["required"], doc["compliance_rate"]) == (13, 15, 2 / 4)

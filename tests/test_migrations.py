@@ -25,7 +25,7 @@ from monitor.figures import metrics
 from monitor.roster import grids
 from monitor.store import references
 from monitor.store.db import drop_all, get_engine, init_db
-from monitor.store.schema import SchemaError, SchemaOutdated, _config, head, known_revisions
+from monitor.store.schema import SchemaError, SchemaOutdated, _config, head, known_revisions, migrating
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "main_v0"
 ROWS = json.loads((FIXTURE / "rows.json").read_text(encoding="utf-8"))
@@ -349,7 +349,7 @@ def _database_at(version: str, backend: str, tmp_path: Path) -> str:
     else:
         url = _pg_schema_url("t_migrate")
         drop_all(get_engine(url))
-    with get_engine(url).begin() as connection:
+    with migrating(get_engine(url)) as connection:  # as an upgrade runs: 0009 needs SQLite's foreign keys off
         command.upgrade(_config(connection), version)
         _fill(connection, version)
     return url
@@ -447,7 +447,11 @@ def test_a_database_of_every_earlier_version_upgrades_with_its_figures(backend, 
             ).bindparams(sa.bindparam("at", type_=sa.DateTime(timezone=True))),
             {"at": MAR_IN_TIME},
         ).scalar_one()
-        assert (next_activity, next_batch) == (21, 8)
+        if backend == "sqlite" and version >= "0009":
+            # Made at 0009 or later, the database never freed an id: its counters follow its own rows.
+            assert (next_activity, next_batch) == (counts["activity"] + 1, 2)
+        else:
+            assert (next_activity, next_batch) == (21, 8)
         s.rollback()
 
     with engine.connect() as connection:

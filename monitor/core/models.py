@@ -14,12 +14,15 @@ NEVER_REUSED = {"sqlite_autoincrement": True}
 
 
 class Unit(SQLModel, table=True):
+    # The roster by township and type with each unit's id, read from the index alone (migration 0010).
+    __table_args__ = (Index("ix_unit_town_type", "town", "type", "id"),)
+
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(unique=True, index=True, max_length=64)
     name: str = Field(max_length=200)
     short_name: str = Field(max_length=200, index=True)
     type: str = Field(max_length=16, index=True)
-    town: str = Field(default="", max_length=100, index=True)
+    town: str = Field(default="", max_length=100)
     head: str = Field(default="", max_length=100)
     phone: str = Field(default="", max_length=50)
     quota: int | None = None  # the latest own QuotaRule's quota, kept by set_rule; read the rules instead
