@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 # The ids of activities, import batches, photos and feedback name them in the audit trail, on pages
@@ -13,9 +13,16 @@ from sqlmodel import Field, SQLModel
 NEVER_REUSED = {"sqlite_autoincrement": True}
 
 
+RANGED = text("active_from IS NOT NULL OR active_to IS NOT NULL")
+
+
 class Unit(SQLModel, table=True):
-    # The roster by township and type with each unit's id, read from the index alone (migration 0010).
-    __table_args__ = (Index("ix_unit_town_type", "town", "type", "id"),)
+    # The roster by township and type with each unit's id, read from the index alone, and the few
+    # units with an active range, found without reading the others (migration 0010).
+    __table_args__ = (
+        Index("ix_unit_town_type", "town", "type", "id"),
+        Index("ix_unit_ranged", "id", sqlite_where=RANGED, postgresql_where=RANGED),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(unique=True, index=True, max_length=64)
