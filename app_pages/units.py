@@ -8,14 +8,7 @@ from monitor.core.labels import town_label
 from monitor.evidence import gallery
 from monitor.figures import views
 from monitor.reports import charts
-from ui import activity_card, common, text
-
-COLORS = {
-    "met": "background-color: #dcedc8",
-    "below": "background-color: #fff3c4",
-    "none": "background-color: #ffcdd2",
-    "inactive": "color: #9e9e9e",
-}
+from ui import activity_card, common, limits, text, unit_grid
 
 st.title("单位明细")
 me = common.allow("view")
@@ -49,21 +42,7 @@ sort = {
 grid = grid.sort_values(sort[0], ascending=sort[1])
 status = status.loc[grid.index]
 
-shown = text.table(grid).rename(
-    columns={
-        "code": "单位编码",
-        "name": "单位名称",
-        "type": "类型",
-        "town": "所属乡镇",
-        "streak": f"连续未达标（至{f.end}）",
-        "held": "合计开展",
-        "required": "合计任务",
-    }
-)
-colours = status.map(COLORS.get)
-styled = shown.style.apply(lambda part: colours.loc[part.index, part.columns], axis=None, subset=data.months)
-st.caption(f"共 {len(grid)} 个单位。绿色：达标；黄色：未达标；红色：未开展；灰色：未启用。格中数字为当月开展场次。")
-st.dataframe(styled, hide_index=True, height=min(640, 36 * len(grid) + 40))
+unit_grid.show(grid, status, months=data.months, end=f.end)
 
 with st.expander(f"未按时上报的单位（{len(data.late)} 个）：截至{deadline_words(common.settings())}未上报足月度任务"):
     st.dataframe(
@@ -80,7 +59,7 @@ with st.expander(f"未按时上报的单位（{len(data.late)} 个）：截至{d
     )
 
 st.subheader("单个单位")
-labels = {text.clean(f"{r.town}{r.name}（{r.code}）"): r.code for r in grid.itertuples()}
+labels = {text.clean(f"{r.town}{r.name}（{r.code}）"): r.code for r in limits.first_rows(grid).itertuples()}
 if not labels:
     st.stop()
 choice = st.selectbox("选择单位", list(labels))

@@ -9,7 +9,7 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from monitor.core.config import TYPE_LABELS
-from ui import text
+from ui import limits, text
 
 STATUS = {"none": "未开展", "below": "未完成", "met": "已完成"}
 COLORS = {"none": "background-color: #ffcdd2", "below": "background-color: #fff3c4", "met": ""}
@@ -51,4 +51,8 @@ def day(moment: date) -> str:
 
 
 def show(frame: pd.DataFrame, **options: object) -> None:
-    st.dataframe(unit_table(frame, **options), hide_index=True, column_config=COLUMNS)  # type: ignore[arg-type]
+    """The units of `frame` in its order (the first limits.ROWS_SHOWN of them)."""
+    shown = limits.first_rows(frame)
+    st.dataframe(unit_table(shown, **options), hide_index=True, column_config=COLUMNS)  # type: ignore[arg-type]
+    if len(shown) < len(frame):
+        st.caption(limits.left_out(len(frame)))
