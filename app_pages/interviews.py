@@ -53,7 +53,8 @@ if due.empty:
     st.success(f"截至 {month}，没有连续 {min_streak} 个月及以上未完成任务的单位。")
 else:
     st.dataframe(text.table(table), hide_index=True)
-common.xlsx_button("下载约谈名单（Excel）", frame_xlsx(table, "约谈名单"), f"约谈名单_{month}.xlsx")
+# Made on click: a province's list is thousands of rows, too many to write into a workbook on every rerun.
+common.xlsx_button("下载约谈名单（Excel）", lambda: frame_xlsx(table, "约谈名单"), f"约谈名单_{month}.xlsx")
 
 if due.empty or not may(me, "interview"):
     st.stop()

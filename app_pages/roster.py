@@ -33,7 +33,7 @@ with tab_list:
         + f"）；月度任务为 {month} 执行的任务数"
     )
     st.dataframe(text.table(table), hide_index=True)
-    common.xlsx_button("下载单位名册（Excel）", frame_xlsx(table, "单位名册"), "单位名册.xlsx")
+    common.xlsx_button("下载单位名册（Excel）", lambda: frame_xlsx(table, "单位名册"), "单位名册.xlsx")
 
 with tab_import:
     a, b = st.columns(2)

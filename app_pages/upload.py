@@ -23,7 +23,7 @@ a, b, c = st.columns(3)
 with a:
     common.xlsx_button(
         "下载活动台账模板（Excel）",
-        templates.activity_template_xlsx(roster),
+        lambda: templates.activity_template_xlsx(roster),
         f"活动台账模板{('_' + f.town) if f.town else ''}.xlsx",
     )
 b.download_button(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-ROWS_SHOWN = 2_000
+ROWS_SHOWN = 300
 
 
 def first_rows(frame: pd.DataFrame) -> pd.DataFrame:

@@ -35,5 +35,5 @@ def section(me: Actor, *, town: str | None) -> None:
         st.dataframe(text.table(found.units[list(HEADINGS)].rename(columns=HEADINGS)), hide_index=True)
         st.code(text.clean(message(found)), language=None, wrap_lines=True)
         common.xlsx_button(
-            "下载催报名单（Excel）", missing_xlsx(found), f"催报名单_{found.month}.xlsx", key="missing_xlsx"
+            "下载催报名单（Excel）", lambda: missing_xlsx(found), f"催报名单_{found.month}.xlsx", key="missing_xlsx"
         )

@@ -41,8 +41,11 @@ def unit_table(frame: pd.DataFrame, *, when: str = "本月", streak: bool = Fals
             }
         )
     )
-    colours = frame["status"].map(COLORS).fillna("")
-    return table.style.apply(lambda row: [colours.iloc[row.name]] * len(row), axis=1)
+    colours = frame["status"].map(COLORS).fillna("").to_numpy()
+    # Every cell of a row in its status's colour, given as one frame: applied row by row, pandas
+    # built a Series per row, most of the table's drawing time.
+    css = pd.DataFrame(dict.fromkeys(table.columns, colours), index=table.index)
+    return table.style.apply(lambda _: css, axis=None)
 
 
 def day(moment: date) -> str:

@@ -31,6 +31,7 @@ import pandas as pd
 
 BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 _BIDI = dict.fromkeys(map(ord, BIDI_CONTROLS))
+_ANY_BIDI = re.compile("[" + re.escape("".join(BIDI_CONTROLS)) + "]")
 JOINER = "\u2060"  # WORD JOINER: invisible, no break; splits a pattern the Markdown renderer looks for
 # Syntax wherever it stands: emphasis, code, links and images, directives' labels and attributes,
 # HTML and <autolinks>, tables, strikethrough, maths, escapes and entities themselves.
@@ -94,7 +95,11 @@ def table(frame: pd.DataFrame) -> pd.DataFrame:
     shown = frame.rename(columns=lambda c: clean(c) if isinstance(c, str) else c)
     for column in shown.columns:
         if shown[column].dtype == object or pd.api.types.is_string_dtype(shown[column]):
-            shown[column] = shown[column].map(lambda v: v.translate(_BIDI) if isinstance(v, str) else v)
+            values = shown[column].tolist()
+            # One search of the column's text joined: a province's 30,000 cells cleaned one by one
+            # took longer than drawing the page.
+            if _ANY_BIDI.search("\n".join(v for v in values if isinstance(v, str))):
+                shown[column] = [v.translate(_BIDI) if isinstance(v, str) else v for v in values]
     return shown
 
 

@@ -45,9 +45,18 @@ def monthly(by_month: pd.DataFrame) -> go.Figure:
     return _layout(fig, "每月开展活动与任务数（场次）")
 
 
+TOWNS_CHARTED = 40  # a province's 2,000 townships would make a chart 50,000 pixels tall
+
+
 def by_town(frame: pd.DataFrame) -> go.Figure:
-    """Townships by completion, the lowest at the top where the eye starts."""
-    frame = frame.sort_values("completion_rate", ascending=False)
+    """Townships by completion, the lowest at the top where the eye starts; of many, the lowest
+    TOWNS_CHARTED (the table of 单位明细 and the 通报 list them all)."""
+    total = len(frame)
+    frame = frame.sort_values("completion_rate", ascending=True, na_position="first").head(TOWNS_CHARTED)
+    frame = frame.iloc[::-1]
+    title = "各乡镇（街道）完成率"
+    if total > TOWNS_CHARTED:
+        title = f"完成率最低的 {len(frame)} 个乡镇（街道）（共 {total} 个）"
     rates = frame["completion_rate"].astype(float) * 100
     colors = [RED if r < 100 else "#2e7d32" for r in rates.fillna(0)]
     fig = go.Figure(
@@ -71,7 +80,7 @@ def by_town(frame: pd.DataFrame) -> go.Figure:
         annotation_yanchor="bottom",
     )
     fig.update_xaxes(ticksuffix="%", range=[0, max(110.0, float(rates.max() or 0)) * 1.15])
-    return _layout(fig, "各乡镇（街道）完成率", height=max(360, 26 * len(frame) + 80))
+    return _layout(fig, title, height=max(360, 26 * len(frame) + 80))
 
 
 def distribution(frame: pd.DataFrame) -> go.Figure:

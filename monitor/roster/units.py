@@ -153,4 +153,5 @@ def list_units(
 
 
 def towns(*, session: Session) -> list[str]:
-    return sorted({t for t in session.exec(select(Unit.town)).all() if t})
+    """The named townships of the roster, in order: read from the index on (town, type, id)."""
+    return sorted(t for t in session.exec(select(Unit.town).distinct()).all() if t)
