@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -57,10 +58,21 @@ def version() -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=256, ttl=3600)
-def _cached(name: str, url: str, data_version_: str, kwargs: tuple[tuple[str, Any], ...]) -> Any:
+def _cached(name: str, url: str, data_version_: str, key: tuple[tuple[str, Any], ...], _kwargs: dict[str, Any]) -> Any:
     function: Callable[..., Any] = CACHEABLE[name]
     with Session(get_engine(url)) as s:
-        return function(session=s, **dict(kwargs))
+        return function(session=s, **_kwargs)
+
+
+def _key(value: Any) -> Any:
+    """What a cached figure is keyed on for one argument: a query by what its account may see and do
+    (its role and township), not by whose account it is; anything else as it is. Thirty reviewers
+    opening 总览 at a province read its figures once, not thirty times: every function cached with a
+    query depends on the account only through its role and township (SPEC §6), and one that takes
+    the account itself (actor=) is keyed on it whole."""
+    if isinstance(value, Query):
+        return replace(value, actor=Actor(name="", role=value.actor.role, town=value.actor.town))
+    return value
 
 
 def cached(function: Callable[..., Any], **kwargs: Any) -> Any:
@@ -71,7 +83,8 @@ def cached(function: Callable[..., Any], **kwargs: Any) -> Any:
     """
     name = f"{function.__module__}.{function.__qualname__}"
     CACHEABLE.setdefault(name, function)
-    return _cached(name, settings().database_url, version(), tuple(sorted(kwargs.items())))
+    key = tuple(sorted((arg, _key(value)) for arg, value in kwargs.items()))
+    return _cached(name, settings().database_url, version(), key, kwargs)
 
 
 CACHEABLE: dict[str, Callable[..., Any]] = {}
