@@ -3,7 +3,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench demo clean
+.PHONY: run test lint bench bench-province bench-load demo clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,15 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/bench.py
+
+bench-province: $(STAMP)
+	$(PY) bench/province.py
+
+# Many people at once on a running server: the district (SQLite, one process), then the province
+# (PostgreSQL at MONITOR_TEST_DATABASE_URL, two processes).
+bench-load: $(STAMP)
+	$(PY) bench/load.py --scenario district
+	$(PY) bench/load.py --scenario province
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
