@@ -106,6 +106,13 @@ def test_joined_columns_keep_each_rows_values_together(session):
     assert in_order[:, 0].tolist() == sorted(expected)
     assert [tuple(r[1:]) for r in in_order.tolist()] == [expected[u] for u in sorted(expected)]
 
+    # A township's page reads its own units' counts only: the same rows, of those ids.
+    some = np.array(sorted(ids[100:160]), dtype="int64")  # 60 units, a few of them without counts
+    theirs = townmonths.month_counts(session, "2025-06", some)
+    assert theirs[:, 0].tolist() == [u for u in sorted(expected) if u in set(some.tolist())]
+    assert [tuple(r[1:]) for r in theirs.tolist()] == [expected[u] for u in theirs[:, 0].tolist()]
+    assert townmonths.month_counts(session, "2025-06", np.zeros(0, dtype="int64")).shape == (0, 4)
+
     empty = fetch_int_columns(session, ("unit_id", "activities"), "FROM unitmonth WHERE month = :m", {"m": "2030-01"})
     assert empty.shape == (0, 2)
     assert townmonths.month_counts(session, "2030-01").shape == (0, 4)

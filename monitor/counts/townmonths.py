@@ -20,7 +20,7 @@ from sqlalchemy import Connection, bindparam, text
 from sqlmodel import Session
 
 from monitor.roster.grids import WELL_FORMED_MONTH, active_grid, objects, quota_grid
-from monitor.store.db import fetch_int_columns, fetch_tuples, joined_ints, parse_ints
+from monitor.store.db import among, fetch_int_columns, fetch_tuples, joined_ints, parse_ints
 
 SUMS = ("held", "not_recognised", "capped", "met", "on_time_met")
 KEY = ("month", "town", "unit_type")
@@ -79,14 +79,19 @@ def roster(session: Session, *, town: str | None = None, unit_type: str | None =
     )
 
 
-def month_counts(session: Session, month: str) -> np.ndarray:
+def month_counts(session: Session, month: str, units: np.ndarray | None = None) -> np.ndarray:
     """unit_id, held (不予认定 left out), held by the deadline and 不予认定 of one month, as an n × 4 array
-    in unit order (the table's key)."""
+    in unit order (the table's key); of the given `units` only (ids), or of every unit."""
+    source = "FROM unitmonth WHERE month = :month"
+    params: dict[str, object] = {"month": month}
+    if units is not None:
+        clause, more = among(session, "unit_id", units)
+        source, params = f"{source} AND {clause}", {**params, **more}
     counts = fetch_int_columns(
         session,
         ("unit_id", "activities - not_recognised", "on_time - not_recognised_on_time", "not_recognised"),
-        "FROM unitmonth WHERE month = :month",
-        {"month": month},
+        source,
+        params,
     )
     return counts[np.argsort(counts[:, 0], kind="stable")]
 

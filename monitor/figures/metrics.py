@@ -67,7 +67,15 @@ def unit_months(*, session: Session, query: Query, on_time: bool = True) -> pd.D
     """
     months = query.months
     units = units_frame(session=session, town=query.town, unit_type=query.unit_type)
-    held = held_counts(session=session, start=months[0], end=months[-1], settings=query.settings, on_time=on_time)
+    # A township's counts read by its units' ids; a wider query's, month by month whole.
+    held = held_counts(
+        session=session,
+        start=months[0],
+        end=months[-1],
+        settings=query.settings,
+        on_time=on_time,
+        units=units["id"].to_numpy() if query.town else None,
+    )
     # Counts land in a units × months array, so the grid is built by repeating each unit once per
     # month (units in roster order, months ascending) rather than by a cross join and a merge.
     shape = (len(units), len(months))

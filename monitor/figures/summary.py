@@ -9,7 +9,6 @@ those of metrics.unit_months and metrics.streak_months, which the tests hold the
 
 from __future__ import annotations
 
-import json
 from typing import NamedTuple
 
 import numpy as np
@@ -20,7 +19,7 @@ from sqlmodel import Session
 from monitor.core.config import UNIT_TYPES
 from monitor.counts import townmonths
 from monitor.roster.grids import active_grid, objects, quota_grid
-from monitor.store.db import fetch_int_columns, fetch_tuples
+from monitor.store.db import among, fetch_int_columns, fetch_tuples
 
 DETAILS = ["id", "code", "name", "type", "town", "head", "phone"]
 LIST_COLUMNS = ["id", "code", "name", "type", "town", "streak", "head", "phone", "held", "quota", "months_missed"]
@@ -195,7 +194,7 @@ def due_units(
     for column in range(len(months) - 1, -1, -1):
         if not running.any():
             break
-        held = _held(session, months[column], ids, running)
+        held = _held(session, months[column], ids, running, township=town is not None)
         if column == len(months) - 1:
             held_now = held
         running &= counted[:, column] & (held < quotas[:, column])
@@ -229,14 +228,16 @@ def interview_list(due: pd.DataFrame, months: list[str]) -> pd.DataFrame:
     )
 
 
-def _held(session: Session, month: str, ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+def _held(
+    session: Session, month: str, ids: np.ndarray, wanted: np.ndarray, *, township: bool = False
+) -> np.ndarray:
     """What each unit (in `ids` order) held in the month, 不予认定 left out; read only for the `wanted`
-    ones when they are few."""
+    ones when they are few, or when `ids` are a township's (a few among the whole table's)."""
     held = np.zeros(len(ids), dtype="int64")
     source = "FROM unitmonth WHERE month = :month"
     params: dict[str, object] = {"month": month}
-    if _by_id(int(wanted.sum()), len(ids)):  # the key probed per id
-        clause, more = _among(session, "unit_id", ids[wanted])
+    if township or _by_id(int(wanted.sum()), len(ids)):  # the key probed per id
+        clause, more = among(session, "unit_id", ids[wanted])
         source, params = f"{source} AND {clause}", {**params, **more}
     found = fetch_int_columns(session, ("unit_id", "activities - not_recognised"), source, params)
     if len(found):
@@ -255,23 +256,9 @@ def _by_id(wanted: int, units: int) -> bool:
 def _details(session: Session, ids: np.ndarray) -> dict[str, np.ndarray]:
     """code, name, type, township, head and phone of these units (ids in ascending order), as columns
     in the same order."""
-    clause, params = _among(session, "id", ids)
+    clause, params = among(session, "id", ids)
     statement = text(f"SELECT {', '.join(DETAILS)} FROM unit WHERE {clause} ORDER BY id").bindparams(**params)
     rows = fetch_tuples(session, statement)
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(DETAILS)
     out = {name: objects(values) for name, values in zip(DETAILS[1:], columns[1:], strict=True)}
     return {"id": np.asarray(columns[0], dtype="int64"), **out}
-
-
-def _among(session: Session, column: str, ids: np.ndarray) -> tuple[str, dict[str, object]]:
-    """SQL: `column` is one of these ids, as one parameter however many there are.
-
-    A subquery on both engines: it is joined on the key, where PostgreSQL (without statistics on a
-    table just filled) would test every row of the month against an `= ANY` list.
-    """
-    values = np.asarray(ids, dtype="int64").tolist()
-    if session.connection().dialect.name == "postgresql":
-        # The array as its text form, '{1,2,3}': the driver would dump a list of 30,000 ids one
-        # element at a time in Python, longer than the query takes.
-        return f"{column} IN (SELECT unnest(CAST(:ids AS integer[])))", {"ids": "{" + ",".join(map(str, values)) + "}"}
-    return f"{column} IN (SELECT value FROM json_each(:ids))", {"ids": json.dumps(values)}
