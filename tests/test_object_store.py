@@ -208,6 +208,22 @@ def test_an_unreachable_store_refuses_in_chinese_at_once(s3, monkeypatch):  # ty
         open_store(Settings(photo_store_url="s3://photos/district"))
 
 
+def test_a_store_that_never_answers_is_told_in_chinese_within_the_wait(s3, monkeypatch):  # type: ignore[no-untyped-def]
+    """A server that takes the connection and never answers holds an upload READ_TIMEOUT_S per
+    attempt, not botocore's 60 s."""
+    monkeypatch.setattr("monitor.evidence.photo_store.READ_TIMEOUT_S", 1)
+    with socket.socket() as silent:  # listening: the kernel takes the connection, nothing ever answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        endpoint = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        monkeypatch.setenv("MONITOR_S3_ENDPOINT", endpoint)
+        monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+        store = open_store(Settings(photo_store_url="s3://photos/district"))
+        started = time.monotonic()
+        _refused(lambda: store.get(ONE, "original"), f"照片存储无法访问：{endpoint} 没有应答（超时）")
+        assert time.monotonic() - started < 5
+
+
 def test_no_credentials_is_told_in_chinese(s3, bucket, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")

@@ -103,6 +103,13 @@ class FolderStore:
                 yield StoredFile(path.name, kind, found.st_size, datetime.fromtimestamp(found.st_mtime, UTC))
 
 
+# How long a page waits for an object store that does not answer, per attempt (botocore's own
+# defaults are 60 s each; AWS_MAX_ATTEMPTS sets the attempts): a photo upload or a gallery waits
+# that long before it is told why, never a minute or more.
+CONNECT_TIMEOUT_S = 5
+READ_TIMEOUT_S = 30
+
+
 class ObjectStore:
     """An S3-compatible bucket, through any client with boto3's put/get/head/delete_object and
     list_objects_v2."""
@@ -183,6 +190,9 @@ class ObjectStore:
             reason = f"存储桶“{self.bucket}”不存在"
         elif code in {"403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"}:
             reason = f"访问被拒绝（{code}），请检查访问密钥和存储桶“{self.bucket}”的权限"
+        elif names & {"ConnectTimeoutError", "ReadTimeoutError"}:
+            endpoint = getattr(getattr(self.client, "meta", None), "endpoint_url", "") or "对象存储"
+            reason = f"{endpoint} 没有应答（超时），请检查对象存储服务和网络"
         elif names & {"ConnectionError", "HTTPClientError", "OSError"}:
             endpoint = getattr(getattr(self.client, "meta", None), "endpoint_url", "") or "对象存储"
             reason = f"无法连接 {endpoint}，请检查 MONITOR_S3_ENDPOINT 和网络"
@@ -212,9 +222,12 @@ def open_store(settings: Settings) -> PhotoStore:
         import boto3  # type: ignore[import-not-found]  # only for an object store
     except ImportError as exc:
         raise StoreError("使用对象存储需要安装 boto3（pip install boto3）。") from exc
+    from botocore.config import Config  # type: ignore[import-not-found]
+
     endpoint = os.environ.get("MONITOR_S3_ENDPOINT") or None
+    waits = Config(connect_timeout=CONNECT_TIMEOUT_S, read_timeout=READ_TIMEOUT_S)
     try:
-        client = boto3.client("s3", endpoint_url=endpoint)
+        client = boto3.client("s3", endpoint_url=endpoint, config=waits)
     except Exception as exc:
         raise StoreError(
             f"对象存储的连接设置无法使用（{type(exc).__name__}）：请检查 MONITOR_S3_ENDPOINT"
