@@ -607,9 +607,9 @@ def describe(plan: Plan, *, data: str, signed: list[tuple[Account, str]], n_town
         "Page time: from sending the rerun request (BackMsg.rerun_script naming the page, as a click on the "
         "navigation link sends it) to the ForwardMsg script_finished. Warm-up: each connection's first run "
         "(sign-in by cookie and the home page, on a session just made) is left out of the page times and shown "
-        "on its own line in the table by page. The figures are cached per account (ui.common.cached keys on the "
-        "Query, which holds the account): a person's first round of the four pages computes them, later rounds "
-        "find them in the cache. KB/page: ForwardMsg bytes received per page.",
+        "on its own line in the table by page. The figures are cached per process and shared by the accounts "
+        "of one role and township (ui.common.cached): the first person to open a page on a process computes "
+        "them, the others find them in the cache. KB/page: ForwardMsg bytes received per page.",
         f"Errors: an exception element in the run, a finish other than success, no page title in the run (the "
         f"sign-in screen), no answer within {plan.timeout:.0f} s, or a closed connection (the person then "
         "reconnects). Page times count only pages without error; the error count covers every run.",
