@@ -44,3 +44,20 @@ def test_some_units_due_for_interview_at_the_end_of_2025(demo_session):
     assert len(due) >= 5
     assert (due["streak"] >= 2).all()
     assert set(due["type"]) >= {"station", "institute"}
+
+
+def test_the_districts_late_units_are_each_units_late_months(demo_session):
+    """单位明细's 未按时上报 on the demo district against the grid read row by row: each unit with
+    the months whose quota was not met by activities stored before the deadline."""
+    from monitor.figures import views
+
+    query = Query(actor=OPERATOR, settings=RULES, start="2025-01", end="2025-12")
+    grid = metrics.streak_months(session=demo_session, query=query)
+    expected: dict[str, list[str]] = {}
+    for row in grid.itertuples(index=False):
+        if row.quota_month > 0 and not row.on_time:
+            expected.setdefault(row.code, []).append(row.month)
+    late = views.units_grid(session=demo_session, query=query).late
+    assert {r.code: r.months.split("、") for r in late.itertuples()} == {c: sorted(m) for c, m in expected.items()}
+    assert late["late_months"].tolist() == sorted(late["late_months"].tolist(), reverse=True)
+    assert 0 < len(late) < len(grid["code"].unique())  # some units late, not all

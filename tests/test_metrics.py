@@ -293,3 +293,20 @@ def test_a_report_with_a_bad_period_raises_bad_period(session):
         report(session, start="2025-06", end="2025-01")
     with pytest.raises(BadPeriod):
         metrics.interviews(session=session, query=Query(actor=OPERATOR, settings=RULES, start="2025-13", end="2025-13"))
+
+
+def test_the_units_not_reported_on_time_by_hand(district):
+    """单位明细's 未按时上报: every activity here was stored after its month's deadline, so every
+    counted month of every unit is late; the longest lists first, then by township and code."""
+    from monitor.figures import views
+
+    late = views.units_grid(
+        session=district, query=Query(actor=OPERATOR, settings=RULES, start="2025-01", end="2025-03")
+    ).late
+    every = "2025-01、2025-02、2025-03"
+    assert [tuple(r) for r in late.itertuples(index=False)] == [
+        ("", "ZX", "区新时代文明实践服务中心", 3, every),
+        ("乙镇", "B-1", "乙村", 3, every),
+        ("甲镇", "A-1", "甲村", 3, every),
+        ("甲镇", "A-S", "甲镇新时代文明实践所", 3, every),
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
@@ -97,9 +98,24 @@ def _late(frame: pd.DataFrame) -> pd.DataFrame:
     columns = ["town", "code", "name", "late_months", "months"]
     if frame.empty:
         return pd.DataFrame(columns=columns)
-    late = frame[(frame["quota_month"] > 0) & ~frame["on_time"]]
-    table = late.groupby(["town", "code", "name"], as_index=False).agg(
-        late_months=("month", "size"), months=("month", lambda m: "、".join(sorted(m)))
+    late = frame.loc[(frame["quota_month"] > 0) & ~frame["on_time"], ["town", "code", "name", "month"]]
+    # Each unit's late months in order, cut from one sorted array: a groupby joining each unit's
+    # months in Python took 0.46 s for a province's 30,000 units.
+    unit, _ = pd.factorize(late["code"].to_numpy(dtype=object))
+    month, _ = pd.factorize(late["month"].to_numpy(dtype=object), sort=True)
+    order = np.lexsort((month, unit))
+    unit, months = unit[order], late["month"].to_numpy(dtype=object)[order]
+    starts = np.flatnonzero(np.r_[True, unit[1:] != unit[:-1]]) if len(unit) else np.zeros(0, dtype="int64")
+    first = late.iloc[order[starts]]
+    parts = np.split(months, starts[1:]) if len(starts) else []
+    table = pd.DataFrame(
+        {
+            "town": first["town"].to_numpy(dtype=object),
+            "code": first["code"].to_numpy(dtype=object),
+            "name": first["name"].to_numpy(dtype=object),
+            "late_months": np.asarray([len(part) for part in parts], dtype="int64"),
+            "months": ["、".join(part) for part in parts],
+        }
     )
     return table.sort_values(["late_months", "town", "code"], ascending=[False, True, True])[columns]
 
