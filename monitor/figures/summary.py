@@ -228,9 +228,7 @@ def interview_list(due: pd.DataFrame, months: list[str]) -> pd.DataFrame:
     )
 
 
-def _held(
-    session: Session, month: str, ids: np.ndarray, wanted: np.ndarray, *, township: bool = False
-) -> np.ndarray:
+def _held(session: Session, month: str, ids: np.ndarray, wanted: np.ndarray, *, township: bool = False) -> np.ndarray:
     """What each unit (in `ids` order) held in the month, 不予认定 left out; read only for the `wanted`
     ones when they are few, or when `ids` are a township's (a few among the whole table's)."""
     held = np.zeros(len(ids), dtype="int64")
