@@ -18,8 +18,9 @@ def first_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.head(ROWS_SHOWN)
 
 
-def left_out(total: int) -> str:
-    """The words under a table of `total` rows cut to ROWS_SHOWN; "" when none is left out."""
+def left_out(total: int, *, narrow: str = "可在侧边栏选择乡镇（街道）缩小范围") -> str:
+    """The words under a table of `total` rows cut to ROWS_SHOWN, with how the page narrows it;
+    "" when none is left out."""
     if total <= ROWS_SHOWN:
         return ""
-    return f"表中只列出前 {ROWS_SHOWN} 个（共 {total} 个），可在侧边栏选择乡镇或搜索单位缩小范围。"
+    return f"表中只列出前 {ROWS_SHOWN} 个（共 {total} 个），{narrow}。"

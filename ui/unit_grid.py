@@ -32,6 +32,6 @@ def show(grid: pd.DataFrame, status: pd.DataFrame, *, months: list[str], end: st
     styled = shown.style.apply(lambda part: colours.loc[part.index, part.columns], axis=None, subset=months)
     st.caption(
         f"共 {total} 个单位。绿色：达标；黄色：未达标；红色：未开展；灰色：未启用。格中数字为当月开展场次。"
-        + limits.left_out(total)
+        + limits.left_out(total, narrow="可在侧边栏选择乡镇（街道）或在上方搜索单位缩小范围")
     )
     st.dataframe(styled, hide_index=True, height=min(640, 36 * len(grid) + 40))
