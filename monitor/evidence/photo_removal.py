@@ -16,7 +16,7 @@ from monitor.evidence.photo_links import drop_unlinked, linked_hashes
 from monitor.evidence.photo_store import PhotoStore, StoreError
 from monitor.evidence.photos import locked_message
 from monitor.store import audit
-from monitor.store.db import BUSY_MESSAGE, Busy, begin_write, bump_version, is_busy
+from monitor.store.db import Busy, bump_version, in_write
 from monitor.store.locks import locked_months
 
 
@@ -55,8 +55,8 @@ def remove_photo(
     its file goes too when no other row shows the same picture."""
     require(actor, "import")
     today = today or today_in(settings)
-    begin_write(session, busy_seconds=settings.busy_seconds)
-    try:
+
+    def remove() -> tuple[Removed, str, bool]:
         found = session.exec(
             select(Photo, Activity, Unit)
             .join(Activity, col(Activity.id) == col(Photo.activity_id))
@@ -92,12 +92,9 @@ def remove_photo(
             before=before,
         )
         bump_version(session)
-        session.commit()
-    except BaseException as exc:
-        session.rollback()
-        if isinstance(exc, Exception) and is_busy(exc):
-            raise Busy(BUSY_MESSAGE) from exc
-        raise
+        return done, sha256, shared
+
+    done, sha256, shared = in_write(session, busy_seconds=settings.busy_seconds, write=remove)
     if not shared:
         try:
             done.file_deleted = bool(drop_unlinked(session, settings=settings, store=store, hashes=[sha256]))
