@@ -284,6 +284,17 @@ def interviews(*, session: Session, query: Query, min_streak: int = 2) -> pd.Dat
         )
 
 
+def streaks(*, session: Session, query: Query) -> pd.Series:
+    """Each unit's streak at the query's last month (SPEC §4), by unit id: interviews' walk without
+    the list, for the screens that need the runs and not who is due."""
+    _, start = _since_first(session, query)
+    with collector_paused():
+        walk = summary.runs(
+            session=session, months=month_range(start, query.month), town=query.town, unit_type=query.unit_type
+        )
+    return pd.Series(walk.streak, index=walk.ids, name="streak")
+
+
 def _since_first(session: Session, query: Query) -> tuple[str | None, str]:
     """The first month with data, and where a streak reaching the query's last month may start."""
     first, _ = data_months(session=session, earliest=f"{query.settings.earliest_year:04d}-01")

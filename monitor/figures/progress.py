@@ -3,7 +3,7 @@
 What each unit still owes this month, how many days are left until the reporting deadline, last
 month's units still short while its deadline is open, and the units that will be due for an
 interview if the month ends as it stands. Held and quota come from metrics.unit_months, the
-streak through last month from metrics.interviews.
+streak through last month from metrics.streaks, the interview list's walk.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlmodel import Session
 from monitor.core.calendar import deadline_of, shift_month
 from monitor.core.config import TYPE_LABELS, UNIT_TYPES
 from monitor.core.query import Query
-from monitor.figures.metrics import interviews, unit_months
+from monitor.figures.metrics import streaks, unit_months
 
 COLUMNS = ["id", "code", "name", "type", "town", "head", "phone", "held", "quota", "owed", "status"]
 _TYPE_ORDER = {t: i for i, t in enumerate(UNIT_TYPES)}
@@ -87,11 +87,11 @@ def month_progress(*, session: Session, query: Query, today: date) -> MonthProgr
     month = today.strftime("%Y-%m")
     last = shift_month(month, -1)
     grid = unit_months(session=session, query=query.over(last, month), on_time=False)
-    # The streak through last month is the interview list's (held to streak_months by the tests):
-    # walked back only as far as runs reach, where streak_months built every unit-month since the
-    # first month with data (720,000 rows at province scale, 0.5 s).
-    running = interviews(session=session, query=query.over(last, last), min_streak=1)
-    grid = grid.assign(streak=grid["id"].map(running.set_index("id")["streak"]).fillna(0).astype("int64"))
+    # Every row carries the unit's streak through last month: the interview list's walk (held to
+    # streak_months by the tests), walked back only as far as runs reach, where streak_months built
+    # every unit-month since the first month with data (720,000 rows at province scale, 0.5 s).
+    through_last = streaks(session=session, query=query.over(last, last))
+    grid = grid.assign(streak=grid["id"].map(through_last).fillna(0).astype("int64"))
     now, before = _counted(grid, month), _counted(grid, last)
     deadline, last_deadline = deadline_of(month, settings).date(), deadline_of(last, settings).date()
     days_left = (deadline - today).days
@@ -99,8 +99,6 @@ def month_progress(*, session: Session, query: Query, today: date) -> MonthProgr
 
     unreported = before[before["owed"] > 0] if last_open else before.iloc[0:0]
     # Finishing this month below quota adds one month to the streak through last month.
-    streaks = before.set_index("id")["streak"]
-    now = now.assign(streak=now["id"].map(streaks).fillna(0).astype("int64"))
     reach = max(settings.interview_min_streak - 1, 1)
     warnings = now[(now["owed"] > 0) & (now["streak"] >= reach)]
     warnings = warnings.sort_values("streak", ascending=False, kind="stable").reset_index(drop=True)

@@ -175,11 +175,19 @@ def _sums(session: Session, months: list[str], *, town: str | None, unit_type: s
     )
 
 
-def due_units(
-    *, session: Session, months: list[str], min_streak: int, town: str | None, unit_type: str | None
-) -> pd.DataFrame:
-    """The interview list at the last of `months` (the months since the first with data): units whose
-    run of below-quota months reaching it is at least min_streak, longest first.
+class _Walk(NamedTuple):
+    """The walk back of due_units: the units in scope (ids ascending), each one's run of below-quota
+    months reaching the last month (0: none), what it held then and its quota then."""
+
+    ids: np.ndarray
+    streak: np.ndarray
+    held_now: np.ndarray
+    quota_now: np.ndarray
+
+
+def runs(*, session: Session, months: list[str], town: str | None, unit_type: str | None) -> _Walk:
+    """Each unit's run of below-quota months reaching the last of `months` (the months since the first
+    with data), of a township and/or type.
 
     Only units still on a run are read for each earlier month, so the walk back costs what the
     runs are long, not what the history is.
@@ -199,13 +207,23 @@ def due_units(
             held_now = held
         running &= counted[:, column] & (held < quotas[:, column])
         streak += running
-    due = np.flatnonzero(streak >= min_streak)
+    quota_now = quotas[:, -1] if len(months) else np.zeros(len(units), dtype="int64")
+    return _Walk(ids=ids, streak=streak, held_now=held_now, quota_now=quota_now)
+
+
+def due_units(
+    *, session: Session, months: list[str], min_streak: int, town: str | None, unit_type: str | None
+) -> pd.DataFrame:
+    """The interview list at the last of `months` (the months since the first with data): units whose
+    run of below-quota months reaching it is at least min_streak, longest first."""
+    walk = runs(session=session, months=months, town=town, unit_type=unit_type)
+    due = np.flatnonzero(walk.streak >= min_streak)
     frame = pd.DataFrame(
         {
-            **_details(session, ids[due]),
-            "streak": streak[due],
-            "held": held_now[due],
-            "quota": quotas[due, -1] if len(months) else np.zeros(0, dtype="int64"),
+            **_details(session, walk.ids[due]),
+            "streak": walk.streak[due],
+            "held": walk.held_now[due],
+            "quota": walk.quota_now[due],
         }
     )
     return interview_list(frame, months)
